@@ -1,0 +1,123 @@
+package sls
+
+import "time"
+
+// DeviceKind names a kind of security device (second factor).
+type DeviceKind string
+
+// Device kinds. The string values are stored in the database and appear in
+// the API; never rename one.
+const (
+	KindIBKey        DeviceKind = "ibkey"        // mobile authenticator (push and challenge/response)
+	KindDSCPlus      DeviceKind = "dscplus"      // Digital Security Card+ (OCRA, PIN)
+	KindCodeCard     DeviceKind = "codecard"     // printed Security Code Card (3-character values)
+	KindOnlineCard   DeviceKind = "onlinecard"   // Online Security Code Card (3-digit values, 21 days)
+	KindSMS          DeviceKind = "sms"          // one-time code by SMS or voice
+	KindTempPasscode DeviceKind = "temppasscode" // temporary passcode from Client Services
+	KindDSC          DeviceKind = "dsc"          // legacy Digital Security Card
+	KindPlatinum     DeviceKind = "platinum"     // legacy Platinum token
+	KindGold         DeviceKind = "gold"         // legacy Gold token
+)
+
+// AllKinds lists every device kind, highest protection first.
+var AllKinds = []DeviceKind{
+	KindDSCPlus, KindPlatinum, KindGold, KindDSC, KindIBKey,
+	KindCodeCard, KindSMS, KindOnlineCard, KindTempPasscode,
+}
+
+// Valid reports whether k is a known device kind.
+func (k DeviceKind) Valid() bool {
+	_, ok := kindInfo[k]
+	return ok
+}
+
+// Protection is the protection level of a device kind; a higher number
+// protects more. It orders devices for sharing (SPEC §5: the shared device
+// must be the one with the highest protection) and for display.
+type Protection int
+
+// Protection returns the protection level of the kind; unknown kinds get 0,
+// the lowest, so that they never win a comparison (fail closed).
+func (k DeviceKind) Protection() Protection { return kindInfo[k].protection }
+
+// Temporary reports whether the kind is a temporary device (SPEC §1:
+// SMS, online code card and temporary passcode are temporary methods).
+func (k DeviceKind) Temporary() bool { return kindInfo[k].temporary }
+
+// Legacy reports whether the kind is no longer issued.
+func (k DeviceKind) Legacy() bool { return kindInfo[k].legacy }
+
+// Physical reports whether the kind is a physical object that is shipped
+// and returned (DSC+, and the legacy hardware tokens).
+func (k DeviceKind) Physical() bool { return kindInfo[k].physical }
+
+// Title is the English display name of the kind.
+func (k DeviceKind) Title() string {
+	if t := kindInfo[k].title; t != "" {
+		return t
+	}
+	return string(k)
+}
+
+type kindFacts struct {
+	title      string
+	protection Protection
+	temporary  bool
+	legacy     bool
+	physical   bool
+}
+
+var kindInfo = map[DeviceKind]kindFacts{
+	KindDSCPlus:      {"Digital Security Card+", 90, false, false, true},
+	KindPlatinum:     {"Platinum", 85, false, true, true},
+	KindGold:         {"Gold", 85, false, true, true},
+	KindDSC:          {"Digital Security Card", 80, false, true, true},
+	KindIBKey:        {"IB Key", 70, false, false, false},
+	KindCodeCard:     {"Security Code Card", 40, false, false, false},
+	KindSMS:          {"SMS", 30, true, false, false},
+	KindOnlineCard:   {"Online Security Code Card", 20, true, false, false},
+	KindTempPasscode: {"Temporary passcode", 10, true, false, false},
+}
+
+// DeviceState is the lifecycle state of a device.
+type DeviceState string
+
+// Device states. Only StateActive devices answer logins.
+const (
+	StatePending   DeviceState = "pending"   // issued or printed, not yet activated
+	StateActive    DeviceState = "active"    // usable for login
+	StateSuspended DeviceState = "suspended" // temporarily disabled by an operator
+	StateRevoked   DeviceState = "revoked"   // permanently disabled (lost, replaced, migrated…)
+	StateExpired   DeviceState = "expired"   // past its validity (online card, temporary passcode)
+)
+
+// Device is one security device held by a user. Secret material is never a
+// field of Device: each factor keeps its own sealed data (see Secret).
+type Device struct {
+	ID        string      `json:"id"`
+	UserID    string      `json:"user_id"`
+	Kind      DeviceKind  `json:"kind"`
+	State     DeviceState `json:"state"`
+	Serial    string      `json:"serial,omitempty"`
+	Label     string      `json:"label,omitempty"`
+	CreatedAt time.Time   `json:"created_at"`
+	// ActivatedAt is when the device became active (zero while pending).
+	ActivatedAt time.Time `json:"activated_at,omitzero"`
+	// ExpiresAt ends the device's validity (online cards, temporary
+	// passcodes); zero means no expiry.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// Secret is the sealed secret of the device (card key, code table…).
+	// It is opened only by the factor that owns the kind.
+	Secret []byte `json:"-"`
+	// State the factor keeps between logins (for example the last index pair
+	// asked of a code card). Never secret.
+	FactorState []byte `json:"-"`
+}
+
+// Usable reports whether the device may answer a login at now.
+func (d *Device) Usable(now time.Time) bool {
+	if d.State != StateActive || !d.Kind.Valid() {
+		return false
+	}
+	return d.ExpiresAt.IsZero() || now.Before(d.ExpiresAt)
+}

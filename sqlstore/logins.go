@@ -1,0 +1,84 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	sls "github.com/secure-login-system/sls"
+)
+
+const loginCols = `id_hash, user_id, platform, state, device_id, attempts, created_at, deadline, client_ip, user_agent,
+	prompt, factor_state, completed_at, session_id`
+
+func scanLogin(s scanner) (*sls.LoginTx, error) {
+	var l sls.LoginTx
+	var created, deadline int64
+	var prompt string
+	err := s.Scan(&l.IDHash, &l.UserID, &l.Platform, &l.State, &l.DeviceID, &l.Attempts, &created, &deadline,
+		&l.ClientIP, &l.UserAgent, &prompt, &l.FactorState, nullTime{&l.CompletedAt}, &l.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	l.CreatedAt, l.Deadline = fromMicro(created), fromMicro(deadline)
+	if prompt != "" {
+		l.Prompt = new(sls.Prompt)
+		if err := json.Unmarshal([]byte(prompt), l.Prompt); err != nil {
+			return nil, fmt.Errorf("prompt: %w", err)
+		}
+	}
+	return &l, nil
+}
+
+func promptJSON(p *sls.Prompt) (string, error) {
+	if p == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(p)
+	return string(b), err
+}
+
+func (t *tx) CreateLogin(ctx context.Context, l *sls.LoginTx) error {
+	prompt, err := promptJSON(l.Prompt)
+	if err != nil {
+		return wrap("create login", err)
+	}
+	_, err = t.exec(ctx, `INSERT INTO logins (`+loginCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		l.IDHash, l.UserID, l.Platform, l.State, l.DeviceID, l.Attempts, l.CreatedAt.UnixMicro(), l.Deadline.UnixMicro(),
+		l.ClientIP, l.UserAgent, prompt, l.FactorState, ts(l.CompletedAt), l.SessionID)
+	return wrap("create login", err)
+}
+
+func (t *tx) login(ctx context.Context, idHash, suffix string) (*sls.LoginTx, error) {
+	l, err := scanLogin(t.queryRow(ctx, `SELECT `+loginCols+` FROM logins WHERE id_hash = ?`+suffix, idHash))
+	return l, wrap("login", err)
+}
+
+func (t *tx) Login(ctx context.Context, idHash string) (*sls.LoginTx, error) {
+	return t.login(ctx, idHash, "")
+}
+
+func (t *tx) LoginForUpdate(ctx context.Context, idHash string) (*sls.LoginTx, error) {
+	return t.login(ctx, idHash, t.forUpdate())
+}
+
+func (t *tx) PutLogin(ctx context.Context, l *sls.LoginTx) error {
+	prompt, err := promptJSON(l.Prompt)
+	if err != nil {
+		return wrap("put login", err)
+	}
+	res, err := t.exec(ctx, `UPDATE logins SET state = ?, device_id = ?, attempts = ?, deadline = ?, prompt = ?, factor_state = ?,
+		completed_at = ?, session_id = ? WHERE id_hash = ?`,
+		l.State, l.DeviceID, l.Attempts, l.Deadline.UnixMicro(), prompt, l.FactorState, ts(l.CompletedAt), l.SessionID, l.IDHash)
+	return mustAffect("put login", res, err)
+}
+
+func (t *tx) DeleteLoginsBefore(ctx context.Context, before time.Time) (int64, error) {
+	res, err := t.exec(ctx, `DELETE FROM logins WHERE deadline < ?`, before.UnixMicro())
+	if err != nil {
+		return 0, wrap("delete logins", err)
+	}
+	n, err := res.RowsAffected()
+	return n, wrap("delete logins", err)
+}

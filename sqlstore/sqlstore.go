@@ -1,0 +1,344 @@
+// Package sqlstore implements sls.Store on database/sql for two engines:
+// embedded SQLite (pure Go, modernc.org/sqlite, WAL) — the default, so one
+// command runs everything — and PostgreSQL (pgx), the engine for several
+// nodes. Both run the same queries, written with ? placeholders and
+// rewritten for PostgreSQL, and both pass the contract suite in storetest.
+//
+// Times are stored as BIGINT microseconds since the Unix epoch (UTC) in both
+// engines, so comparisons and arithmetic are identical on each.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/database"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	sls "github.com/secure-login-system/sls"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Engine names a database engine.
+type Engine string
+
+// Engines.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// DB is an open store. It implements sls.Store.
+type DB struct {
+	engine Engine
+	write  *sql.DB // all read-write transactions
+	read   *sql.DB // read-only transactions (same as write on PostgreSQL)
+}
+
+var _ sls.Store = (*DB)(nil)
+
+// IsPostgresURL reports whether dsn names a PostgreSQL database.
+func IsPostgresURL(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open opens the store named by dsn — a postgres:// URL, or else the path
+// of a SQLite file (created if missing) — and applies pending migrations.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	var db *DB
+	var err error
+	if IsPostgresURL(dsn) {
+		db, err = openPostgres(dsn)
+	} else {
+		db, err = openSQLite(dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func openPostgres(dsn string) (*DB, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(20)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return &DB{engine: Postgres, write: db, read: db}, nil
+}
+
+func openSQLite(path string) (*DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("sqlstore: %w", err)
+		}
+	}
+	// WAL lets readers run beside the single writer; synchronous=FULL makes
+	// every commit durable before it is acknowledged; busy_timeout makes
+	// another process's writer wait instead of failing.
+	pragmas := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+		pragmas.Add("_pragma", p)
+	}
+	base := "file:" + path + "?" + pragmas.Encode()
+	// Writers begin IMMEDIATE: the write lock is taken at BEGIN, so a
+	// read-then-write transaction can never fail half-way with SQLITE_BUSY.
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+	}
+	r.SetMaxOpenConns(4)
+	return &DB{engine: SQLite, write: w, read: r}, nil
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	dialect, dir := database.DialectSQLite3, "migrations/sqlite"
+	if db.engine == Postgres {
+		dialect, dir = database.DialectPostgres, "migrations/postgres"
+	}
+	sub, err := fs.Sub(migrations, dir)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrations: %w", err)
+	}
+	p, err := goose.NewProvider(dialect, db.write, sub)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrations: %w", err)
+	}
+	if db.engine == Postgres {
+		// Several nodes may start at once; one applies the migrations.
+		if _, err := db.write.ExecContext(ctx, "SELECT pg_advisory_lock(7365730001)"); err != nil {
+			return fmt.Errorf("sqlstore: migration lock: %w", err)
+		}
+		defer db.write.ExecContext(context.Background(), "SELECT pg_advisory_unlock(7365730001)")
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	return nil
+}
+
+// Engine reports which engine the store runs on.
+func (db *DB) Engine() Engine { return db.engine }
+
+// Close closes the database handles.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers (health endpoint).
+func (db *DB) Ping(ctx context.Context) error { return db.write.PingContext(ctx) }
+
+// Update runs fn in a read-write transaction.
+func (db *DB) Update(ctx context.Context, fn func(sls.Tx) error) error {
+	return db.run(ctx, db.write, false, fn)
+}
+
+// View runs fn in a read-only transaction.
+func (db *DB) View(ctx context.Context, fn func(sls.Tx) error) error {
+	return db.run(ctx, db.read, true, fn)
+}
+
+// maxRetries bounds how often a transaction that lost a serialization or
+// deadlock race on PostgreSQL is retried.
+const maxRetries = 5
+
+func (db *DB) run(ctx context.Context, h *sql.DB, readOnly bool, fn func(sls.Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := db.runOnce(ctx, h, readOnly, fn)
+		if err == nil || !db.retryable(err) || attempt >= maxRetries {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
+		}
+	}
+}
+
+func (db *DB) runOnce(ctx context.Context, h *sql.DB, readOnly bool, fn func(sls.Tx) error) (err error) {
+	sqlTx, err := h.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly && db.engine == Postgres})
+	if err != nil {
+		return fmt.Errorf("sqlstore: begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = sqlTx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(&tx{tx: sqlTx, engine: db.engine}); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: commit: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "40001" || pgErr.Code == "40P01" // serialization_failure, deadlock_detected
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		return sqErr.Code() == sqlite3.SQLITE_BUSY
+	}
+	return false
+}
+
+// tx implements sls.Tx on one *sql.Tx.
+type tx struct {
+	tx     *sql.Tx
+	engine Engine
+}
+
+var _ sls.Tx = (*tx)(nil)
+
+// q rewrites ? placeholders for the engine.
+func (t *tx) q(query string) string {
+	if t.engine != Postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// forUpdate is appended to a SELECT that locks its rows on PostgreSQL;
+// SQLite already serialises writers (BEGIN IMMEDIATE).
+func (t *tx) forUpdate() string {
+	if t.engine == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.q(query), args...)
+}
+
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.q(query), args...)
+}
+
+func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.q(query), args...)
+}
+
+// isUnique reports whether err is a unique or primary-key violation.
+func isUnique(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		c := sqErr.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// wrap turns driver errors into domain errors where they have a meaning.
+func wrap(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return sls.ErrNotFound
+	case isUnique(err):
+		return sls.ErrConflict.Wrap(fmt.Errorf("sqlstore: %s: %w", op, err))
+	}
+	return fmt.Errorf("sqlstore: %s: %w", op, err)
+}
+
+// mustAffect returns ErrNotFound when an UPDATE touched no row.
+func mustAffect(op string, res sql.Result, err error) error {
+	if err != nil {
+		return wrap(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrap(op, err)
+	}
+	if n == 0 {
+		return sls.ErrNotFound
+	}
+	return nil
+}
+
+// ts converts a time to the stored form; the zero time is NULL.
+func ts(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// nullTime scans a nullable microsecond timestamp.
+type nullTime struct{ t *time.Time }
+
+func (n nullTime) Scan(v any) error {
+	var ni sql.NullInt64
+	if err := ni.Scan(v); err != nil {
+		return err
+	}
+	if ni.Valid {
+		*n.t = time.UnixMicro(ni.Int64).UTC()
+	} else {
+		*n.t = time.Time{}
+	}
+	return nil
+}
+
+// scanner is *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// ExecRaw runs a statement as is. It exists for tests that prove the
+// database refuses changes to the audit trail; the service never calls it.
+func (t *tx) ExecRaw(ctx context.Context, query string) error {
+	_, err := t.tx.ExecContext(ctx, query)
+	return err
+}

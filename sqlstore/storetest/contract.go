@@ -1,0 +1,424 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/audit"
+)
+
+// Opener returns a fresh, empty store. Calling it twice in one test with
+// shared=true must return two handles on the SAME database (two nodes);
+// engines that cannot share (none so far) may return the same handle.
+type Opener func(t *testing.T) sls.Store
+
+// Run runs the whole contract against stores from open.
+func Run(t *testing.T, open Opener) {
+	tests := map[string]func(*testing.T, sls.Store){
+		"Accounts":             testAccounts,
+		"Users":                testUsers,
+		"Devices":              testDevices,
+		"UsedResponses":        testUsedResponses,
+		"Logins":               testLogins,
+		"Sessions":             testSessions,
+		"AuditChain":           testAuditChain,
+		"AuditAppendOnly":      testAuditAppendOnly,
+		"OperatorTokens":       testOperatorTokens,
+		"RollbackOnError":      testRollback,
+		"ConcurrentAudit":      testConcurrentAudit,
+		"ConcurrentUserUpdate": testConcurrentUserUpdate,
+	}
+	for _, ext := range extensions {
+		tests[ext.name] = ext.fn
+	}
+	for name, fn := range tests {
+		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
+	}
+}
+
+var extensions []struct {
+	name string
+	fn   func(*testing.T, sls.Store)
+}
+
+// Register adds a contract test; feature areas register theirs from init
+// functions in this package so that one Run covers every table.
+func Register(name string, fn func(*testing.T, sls.Store)) {
+	extensions = append(extensions, struct {
+		name string
+		fn   func(*testing.T, sls.Store)
+	}{name, fn})
+}
+
+var t0 = time.Date(2026, 3, 2, 14, 30, 0, 123456000, time.UTC)
+
+// Fixture creates an account and a user and returns the user.
+func Fixture(t *testing.T, s sls.Store, username string) *sls.User {
+	t.Helper()
+	u := &sls.User{ID: "usr_" + username, Username: username, AccountID: "U" + username, PasswordHash: "$argon2id$x",
+		CreatedAt: t0, Lang: "en"}
+	err := s.Update(context.Background(), func(tx sls.Tx) error {
+		if err := tx.CreateAccount(context.Background(), &sls.Account{ID: u.AccountID, BaseCurrency: "USD", Jurisdiction: "US", CreatedAt: t0}); err != nil {
+			return err
+		}
+		return tx.CreateUser(context.Background(), u)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func update(t *testing.T, s sls.Store, fn func(ctx context.Context, tx sls.Tx) error) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.Update(ctx, func(tx sls.Tx) error { return fn(ctx, tx) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func view(t *testing.T, s sls.Store, fn func(ctx context.Context, tx sls.Tx) error) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.View(ctx, func(tx sls.Tx) error { return fn(ctx, tx) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testAccounts(t *testing.T, s sls.Store) {
+	a := &sls.Account{ID: "U100", BaseCurrency: "EUR", EquityMinor: 123_456_789, Jurisdiction: "HU", CreatedAt: t0}
+	update(t, s, func(ctx context.Context, tx sls.Tx) error { return tx.CreateAccount(ctx, a) })
+	err := s.Update(context.Background(), func(tx sls.Tx) error { return tx.CreateAccount(context.Background(), a) })
+	if !errors.Is(err, sls.ErrConflict) {
+		t.Fatalf("duplicate account: %v, want conflict", err)
+	}
+	a.ClosedAt, a.TempPasscodeLast, a.EquityMinor = t0.Add(time.Hour), true, 5
+	update(t, s, func(ctx context.Context, tx sls.Tx) error { return tx.PutAccount(ctx, a) })
+	view(t, s, func(ctx context.Context, tx sls.Tx) error {
+		got, err := tx.Account(ctx, "U100")
+		if err != nil {
+			return err
+		}
+		if *got != *a {
+			return fmt.Errorf("got %+v, want %+v", got, a)
+		}
+		if _, err := tx.Account(ctx, "nope"); !errors.Is(err, sls.ErrNotFound) {
+			return fmt.Errorf("missing account: %v", err)
+		}
+		return nil
+	})
+}
+
+func testUsers(t *testing.T, s sls.Store) {
+	u := Fixture(t, s, "alice")
+	err := s.Update(context.Background(), func(tx sls.Tx) error {
+		dup := *u
+		dup.ID = "usr_other"
+		return tx.CreateUser(context.Background(), &dup)
+	})
+	if !errors.Is(err, sls.ErrConflict) {
+		t.Fatalf("duplicate username: %v", err)
+	}
+	u.Mobile, u.MobileVerifiedAt, u.FailedAnswers, u.LockedUntil = "+3612345678", t0, 3, t0.Add(time.Minute)
+	u.SealedIdentity, u.OptedOut, u.CanChangeSecurity, u.Always2FA = []byte{1, 2, 3}, true, true, true
+	update(t, s, func(ctx context.Context, tx sls.Tx) error {
+		if _, err := tx.UserForUpdate(ctx, u.ID); err != nil {
+			return err
+		}
+		return tx.PutUser(ctx, u)
+	})
+	view(t, s, func(ctx context.Context, tx sls.Tx) error {
+		got, err := tx.UserByUsername(ctx, "alice")
+		if err != nil {
+			return err
+		}
+		if got.Mobile != u.Mobile || !got.MobileVerifiedAt.Equal(t0) || got.FailedAnswers != 3 || !got.LockedUntil.Equal(u.LockedUntil) ||
+			string(got.SealedIdentity) != "\x01\x02\x03" || !got.OptedOut || !got.CanChangeSecurity || !got.Always2FA {
+			return fmt.Errorf("round trip: %+v", got)
+		}
+		list, err := tx.UsersByAccount(ctx, u.AccountID)
+		if err != nil || len(list) != 1 {
+			return fmt.Errorf("users by account: %v %v", list, err)
+		}
+		if _, err := tx.UserByUsername(ctx, "bob"); !errors.Is(err, sls.ErrNotFound) {
+			return fmt.Errorf("missing user: %v", err)
+		}
+		return nil
+	})
+	err = s.Update(context.Background(), func(tx sls.Tx) error {
+		return tx.PutUser(context.Background(), &sls.User{ID: "usr_missing"})
+	})
+	if !errors.Is(err, sls.ErrNotFound) {
+		t.Fatalf("put missing user: %v", err)
+	}
+}
+
+func testDevices(t *testing.T, s sls.Store) {
+	u := Fixture(t, s, "carol")
+	d1 := &sls.Device{ID: "dev_1", UserID: u.ID, Kind: sls.KindDSCPlus, State: sls.StateActive, Serial: "DSC-1", Secret: []byte("sealed"), CreatedAt: t0}
+	d2 := &sls.Device{ID: "dev_2", UserID: u.ID, Kind: sls.KindCodeCard, State: sls.StatePending, CreatedAt: t0.Add(time.Second)}
+	update(t, s, func(ctx context.Context, tx sls.Tx) error {
+		if err := tx.CreateDevice(ctx, d1); err != nil {
+			return err
+		}
+		return tx.CreateDevice(ctx, d2)
+	})
+	d2.State, d2.ActivatedAt, d2.ExpiresAt, d2.FactorState = sls.StateActive, t0.Add(time.Hour), t0.Add(21*24*time.Hour), []byte(`{"last":[1,2]}`)
+	update(t, s, func(ctx context.Context, tx sls.Tx) error { return tx.PutDevice(ctx, d2) })
+	view(t, s, func(ctx context.Context, tx sls.Tx) error {
+		list, err := tx.Devices(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if len(list) != 2 || list[0].ID != "dev_1" || list[1].ID != "dev_2" {
+			return fmt.Errorf("devices: %+v", list)
+		}
+		if string(list[0].Secret) != "sealed" || !list[1].ExpiresAt.Equal(d2.ExpiresAt) || string(list[1].FactorState) != `{"last":[1,2]}` {
+			return fmt.Errorf("round trip: %+v", list[1])
+		}
+		got, err := tx.DeviceBySerial(ctx, sls.KindDSCPlus, "DSC-1")
+		if err != nil || got.ID != "dev_1" {
+			return fmt.Errorf("by serial: %v %v", got, err)
+		}
+		if _, err := tx.Device(ctx, "dev_x"); !errors.Is(err, sls.ErrNotFound) {
+			return fmt.Errorf("missing device: %v", err)
+		}
+		return nil
+	})
+}
+
+func testUsedResponses(t *testing.T, s sls.Store) {
+	mark := func(digest string, now, exp time.Time) error {
+		return s.Update(context.Background(), func(tx sls.Tx) error {
+			return tx.MarkResponseUsed(context.Background(), "dev_1", digest, now, exp)
+		})
+	}
+	if err := mark("abc", t0, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := mark("abc", t0, t0.Add(time.Hour)); !errors.Is(err, sls.ErrConflict) {
+		t.Fatalf("replay not refused: %v", err)
+	}
+	// Once expired, the record may go; a fresh mark succeeds.
+	if err := mark("abc", t0.Add(2*time.Hour), t0.Add(3*time.Hour)); err != nil {
+		t.Fatalf("after expiry: %v", err)
+	}
+}
+
+func testLogins(t *testing.T, s sls.Store) {
+	u := Fixture(t, s, "dave")
+	l := &sls.LoginTx{IDHash: "h1", UserID: u.ID, Platform: sls.PlatformPortal, State: sls.LoginSelectDevice,
+		CreatedAt: t0, Deadline: t0.Add(3 * time.Minute), ClientIP: "192.0.2.1"}
+	update(t, s, func(ctx context.Context, tx sls.Tx) error { return tx.CreateLogin(ctx, l) })
+	l.State, l.DeviceID, l.Attempts = sls.LoginChallenged, "dev_1", 2
+	l.Prompt = &sls.Prompt{Kind: sls.KindDSCPlus, Challenge: "123456", Indices: []int{3, 9}}
+	l.FactorState = []byte("x")
+	update(t, s, func(ctx context.Context, tx sls.Tx) error {
+		if _, err := tx.LoginForUpdate(ctx, "h1"); err != nil {
+			return err
+		}
+		return tx.PutLogin(ctx, l)
+	})
+	view(t, s, func(ctx context.Context, tx sls.Tx) error {
+		got, err := tx.Login(ctx, "h1")
+		if err != nil {
+			return err
+		}
+		if got.State != sls.LoginChallenged || got.Attempts != 2 || got.Prompt == nil || got.Prompt.Challenge != "123456" ||
+			len(got.Prompt.Indices) != 2 || string(got.FactorState) != "x" || got.ClientIP != "192.0.2.1" {
+			return fmt.Errorf("round trip: %+v", got)
+		}
+		return nil
+	})
+	update(t, s, func(ctx context.Context, tx sls.Tx) error {
+		n, err := tx.DeleteLoginsBefore(ctx, t0.Add(time.Hour))
+		if err != nil || n != 1 {
+			return fmt.Errorf("delete: %d %v", n, err)
+		}
+		return nil
+	})
+}
+
+func testSessions(t *testing.T, s sls.Store) {
+	u := Fixture(t, s, "erin")
+	ss := &sls.Session{ID: "ses_1", TokenHash: "th1", UserID: u.ID, Platform: sls.PlatformTrading, DeviceID: "dev_1",
+		DeviceKind: sls.KindDSCPlus, Scope: sls.ScopeFull, CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(12 * time.Hour),
+		IdleTimeout: 30 * time.Minute}
+	update(t, s, func(ctx context.Context, tx sls.Tx) error { return tx.CreateSession(ctx, ss) })
+	ss.EndedAt, ss.LastSeenAt = t0.Add(time.Hour), t0.Add(time.Minute)
+	update(t, s, func(ctx context.Context, tx sls.Tx) error { return tx.PutSession(ctx, ss) })
+	view(t, s, func(ctx context.Context, tx sls.Tx) error {
+		got, err := tx.SessionByTokenHash(ctx, "th1")
+		if err != nil {
+			return err
+		}
+		if got.IdleTimeout != 30*time.Minute || !got.EndedAt.Equal(ss.EndedAt) || got.DeviceKind != sls.KindDSCPlus {
+			return fmt.Errorf("round trip: %+v", got)
+		}
+		list, err := tx.Sessions(ctx, u.ID)
+		if err != nil || len(list) != 1 {
+			return fmt.Errorf("list: %v %v", list, err)
+		}
+		if _, err := tx.SessionByTokenHash(ctx, "nope"); !errors.Is(err, sls.ErrNotFound) {
+			return fmt.Errorf("missing: %v", err)
+		}
+		return nil
+	})
+}
+
+func appendEvents(t *testing.T, s sls.Store, n int) {
+	for i := 0; i < n; i++ {
+		update(t, s, func(ctx context.Context, tx sls.Tx) error {
+			return tx.AppendAudit(ctx, &audit.Entry{At: t0.Add(time.Duration(i) * time.Second), Actor: "system", Event: "test", Detail: fmt.Sprintf(`{"i":%d}`, i)})
+		})
+	}
+}
+
+// VerifyChain reads the whole trail and verifies it.
+func VerifyChain(t *testing.T, s sls.Store) int64 {
+	t.Helper()
+	var v audit.Verifier
+	view(t, s, func(ctx context.Context, tx sls.Tx) error {
+		for after := int64(0); ; {
+			es, err := tx.AuditEntries(ctx, after, 100)
+			if err != nil || len(es) == 0 {
+				return err
+			}
+			for _, e := range es {
+				if err := v.Next(e); err != nil {
+					return err
+				}
+			}
+			after = es[len(es)-1].Seq
+		}
+	})
+	return v.Count()
+}
+
+func testAuditChain(t *testing.T, s sls.Store) {
+	appendEvents(t, s, 250)
+	if n := VerifyChain(t, s); n != 250 {
+		t.Fatalf("verified %d entries, want 250", n)
+	}
+}
+
+func testAuditAppendOnly(t *testing.T, s sls.Store) {
+	appendEvents(t, s, 2)
+	type execer interface {
+		ExecRaw(ctx context.Context, query string) error
+	}
+	for _, q := range []string{"UPDATE audit_log SET event = 'x' WHERE seq = 1", "DELETE FROM audit_log WHERE seq = 2"} {
+		err := s.Update(context.Background(), func(tx sls.Tx) error {
+			ex, ok := tx.(execer)
+			if !ok {
+				t.Skip("store has no raw SQL access")
+			}
+			return ex.ExecRaw(context.Background(), q)
+		})
+		if err == nil {
+			t.Errorf("%q succeeded on the append-only trail", q)
+		}
+	}
+	if n := VerifyChain(t, s); n != 2 {
+		t.Fatalf("chain after refused changes: %d", n)
+	}
+}
+
+func testOperatorTokens(t *testing.T, s sls.Store) {
+	update(t, s, func(ctx context.Context, tx sls.Tx) error { return tx.AddOperatorToken(ctx, "hash1", "ops", t0) })
+	view(t, s, func(ctx context.Context, tx sls.Tx) error {
+		name, err := tx.OperatorByTokenHash(ctx, "hash1")
+		if err != nil || name != "ops" {
+			return fmt.Errorf("got %q %v", name, err)
+		}
+		if _, err := tx.OperatorByTokenHash(ctx, "hash2"); !errors.Is(err, sls.ErrNotFound) {
+			return fmt.Errorf("unknown token: %v", err)
+		}
+		return nil
+	})
+}
+
+func testRollback(t *testing.T, s sls.Store) {
+	boom := errors.New("boom")
+	err := s.Update(context.Background(), func(tx sls.Tx) error {
+		if err := tx.CreateAccount(context.Background(), &sls.Account{ID: "U9", BaseCurrency: "USD", Jurisdiction: "US", CreatedAt: t0}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+	view(t, s, func(ctx context.Context, tx sls.Tx) error {
+		if _, err := tx.Account(ctx, "U9"); !errors.Is(err, sls.ErrNotFound) {
+			return fmt.Errorf("rolled-back write is visible: %v", err)
+		}
+		return nil
+	})
+}
+
+func testConcurrentAudit(t *testing.T, s sls.Store) {
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.Update(context.Background(), func(tx sls.Tx) error {
+				return tx.AppendAudit(context.Background(), &audit.Entry{At: t0, Actor: "system", Event: "race"})
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := VerifyChain(t, s); n != 40 {
+		t.Fatalf("verified %d, want 40", n)
+	}
+}
+
+// testConcurrentUserUpdate checks that read-modify-write through
+// UserForUpdate never loses an increment.
+func testConcurrentUserUpdate(t *testing.T, s sls.Store) {
+	u := Fixture(t, s, "frank")
+	var wg sync.WaitGroup
+	const n = 30
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.Update(context.Background(), func(tx sls.Tx) error {
+				cur, err := tx.UserForUpdate(context.Background(), u.ID)
+				if err != nil {
+					return err
+				}
+				cur.FailedAnswers++
+				return tx.PutUser(context.Background(), cur)
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	view(t, s, func(ctx context.Context, tx sls.Tx) error {
+		got, err := tx.User(ctx, u.ID)
+		if err == nil && got.FailedAnswers != n {
+			err = fmt.Errorf("lost updates: %d, want %d", got.FailedAnswers, n)
+		}
+		return err
+	})
+}

@@ -1,0 +1,107 @@
+package sls
+
+import (
+	"context"
+	"time"
+
+	"github.com/secure-login-system/sls/audit"
+)
+
+// Store is the persistent state of the system. Every piece of state that
+// matters lives here, so several server processes sharing one database
+// behave as one (ARCHITECTURE: any node can serve any request).
+type Store interface {
+	// Update runs fn in a read-write transaction, committing when fn
+	// returns nil. On PostgreSQL, rows read with a ForUpdate method stay
+	// locked until the end of fn; SQLite serialises all writers.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	Close() error
+}
+
+// Tx is one transaction. Get methods return ErrNotFound (matched with
+// errors.Is) when the row does not exist.
+type Tx interface {
+	AccountStore
+	UserStore
+	DeviceStore
+	LoginStore
+	SessionStore
+	AuditStore
+	OperatorStore
+}
+
+// AccountStore keeps accounts.
+type AccountStore interface {
+	CreateAccount(ctx context.Context, a *Account) error // ErrConflict if the id exists
+	Account(ctx context.Context, id string) (*Account, error)
+	AccountForUpdate(ctx context.Context, id string) (*Account, error)
+	PutAccount(ctx context.Context, a *Account) error
+}
+
+// UserStore keeps users.
+type UserStore interface {
+	CreateUser(ctx context.Context, u *User) error // ErrConflict if the username exists
+	User(ctx context.Context, id string) (*User, error)
+	UserByUsername(ctx context.Context, username string) (*User, error)
+	// UserForUpdate reads and locks the user row: all changes to a user's
+	// login state (failure counter, lock, devices) go through it, so two
+	// nodes never interleave them.
+	UserForUpdate(ctx context.Context, id string) (*User, error)
+	PutUser(ctx context.Context, u *User) error
+	UsersByAccount(ctx context.Context, accountID string) ([]*User, error)
+}
+
+// DeviceStore keeps security devices.
+type DeviceStore interface {
+	CreateDevice(ctx context.Context, d *Device) error
+	Device(ctx context.Context, id string) (*Device, error)
+	PutDevice(ctx context.Context, d *Device) error
+	// Devices lists a user's devices, every state, oldest first.
+	Devices(ctx context.Context, userID string) ([]*Device, error)
+	// DeviceBySerial finds a physical device by its serial number.
+	DeviceBySerial(ctx context.Context, kind DeviceKind, serial string) (*Device, error)
+	// MarkResponseUsed records that digest (a hash of an accepted
+	// response) was used with the device; ErrConflict when it already was.
+	// Records are kept until expires, after which a replay could not
+	// succeed anyway; records expired at now are dropped on the way.
+	MarkResponseUsed(ctx context.Context, deviceID, digest string, now, expires time.Time) error
+}
+
+// LoginStore keeps login transactions.
+type LoginStore interface {
+	CreateLogin(ctx context.Context, l *LoginTx) error
+	// LoginForUpdate reads and locks a login transaction by its id hash.
+	LoginForUpdate(ctx context.Context, idHash string) (*LoginTx, error)
+	Login(ctx context.Context, idHash string) (*LoginTx, error)
+	PutLogin(ctx context.Context, l *LoginTx) error
+	// DeleteLoginsBefore removes transactions whose deadline passed before t.
+	DeleteLoginsBefore(ctx context.Context, t time.Time) (int64, error)
+}
+
+// SessionStore keeps sessions.
+type SessionStore interface {
+	CreateSession(ctx context.Context, s *Session) error
+	SessionByTokenHash(ctx context.Context, tokenHash string) (*Session, error)
+	Session(ctx context.Context, id string) (*Session, error)
+	Sessions(ctx context.Context, userID string) ([]*Session, error)
+	PutSession(ctx context.Context, s *Session) error
+}
+
+// AuditStore is the append-only audit trail. There is deliberately no
+// method to change or delete an entry.
+type AuditStore interface {
+	// AppendAudit assigns the next sequence number, chains e to the
+	// previous entry (package audit) and stores it. Appends are serialised
+	// across nodes.
+	AppendAudit(ctx context.Context, e *audit.Entry) error
+	// AuditEntries returns up to limit entries with Seq > after, in order.
+	AuditEntries(ctx context.Context, after int64, limit int) ([]audit.Entry, error)
+}
+
+// OperatorStore keeps operator API tokens (hashed).
+type OperatorStore interface {
+	AddOperatorToken(ctx context.Context, tokenHash, name string, at time.Time) error
+	OperatorByTokenHash(ctx context.Context, tokenHash string) (name string, err error)
+}
