@@ -1,0 +1,109 @@
+// Package login runs the login journey: username and password, choice of a
+// security device, its challenge and answer, and the session that results;
+// plus session checks. It enforces the protections that hold for every
+// device kind: per-login deadlines and answer limits, per-user failure
+// counting and lockout across logins, replay refusal and auditing.
+package login
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/secure-login-system/sls/passhash"
+)
+
+// Config holds the login rules. Zero fields take the defaults of
+// DefaultConfig.
+type Config struct {
+	Argon passhash.Params `json:"argon2"`
+	// LoginTTL is how long a login transaction lives from the accepted
+	// password to the answer; a factor may shorten it (DSC+ 3 minutes).
+	LoginTTL time.Duration `json:"login_ttl"`
+	// MaxAnswers bounds the answers one login transaction accepts.
+	MaxAnswers int `json:"max_answers"`
+	// MaxFailures is how many failed second-factor answers, counted across
+	// all of a user's logins, lock the user. NIST SP 800-63B §5.2.2 allows
+	// at most 100 consecutive failures.
+	MaxFailures int `json:"max_failures"`
+	// LockoutCooldown unlocks a locked user after this long (an operator
+	// can unlock sooner).
+	LockoutCooldown time.Duration `json:"lockout_cooldown"`
+	// Session lifetimes. NIST SP 800-63B §4.2.3 (AAL2): reauthenticate at
+	// least every 12 hours and after 30 minutes of inactivity.
+	SessionLifetime time.Duration `json:"session_lifetime"`
+	IdleTimeout     time.Duration `json:"idle_timeout"`
+	// TradingLifetime: IB Key with PIN gives 12 hours of trading access
+	// (SPEC §2.5); we apply the same to every device on trading platforms.
+	TradingLifetime time.Duration `json:"trading_lifetime"`
+	// Temporary passcode: full access for 2 days, then the portal's online
+	// card page only for 10 more days (SPEC §1).
+	TempPasscodeFull   time.Duration `json:"temp_passcode_full"`
+	TempPasscodePortal time.Duration `json:"temp_passcode_portal"`
+}
+
+// NISTMaxFailures is the ceiling of NIST SP 800-63B §5.2.2.
+const NISTMaxFailures = 100
+
+// DefaultConfig returns the defaults named in the issue and the sources.
+func DefaultConfig() Config {
+	return Config{
+		Argon:              passhash.Default,
+		LoginTTL:           3 * time.Minute,
+		MaxAnswers:         5,
+		MaxFailures:        10,
+		LockoutCooldown:    30 * time.Minute,
+		SessionLifetime:    12 * time.Hour,
+		IdleTimeout:        30 * time.Minute,
+		TradingLifetime:    12 * time.Hour,
+		TempPasscodeFull:   2 * 24 * time.Hour,
+		TempPasscodePortal: 10 * 24 * time.Hour,
+	}
+}
+
+// WithDefaults fills zero fields from DefaultConfig.
+func (c Config) WithDefaults() Config {
+	d := DefaultConfig()
+	if c.Argon == (passhash.Params{}) {
+		c.Argon = d.Argon
+	}
+	set := func(v *time.Duration, def time.Duration) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	set(&c.LoginTTL, d.LoginTTL)
+	set(&c.LockoutCooldown, d.LockoutCooldown)
+	set(&c.SessionLifetime, d.SessionLifetime)
+	set(&c.IdleTimeout, d.IdleTimeout)
+	set(&c.TradingLifetime, d.TradingLifetime)
+	set(&c.TempPasscodeFull, d.TempPasscodeFull)
+	set(&c.TempPasscodePortal, d.TempPasscodePortal)
+	if c.MaxAnswers == 0 {
+		c.MaxAnswers = d.MaxAnswers
+	}
+	if c.MaxFailures == 0 {
+		c.MaxFailures = d.MaxFailures
+	}
+	return c
+}
+
+// Validate rejects rules that would weaken the system.
+func (c Config) Validate() error {
+	switch {
+	case c.MaxFailures < 1 || c.MaxFailures > NISTMaxFailures:
+		return fmt.Errorf("login: max_failures %d must be between 1 and %d (NIST SP 800-63B §5.2.2)", c.MaxFailures, NISTMaxFailures)
+	case c.MaxAnswers < 1 || c.MaxAnswers > 20:
+		return fmt.Errorf("login: max_answers %d must be between 1 and 20", c.MaxAnswers)
+	case c.LoginTTL < 10*time.Second || c.LoginTTL > time.Hour:
+		return fmt.Errorf("login: login_ttl %s must be between 10s and 1h", c.LoginTTL)
+	case c.SessionLifetime <= 0 || c.SessionLifetime > 24*time.Hour:
+		return fmt.Errorf("login: session_lifetime %s must be positive and at most 24h", c.SessionLifetime)
+	case c.TradingLifetime <= 0 || c.TradingLifetime > 72*time.Hour:
+		return fmt.Errorf("login: trading_lifetime %s must be positive and at most 72h", c.TradingLifetime)
+	case c.IdleTimeout < 0:
+		return fmt.Errorf("login: idle_timeout must not be negative")
+	case c.LockoutCooldown <= 0:
+		return fmt.Errorf("login: lockout_cooldown must be positive")
+	}
+	return c.Argon.Validate()
+}

@@ -1,0 +1,701 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/passhash"
+)
+
+// Gate adds account-protection rules to a login (IP restrictions, opt-out,
+// account closure). It runs inside the login transaction after the
+// password is accepted.
+type Gate interface {
+	// Admit decides what the login needs: an error refuses it (audited as
+	// login.refused); secondFactor=false lets the password alone create a
+	// session with the returned scope.
+	Admit(ctx context.Context, tx sls.Tx, u *sls.User, a *sls.Account, platform sls.Platform, clientIP string, now time.Time) (secondFactor bool, scope sls.Scope, err error)
+}
+
+// Hooks are called after a successful login commits (notifications such as
+// "login from a new device" hang here). They must not block for long.
+type Hooks interface {
+	// LoginCompleted runs inside the login's transaction: what it writes
+	// (for example an outbox message) commits with the session.
+	LoginCompleted(ctx context.Context, tx sls.Tx, u *sls.User, s *sls.Session, userAgent string, now time.Time) error
+}
+
+// Deps are what the service needs.
+type Deps struct {
+	Store   sls.Store
+	Factors sls.Factors
+	Clock   sls.Clock
+	Config  Config
+	Gate    Gate  // nil: BasicGate
+	Hooks   Hooks // nil: none
+	Logger  *slog.Logger
+	Metrics prometheus.Registerer // nil: not registered
+}
+
+// Service runs logins and checks sessions.
+type Service struct {
+	store   sls.Store
+	factors sls.Factors
+	clock   sls.Clock
+	cfg     Config
+	gate    Gate
+	hooks   Hooks
+	log     *slog.Logger
+
+	dummyOnce sync.Once
+	dummy     string
+
+	outcomes *prometheus.CounterVec
+}
+
+// New returns a Service. It fails on invalid configuration.
+func New(d Deps) (*Service, error) {
+	cfg := d.Config.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Service{store: d.Store, factors: d.Factors, clock: d.Clock, cfg: cfg, gate: d.Gate, hooks: d.Hooks, log: d.Logger}
+	if s.clock == nil {
+		s.clock = sls.SystemClock{}
+	}
+	if s.gate == nil {
+		s.gate = BasicGate{}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.outcomes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sls_login_steps_total",
+		Help: "Login steps by step, outcome and device kind.",
+	}, []string{"step", "outcome", "kind"})
+	if d.Metrics != nil {
+		if err := d.Metrics.Register(s.outcomes); err != nil {
+			return nil, fmt.Errorf("login: metrics: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// Config returns the effective configuration.
+func (s *Service) Config() Config { return s.cfg }
+
+// DeviceChoice is one device offered on "Select Second Factor Device".
+type DeviceChoice struct {
+	ID     string         `json:"id"`
+	Kind   sls.DeviceKind `json:"kind"`
+	Title  string         `json:"title"`
+	Label  string         `json:"label,omitempty"`
+	Serial string         `json:"serial,omitempty"`
+}
+
+// Step is where a login stands after a call: a device to choose, a
+// challenge to answer, or a session.
+type Step struct {
+	// LoginID is the bearer handle of the login transaction (absent once a
+	// session exists).
+	LoginID  string         `json:"login_id,omitempty"`
+	State    sls.LoginState `json:"state"`
+	Deadline time.Time      `json:"deadline,omitzero"`
+	Devices  []DeviceChoice `json:"devices,omitempty"`
+	DeviceID string         `json:"device_id,omitempty"`
+	Prompt   *sls.Prompt    `json:"prompt,omitempty"`
+	// AttemptsLeft is how many more answers this login accepts.
+	AttemptsLeft int         `json:"attempts_left,omitempty"`
+	Session      *NewSession `json:"session,omitempty"`
+}
+
+// NewSession is a session just created, with its bearer token. The token
+// is shown once and never stored.
+type NewSession struct {
+	Token   string       `json:"token"`
+	Session *sls.Session `json:"session"`
+}
+
+// StartRequest is the first step: username and password.
+type StartRequest struct {
+	Username  string
+	Password  string
+	Platform  sls.Platform
+	ClientIP  string
+	UserAgent string
+}
+
+// Start checks username and password and opens a login transaction.
+// Unknown user and wrong password both return ErrInvalidCredentials after
+// the same work (one Argon2id hash, one audited transaction).
+func (s *Service) Start(ctx context.Context, r StartRequest) (*Step, error) {
+	if !r.Platform.Valid() {
+		return nil, sls.Errorf(sls.CodeInvalidArgument, "platform must be %q or %q", sls.PlatformPortal, sls.PlatformTrading)
+	}
+	if r.Username == "" || r.Password == "" || len(r.Username) > 128 || len(r.Password) > 1024 {
+		// Length caps keep the hash's input bounded; they are far above
+		// NIST SP 800-63B §5.1.1.2's required 64 characters.
+		return nil, sls.ErrInvalidCredentials
+	}
+	var user *sls.User
+	err := s.store.View(ctx, func(tx sls.Tx) error {
+		var err error
+		user, err = tx.UserByUsername(ctx, normalizeUsername(r.Username))
+		return err
+	})
+	if err != nil && !errors.Is(err, sls.ErrNotFound) {
+		return nil, err
+	}
+	hash := s.dummyHash()
+	if user != nil {
+		hash = user.PasswordHash
+	}
+	ok, _, herr := passhash.Check([]byte(r.Password), hash, s.cfg.Argon)
+	if herr != nil {
+		s.log.Error("stored password hash unreadable", "user_id", idOf(user), "err", herr)
+		ok = false
+	}
+	now := s.clock.Now()
+	if user == nil || !ok {
+		err := s.store.Update(ctx, func(tx sls.Tx) error {
+			return sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventLoginFailed, idOf(user), "",
+				map[string]any{"platform": r.Platform, "ip": r.ClientIP})
+		})
+		if err != nil {
+			return nil, err
+		}
+		s.outcomes.WithLabelValues("password", "failed", "").Inc()
+		return nil, sls.ErrInvalidCredentials
+	}
+
+	var step *Step
+	var refusal error
+	err = s.store.Update(ctx, func(tx sls.Tx) error {
+		step, refusal = nil, nil
+		u, err := tx.UserForUpdate(ctx, user.ID)
+		if err != nil {
+			return err
+		}
+		if u.Locked(now) {
+			refusal = sls.ErrLocked
+			return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, "", map[string]any{"reason": "locked", "ip": r.ClientIP})
+		}
+		acct, err := tx.Account(ctx, u.AccountID)
+		if err != nil {
+			return err
+		}
+		needFactor, scope, gerr := s.gate.Admit(ctx, tx, u, acct, r.Platform, r.ClientIP, now)
+		if gerr != nil {
+			refusal = gerr
+			return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, "",
+				map[string]any{"reason": string(sls.ErrorCode(gerr)), "ip": r.ClientIP, "platform": r.Platform})
+		}
+		if !needFactor {
+			ns, err := s.createSession(ctx, tx, u, nil, r.Platform, scope, r.ClientIP, r.UserAgent, sls.Verified{}, now)
+			if err != nil {
+				return err
+			}
+			step = &Step{State: sls.LoginCompleted, Session: ns}
+			return nil
+		}
+		devices, err := s.usableDevices(ctx, tx, u, now)
+		if err != nil {
+			return err
+		}
+		if len(devices) == 0 {
+			refusal = sls.Errorf(sls.CodeDeviceUnavailable, "No active security device. Please contact Client Services.")
+			return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, "", map[string]any{"reason": "no_device", "ip": r.ClientIP})
+		}
+		loginID := sls.NewToken("login")
+		l := &sls.LoginTx{IDHash: sls.TokenHash(loginID), UserID: u.ID, Platform: r.Platform, State: sls.LoginSelectDevice,
+			CreatedAt: now, Deadline: now.Add(s.cfg.LoginTTL), ClientIP: r.ClientIP, UserAgent: truncate(r.UserAgent, 256)}
+		if len(devices) == 1 {
+			// One device: "Select Second Factor Device" is skipped.
+			if err := s.challenge(ctx, tx, u, devices[0], l, now); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateLogin(ctx, l); err != nil {
+			return err
+		}
+		step = s.stepOf(loginID, l, devices)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if refusal != nil {
+		s.outcomes.WithLabelValues("password", string(sls.ErrorCode(refusal)), "").Inc()
+		return nil, refusal
+	}
+	s.outcomes.WithLabelValues("password", "ok", "").Inc()
+	return step, nil
+}
+
+func (s *Service) dummyHash() string {
+	s.dummyOnce.Do(func() { s.dummy = passhash.Dummy(s.cfg.Argon) })
+	return s.dummy
+}
+
+func (s *Service) usableDevices(ctx context.Context, tx sls.Tx, u *sls.User, now time.Time) ([]*sls.Device, error) {
+	all, err := tx.Devices(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []*sls.Device
+	for _, d := range all {
+		if _, ok := s.factors[d.Kind]; ok && d.Usable(now) {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+func choices(devices []*sls.Device) []DeviceChoice {
+	out := make([]DeviceChoice, 0, len(devices))
+	for _, d := range devices {
+		out = append(out, DeviceChoice{ID: d.ID, Kind: d.Kind, Title: d.Kind.Title(), Label: d.Label, Serial: d.Serial})
+	}
+	return out
+}
+
+func (s *Service) stepOf(loginID string, l *sls.LoginTx, devices []*sls.Device) *Step {
+	st := &Step{LoginID: loginID, State: l.State, Deadline: l.Deadline, DeviceID: l.DeviceID, Prompt: l.Prompt,
+		AttemptsLeft: s.cfg.MaxAnswers - l.Attempts}
+	if devices != nil {
+		st.Devices = choices(devices)
+	}
+	return st
+}
+
+// challenge asks the device's factor for its screen and moves l to
+// LoginChallenged.
+func (s *Service) challenge(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, l *sls.LoginTx, now time.Time) error {
+	f := s.factors[d.Kind]
+	if f == nil {
+		return sls.ErrDeviceUnavailable
+	}
+	l.DeviceID, l.State, l.Prompt, l.FactorState = d.ID, sls.LoginChallenged, nil, nil
+	if err := f.Challenge(ctx, tx, u, d, l, now); err != nil {
+		return err
+	}
+	if l.Deadline.After(l.CreatedAt.Add(s.cfg.LoginTTL)) {
+		l.Deadline = l.CreatedAt.Add(s.cfg.LoginTTL)
+	}
+	return tx.PutDevice(ctx, d)
+}
+
+// openLogin loads and locks a login transaction, refusing it when it can
+// no longer be used. The returned error is for the caller; the login is
+// left as it is.
+func (s *Service) openLogin(ctx context.Context, tx sls.Tx, loginID string, now time.Time) (*sls.LoginTx, error) {
+	if loginID == "" || len(loginID) > 128 {
+		return nil, sls.Errorf(sls.CodeNotFound, "Unknown login.")
+	}
+	l, err := tx.LoginForUpdate(ctx, sls.TokenHash(loginID))
+	if errors.Is(err, sls.ErrNotFound) {
+		return nil, sls.Errorf(sls.CodeNotFound, "Unknown login. Please start over.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case l.State == sls.LoginCompleted:
+		return nil, sls.ErrLoginCompleted
+	case l.State == sls.LoginFailed:
+		return nil, sls.ErrTooManyAttempts
+	case !now.Before(l.Deadline):
+		return nil, sls.ErrLoginExpired
+	}
+	return l, nil
+}
+
+// SelectDevice chooses the device that will answer the login (or switches
+// to another one before answering).
+func (s *Service) SelectDevice(ctx context.Context, loginID, deviceID string) (*Step, error) {
+	now := s.clock.Now()
+	var step *Step
+	err := s.store.Update(ctx, func(tx sls.Tx) error {
+		l, err := s.openLogin(ctx, tx, loginID, now)
+		if err != nil {
+			return err
+		}
+		u, err := tx.UserForUpdate(ctx, l.UserID)
+		if err != nil {
+			return err
+		}
+		if u.Locked(now) {
+			return sls.ErrLocked
+		}
+		devices, err := s.usableDevices(ctx, tx, u, now)
+		if err != nil {
+			return err
+		}
+		var chosen *sls.Device
+		for _, d := range devices {
+			if d.ID == deviceID {
+				chosen = d
+			}
+		}
+		if chosen == nil {
+			return sls.Errorf(sls.CodeNotFound, "This device is not one of your active security devices.")
+		}
+		if err := s.challenge(ctx, tx, u, chosen, l, now); err != nil {
+			return err
+		}
+		if err := tx.PutLogin(ctx, l); err != nil {
+			return err
+		}
+		step = s.stepOf(loginID, l, devices)
+		return nil
+	})
+	return step, err
+}
+
+// Status reports where a login stands without changing it (the page that
+// waits for an IB Key push polls it).
+func (s *Service) Status(ctx context.Context, loginID string) (*Step, error) {
+	now := s.clock.Now()
+	var step *Step
+	err := s.store.View(ctx, func(tx sls.Tx) error {
+		l, err := tx.Login(ctx, sls.TokenHash(loginID))
+		if errors.Is(err, sls.ErrNotFound) {
+			return sls.Errorf(sls.CodeNotFound, "Unknown login. Please start over.")
+		}
+		if err != nil {
+			return err
+		}
+		if l.State != sls.LoginCompleted && l.State != sls.LoginFailed && !now.Before(l.Deadline) {
+			return sls.ErrLoginExpired
+		}
+		step = s.stepOf(loginID, l, nil)
+		return nil
+	})
+	return step, err
+}
+
+// Answer checks the answer to the chosen device's challenge. A wrong
+// answer is counted toward the login's limit and the user's lockout, and
+// returns ErrBadResponse (or ErrLocked when this failure locked the user,
+// or ErrTooManyAttempts when the login is used up); the counts are
+// committed even though an error is returned. A right answer completes the
+// login once and returns the session.
+func (s *Service) Answer(ctx context.Context, loginID, answer string) (*Step, error) {
+	if len(answer) > 512 {
+		return nil, sls.Errorf(sls.CodeInvalidArgument, "The answer is too long.")
+	}
+	now := s.clock.Now()
+	var step *Step
+	var outcome error
+	var kind sls.DeviceKind
+	err := s.store.Update(ctx, func(tx sls.Tx) error {
+		step, outcome = nil, nil
+		l, err := s.openLogin(ctx, tx, loginID, now)
+		if err != nil {
+			return err
+		}
+		if l.State != sls.LoginChallenged {
+			return sls.Errorf(sls.CodeConflict, "Choose a security device first.")
+		}
+		u, err := tx.UserForUpdate(ctx, l.UserID)
+		if err != nil {
+			return err
+		}
+		if u.Locked(now) {
+			return sls.ErrLocked
+		}
+		d, err := tx.Device(ctx, l.DeviceID)
+		if err != nil {
+			return err
+		}
+		kind = d.Kind
+		f := s.factors[d.Kind]
+		if f == nil || !d.Usable(now) || d.UserID != u.ID {
+			return sls.ErrDeviceUnavailable
+		}
+		l.Attempts++
+		verified, verr := f.Verify(ctx, tx, u, d, l, answer, now)
+		if verr != nil {
+			if !errors.Is(verr, sls.ErrBadResponse) {
+				return verr // not an answer at all (e.g. push not yet approved): nothing counted
+			}
+			outcome, err = s.countFailure(ctx, tx, u, d, l, now)
+			if err != nil {
+				return err
+			}
+			if err := tx.PutLogin(ctx, l); err != nil {
+				return err
+			}
+			step = s.stepOf(loginID, l, nil)
+			return tx.PutDevice(ctx, d)
+		}
+		// Success.
+		scope, err := s.scopeFor(ctx, tx, u, d, l.Platform, now)
+		if err != nil {
+			outcome = err
+			l.State = sls.LoginFailed
+			if err := tx.PutLogin(ctx, l); err != nil {
+				return err
+			}
+			return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, d.ID,
+				map[string]any{"reason": string(sls.ErrorCode(err)), "kind": d.Kind, "platform": l.Platform})
+		}
+		u.FailedAnswers = 0
+		if err := tx.PutUser(ctx, u); err != nil {
+			return err
+		}
+		if err := tx.PutDevice(ctx, d); err != nil {
+			return err
+		}
+		ns, err := s.createSession(ctx, tx, u, d, l.Platform, scope, l.ClientIP, l.UserAgent, verified, now)
+		if err != nil {
+			return err
+		}
+		l.State, l.CompletedAt, l.SessionID, l.FactorState = sls.LoginCompleted, now, ns.Session.ID, nil
+		if err := tx.PutLogin(ctx, l); err != nil {
+			return err
+		}
+		step = &Step{State: sls.LoginCompleted, DeviceID: d.ID, Session: ns}
+		return nil
+	})
+	if err != nil {
+		s.outcomes.WithLabelValues("answer", string(sls.ErrorCode(err)), string(kind)).Inc()
+		return nil, err
+	}
+	if outcome != nil {
+		s.outcomes.WithLabelValues("answer", string(sls.ErrorCode(outcome)), string(kind)).Inc()
+		return step, outcome
+	}
+	s.outcomes.WithLabelValues("answer", "ok", string(kind)).Inc()
+	return step, nil
+}
+
+// countFailure records a wrong answer: on the login (its answer budget)
+// and on the user (the lockout counter shared by every login). It returns
+// the error to give the caller.
+func (s *Service) countFailure(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, l *sls.LoginTx, now time.Time) (error, error) {
+	u.FailedAnswers++
+	outcome := error(sls.ErrBadResponse)
+	locked := false
+	if u.FailedAnswers >= s.cfg.MaxFailures {
+		u.LockedUntil = now.Add(s.cfg.LockoutCooldown)
+		u.FailedAnswers = 0
+		locked = true
+		outcome = sls.ErrLocked
+		l.State = sls.LoginFailed
+	} else if l.Attempts >= s.cfg.MaxAnswers {
+		l.State = sls.LoginFailed
+		outcome = sls.ErrTooManyAttempts
+	}
+	if err := tx.PutUser(ctx, u); err != nil {
+		return nil, err
+	}
+	if err := sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventSecondFactorFail, u.ID, d.ID,
+		map[string]any{"kind": d.Kind, "attempt": l.Attempts, "platform": l.Platform, "ip": l.ClientIP}); err != nil {
+		return nil, err
+	}
+	if locked {
+		s.log.Warn("user locked after failed second-factor answers", "user_id", u.ID, "until", u.LockedUntil)
+		if err := sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventLockout, u.ID, d.ID,
+			map[string]any{"until": u.LockedUntil, "max_failures": s.cfg.MaxFailures}); err != nil {
+			return nil, err
+		}
+	}
+	return outcome, nil
+}
+
+// scopeFor decides what a session authenticated by d may do.
+func (s *Service) scopeFor(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, p sls.Platform, now time.Time) (sls.Scope, error) {
+	acct, err := tx.Account(ctx, u.AccountID)
+	if err != nil {
+		return "", err
+	}
+	if acct.Closed() {
+		if p != sls.PlatformPortal {
+			return "", sls.Errorf(sls.CodeForbidden, "This account is closed; only the Client Portal is available.")
+		}
+		return sls.ScopeStatementsOnly, nil
+	}
+	return s.deviceScope(d, p, now)
+}
+
+// deviceScope applies the temporary passcode rule (SPEC §1): full access
+// for TempPasscodeFull after issue, then the portal's online card page only.
+func (s *Service) deviceScope(d *sls.Device, p sls.Platform, now time.Time) (sls.Scope, error) {
+	if d == nil || d.Kind != sls.KindTempPasscode {
+		return sls.ScopeFull, nil
+	}
+	if now.Sub(d.ActivatedAt) < s.cfg.TempPasscodeFull {
+		return sls.ScopeFull, nil
+	}
+	if p != sls.PlatformPortal {
+		return "", sls.Errorf(sls.CodeForbidden, "This temporary passcode now works only in the Client Portal, to print an Online Security Code Card.")
+	}
+	return sls.ScopeOnlineCardOnly, nil
+}
+
+func (s *Service) createSession(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, p sls.Platform, scope sls.Scope,
+	ip, userAgent string, v sls.Verified, now time.Time) (*NewSession, error) {
+	token := sls.NewToken("sls")
+	lifetime, idle := s.cfg.SessionLifetime, s.cfg.IdleTimeout
+	if p == sls.PlatformTrading {
+		lifetime, idle = s.cfg.TradingLifetime, 0
+	}
+	ss := &sls.Session{ID: sls.NewID("ses"), TokenHash: sls.TokenHash(token), UserID: u.ID, Username: u.Username, Platform: p,
+		Scope: scope, Biometric: v.Biometric, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(lifetime), IdleTimeout: idle, ClientIP: ip}
+	if d != nil {
+		ss.DeviceID, ss.DeviceKind = d.ID, d.Kind
+		if d.Kind == sls.KindTempPasscode && scope == sls.ScopeFull {
+			// Full access ends with the passcode's full-access window.
+			if end := d.ActivatedAt.Add(s.cfg.TempPasscodeFull); end.Before(ss.ExpiresAt) {
+				ss.ExpiresAt = end
+			}
+		}
+	}
+	if err := tx.CreateSession(ctx, ss); err != nil {
+		return nil, err
+	}
+	detail := map[string]any{"platform": p, "scope": scope, "session_id": ss.ID, "ip": ip}
+	if d != nil {
+		detail["kind"] = d.Kind
+	} else {
+		detail["kind"] = "none"
+	}
+	if err := sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginSuccess, u.ID, ss.DeviceID, detail); err != nil {
+		return nil, err
+	}
+	if s.hooks != nil {
+		if err := s.hooks.LoginCompleted(ctx, tx, u, ss, userAgent, now); err != nil {
+			return nil, err
+		}
+	}
+	return &NewSession{Token: token, Session: ss}, nil
+}
+
+// sessionTouchInterval limits writes: last-seen is stored at most this
+// often per session, which is precise enough for a 30-minute idle timeout.
+const sessionTouchInterval = time.Minute
+
+// Authenticate returns the live session for token and its user, refreshing
+// its last use.
+func (s *Service) Authenticate(ctx context.Context, token string) (*sls.Session, *sls.User, error) {
+	if token == "" || len(token) > 128 {
+		return nil, nil, sls.ErrUnauthenticated
+	}
+	now := s.clock.Now()
+	var ss *sls.Session
+	var u *sls.User
+	err := s.store.View(ctx, func(tx sls.Tx) error {
+		var err error
+		if ss, err = tx.SessionByTokenHash(ctx, sls.TokenHash(token)); err != nil {
+			return err
+		}
+		u, err = tx.User(ctx, ss.UserID)
+		return err
+	})
+	if errors.Is(err, sls.ErrNotFound) {
+		return nil, nil, sls.ErrUnauthenticated
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	ss.Username = u.Username
+	if !ss.Live(now) {
+		return nil, nil, sls.Errorf(sls.CodeUnauthenticated, "Your session has ended. Please log in again.")
+	}
+	if now.Sub(ss.LastSeenAt) >= sessionTouchInterval {
+		err := s.store.Update(ctx, func(tx sls.Tx) error {
+			cur, err := tx.Session(ctx, ss.ID)
+			if err != nil {
+				return err
+			}
+			cur.LastSeenAt = now
+			return tx.PutSession(ctx, cur)
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		ss.LastSeenAt = now
+	}
+	return ss, u, nil
+}
+
+// Sessions lists a user's sessions, newest last.
+func (s *Service) Sessions(ctx context.Context, userID string) ([]*sls.Session, error) {
+	var out []*sls.Session
+	err := s.store.View(ctx, func(tx sls.Tx) error {
+		var err error
+		out, err = tx.Sessions(ctx, userID)
+		return err
+	})
+	return out, err
+}
+
+// End ends one of the user's sessions.
+func (s *Service) End(ctx context.Context, userID, sessionID string) error {
+	now := s.clock.Now()
+	return s.store.Update(ctx, func(tx sls.Tx) error {
+		ss, err := tx.Session(ctx, sessionID)
+		if errors.Is(err, sls.ErrNotFound) || (err == nil && ss.UserID != userID) {
+			return sls.Errorf(sls.CodeNotFound, "Unknown session.")
+		}
+		if err != nil {
+			return err
+		}
+		if !ss.EndedAt.IsZero() {
+			return nil
+		}
+		ss.EndedAt = now
+		if err := tx.PutSession(ctx, ss); err != nil {
+			return err
+		}
+		return sls.Audit(ctx, tx, now, sls.ActorUser(userID), sls.EventSessionEnded, userID, ss.DeviceID, map[string]any{"session_id": ss.ID})
+	})
+}
+
+// BasicGate applies the rules every deployment has: a closed account may
+// still open the portal with the password alone, to read statements and
+// tax forms (SPEC §6); an opted-out user logs in to trading platforms with
+// the password alone (SPEC §5). Package policy extends it.
+type BasicGate struct{}
+
+// Admit implements Gate.
+func (BasicGate) Admit(_ context.Context, _ sls.Tx, u *sls.User, a *sls.Account, p sls.Platform, _ string, _ time.Time) (bool, sls.Scope, error) {
+	if a.Closed() {
+		if p != sls.PlatformPortal {
+			return false, "", sls.Errorf(sls.CodeForbidden, "This account is closed; only the Client Portal is available.")
+		}
+		return false, sls.ScopeStatementsOnly, nil
+	}
+	if u.OptedOut && p == sls.PlatformTrading {
+		return false, sls.ScopeFull, nil
+	}
+	return true, sls.ScopeFull, nil
+}
+
+func normalizeUsername(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// NormalizeUsername is the form usernames are stored and looked up in.
+func NormalizeUsername(s string) string { return normalizeUsername(s) }
+
+func idOf(u *sls.User) string {
+	if u == nil {
+		return ""
+	}
+	return u.ID
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
