@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	sls "github.com/secure-login-system/sls"
@@ -58,6 +59,16 @@ func (t *tx) MarkResponseUsed(ctx context.Context, deviceID, digest string, now,
 	if _, err := t.exec(ctx, `DELETE FROM used_responses WHERE device_id = ? AND expires_at < ?`, deviceID, now.UnixMicro()); err != nil {
 		return wrap("purge used responses", err)
 	}
-	_, err := t.exec(ctx, `INSERT INTO used_responses (device_id, digest, expires_at) VALUES (?, ?, ?)`, deviceID, digest, expires.UnixMicro())
-	return wrap("mark response used", err)
+	// ON CONFLICT DO NOTHING rather than a failing INSERT: on PostgreSQL a
+	// failed statement would abort the whole transaction, and the caller
+	// still has to record the failed attempt in it.
+	res, err := t.exec(ctx, `INSERT INTO used_responses (device_id, digest, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (device_id, digest) DO NOTHING`, deviceID, digest, expires.UnixMicro())
+	if err != nil {
+		return wrap("mark response used", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return sls.ErrConflict.Wrap(fmt.Errorf("sqlstore: response already used: %v", err))
+	}
+	return nil
 }

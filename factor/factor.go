@@ -1,0 +1,57 @@
+// Package factor holds what the device-kind packages below it share: where
+// a device's sealed secret lives, random challenge codes, and the digest
+// under which an accepted response is remembered to refuse replays. Each
+// sub-package implements sls.Factor for one kind of device.
+package factor
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/big"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/seal"
+)
+
+// SecretPlace is where device d's secret is sealed: binding the row id
+// means a sealed card key copied to another device row does not open.
+func SecretPlace(deviceID string) seal.Place {
+	return seal.Place{Table: "devices", Column: "secret", Row: deviceID}
+}
+
+// OpenSecret opens the sealed secret of d; a secret that does not open is
+// an unusable device (fail closed), never a panic.
+func OpenSecret(s *seal.Sealer, d *sls.Device) ([]byte, error) {
+	pt, err := s.Open(SecretPlace(d.ID), d.Secret)
+	if err != nil {
+		return nil, sls.ErrDeviceUnavailable.Wrap(fmt.Errorf("factor: device %s: %w", d.ID, err))
+	}
+	return pt, nil
+}
+
+// Digits returns n random decimal digits from r (crypto/rand when nil),
+// uniformly distributed.
+func Digits(r io.Reader, n int) (string, error) {
+	if r == nil {
+		r = rand.Reader
+	}
+	max := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil)
+	v, err := rand.Int(r, max)
+	if err != nil {
+		return "", fmt.Errorf("factor: random digits: %w", err)
+	}
+	return fmt.Sprintf("%0*d", n, v), nil
+}
+
+// ResponseDigest names an accepted (challenge, response) pair of a device
+// for sls.DeviceStore.MarkResponseUsed.
+func ResponseDigest(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s;", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
