@@ -1,0 +1,459 @@
+// Command slsctl is the operators' tool (Client Services, Security Team).
+// It talks to the operator API of a running slsd with the operator token
+// that slsd created in its data directory.
+//
+//	slsctl [global flags] <command> [flags] [args]
+//
+// Run "slsctl help" for the commands.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+const usage = `slsctl — operate a Secure Login System server
+
+Global flags (before the command):
+  --server URL        server address (env SLS_SERVER, default http://127.0.0.1:8080)
+  --token-file PATH   operator token file (env SLS_TOKEN_FILE, default ./sls-data/operator.token)
+
+Commands:
+  account create --id ID --currency USD --equity 1500000.00 --jurisdiction US
+  user create --username NAME --account ID [--email E] [--mobile +E164] [--lang en]
+              [--dob YYYY-MM-DD --citizenship CC --residence CC --id-type T --id-number N]
+              [--security-admin]                 (password: first line of standard input)
+  user show NAME
+  devices NAME                                    list a user's devices
+  dscplus issue NAME --pin 1234 [--serial S] [--pending] --out card.json
+  codecard issue NAME [--html card.html]          prints the Security Code Card
+  temppasscode issue NAME --verified "how identity was verified"
+  device suspend|resume|revoke|activate DEVICE_ID [--reason R]
+  unlock NAME
+  audit verify                                    verify the whole hash chain
+  audit list [--after SEQ] [--limit N]
+`
+
+func main() {
+	code, err := run(os.Args[1:], os.Stdin, os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "slsctl:", err)
+	}
+	os.Exit(code)
+}
+
+type client struct {
+	base  string
+	token string
+	http  *http.Client
+	out   io.Writer
+	in    io.Reader
+}
+
+// apiError is the server's error body.
+type apiError struct {
+	Status int
+	Code   string         `json:"code"`
+	Msg    string         `json:"message"`
+	Detail map[string]any `json:"detail"`
+}
+
+func (e *apiError) Error() string {
+	if e.Code == "" {
+		return fmt.Sprintf("server answered %d", e.Status)
+	}
+	return fmt.Sprintf("%s (%s)", e.Msg, e.Code)
+}
+
+func (c *client) do(method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach the server at %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error apiError `json:"error"`
+		}
+		_ = json.Unmarshal(data, &e)
+		e.Error.Status = resp.StatusCode
+		return &e.Error
+	}
+	if out != nil && len(data) > 0 {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+func run(args []string, stdin io.Reader, stdout io.Writer) (int, error) {
+	g := flag.NewFlagSet("slsctl", flag.ContinueOnError)
+	g.SetOutput(io.Discard)
+	server := g.String("server", envOr("SLS_SERVER", "http://127.0.0.1:8080"), "")
+	tokenFile := g.String("token-file", envOr("SLS_TOKEN_FILE", "./sls-data/operator.token"), "")
+	if err := g.Parse(args); err != nil {
+		fmt.Fprint(stdout, usage)
+		return 2, err
+	}
+	rest := g.Args()
+	if len(rest) == 0 || rest[0] == "help" || rest[0] == "-h" || rest[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		return 0, nil
+	}
+	tok, err := os.ReadFile(*tokenFile)
+	if err != nil {
+		return 1, fmt.Errorf("operator token: %w (is --token-file right?)", err)
+	}
+	c := &client{base: strings.TrimRight(*server, "/"), token: strings.TrimSpace(string(tok)),
+		http: &http.Client{Timeout: 60 * time.Second}, out: stdout, in: stdin}
+	cmd, sub := rest[0], rest[1:]
+	var fn func([]string) error
+	switch cmd {
+	case "account":
+		fn = c.account
+	case "user":
+		fn = c.user
+	case "devices":
+		fn = c.devices
+	case "dscplus":
+		fn = c.dscplus
+	case "codecard":
+		fn = c.codecard
+	case "temppasscode":
+		fn = c.temppasscode
+	case "device":
+		fn = c.device
+	case "unlock":
+		fn = c.unlock
+	case "audit":
+		return c.audit(sub)
+	default:
+		if extra, ok := extraCommands[cmd]; ok {
+			fn = func(a []string) error { return extra(c, a) }
+			break
+		}
+		fmt.Fprint(stdout, usage)
+		return 2, fmt.Errorf("unknown command %q", cmd)
+	}
+	if err := fn(sub); err != nil {
+		return 1, err
+	}
+	return 0, nil
+}
+
+// extraCommands are commands of other features, registered from their
+// own files.
+var extraCommands = map[string]func(c *client, args []string) error{}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// flags parses sub-command flags, allowing positional arguments before
+// and after them.
+func flags(name string, args []string, define func(*flag.FlagSet)) ([]string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	define(fs)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func one(name string, pos []string) (string, error) {
+	if len(pos) != 1 {
+		return "", fmt.Errorf("%s needs exactly one argument, got %d", name, len(pos))
+	}
+	return pos[0], nil
+}
+
+func (c *client) printJSON(v any) {
+	b, _ := json.MarshalIndent(v, "", "  ")
+	fmt.Fprintln(c.out, string(b))
+}
+
+// parseMinor converts "1500000.50" to minor units (two decimals).
+func parseMinor(s string) (int64, error) {
+	whole, frac, _ := strings.Cut(strings.ReplaceAll(s, ",", ""), ".")
+	if whole == "" || len(frac) > 2 || strings.Trim(whole+frac, "0123456789") != "" || len(whole) > 15 {
+		return 0, fmt.Errorf("amount %q must look like 1500000 or 1500000.50", s)
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	var v int64
+	for _, ch := range whole + frac {
+		v = v*10 + int64(ch-'0')
+	}
+	return v, nil
+}
+
+func (c *client) account(args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: account create --id ID --currency USD --equity AMOUNT --jurisdiction CC")
+	}
+	var id, cur, equity, jur string
+	if _, err := flags("account create", args[1:], func(fs *flag.FlagSet) {
+		fs.StringVar(&id, "id", "", "")
+		fs.StringVar(&cur, "currency", "USD", "")
+		fs.StringVar(&equity, "equity", "0", "")
+		fs.StringVar(&jur, "jurisdiction", "", "")
+	}); err != nil {
+		return err
+	}
+	minor, err := parseMinor(equity)
+	if err != nil {
+		return err
+	}
+	var out map[string]any
+	if err := c.do("POST", "/api/v1/ops/accounts", map[string]any{"id": id, "base_currency": cur, "equity_minor": minor, "jurisdiction": jur}, &out); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "account %s created\n", out["id"])
+	return nil
+}
+
+func (c *client) user(args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: user create|show …")
+	}
+	switch args[0] {
+	case "show":
+		name, err := one("user show", args[1:])
+		if err != nil {
+			return err
+		}
+		var out map[string]any
+		if err := c.do("GET", "/api/v1/ops/users/"+url.PathEscape(name), nil, &out); err != nil {
+			return err
+		}
+		c.printJSON(out)
+		return nil
+	case "create":
+	default:
+		return fmt.Errorf("unknown user command %q", args[0])
+	}
+	var username, account, email, mobile, lang, dob, cit, res, idType, idNum string
+	var admin bool
+	if _, err := flags("user create", args[1:], func(fs *flag.FlagSet) {
+		fs.StringVar(&username, "username", "", "")
+		fs.StringVar(&account, "account", "", "")
+		fs.StringVar(&email, "email", "", "")
+		fs.StringVar(&mobile, "mobile", "", "")
+		fs.StringVar(&lang, "lang", "en", "")
+		fs.StringVar(&dob, "dob", "", "")
+		fs.StringVar(&cit, "citizenship", "", "")
+		fs.StringVar(&res, "residence", "", "")
+		fs.StringVar(&idType, "id-type", "", "")
+		fs.StringVar(&idNum, "id-number", "", "")
+		fs.BoolVar(&admin, "security-admin", false, "")
+	}); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c.in).ReadString('\n')
+	if err != nil && line == "" {
+		return errors.New("the password is read from the first line of standard input")
+	}
+	password := strings.TrimRight(line, "\r\n")
+	body := map[string]any{"username": username, "password": password, "account_id": account, "email": email, "mobile": mobile,
+		"lang": lang, "can_change_security": admin,
+		"identity": map[string]string{"date_of_birth": dob, "citizenship": cit, "residence": res, "id_type": idType, "id_number": idNum}}
+	var out map[string]any
+	if err := c.do("POST", "/api/v1/ops/users", body, &out); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "user %s created (%s) on account %s\n", out["username"], out["id"], out["account_id"])
+	return nil
+}
+
+type device struct {
+	ID          string `json:"id"`
+	Kind        string `json:"kind"`
+	State       string `json:"state"`
+	Serial      string `json:"serial"`
+	ActivatedAt string `json:"activated_at"`
+	ExpiresAt   string `json:"expires_at"`
+}
+
+func (c *client) devices(args []string) error {
+	name, err := one("devices", args)
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Devices []device `json:"devices"`
+	}
+	if err := c.do("GET", "/api/v1/ops/users/"+url.PathEscape(name)+"/devices", nil, &out); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "%-28s %-13s %-10s %-16s %s\n", "ID", "KIND", "STATE", "SERIAL", "EXPIRES")
+	for _, d := range out.Devices {
+		fmt.Fprintf(c.out, "%-28s %-13s %-10s %-16s %s\n", d.ID, d.Kind, d.State, d.Serial, d.ExpiresAt)
+	}
+	return nil
+}
+
+func (c *client) dscplus(args []string) error {
+	if len(args) == 0 || args[0] != "issue" {
+		return errors.New("usage: dscplus issue NAME --pin 1234 --out card.json")
+	}
+	var pin, serial, outPath string
+	var pending bool
+	pos, err := flags("dscplus issue", args[1:], func(fs *flag.FlagSet) {
+		fs.StringVar(&pin, "pin", "", "")
+		fs.StringVar(&serial, "serial", "", "")
+		fs.StringVar(&outPath, "out", "", "")
+		fs.BoolVar(&pending, "pending", false, "")
+	})
+	if err != nil {
+		return err
+	}
+	name, err := one("dscplus issue", pos)
+	if err != nil {
+		return err
+	}
+	if outPath == "" {
+		return errors.New("--out is required: the card file is written there")
+	}
+	var out struct {
+		Device device          `json:"device"`
+		Card   json.RawMessage `json:"card"`
+	}
+	if err := c.do("POST", "/api/v1/ops/users/"+url.PathEscape(name)+"/dscplus", map[string]any{"serial": serial, "pin": pin, "activate": !pending}, &out); err != nil {
+		return err
+	}
+	var pretty bytes.Buffer
+	json.Indent(&pretty, out.Card, "", "  ")
+	pretty.WriteByte('\n')
+	if err := os.WriteFile(outPath, pretty.Bytes(), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "DSC+ %s issued to %s (%s, device %s); card file %s\n", out.Device.Serial, name, out.Device.State, out.Device.ID, outPath)
+	return nil
+}
+
+func (c *client) codecard(args []string) error {
+	if len(args) == 0 || args[0] != "issue" {
+		return errors.New("usage: codecard issue NAME")
+	}
+	var htmlOut string
+	pos, err := flags("codecard issue", args[1:], func(fs *flag.FlagSet) { fs.StringVar(&htmlOut, "html", "", "") })
+	if err != nil {
+		return err
+	}
+	name, err := one("codecard issue", pos)
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Device device   `json:"device"`
+		Values []string `json:"values"`
+		Text   string   `json:"text"`
+	}
+	if err := c.do("POST", "/api/v1/ops/users/"+url.PathEscape(name)+"/codecard", nil, &out); err != nil {
+		return err
+	}
+	fmt.Fprint(c.out, out.Text)
+	fmt.Fprintf(c.out, "\nSecurity Code Card %s issued to %s (device %s)\n", out.Device.Serial, name, out.Device.ID)
+	return nil
+}
+
+func (c *client) temppasscode(args []string) error {
+	if len(args) == 0 || args[0] != "issue" {
+		return errors.New(`usage: temppasscode issue NAME --verified "how identity was verified"`)
+	}
+	var verified string
+	pos, err := flags("temppasscode issue", args[1:], func(fs *flag.FlagSet) { fs.StringVar(&verified, "verified", "", "") })
+	if err != nil {
+		return err
+	}
+	name, err := one("temppasscode issue", pos)
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Device   device `json:"device"`
+		Passcode string `json:"passcode"`
+	}
+	if err := c.do("POST", "/api/v1/ops/users/"+url.PathEscape(name)+"/temppasscode", map[string]any{"identity_verification": verified}, &out); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "temporary passcode for %s: %s\n(full access until 2 days after now, then portal only to print an Online Security Code Card; expires %s)\n",
+		name, out.Passcode, out.Device.ExpiresAt)
+	return nil
+}
+
+func (c *client) device(args []string) error {
+	if len(args) < 2 {
+		return errors.New("usage: device suspend|resume|revoke|activate DEVICE_ID [--reason R]")
+	}
+	action := args[0]
+	var reason string
+	pos, err := flags("device "+action, args[1:], func(fs *flag.FlagSet) { fs.StringVar(&reason, "reason", "", "") })
+	if err != nil {
+		return err
+	}
+	id, err := one("device "+action, pos)
+	if err != nil {
+		return err
+	}
+	var out device
+	if err := c.do("POST", "/api/v1/ops/devices/"+url.PathEscape(id)+"/"+url.PathEscape(action), map[string]any{"reason": reason}, &out); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "device %s (%s) is now %s\n", out.ID, out.Kind, out.State)
+	return nil
+}
+
+func (c *client) unlock(args []string) error {
+	name, err := one("unlock", args)
+	if err != nil {
+		return err
+	}
+	if err := c.do("POST", "/api/v1/ops/users/"+url.PathEscape(name)+"/unlock", nil, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "user %s unlocked\n", name)
+	return nil
+}

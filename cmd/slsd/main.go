@@ -1,0 +1,96 @@
+// Command slsd is the Secure Login System server.
+//
+//	slsd [--listen 127.0.0.1:8080] [--data ./sls-data] [--db postgres://…] [--demo]
+//
+// Every flag has an SLS_* environment variable (SLS_LISTEN, SLS_DATA,
+// SLS_DB, …); a flag given on the command line wins. On first start it
+// creates the data directory with the sealing key (seal.key) and the
+// operator token (operator.token) that slsctl uses.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/secure-login-system/sls/server"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "slsd:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("slsd", flag.ContinueOnError)
+	var o server.Options
+	var demo bool
+	var logFormat, logLevel string
+	fs.StringVar(&o.Listen, "listen", "127.0.0.1:8080", "address to serve HTTP on")
+	fs.StringVar(&o.DataDir, "data", "./sls-data", "data directory (SQLite file, keys, operator token)")
+	fs.StringVar(&o.DB, "db", "", "postgres:// URL; empty means the SQLite file in the data directory")
+	fs.StringVar(&o.SealKeyFile, "seal-key", "", "sealing key file (default DATA/seal.key); nodes sharing a database must share it")
+	fs.StringVar(&o.ConfigFile, "config", "", "rules file (JSON, see docs/configuration.md)")
+	fs.StringVar(&o.AddrFile, "addr-file", "", "write the listening address to this file once listening")
+	fs.StringVar(&o.TestClockFile, "test-clock-file", "", "TESTS ONLY: follow a time offset read from this file")
+	fs.BoolVar(&demo, "demo", false, "create a demo user with a DSC+ card file and a Security Code Card on first start")
+	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	if err := applyEnv(fs); err != nil {
+		return err
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	switch logFormat {
+	case "text":
+		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, hopts))
+	case "json":
+		o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, hopts))
+	default:
+		return fmt.Errorf("--log-format must be text or json, not %q", logFormat)
+	}
+	slog.SetDefault(o.Logger)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.Open(ctx, o)
+	if err != nil {
+		return err
+	}
+	if demo {
+		if err := srv.Demo(ctx, os.Stdout); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	o.Logger.Info("operator token", "file", srv.OperatorTokenFile)
+	return srv.Run(ctx)
+}
+
+// applyEnv sets each flag from SLS_<NAME> (dashes become underscores) when
+// that variable is set; flags on the command line are parsed afterwards
+// and win.
+func applyEnv(fs *flag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "SLS_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok && err == nil {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s: %w", name, e)
+			}
+		}
+	})
+	return err
+}

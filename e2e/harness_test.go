@@ -1,0 +1,303 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/secure-login-system/sls/clock"
+	"github.com/secure-login-system/sls/sqlstore/storetest"
+)
+
+// bin holds the paths of the programs built for this test run.
+var bin = map[string]string{}
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "sls-e2e-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	for _, name := range []string{"slsd", "slsctl", "dsccard"} {
+		out := filepath.Join(dir, name)
+		cmd := exec.Command("go", "build", "-o", out, "../cmd/"+name)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "building %s: %v\n", name, err)
+			os.Exit(1)
+		}
+		bin[name] = out
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// engine is one database setup the journeys run on.
+type engine struct {
+	name string
+	// db returns the --db value for a fresh database ("" = SQLite in the
+	// node's data directory).
+	db func(t *testing.T) string
+}
+
+func engines() []engine {
+	return []engine{
+		{"sqlite", func(*testing.T) string { return "" }},
+		{"postgres", func(t *testing.T) string { return storetest.PostgresDSN(t) }},
+	}
+}
+
+// forEachEngine runs fn on SQLite and, when configured, PostgreSQL.
+func forEachEngine(t *testing.T, fn func(t *testing.T, db string)) {
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) { fn(t, e.db(t)) })
+	}
+}
+
+// node is one running slsd.
+type node struct {
+	t         *testing.T
+	url       string
+	dataDir   string
+	db        string
+	clockFile string
+	extra     []string
+	cmd       *exec.Cmd
+	logs      *syncBuffer
+	done      chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type nodeOpt func(*node)
+
+// withDataDir shares a data directory (seal key, operator token) between
+// nodes, as a deployment shares them through configuration management.
+func withDataDir(dir string) nodeOpt { return func(n *node) { n.dataDir = dir } }
+
+// withClockFile makes the node's time follow the offset in path.
+func withClockFile(path string) nodeOpt { return func(n *node) { n.clockFile = path } }
+
+// withArgs adds command-line arguments.
+func withArgs(args ...string) nodeOpt { return func(n *node) { n.extra = append(n.extra, args...) } }
+
+// startNode starts slsd on a free port and waits until it is ready.
+func startNode(t *testing.T, db string, opts ...nodeOpt) *node {
+	t.Helper()
+	n := &node{t: t, db: db}
+	for _, o := range opts {
+		o(n)
+	}
+	if n.dataDir == "" {
+		n.dataDir = t.TempDir()
+	}
+	n.start()
+	t.Cleanup(func() { n.stop() })
+	return n
+}
+
+func (n *node) start() {
+	t := n.t
+	t.Helper()
+	addrFile := filepath.Join(t.TempDir(), "addr")
+	args := []string{"--listen", "127.0.0.1:0", "--data", n.dataDir, "--addr-file", addrFile, "--log-format", "json"}
+	if n.db != "" {
+		args = append(args, "--db", n.db)
+	}
+	if n.clockFile != "" {
+		args = append(args, "--test-clock-file", n.clockFile)
+	}
+	args = append(args, n.extra...)
+	n.logs = &syncBuffer{}
+	n.cmd = exec.Command(bin["slsd"], args...)
+	n.cmd.Stdout, n.cmd.Stderr = n.logs, n.logs
+	if err := n.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	n.done = make(chan error, 1)
+	go func() { n.done <- n.cmd.Wait() }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if b, err := os.ReadFile(addrFile); err == nil && len(b) > 0 {
+			n.url = "http://" + strings.TrimSpace(string(b))
+			break
+		}
+		select {
+		case err := <-n.done:
+			t.Fatalf("slsd exited: %v\n%s", err, n.logs.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("slsd did not start:\n%s", n.logs.String())
+		}
+	}
+}
+
+// stop sends SIGTERM and waits for a graceful exit.
+func (n *node) stop() {
+	if n.cmd == nil || n.cmd.Process == nil {
+		return
+	}
+	n.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-n.done:
+	case <-time.After(30 * time.Second):
+		n.cmd.Process.Kill()
+		<-n.done
+	}
+	if n.t.Failed() {
+		n.t.Logf("slsd logs (%s):\n%s", n.dataDir, lastLines(n.logs.String(), 60))
+	}
+	n.cmd = nil
+}
+
+// restart stops and starts the node on the same data directory and database.
+func (n *node) restart() {
+	n.stop()
+	n.start()
+}
+
+// kill stops the node at once (SIGKILL), as a crash would.
+func (n *node) kill() {
+	n.cmd.Process.Kill()
+	<-n.done
+	n.cmd = nil
+}
+
+func lastLines(s string, k int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > k {
+		lines = lines[len(lines)-k:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ctl runs slsctl against the node; stdin may be empty.
+func (n *node) ctl(stdin string, args ...string) (string, error) {
+	full := append([]string{"--server", n.url, "--token-file", filepath.Join(n.dataDir, "operator.token")}, args...)
+	cmd := exec.Command(bin["slsctl"], full...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// mustCtl is ctl that fails the test on error.
+func (n *node) mustCtl(stdin string, args ...string) string {
+	n.t.Helper()
+	out, err := n.ctl(stdin, args...)
+	if err != nil {
+		n.t.Fatalf("slsctl %v: %v\n%s", args, err, out)
+	}
+	return out
+}
+
+// setClock moves the time of every node following path.
+func setClock(t *testing.T, path string, offset time.Duration) {
+	t.Helper()
+	if err := clock.WriteOffset(path, offset); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(250 * time.Millisecond) // nodes re-read the file every 100ms
+}
+
+// apiResult is a decoded JSON answer.
+type apiResult struct {
+	Status int
+	Body   map[string]any
+	Raw    []byte
+}
+
+func (r apiResult) code() string {
+	if e, ok := r.Body["error"].(map[string]any); ok {
+		s, _ := e["code"].(string)
+		return s
+	}
+	return ""
+}
+
+func (r apiResult) str(path ...string) string {
+	var v any = r.Body
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		v = m[p]
+	}
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		return fmt.Sprint(x)
+	case nil:
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// call sends a JSON request (body may be a string of raw JSON, nil, or a
+// value to marshal) with an optional bearer token.
+func call(t *testing.T, method, url, token string, body any) apiResult {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		raw, _ := json.Marshal(b)
+		rd = bytes.NewReader(raw)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := apiResult{Status: resp.StatusCode, Raw: raw}
+	_ = json.Unmarshal(raw, &r.Body)
+	return r
+}

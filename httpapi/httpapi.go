@@ -1,0 +1,334 @@
+// Package httpapi is the JSON API under /api/v1: the login journey and
+// session checks for clients and integrators, and the operator API (under
+// /api/v1/ops) for Client Services. Domain errors become HTTP statuses
+// here and only here; the body always carries the stable code and a
+// client-safe message:
+//
+//	{"error": {"code": "bad_response", "message": "…"}}
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/login"
+	"github.com/secure-login-system/sls/manage"
+)
+
+// MaxBody bounds request bodies; nothing in the API needs more.
+const MaxBody = 64 << 10
+
+// API serves the JSON API.
+type API struct {
+	Login  *login.Service
+	Manage *manage.Service
+	Store  sls.Store
+	Log    *slog.Logger
+	// Extra registers routes of other features (SMS, IB Key, policy…) on
+	// the same mux, with the same helpers.
+	Extra []func(*API, *http.ServeMux)
+
+	mux *http.ServeMux
+}
+
+// Handler returns the API's handler.
+func (a *API) Handler() http.Handler {
+	if a.Log == nil {
+		a.Log = slog.New(slog.DiscardHandler)
+	}
+	a.mux = http.NewServeMux()
+	m := a.mux
+	m.HandleFunc("POST /api/v1/login", a.startLogin)
+	m.HandleFunc("POST /api/v1/login/device", a.selectDevice)
+	m.HandleFunc("POST /api/v1/login/answer", a.answer)
+	m.HandleFunc("POST /api/v1/login/status", a.status)
+
+	m.Handle("GET /api/v1/session", a.User(a.getSession))
+	m.Handle("GET /api/v1/sessions", a.User(a.listSessions))
+	m.Handle("DELETE /api/v1/sessions/{id}", a.User(a.endSession))
+	m.Handle("POST /api/v1/logout", a.User(a.logout))
+	m.Handle("GET /api/v1/devices", a.User(a.myDevices))
+	m.Handle("POST /api/v1/onlinecard", a.UserScoped(a.requestOnlineCard, sls.ScopeOnlineCardOnly))
+	m.Handle("GET /api/v1/onlinecard", a.UserScoped(a.getOnlineCard, sls.ScopeOnlineCardOnly))
+	m.Handle("GET /api/v1/onlinecard/print", a.UserScoped(a.printOnlineCard, sls.ScopeOnlineCardOnly))
+	m.Handle("POST /api/v1/onlinecard/activate", a.UserScoped(a.activateOnlineCard, sls.ScopeOnlineCardOnly))
+
+	a.operatorRoutes(m)
+	for _, extra := range a.Extra {
+		extra(a, m)
+	}
+	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, r, a.Log, sls.Errorf(sls.CodeNotFound, "No such API endpoint: %s %s.", r.Method, r.URL.Path))
+	})
+	return m
+}
+
+// status maps error codes to HTTP statuses.
+func statusOf(code sls.Code) int {
+	switch code {
+	case sls.CodeInvalidRequest, sls.CodeInvalidArgument:
+		return http.StatusBadRequest
+	case sls.CodeBodyTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case sls.CodeNotFound:
+		return http.StatusNotFound
+	case sls.CodeConflict, sls.CodeLoginCompleted:
+		return http.StatusConflict
+	case sls.CodeUnauthenticated, sls.CodeInvalidCredentials, sls.CodeBadResponse:
+		return http.StatusUnauthorized
+	case sls.CodeForbidden, sls.CodeIPNotAllowed, sls.CodeNotEligible:
+		return http.StatusForbidden
+	case sls.CodeLocked:
+		return http.StatusLocked
+	case sls.CodeLoginExpired:
+		return http.StatusGone
+	case sls.CodeTooManyAttempts, sls.CodeRateLimited:
+		return http.StatusTooManyRequests
+	case sls.CodeDeviceUnavailable, sls.CodeActivationFailed, sls.CodeLimitExceeded:
+		return http.StatusUnprocessableEntity
+	case sls.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrorBody is the JSON form of an error.
+type ErrorBody struct {
+	Error struct {
+		Code    sls.Code       `json:"code"`
+		Message string         `json:"message"`
+		Detail  map[string]any `json:"detail,omitempty"`
+	} `json:"error"`
+}
+
+// WriteError writes err as JSON. Errors that are not *sls.Error are
+// internal: the client gets a generic message, the log gets the cause.
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	var e *sls.Error
+	if !errors.As(err, &e) {
+		if errors.Is(err, context.Canceled) {
+			e = sls.Errorf(sls.CodeUnavailable, "The request was cancelled.")
+		} else {
+			log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+			e = sls.ErrInternal
+		}
+	} else if e.Err != nil {
+		log.Warn("request failed", "code", e.Code, "path", r.URL.Path, "err", e.Err)
+	}
+	var body ErrorBody
+	body.Error.Code, body.Error.Message, body.Error.Detail = e.Code, e.Message, e.Detail
+	status := statusOf(e.Code)
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="sls"`)
+	}
+	WriteJSON(w, status, body)
+}
+
+// WriteJSON writes v with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store") // answers hold tokens and personal data
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	_ = enc.Encode(v)
+}
+
+// Decode reads one JSON object from the body into v, strictly: unknown
+// fields, wrong types, trailing data and bodies over MaxBody are errors
+// with a clear message.
+func Decode(w http.ResponseWriter, r *http.Request, v any) error {
+	ct := r.Header.Get("Content-Type")
+	if ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return sls.Errorf(sls.CodeInvalidRequest, "The body must be JSON (Content-Type: application/json).")
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return decodeError(err)
+		}
+		return sls.Errorf(sls.CodeInvalidRequest, "The body must hold exactly one JSON object.")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return sls.Errorf(sls.CodeBodyTooLarge, "The body is larger than %d bytes.", MaxBody)
+	case errors.Is(err, io.EOF):
+		return sls.Errorf(sls.CodeInvalidRequest, "The body is empty; a JSON object is required.")
+	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
+		return sls.Errorf(sls.CodeInvalidRequest, "The body is not valid JSON.")
+	case errors.As(err, &typ):
+		return sls.Errorf(sls.CodeInvalidRequest, "Field %q must be of type %s.", typ.Field, typ.Type.Kind())
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return sls.Errorf(sls.CodeInvalidRequest, "Unknown field %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	return sls.Errorf(sls.CodeInvalidRequest, "The body could not be read as the expected JSON object.")
+}
+
+// ClientIP is the address of the caller (the direct peer; deployments
+// behind a proxy put the proxy's trusted header logic in front).
+func ClientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// bearer returns the token of an Authorization: Bearer header.
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+type ctxKey int
+
+const (
+	sessionKey ctxKey = iota
+	userKey
+	operatorKey
+)
+
+// SessionOf returns the authenticated session of a request handled by User.
+func SessionOf(r *http.Request) *sls.Session {
+	s, _ := r.Context().Value(sessionKey).(*sls.Session)
+	return s
+}
+
+// UserOf returns the authenticated user of a request handled by User.
+func UserOf(r *http.Request) *sls.User {
+	u, _ := r.Context().Value(userKey).(*sls.User)
+	return u
+}
+
+// OperatorOf returns the operator's name of a request handled by Operator.
+func OperatorOf(r *http.Request) string {
+	s, _ := r.Context().Value(operatorKey).(string)
+	return s
+}
+
+// User requires a live session with full scope.
+func (a *API) User(h http.HandlerFunc) http.Handler { return a.UserScoped(h) }
+
+// UserScoped requires a live session whose scope is full or one of also.
+func (a *API) UserScoped(h http.HandlerFunc, also ...sls.Scope) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, u, err := a.Login.Authenticate(r.Context(), bearer(r))
+		if err != nil {
+			WriteError(w, r, a.Log, err)
+			return
+		}
+		ok := s.Scope == sls.ScopeFull
+		for _, sc := range also {
+			ok = ok || s.Scope == sc
+		}
+		// Every session may look at itself and log out.
+		p := r.URL.Path
+		if p == "/api/v1/session" || p == "/api/v1/logout" {
+			ok = true
+		}
+		if !ok {
+			WriteError(w, r, a.Log, sls.Errorf(sls.CodeForbidden, "This session may not do that (scope %s).", s.Scope))
+			return
+		}
+		ctx := context.WithValue(context.WithValue(r.Context(), sessionKey, s), userKey, u)
+		h(w, r.WithContext(ctx))
+	})
+}
+
+// Operator requires an operator token.
+func (a *API) Operator(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := bearer(r)
+		var name string
+		var err error = sls.ErrUnauthenticated
+		if tok != "" && len(tok) < 200 {
+			err = a.Store.View(r.Context(), func(tx sls.Tx) error {
+				var e error
+				name, e = tx.OperatorByTokenHash(r.Context(), sls.TokenHash(tok))
+				return e
+			})
+		}
+		if errors.Is(err, sls.ErrNotFound) {
+			err = sls.ErrUnauthenticated
+		}
+		if err != nil {
+			WriteError(w, r, a.Log, err)
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), operatorKey, name)))
+	})
+}
+
+// Logging logs one line per request: never bodies, tokens or query strings
+// (they may hold secrets).
+func Logging(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: 200}
+		next.ServeHTTP(rec, r)
+		log.Info("http", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"ms", float64(time.Since(start).Microseconds())/1000, "ip", ClientIP(r))
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Flush lets streaming handlers (server-sent events) work through the
+// recorder.
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap exposes the underlying writer to http.ResponseController.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Recover turns a panic into a 500 with a generic body; the panic value
+// goes to the log only (it may hold anything).
+func Recover(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				log.Error("panic in handler", "path", r.URL.Path, "panic", fmt.Sprint(p))
+				WriteError(w, r, log, sls.ErrInternal)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

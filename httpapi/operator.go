@@ -1,0 +1,204 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/audit"
+	"github.com/secure-login-system/sls/codecard"
+	"github.com/secure-login-system/sls/manage"
+)
+
+func (a *API) operatorRoutes(m *http.ServeMux) {
+	m.Handle("POST /api/v1/ops/accounts", a.Operator(a.opCreateAccount))
+	m.Handle("POST /api/v1/ops/users", a.Operator(a.opCreateUser))
+	m.Handle("GET /api/v1/ops/users/{user}", a.Operator(a.opGetUser))
+	m.Handle("GET /api/v1/ops/users/{user}/devices", a.Operator(a.opDevices))
+	m.Handle("POST /api/v1/ops/users/{user}/dscplus", a.Operator(a.opIssueDSCPlus))
+	m.Handle("POST /api/v1/ops/users/{user}/codecard", a.Operator(a.opIssueCodeCard))
+	m.Handle("POST /api/v1/ops/users/{user}/temppasscode", a.Operator(a.opIssueTempPasscode))
+	m.Handle("POST /api/v1/ops/users/{user}/unlock", a.Operator(a.opUnlock))
+	m.Handle("POST /api/v1/ops/devices/{id}/{action}", a.Operator(a.opDeviceAction))
+	m.Handle("GET /api/v1/ops/audit", a.Operator(a.opAudit))
+}
+
+func actor(r *http.Request) string { return sls.ActorOperator(OperatorOf(r)) }
+
+func (a *API) opCreateAccount(w http.ResponseWriter, r *http.Request) {
+	var b manage.NewAccount
+	if err := Decode(w, r, &b); err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	acct, err := a.Manage.CreateAccount(r.Context(), actor(r), b)
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusCreated, acct)
+}
+
+func (a *API) opCreateUser(w http.ResponseWriter, r *http.Request) {
+	var b manage.NewUser
+	if err := Decode(w, r, &b); err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	u, err := a.Manage.CreateUser(r.Context(), actor(r), b)
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusCreated, u)
+}
+
+func (a *API) opGetUser(w http.ResponseWriter, r *http.Request) {
+	u, err := a.Manage.UserByName(r.Context(), r.PathValue("user"))
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, u)
+}
+
+func (a *API) opDevices(w http.ResponseWriter, r *http.Request) {
+	u, err := a.Manage.UserByName(r.Context(), r.PathValue("user"))
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	list, err := a.Manage.Devices(r.Context(), u.ID)
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"user": u.Username, "devices": list})
+}
+
+type issueDSCBody struct {
+	Serial   string `json:"serial"`
+	PIN      string `json:"pin"`
+	Activate bool   `json:"activate"`
+}
+
+func (a *API) opIssueDSCPlus(w http.ResponseWriter, r *http.Request) {
+	var b issueDSCBody
+	if err := Decode(w, r, &b); err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	out, err := a.Manage.IssueDSCPlus(r.Context(), actor(r), r.PathValue("user"), b.Serial, b.PIN, b.Activate)
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusCreated, out)
+}
+
+func (a *API) opIssueCodeCard(w http.ResponseWriter, r *http.Request) {
+	out, err := a.Manage.IssueCodeCard(r.Context(), actor(r), r.PathValue("user"))
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	// The card's values are returned once, for printing.
+	WriteJSON(w, http.StatusCreated, map[string]any{
+		"device": out.Device,
+		"values": out.Card.Values,
+		"text":   codecard.RenderText(out.Card, codecard.SecurityCodeCard.Name, out.Device.Serial),
+	})
+}
+
+type tempPasscodeBody struct {
+	IdentityVerification string `json:"identity_verification"`
+}
+
+func (a *API) opIssueTempPasscode(w http.ResponseWriter, r *http.Request) {
+	var b tempPasscodeBody
+	if err := Decode(w, r, &b); err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	code, d, err := a.Manage.IssueTempPasscode(r.Context(), actor(r), r.PathValue("user"), b.IdentityVerification)
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusCreated, map[string]any{"device": d, "passcode": code})
+}
+
+func (a *API) opUnlock(w http.ResponseWriter, r *http.Request) {
+	u, err := a.Manage.Unlock(r.Context(), actor(r), r.PathValue("user"))
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, u)
+}
+
+type deviceActionBody struct {
+	Reason string `json:"reason"`
+}
+
+func (a *API) opDeviceAction(w http.ResponseWriter, r *http.Request) {
+	var b deviceActionBody
+	if r.ContentLength != 0 {
+		if err := Decode(w, r, &b); err != nil {
+			WriteError(w, r, a.Log, err)
+			return
+		}
+	}
+	id := r.PathValue("id")
+	var d *sls.Device
+	var err error
+	switch r.PathValue("action") {
+	case "suspend":
+		d, err = a.Manage.Suspend(r.Context(), actor(r), id, b.Reason)
+	case "resume":
+		d, err = a.Manage.Resume(r.Context(), actor(r), id)
+	case "revoke":
+		d, err = a.Manage.Revoke(r.Context(), actor(r), id, b.Reason)
+	case "activate":
+		d, err = a.Manage.Activate(r.Context(), actor(r), id)
+	default:
+		err = sls.Errorf(sls.CodeNotFound, "Unknown device action %q (suspend, resume, revoke, activate).", r.PathValue("action"))
+	}
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, d)
+}
+
+// opAudit pages through the audit trail: ?after=<seq>&limit=<n>.
+func (a *API) opAudit(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	after, err1 := strconv.ParseInt(orDefault(q.Get("after"), "0"), 10, 64)
+	limit, err2 := strconv.Atoi(orDefault(q.Get("limit"), "1000"))
+	if err1 != nil || err2 != nil || after < 0 || limit < 1 || limit > 10000 {
+		WriteError(w, r, a.Log, sls.Errorf(sls.CodeInvalidArgument, "after must be a sequence number and limit between 1 and 10000."))
+		return
+	}
+	var entries []audit.Entry
+	err := a.Store.View(r.Context(), func(tx sls.Tx) error {
+		var err error
+		entries, err = tx.AuditEntries(r.Context(), after, limit)
+		return err
+	})
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	if entries == nil {
+		entries = []audit.Entry{}
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"entries": entries})
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,299 @@
+// Package server wires the whole system from its configuration: the store,
+// the sealing key, the factors (the one explicit list of device kinds),
+// the services, the HTTP handlers and the background work. cmd/slsd is a
+// thin main around it; end-to-end tests and benchmarks start the same
+// wiring.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/clock"
+	"github.com/secure-login-system/sls/config"
+	"github.com/secure-login-system/sls/factor/cards"
+	"github.com/secure-login-system/sls/factor/dscplus"
+	"github.com/secure-login-system/sls/factor/temppass"
+	"github.com/secure-login-system/sls/httpapi"
+	"github.com/secure-login-system/sls/login"
+	"github.com/secure-login-system/sls/manage"
+	"github.com/secure-login-system/sls/seal"
+	"github.com/secure-login-system/sls/sqlstore"
+)
+
+// Options say where and how the server runs (command-line flags).
+type Options struct {
+	Listen  string // "127.0.0.1:8080"
+	DataDir string // "./sls-data"
+	// DB is a postgres:// URL, or empty for the SQLite file in DataDir.
+	DB string
+	// SealKeyFile holds the hex sealing key; default DataDir/seal.key.
+	// Several nodes on one PostgreSQL must share it.
+	SealKeyFile string
+	// ConfigFile is the optional rules file (package config).
+	ConfigFile string
+	// AddrFile, when set, receives the listening address once the server
+	// listens (useful with Listen ":0").
+	AddrFile string
+	// TestClockFile switches to clock.Offset reading this file. For
+	// end-to-end tests only: never in production.
+	TestClockFile string
+	Logger        *slog.Logger
+}
+
+// Server is the wired system.
+type Server struct {
+	Opts     Options
+	Store    *sqlstore.DB
+	Sealer   *seal.Sealer
+	Clock    sls.Clock
+	Config   *config.File
+	Login    *login.Service
+	Manage   *manage.Service
+	API      *httpapi.API
+	Registry *prometheus.Registry
+	Log      *slog.Logger
+
+	// OperatorTokenFile is where the operator token was written.
+	OperatorTokenFile string
+
+	handler http.Handler
+	bg      []func(ctx context.Context)
+}
+
+// Open wires the server: opens (and migrates) the store, loads or creates
+// the sealing key and the operator token, and builds the services.
+func Open(ctx context.Context, o Options) (*Server, error) {
+	if o.DataDir == "" {
+		o.DataDir = "./sls-data"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("server: data directory: %w", err)
+	}
+	cfg, err := config.Load(o.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	loginCfg, err := cfg.LoginConfig()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Opts: o, Config: cfg, Log: o.Logger, Clock: sls.SystemClock{}}
+	if o.TestClockFile != "" {
+		s.Log.Warn("test clock enabled: the server's time follows an offset file", "file", o.TestClockFile)
+		s.Clock = &clock.Offset{Path: o.TestClockFile}
+	}
+	keyFile := o.SealKeyFile
+	if keyFile == "" {
+		keyFile = filepath.Join(o.DataDir, "seal.key")
+	}
+	key, err := seal.LoadOrCreateKeyFile(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	if s.Sealer, err = seal.New(key); err != nil {
+		return nil, err
+	}
+	dsn := o.DB
+	if dsn == "" {
+		dsn = filepath.Join(o.DataDir, "sls.db")
+	}
+	if s.Store, err = sqlstore.Open(ctx, dsn); err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			s.Store.Close()
+		}
+	}()
+
+	s.Registry = prometheus.NewRegistry()
+	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	dscTTL := time.Duration(cfg.Login.DSCPlusChallenge)
+	// The one explicit list of device kinds this server offers.
+	factors, err := sls.NewFactors(
+		&dscplus.Factor{Sealer: s.Sealer, ChallengeTTL: dscTTL},
+		&cards.Factor{CardKind: sls.KindCodeCard, Sealer: s.Sealer},
+		&cards.Factor{CardKind: sls.KindOnlineCard, Sealer: s.Sealer},
+		&temppass.Factor{Sealer: s.Sealer},
+	)
+	if err != nil {
+		return nil, err
+	}
+	s.Manage = &manage.Service{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Argon: loginCfg.Argon}
+	if s.Login, err = login.New(login.Deps{Store: s.Store, Factors: factors, Clock: s.Clock, Config: loginCfg,
+		Logger: s.Log, Metrics: s.Registry}); err != nil {
+		return nil, err
+	}
+	s.API = &httpapi.API{Login: s.Login, Manage: s.Manage, Store: s.Store, Log: s.Log}
+	if s.OperatorTokenFile, err = s.ensureOperatorToken(ctx); err != nil {
+		return nil, err
+	}
+	ok = true
+	return s, nil
+}
+
+// ensureOperatorToken creates the operator token file on first start and
+// makes sure the database knows the token's hash.
+func (s *Server) ensureOperatorToken(ctx context.Context) (string, error) {
+	path := filepath.Join(s.Opts.DataDir, "operator.token")
+	b, err := os.ReadFile(path)
+	var token string
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		token = sls.NewToken("slsop")
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) {
+			return s.ensureOperatorToken(ctx) // another node sharing the directory won
+		}
+		if err != nil {
+			return "", fmt.Errorf("server: operator token: %w", err)
+		}
+		_, werr := f.WriteString(token + "\n")
+		if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+			return "", fmt.Errorf("server: operator token: %w", err)
+		}
+	case err != nil:
+		return "", fmt.Errorf("server: operator token: %w", err)
+	default:
+		token = strings.TrimSpace(string(b))
+	}
+	hash := sls.TokenHash(token)
+	err = s.Store.Update(ctx, func(tx sls.Tx) error {
+		if _, err := tx.OperatorByTokenHash(ctx, hash); err == nil {
+			return nil
+		} else if !errors.Is(err, sls.ErrNotFound) {
+			return err
+		}
+		now := s.Clock.Now()
+		if err := tx.AddOperatorToken(ctx, hash, "ops", now); err != nil {
+			return err
+		}
+		return sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventOperatorTokenMade, "", "", map[string]any{"file": path})
+	})
+	if err != nil && !errors.Is(err, sls.ErrConflict) { // a second node added it at the same moment
+		return "", err
+	}
+	return path, nil
+}
+
+// OnStart registers background work that runs while the server runs
+// (outbox workers, scheduler…); each function returns when ctx ends.
+func (s *Server) OnStart(fn func(ctx context.Context)) { s.bg = append(s.bg, fn) }
+
+// Handler returns the root HTTP handler: API, health and metrics.
+func (s *Server) Handler() http.Handler {
+	if s.handler != nil {
+		return s.handler
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", s.API.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.Store.Ping(ctx); err != nil {
+			s.Log.Error("readiness: database", "err", err)
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
+	s.handler = httpapi.Recover(s.Log, httpapi.Logging(s.Log, securityHeaders(mux)))
+	return s.handler
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Run serves until ctx is cancelled, then shuts down gracefully: it stops
+// accepting connections, lets requests in flight finish (their writes are
+// committed before they answer), stops background work and closes the
+// store.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.Opts.Listen)
+	if err != nil {
+		return fmt.Errorf("server: listen: %w", err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is Run on an existing listener.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	addr := ln.Addr().String()
+	if s.Opts.AddrFile != "" {
+		if err := os.WriteFile(s.Opts.AddrFile, []byte(addr+"\n"), 0o600); err != nil {
+			ln.Close()
+			return fmt.Errorf("server: addr file: %w", err)
+		}
+	}
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+	}
+	bgCtx, stopBG := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, fn := range s.bg {
+		wg.Add(1)
+		go func() { defer wg.Done(); fn(bgCtx) }()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.Log.Info("listening", "addr", addr, "engine", s.Store.Engine())
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		s.Log.Info("shutting down")
+	case serveErr = <-errc:
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		s.Log.Error("shutdown", "err", err)
+	}
+	stopBG()
+	wg.Wait()
+	if err := s.Store.Close(); err != nil {
+		s.Log.Error("closing store", "err", err)
+	}
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	s.Log.Info("stopped")
+	return serveErr
+}
