@@ -25,15 +25,15 @@ func TestParseGood(t *testing.T) {
 
 func TestParseBad(t *testing.T) {
 	for in, want := range map[string]string{
-		``:                                          "not a JSON object",
-		`[]`:                                        "not a JSON object",
-		`{"login": {"max_failures": 101}}`:          "max_failures",
-		`{"login": {"max_failures": "ten"}}`:        "max_failures",
-		`{"login": {"login_ttl": 5}}`:               "duration",
-		`{"login": {"login_ttl": "forever"}}`:       "not a duration",
-		`{"login": {"bogus": 1}}`:                   "unknown field",
-		`{"nope": {}}`:                              "unknown section",
-		`{"login": {}} {}`:                          "trailing",
+		``:                                    "not a JSON object",
+		`[]`:                                  "not a JSON object",
+		`{"login": {"max_failures": 101}}`:    "max_failures",
+		`{"login": {"max_failures": "ten"}}`:  "max_failures",
+		`{"login": {"login_ttl": 5}}`:         "duration",
+		`{"login": {"login_ttl": "forever"}}`: "not a duration",
+		`{"login": {"bogus": 1}}`:             "unknown field",
+		`{"nope": {}}`:                        "unknown section",
+		`{"login": {}} {}`:                    "trailing",
 		`{"login": {"argon2": {"memory_kib": 64}}}`: "OWASP",
 	} {
 		_, err := Parse([]byte(in))

@@ -208,7 +208,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	n.mustCtl("", "dscplus", "issue", "carol", "--pin", "1111", "--out", card)
 	cases := []struct {
 		name, path, body, code string
-		status               int
+		status                 int
 	}{
 		{"malformed JSON", "/api/v1/login", `{"username": "carol",`, "invalid_request", 400},
 		{"unknown field", "/api/v1/login", `{"username": "carol", "password": "x", "admin": true}`, "invalid_request", 400},
