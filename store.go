@@ -30,6 +30,11 @@ type Tx interface {
 	SessionStore
 	AuditStore
 	OperatorStore
+	SchedulerStore
+	NotifyStore
+	IBKeyStore
+	PolicyStore
+	SFTPStore
 }
 
 // AccountStore keeps accounts.

@@ -303,7 +303,7 @@ func (s *Service) IssueDSCPlus(ctx context.Context, actor, username, serial, pin
 			return err
 		}
 		if activate {
-			if err := s.activate(ctx, tx, actor, u, d, now); err != nil {
+			if err := s.ActivateInTx(ctx, tx, actor, u, d, now); err != nil {
 				return err
 			}
 		}
@@ -339,7 +339,7 @@ func (s *Service) IssueCodeCard(ctx context.Context, actor, username string) (*I
 		if err := sls.Audit(ctx, tx, now, actor, sls.EventDeviceIssued, u.ID, d.ID, map[string]any{"kind": d.Kind, "serial": d.Serial}); err != nil {
 			return err
 		}
-		if err := s.activate(ctx, tx, actor, u, d, now); err != nil {
+		if err := s.ActivateInTx(ctx, tx, actor, u, d, now); err != nil {
 			return err
 		}
 		out = &IssuedCard{Device: d, Card: card}
@@ -417,9 +417,12 @@ func (s *Service) IssueTempPasscode(ctx context.Context, actor, username, verifi
 	return code, dev, nil
 }
 
-// activate makes d active and records it. Activating any device other than
-// a temporary passcode lets the account receive a temporary passcode again.
-func (s *Service) activate(ctx context.Context, tx sls.Tx, actor string, u *sls.User, d *sls.Device, now time.Time) error {
+// ActivateInTx makes d active inside tx and records it, running the
+// device hooks (notifications, switching SMS login off for IB Key…). Other
+// features activate their devices through it. Activating any device other
+// than a temporary passcode lets the account receive a temporary passcode
+// again.
+func (s *Service) ActivateInTx(ctx context.Context, tx sls.Tx, actor string, u *sls.User, d *sls.Device, now time.Time) error {
 	d.State, d.ActivatedAt = sls.StateActive, now
 	if d.Kind == sls.KindOnlineCard {
 		d.ExpiresAt = now.Add(cards.OnlineCardValidity)
@@ -455,7 +458,7 @@ func (s *Service) Activate(ctx context.Context, actor, deviceID string) (*sls.De
 		if d.State != sls.StatePending && d.State != sls.StateSuspended {
 			return sls.Errorf(sls.CodeConflict, "Only a pending or suspended device can be activated; this one is %s.", d.State)
 		}
-		return s.activate(ctx, tx, actor, u, d, now)
+		return s.ActivateInTx(ctx, tx, actor, u, d, now)
 	})
 }
 
@@ -669,7 +672,7 @@ func (s *Service) ActivateOnlineCard(ctx context.Context, userID, deviceID, answ
 		if err := tx.PutUser(ctx, u); err != nil {
 			return err
 		}
-		if err := s.activate(ctx, tx, sls.ActorUser(u.ID), u, d, now); err != nil {
+		if err := s.ActivateInTx(ctx, tx, sls.ActorUser(u.ID), u, d, now); err != nil {
 			return err
 		}
 		out = d

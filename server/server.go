@@ -31,6 +31,7 @@ import (
 	"github.com/secure-login-system/sls/httpapi"
 	"github.com/secure-login-system/sls/login"
 	"github.com/secure-login-system/sls/manage"
+	"github.com/secure-login-system/sls/scheduler"
 	"github.com/secure-login-system/sls/seal"
 	"github.com/secure-login-system/sls/sqlstore"
 )
@@ -52,27 +53,42 @@ type Options struct {
 	// TestClockFile switches to clock.Offset reading this file. For
 	// end-to-end tests only: never in production.
 	TestClockFile string
+	// SchedulerTick is how often timed jobs are looked for (default 1s).
+	SchedulerTick time.Duration
 	Logger        *slog.Logger
 }
 
 // Server is the wired system.
 type Server struct {
-	Opts     Options
-	Store    *sqlstore.DB
-	Sealer   *seal.Sealer
-	Clock    sls.Clock
-	Config   *config.File
-	Login    *login.Service
-	Manage   *manage.Service
-	API      *httpapi.API
-	Registry *prometheus.Registry
-	Log      *slog.Logger
+	Opts      Options
+	Store     *sqlstore.DB
+	Sealer    *seal.Sealer
+	Clock     sls.Clock
+	Config    *config.File
+	Login     *login.Service
+	Manage    *manage.Service
+	API       *httpapi.API
+	Registry  *prometheus.Registry
+	Scheduler *scheduler.Scheduler
+	Log       *slog.Logger
 
 	// OperatorTokenFile is where the operator token was written.
 	OperatorTokenFile string
 
 	handler http.Handler
 	bg      []func(ctx context.Context)
+
+	// Filled by the features while Open runs.
+	factors     []sls.Factor
+	gate        login.Gate
+	loginHooks  []login.Hooks
+	manageHooks []manage.Hooks
+
+	notify notifyFeature
+	ibkey  ibkeyFeature
+	policy policyFeature
+	sftp   sftpFeature
+	portal portalFeature
 }
 
 // Open wires the server: opens (and migrates) the store, loads or creates
@@ -128,23 +144,39 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	s.Registry = prometheus.NewRegistry()
 	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	dscTTL := time.Duration(cfg.Login.DSCPlusChallenge)
-	// The one explicit list of device kinds this server offers.
-	factors, err := sls.NewFactors(
-		&dscplus.Factor{Sealer: s.Sealer, ChallengeTTL: dscTTL},
+	s.Scheduler = &scheduler.Scheduler{Store: s.Store, Clock: s.Clock, Log: s.Log, Tick: o.SchedulerTick}
+	s.API = &httpapi.API{Store: s.Store, Log: s.Log}
+
+	// The one explicit list of device kinds this server offers; features
+	// below add theirs (SMS, IB Key).
+	s.factors = []sls.Factor{
+		&dscplus.Factor{Sealer: s.Sealer, ChallengeTTL: time.Duration(cfg.Login.DSCPlusChallenge)},
 		&cards.Factor{CardKind: sls.KindCodeCard, Sealer: s.Sealer},
 		&cards.Factor{CardKind: sls.KindOnlineCard, Sealer: s.Sealer},
 		&temppass.Factor{Sealer: s.Sealer},
-	)
+	}
+	s.gate = login.BasicGate{}
+	// Each feature registers its factors, hooks, routes and jobs. Handlers
+	// reach s.Login and s.Manage at request time, once Open has finished.
+	for _, configure := range []func(context.Context) error{
+		s.configureNotify, s.configureIBKey, s.configurePolicy, s.configureSFTP, s.configurePortal,
+	} {
+		if err := configure(ctx); err != nil {
+			return nil, err
+		}
+	}
+	factors, err := sls.NewFactors(s.factors...)
 	if err != nil {
 		return nil, err
 	}
-	s.Manage = &manage.Service{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Argon: loginCfg.Argon}
-	if s.Login, err = login.New(login.Deps{Store: s.Store, Factors: factors, Clock: s.Clock, Config: loginCfg,
-		Logger: s.Log, Metrics: s.Registry}); err != nil {
+	s.Manage = &manage.Service{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Argon: loginCfg.Argon, Hooks: manageHooks(s.manageHooks)}
+	if s.Login, err = login.New(login.Deps{Store: s.Store, Factors: factors, Clock: s.Clock, Config: loginCfg, Gate: s.gate,
+		Hooks: loginHooks(s.loginHooks), Logger: s.Log, Metrics: s.Registry}); err != nil {
 		return nil, err
 	}
-	s.API = &httpapi.API{Login: s.Login, Manage: s.Manage, Store: s.Store, Log: s.Log}
+	s.API.Login, s.API.Manage = s.Login, s.Manage
+	s.Scheduler.Add(scheduler.Job{Name: "purge-logins", Every: time.Hour, Run: s.purgeLogins})
+	s.OnStart(s.Scheduler.Run)
 	if s.OperatorTokenFile, err = s.ensureOperatorToken(ctx); err != nil {
 		return nil, err
 	}
@@ -207,6 +239,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", s.API.Handler())
+	for pattern, h := range s.extraRoutes() {
+		mux.Handle(pattern, h)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write([]byte("ok\n"))

@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/secure-login-system/sls/server"
 )
@@ -39,6 +40,7 @@ func run(args []string) error {
 	fs.StringVar(&o.SealKeyFile, "seal-key", "", "sealing key file (default DATA/seal.key); nodes sharing a database must share it")
 	fs.StringVar(&o.ConfigFile, "config", "", "rules file (JSON, see docs/configuration.md)")
 	fs.StringVar(&o.AddrFile, "addr-file", "", "write the listening address to this file once listening")
+	fs.DurationVar(&o.SchedulerTick, "scheduler-tick", time.Second, "how often timed jobs are looked for")
 	fs.StringVar(&o.TestClockFile, "test-clock-file", "", "TESTS ONLY: follow a time offset read from this file")
 	fs.BoolVar(&demo, "demo", false, "create a demo user with a DSC+ card file and a Security Code Card on first start")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")

@@ -1,0 +1,52 @@
+package sls
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Factor answers logins for one device kind. Each kind lives in its own
+// package under factor/ and is registered in one explicit list by the
+// program that wires the server (package server).
+//
+// Both methods run inside the login's store transaction, so anything they
+// write (a queued SMS, a used-response record, the device's factor state)
+// commits or rolls back with the login.
+type Factor interface {
+	Kind() DeviceKind
+	// Challenge prepares the device's login screen: it sets l.Prompt (what
+	// the caller sees) and l.FactorState (what only the server keeps), and
+	// may shorten l.Deadline to the factor's own lifetime. It may change
+	// d.FactorState; the caller stores d afterwards.
+	Challenge(ctx context.Context, tx Tx, u *User, d *Device, l *LoginTx, now time.Time) error
+	// Verify checks answer against the challenge prepared for l. It returns
+	// ErrBadResponse when the answer is wrong (the caller counts the
+	// attempt toward the login's and the user's limits), and must compare
+	// in constant time. On success it may mark the response used, so that
+	// it is never accepted again. The caller stores d afterwards.
+	Verify(ctx context.Context, tx Tx, u *User, d *Device, l *LoginTx, answer string, now time.Time) (Verified, error)
+}
+
+// Verified carries what a successful answer tells about how the user
+// authenticated.
+type Verified struct {
+	// Biometric: an IB Key approval unlocked with device biometrics rather
+	// than a PIN (SPEC §2.5 access duration).
+	Biometric bool
+}
+
+// Factors is the set of factors the server offers, by kind.
+type Factors map[DeviceKind]Factor
+
+// NewFactors builds the set; two factors for one kind is a wiring bug.
+func NewFactors(fs ...Factor) (Factors, error) {
+	m := Factors{}
+	for _, f := range fs {
+		if _, dup := m[f.Kind()]; dup {
+			return nil, fmt.Errorf("sls: two factors for kind %q", f.Kind())
+		}
+		m[f.Kind()] = f
+	}
+	return m, nil
+}

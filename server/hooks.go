@@ -1,0 +1,65 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/login"
+	"github.com/secure-login-system/sls/manage"
+)
+
+// loginHooks calls every feature's login hook in order.
+type loginHooks []login.Hooks
+
+func (hs loginHooks) LoginCompleted(ctx context.Context, tx sls.Tx, u *sls.User, s *sls.Session, ua string, now time.Time) error {
+	for _, h := range hs {
+		if err := h.LoginCompleted(ctx, tx, u, s, ua, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// manageHooks calls every feature's device hooks in order.
+type manageHooks []manage.Hooks
+
+func (hs manageHooks) DeviceActivated(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, now time.Time) error {
+	for _, h := range hs {
+		if err := h.DeviceActivated(ctx, tx, u, d, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (hs manageHooks) TempPasscodeIssued(ctx context.Context, tx sls.Tx, u *sls.User, now time.Time) error {
+	for _, h := range hs {
+		if err := h.TempPasscodeIssued(ctx, tx, u, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// purgeLogins drops login transactions a day past their deadline: they
+// can no longer be answered, and the audit trail keeps what matters.
+func (s *Server) purgeLogins(ctx context.Context, now time.Time) error {
+	return s.Store.Update(ctx, func(tx sls.Tx) error {
+		_, err := tx.DeleteLoginsBefore(ctx, now.Add(-24*time.Hour))
+		return err
+	})
+}
+
+// extraRoutes are non-API handlers of the features (portal pages, IB Key
+// app connections…), by ServeMux pattern.
+func (s *Server) extraRoutes() map[string]http.Handler {
+	routes := map[string]http.Handler{}
+	for _, f := range []map[string]http.Handler{s.portal.routes(s)} {
+		for k, v := range f {
+			routes[k] = v
+		}
+	}
+	return routes
+}
