@@ -1,0 +1,72 @@
+package notify
+
+// English texts; the fallback for every other language. Code messages stay
+// within one 160-character GSM 7-bit SMS (3GPP TS 23.038).
+var textsEN = map[Kind]text{
+	KindLoginCodeSMS: {
+		subject: `Your SLS security code`,
+		body:    `SLS: your security code is {{.Code}}. Never share it with anyone. SLS staff will never ask you for it.`,
+	},
+	KindLoginCodeVoice: {
+		subject: `Your SLS security code`,
+		body:    `Hello, this is SLS. Your security code is: {{digits .Code}}. Never share this code with anyone.`,
+	},
+	KindPhoneVerifyCode: {
+		subject: `Verify your mobile number`,
+		body:    `SLS: your confirmation code to verify this mobile number is {{.Code}}. If you did not ask for it, ignore this message.`,
+	},
+	KindIBKeyActivationCode: {
+		subject: `Your IB Key activation code`,
+		body:    `SLS: your IB Key activation code is {{.Code}}. Enter it in the app under Add User. Never share it; SLS will never ask you for it.`,
+	},
+	KindTempPasscodeIssued: {
+		subject: `A temporary passcode was issued`,
+		body: `Client Services issued a temporary passcode for user {{.Username}}: full access until {{.FullUntil}}, then the Client Portal only (to print an Online Security Code Card) until {{.PortalUntil}}. ` +
+			`If you did not ask for it, contact us immediately.`,
+	},
+	KindDeviceActivated: {
+		subject: `New security device activated`,
+		body:    `A new security device ({{device .Device}}) was activated for your user on {{.Time}}. If this wasn't you, contact Client Services immediately.`,
+	},
+	KindNewLogin: {
+		subject: `New login to your account`,
+		body:    `SLS: login from a new device or platform: {{.Platform}}, address {{.Address}}, {{.Time}}. If this wasn't you, change your password and contact Client Services immediately.`,
+	},
+	KindDeviceShipped: {
+		subject: `Your security device has been shipped`,
+		body:    `Your security device ({{device .Device}}) has been shipped by {{.Carrier}}, tracking number {{.Tracking}}. If you did not order it, contact Client Services.`,
+	},
+	KindDeviceDelivered: {
+		subject: `Your security device has been delivered`,
+		body: `Your security device ({{device .Device}}) has been delivered. For your security it will activate by itself three weeks after delivery; you can also activate it now in the Client Portal. ` +
+			`If you did not receive it, contact Client Services immediately.`,
+	},
+	KindAutoActivationComing: {
+		subject: `Your security device will activate soon`,
+		body:    `Your security device ({{device .Device}}) will be activated automatically on {{.Date}}. From then on you will need it to log in. If you do not have this device, contact Client Services before that date.`,
+	},
+	KindDeviceAutoActivated: {
+		subject: `Your security device has been activated`,
+		body:    `Your security device ({{device .Device}}) has been activated automatically and is now needed to log in. If you do not have this device, contact Client Services immediately.`,
+	},
+	KindPhoneNumberChanged: {
+		subject: `Your mobile number was changed`,
+		body: `The mobile number of your SLS user was changed to a number ending in {{.NumberEnding}}. For your security, login with SMS codes is suspended until {{.Until}}. ` +
+			`If you did not make this change, contact Client Services immediately.`,
+	},
+	KindPushDenied: {
+		subject: `Login request denied`,
+		body: `A login request sent to your IB Key was denied on {{.Time}} ({{.Platform}}, {{.Address}}). ` +
+			`If this wasn't you, someone else may know your password: change it and contact Client Services.`,
+	},
+	KindPushFlood: {
+		subject: `Several login requests were not approved`,
+		body: `{{.Count}} login requests sent to your IB Key since {{.Since}} were not approved. ` +
+			`If this wasn't you, do not approve any request, change your password and contact Client Services.`,
+	},
+	KindSecureMessageSummary: {
+		subject: `New secure message in your Message Center`,
+		body: `You have a new secure message: "{{.Summary}}". For your security the message itself is only in the Message Center of the Client Portal. ` +
+			`Log in to read it.`,
+	},
+}

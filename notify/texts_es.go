@@ -1,0 +1,71 @@
+package notify
+
+// Spanish texts, addressed with "usted" as in the source articles.
+var textsES = map[Kind]text{
+	KindLoginCodeSMS: {
+		subject: `Su código de seguridad de SLS`,
+		body:    `SLS: su código de seguridad es {{.Code}}. No lo comparta con nadie; SLS nunca se lo pedirá.`,
+	},
+	KindLoginCodeVoice: {
+		subject: `Su código de seguridad de SLS`,
+		body:    `Hola, le llamamos de SLS. Su código de seguridad es: {{digits .Code}}. No comparta este código con nadie.`,
+	},
+	KindPhoneVerifyCode: {
+		subject: `Verificación de su número de móvil`,
+		body:    `SLS: su código de confirmación para verificar este número de móvil es {{.Code}}. Si no lo ha solicitado, ignore este mensaje.`,
+	},
+	KindIBKeyActivationCode: {
+		subject: `Su código de activación de IB Key`,
+		body:    `SLS: su código de activación de IB Key es {{.Code}}. Introdúzcalo en Añadir usuario, en la aplicación. No lo comparta con nadie.`,
+	},
+	KindTempPasscodeIssued: {
+		subject: `Se ha emitido un código de acceso temporal`,
+		body: `Atención al Cliente ha emitido un código de acceso temporal para el usuario {{.Username}}: acceso completo hasta el {{.FullUntil}}; después, solo Client Portal hasta el {{.PortalUntil}}. ` +
+			`Si no lo ha pedido usted, contáctenos de inmediato.`,
+	},
+	KindDeviceActivated: {
+		subject: `Nuevo dispositivo de seguridad activado`,
+		body:    `Se ha activado un nuevo dispositivo de seguridad ({{device .Device}}) para su usuario el {{.Time}}. Si no ha sido usted, contacte de inmediato con Atención al Cliente.`,
+	},
+	KindNewLogin: {
+		subject: `Nuevo inicio de sesión en su cuenta`,
+		body:    `SLS: inicio de sesión desde un dispositivo o plataforma nuevos: {{.Platform}}, dirección {{.Address}}, {{.Time}}. Si no ha sido usted, cambie su contraseña y contacte de inmediato con Atención al Cliente.`,
+	},
+	KindDeviceShipped: {
+		subject: `Su dispositivo de seguridad ha sido enviado`,
+		body:    `Su dispositivo de seguridad ({{device .Device}}) ha sido enviado por {{.Carrier}}, número de seguimiento {{.Tracking}}. Si no lo ha solicitado, contacte con Atención al Cliente.`,
+	},
+	KindDeviceDelivered: {
+		subject: `Su dispositivo de seguridad ha sido entregado`,
+		body: `Su dispositivo de seguridad ({{device .Device}}) ha sido entregado. Por seguridad, se activará solo tres semanas después de la entrega; puede activarlo antes en Client Portal. ` +
+			`Si no lo ha recibido, contacte de inmediato con Atención al Cliente.`,
+	},
+	KindAutoActivationComing: {
+		subject: `Su dispositivo de seguridad se activará pronto`,
+		body:    `Su dispositivo de seguridad ({{device .Device}}) se activará automáticamente el {{.Date}}. A partir de entonces lo necesitará para iniciar sesión. Si no tiene este dispositivo, contacte con Atención al Cliente antes de esa fecha.`,
+	},
+	KindDeviceAutoActivated: {
+		subject: `Su dispositivo de seguridad se ha activado`,
+		body:    `Su dispositivo de seguridad ({{device .Device}}) se ha activado automáticamente y ahora es necesario para iniciar sesión. Si no tiene este dispositivo, contacte de inmediato con Atención al Cliente.`,
+	},
+	KindPhoneNumberChanged: {
+		subject: `Se ha cambiado su número de móvil`,
+		body: `El número de móvil de su usuario de SLS se ha cambiado a uno que termina en {{.NumberEnding}}. Por seguridad, el inicio de sesión con código SMS queda suspendido hasta el {{.Until}}. ` +
+			`Si no ha realizado este cambio, contacte de inmediato con Atención al Cliente.`,
+	},
+	KindPushDenied: {
+		subject: `Solicitud de inicio de sesión denegada`,
+		body: `Se denegó una solicitud de inicio de sesión enviada a su IB Key el {{.Time}} ({{.Platform}}, {{.Address}}). ` +
+			`Si no ha sido usted, es posible que otra persona conozca su contraseña: cámbiela y contacte con Atención al Cliente.`,
+	},
+	KindPushFlood: {
+		subject: `Varias solicitudes de inicio de sesión sin aprobar`,
+		body: `Desde el {{.Since}} se han enviado a su IB Key {{.Count}} solicitudes de inicio de sesión que no se han aprobado. ` +
+			`Si no ha sido usted, no apruebe ninguna solicitud, cambie su contraseña y contacte con Atención al Cliente.`,
+	},
+	KindSecureMessageSummary: {
+		subject: `Nuevo mensaje seguro en su Centro de mensajes`,
+		body: `Tiene un nuevo mensaje seguro: "{{.Summary}}". Por su seguridad, el mensaje solo puede leerse en el Centro de mensajes de Client Portal. ` +
+			`Inicie sesión para leerlo.`,
+	},
+}

@@ -1,0 +1,71 @@
+package notify
+
+// Hungarian texts, addressed formally ("Ön") as in the source articles.
+var textsHU = map[Kind]text{
+	KindLoginCodeSMS: {
+		subject: `SLS biztonsági kód`,
+		body:    `SLS: az Ön biztonsági kódja {{.Code}}. Soha ne adja meg senkinek; az SLS munkatársai soha nem kérik el.`,
+	},
+	KindLoginCodeVoice: {
+		subject: `SLS biztonsági kód`,
+		body:    `Jó napot kívánunk, az SLS hívja Önt. Az Ön biztonsági kódja: {{digits .Code}}. Ezt a kódot soha ne adja meg senkinek.`,
+	},
+	KindPhoneVerifyCode: {
+		subject: `Mobiltelefonszám megerősítése`,
+		body:    `SLS: a mobiltelefonszám megerősítéséhez szükséges kód: {{.Code}}. Ha nem Ön kérte, hagyja figyelmen kívül ezt az üzenetet.`,
+	},
+	KindIBKeyActivationCode: {
+		subject: `IB Key aktiváló kód`,
+		body:    `SLS: az Ön IB Key aktiváló kódja {{.Code}}. Írja be az alkalmazás Felhasználó hozzáadása pontjánál. Soha ne adja meg senkinek.`,
+	},
+	KindTempPasscodeIssued: {
+		subject: `Ideiglenes jelszó kiadása`,
+		body: `Az Ügyfélszolgálat ideiglenes jelszót adott ki a(z) {{.Username}} felhasználónak: teljes hozzáférés {{.FullUntil}} időpontig, utána {{.PortalUntil}} időpontig csak az Ügyfélportál. ` +
+			`Ha nem Ön kérte, azonnal jelezze nekünk.`,
+	},
+	KindDeviceActivated: {
+		subject: `Új biztonsági eszköz aktiválva`,
+		body:    `Felhasználójához {{.Time}} időpontban új biztonsági eszközt ({{device .Device}}) aktiváltak. Ha nem Ön volt, haladéktalanul vegye fel a kapcsolatot az Ügyfélszolgálattal.`,
+	},
+	KindNewLogin: {
+		subject: `Új bejelentkezés a számlájára`,
+		body:    `SLS: bejelentkezés új eszközről vagy platformról: {{.Platform}}, cím: {{.Address}}, időpont: {{.Time}}. Ha nem Ön volt, változtassa meg jelszavát, és haladéktalanul vegye fel a kapcsolatot az Ügyfélszolgálattal.`,
+	},
+	KindDeviceShipped: {
+		subject: `Biztonsági eszközét feladtuk`,
+		body:    `Biztonsági eszközét ({{device .Device}}) feladtuk, futárszolgálat: {{.Carrier}}, nyomonkövetési szám: {{.Tracking}}. Ha nem Ön igényelte, vegye fel a kapcsolatot az Ügyfélszolgálattal.`,
+	},
+	KindDeviceDelivered: {
+		subject: `Biztonsági eszközét kézbesítették`,
+		body: `Biztonsági eszközét ({{device .Device}}) kézbesítették. Biztonsági okokból a kézbesítés után három héttel automatikusan aktiválódik; korábban is aktiválhatja az Ügyfélportálon. ` +
+			`Ha nem kapta meg, haladéktalanul hívja az Ügyfélszolgálatot.`,
+	},
+	KindAutoActivationComing: {
+		subject: `Biztonsági eszköze hamarosan aktiválódik`,
+		body:    `Biztonsági eszköze ({{device .Device}}) {{.Date}} napon automatikusan aktiválódik, ettől kezdve szüksége lesz rá a bejelentkezéshez. Ha az eszköz nincs Önnél, ezen időpont előtt vegye fel a kapcsolatot az Ügyfélszolgálattal.`,
+	},
+	KindDeviceAutoActivated: {
+		subject: `Biztonsági eszköze automatikusan aktiválódott`,
+		body:    `Biztonsági eszköze ({{device .Device}}) automatikusan aktiválódott, és mostantól szükséges a bejelentkezéshez. Ha az eszköz nincs Önnél, haladéktalanul vegye fel a kapcsolatot az Ügyfélszolgálattal.`,
+	},
+	KindPhoneNumberChanged: {
+		subject: `Mobiltelefonszáma megváltozott`,
+		body: `SLS-felhasználójának mobiltelefonszámát egy {{.NumberEnding}} végű számra módosították. Biztonsági okokból az SMS-kóddal történő bejelentkezés {{.Until}} időpontig szünetel. ` +
+			`Ha nem Ön módosította, haladéktalanul vegye fel a kapcsolatot az Ügyfélszolgálattal.`,
+	},
+	KindPushDenied: {
+		subject: `Elutasított bejelentkezési kérés`,
+		body: `{{.Time}} időpontban elutasítottak egy IB Key eszközére küldött bejelentkezési kérést ({{.Platform}}, {{.Address}}). ` +
+			`Ha nem Ön volt, jelszavát más is ismerheti: változtassa meg, és hívja az Ügyfélszolgálatot.`,
+	},
+	KindPushFlood: {
+		subject: `Több jóvá nem hagyott bejelentkezési kérés`,
+		body: `{{.Since}} óta {{.Count}} bejelentkezési kérés érkezett IB Key eszközére, amelyet nem hagytak jóvá. ` +
+			`Ha nem Ön próbált bejelentkezni, ne hagyjon jóvá egyetlen kérést sem, változtassa meg jelszavát, és vegye fel a kapcsolatot az Ügyfélszolgálattal.`,
+	},
+	KindSecureMessageSummary: {
+		subject: `Új biztonságos üzenet az Üzenetközpontban`,
+		body: `Új biztonságos üzenete érkezett: „{{.Summary}}”. Biztonsági okokból maga az üzenet csak az Ügyfélportál Üzenetközpontjában olvasható. ` +
+			`Jelentkezzen be az elolvasásához.`,
+	},
+}

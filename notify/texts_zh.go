@@ -1,0 +1,70 @@
+package notify
+
+// Simplified Chinese texts, addressed with 您 as in the source articles.
+var textsZH = map[Kind]text{
+	KindLoginCodeSMS: {
+		subject: `您的SLS安全码`,
+		body:    `【SLS】您的安全码是{{.Code}}。请勿向任何人透露，SLS工作人员绝不会向您索取。`,
+	},
+	KindLoginCodeVoice: {
+		subject: `您的SLS安全码`,
+		body:    `您好，这里是SLS。您的安全码是：{{digits .Code}}。请勿向任何人透露此安全码。`,
+	},
+	KindPhoneVerifyCode: {
+		subject: `验证您的手机号码`,
+		body:    `【SLS】您用于验证此手机号码的确认码是{{.Code}}。如果这不是您本人的操作，请忽略此消息。`,
+	},
+	KindIBKeyActivationCode: {
+		subject: `您的IB Key激活码`,
+		body:    `【SLS】您的IB Key激活码是{{.Code}}。请在应用程序的“添加使用者”中输入。请勿向任何人透露，SLS绝不会向您索取。`,
+	},
+	KindTempPasscodeIssued: {
+		subject: `已为您签发临时密码`,
+		body: `客户服务部已为用户{{.Username}}签发临时密码。{{.FullUntil}}之前可完全访问；此后至{{.PortalUntil}}仅可访问客户端，用于打印在线安全码卡。` +
+			`如果这不是您本人申请的，请立即联系我们。`,
+	},
+	KindDeviceActivated: {
+		subject: `新的安全设备已激活`,
+		body:    `您的用户已于{{.Time}}激活了新的安全设备（{{device .Device}}）。如果这不是您本人的操作，请立即联系客户服务部。`,
+	},
+	KindNewLogin: {
+		subject: `您的账户有新的登录`,
+		body:    `【SLS】您的账户从新的设备或平台登录：{{.Platform}}，地址{{.Address}}，时间{{.Time}}。如果这不是您本人的操作，请立即更改密码并联系客户服务部。`,
+	},
+	KindDeviceShipped: {
+		subject: `您的安全设备已发货`,
+		body:    `您的安全设备（{{device .Device}}）已由{{.Carrier}}发出，运单号{{.Tracking}}。如果您没有申请该设备，请联系客户服务部。`,
+	},
+	KindDeviceDelivered: {
+		subject: `您的安全设备已送达`,
+		body: `您的安全设备（{{device .Device}}）已送达。为了您的安全，该设备将在送达三周后自动激活；您也可以现在在客户端中激活。` +
+			`如果您没有收到该设备，请立即联系客户服务部。`,
+	},
+	KindAutoActivationComing: {
+		subject: `您的安全设备即将自动激活`,
+		body:    `您的安全设备（{{device .Device}}）将于{{.Date}}自动激活，此后登录时需要使用该设备。如果您没有该设备，请在此日期之前联系客户服务部。`,
+	},
+	KindDeviceAutoActivated: {
+		subject: `您的安全设备已自动激活`,
+		body:    `您的安全设备（{{device .Device}}）已自动激活，现在登录时需要使用该设备。如果您没有该设备，请立即联系客户服务部。`,
+	},
+	KindPhoneNumberChanged: {
+		subject: `您的手机号码已更改`,
+		body: `您的SLS用户的手机号码已更改为尾号{{.NumberEnding}}的号码。为了您的安全，短信验证码登录将暂停至{{.Until}}。` +
+			`如果这不是您本人的操作，请立即联系客户服务部。`,
+	},
+	KindPushDenied: {
+		subject: `登录请求已被拒绝`,
+		body: `{{.Time}}发送到您的IB Key的一个登录请求已被拒绝（{{.Platform}}，{{.Address}}）。` +
+			`如果这不是您本人的操作，他人可能已知道您的密码：请更改密码并联系客户服务部。`,
+	},
+	KindPushFlood: {
+		subject: `多个登录请求未获批准`,
+		body: `自{{.Since}}以来，共有{{.Count}}个发送到您的IB Key的登录请求未获批准。` +
+			`如果这不是您本人的操作，请不要批准任何请求，立即更改密码并联系客户服务部。`,
+	},
+	KindSecureMessageSummary: {
+		subject: `您的消息中心有一条新的安全消息`,
+		body:    `您有一条新的安全消息：“{{.Summary}}”。为了您的安全，消息正文仅可在客户端的消息中心查看。请登录阅读。`,
+	},
+}
