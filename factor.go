@@ -50,3 +50,10 @@ func NewFactors(fs ...Factor) (Factors, error) {
 	}
 	return m, nil
 }
+
+// Availability is implemented by factors whose devices can be active yet
+// not usable for a while (SMS right after a number change). Devices for
+// which Available is false are not offered at login.
+type Availability interface {
+	Available(u *User, d *Device, now time.Time) bool
+}

@@ -252,9 +252,14 @@ func (s *Service) usableDevices(ctx context.Context, tx sls.Tx, u *sls.User, now
 	}
 	var out []*sls.Device
 	for _, d := range all {
-		if _, ok := s.factors[d.Kind]; ok && d.Usable(now) {
-			out = append(out, d)
+		f, ok := s.factors[d.Kind]
+		if !ok || !d.Usable(now) {
+			continue
 		}
+		if av, ok := f.(sls.Availability); ok && !av.Available(u, d, now) {
+			continue
+		}
+		out = append(out, d)
 	}
 	return out, nil
 }
@@ -419,6 +424,9 @@ func (s *Service) Answer(ctx context.Context, loginID, answer string) (*Step, er
 		kind = d.Kind
 		f := s.factors[d.Kind]
 		if f == nil || !d.Usable(now) || d.UserID != u.ID {
+			return sls.ErrDeviceUnavailable
+		}
+		if av, ok := f.(sls.Availability); ok && !av.Available(u, d, now) {
 			return sls.ErrDeviceUnavailable
 		}
 		l.Attempts++

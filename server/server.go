@@ -79,6 +79,9 @@ type Server struct {
 	bg      []func(ctx context.Context)
 
 	// Filled by the features while Open runs.
+	// notifier queues notifications in the outbox (set by configureNotify,
+	// which runs first, so later features can use it).
+	notifier    sls.Notifier
 	factors     []sls.Factor
 	gate        login.Gate
 	loginHooks  []login.Hooks
