@@ -34,6 +34,9 @@ const (
 	KindPushDenied           Kind = "push_denied"            // a push login request was denied; data: Platform, Address, Time
 	KindPushFlood            Kind = "push_flood"             // many push requests not approved; data: Count, Since
 	KindSecureMessageSummary Kind = "secure_message_summary" // a secure message waits in the message center; data: Summary (never the body)
+	KindReturnReceived       Kind = "return_received"        // a returned device arrived (SPEC §6); data: Device
+	KindDepositReleased      Kind = "deposit_released"       // the device deposit hold was released; data: Device, Amount
+	KindDepositForfeited     Kind = "deposit_forfeited"      // the device deposit was kept as compensation; data: Device, Amount
 )
 
 // fieldType decides how a data value is checked and cleaned before it goes
@@ -92,6 +95,9 @@ var kindSpecs = map[Kind]kindSpec{
 	KindPushDenied:           {fields: []field{{"Platform", fText}, {"Address", fText}, {"Time", fText}}, critical: true},
 	KindPushFlood:            {fields: []field{{"Count", fNumber}, {"Since", fText}}, critical: true},
 	KindSecureMessageSummary: {fields: []field{{"Summary", fSummary}}},
+	KindReturnReceived:       {fields: []field{{"Device", fDevice}}, critical: true},
+	KindDepositReleased:      {fields: []field{{"Device", fDevice}, {"Amount", fText}}, critical: true},
+	KindDepositForfeited:     {fields: []field{{"Device", fDevice}, {"Amount", fText}}, critical: true},
 }
 
 // AllKinds lists every kind in a stable order.
@@ -100,6 +106,7 @@ var AllKinds = []Kind{
 	KindTempPasscodeIssued, KindDeviceActivated, KindNewLogin, KindDeviceShipped,
 	KindDeviceDelivered, KindAutoActivationComing, KindDeviceAutoActivated,
 	KindPhoneNumberChanged, KindPushDenied, KindPushFlood, KindSecureMessageSummary,
+	KindReturnReceived, KindDepositReleased, KindDepositForfeited,
 }
 
 // Valid reports whether k is a known kind.

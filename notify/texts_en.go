@@ -69,4 +69,16 @@ var textsEN = map[Kind]text{
 		body: `You have a new secure message: "{{.Summary}}". For your security the message itself is only in the Message Center of the Client Portal. ` +
 			`Log in to read it.`,
 	},
+	KindReturnReceived: {
+		subject: `Your returned security device has arrived`,
+		body:    `We have received your returned security device ({{device .Device}}). Thank you.`,
+	},
+	KindDepositReleased: {
+		subject: `Your device deposit has been released`,
+		body:    `The deposit of {{.Amount}} held for your security device ({{device .Device}}) has been released.`,
+	},
+	KindDepositForfeited: {
+		subject: `Your device deposit has been kept`,
+		body:    `The deposit of {{.Amount}} held for your security device ({{device .Device}}) has been kept as compensation, because the device was lost, stolen, damaged or not returned. If you believe this is wrong, contact Client Services.`,
+	},
 }

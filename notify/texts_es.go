@@ -68,4 +68,16 @@ var textsES = map[Kind]text{
 		body: `Tiene un nuevo mensaje seguro: "{{.Summary}}". Por su seguridad, el mensaje solo puede leerse en el Centro de mensajes de Client Portal. ` +
 			`Inicie sesión para leerlo.`,
 	},
+	KindReturnReceived: {
+		subject: `Hemos recibido su dispositivo de seguridad devuelto`,
+		body:    `Hemos recibido el dispositivo de seguridad que nos devolvió ({{device .Device}}). Gracias.`,
+	},
+	KindDepositReleased: {
+		subject: `Se ha liberado el depósito de su dispositivo`,
+		body:    `Se ha liberado el depósito de {{.Amount}} retenido por su dispositivo de seguridad ({{device .Device}}).`,
+	},
+	KindDepositForfeited: {
+		subject: `Se ha retenido el depósito de su dispositivo`,
+		body:    `El depósito de {{.Amount}} retenido por su dispositivo de seguridad ({{device .Device}}) se conserva como compensación (dispositivo perdido, robado, dañado o no devuelto). ¿Error? Contacte con Atención al Cliente.`,
+	},
 }

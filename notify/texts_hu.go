@@ -68,4 +68,16 @@ var textsHU = map[Kind]text{
 		body: `Új biztonságos üzenete érkezett: „{{.Summary}}”. Biztonsági okokból maga az üzenet csak az Ügyfélportál Üzenetközpontjában olvasható. ` +
 			`Jelentkezzen be az elolvasásához.`,
 	},
+	KindReturnReceived: {
+		subject: `Visszaküldött biztonsági eszköze megérkezett`,
+		body:    `Megkaptuk a visszaküldött biztonsági eszközét ({{device .Device}}). Köszönjük.`,
+	},
+	KindDepositReleased: {
+		subject: `Eszközletétjét feloldottuk`,
+		body:    `A biztonsági eszközéért ({{device .Device}}) zárolt {{.Amount}} összegű letétet feloldottuk.`,
+	},
+	KindDepositForfeited: {
+		subject: `Eszközletétjét visszatartottuk`,
+		body:    `A biztonsági eszközéért ({{device .Device}}) zárolt {{.Amount}} összegű letétet kártérítésként visszatartottuk (elveszett, ellopott, sérült vagy vissza nem küldött eszköz). Kérdés esetén hívja az Ügyfélszolgálatot.`,
+	},
 }

@@ -67,4 +67,16 @@ var textsZH = map[Kind]text{
 		subject: `您的消息中心有一条新的安全消息`,
 		body:    `您有一条新的安全消息：“{{.Summary}}”。为了您的安全，消息正文仅可在客户端的消息中心查看。请登录阅读。`,
 	},
+	KindReturnReceived: {
+		subject: `我们已收到您退回的安全设备`,
+		body:    `我们已收到您退回的安全设备（{{device .Device}}）。谢谢。`,
+	},
+	KindDepositReleased: {
+		subject: `您的设备押金已释放`,
+		body:    `为您的安全设备（{{device .Device}}）冻结的 {{.Amount}} 押金已释放。`,
+	},
+	KindDepositForfeited: {
+		subject: `您的设备押金已被扣留`,
+		body:    `由于设备丢失、被盗、损坏或未退回，为您的安全设备（{{device .Device}}）冻结的 {{.Amount}} 押金已作为补偿扣留。如您认为有误，请联系客户服务部。`,
+	},
 }

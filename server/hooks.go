@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -63,3 +64,5 @@ func (s *Server) extraRoutes() map[string]http.Handler {
 	}
 	return routes
 }
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

@@ -1,9 +1,409 @@
 package server
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
 
-// notifyFeature holds what the notify feature keeps while the server runs.
-type notifyFeature struct{}
+	"github.com/prometheus/client_golang/prometheus"
 
-// configureNotify registers the feature's factors, hooks, routes and jobs.
-func (s *Server) configureNotify(ctx context.Context) error { return nil }
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/config"
+	"github.com/secure-login-system/sls/factor/sms"
+	"github.com/secure-login-system/sls/httpapi"
+	"github.com/secure-login-system/sls/messages"
+	"github.com/secure-login-system/sls/notify"
+	"github.com/secure-login-system/sls/notify/smtpmail"
+	"github.com/secure-login-system/sls/notify/twilio"
+	"github.com/secure-login-system/sls/notify/webhook"
+	"github.com/secure-login-system/sls/outbox"
+)
+
+// notifyFeature holds the outbox, the SMS factor and the message center.
+type notifyFeature struct {
+	queue    *outbox.Queue
+	worker   *outbox.Worker
+	sms      *sms.Factor
+	phone    *sms.Phone
+	messages *messages.Service
+}
+
+// notifyConfig is the "notify" section: outbox workers and one delivery
+// channel per kind of channel. Every channel defaults to the local sink so
+// that the embedded setup works with no provider.
+type notifyConfig struct {
+	// Workers is the number of outbox workers on this node (default 1; 0
+	// queues without delivering, for a node that only serves requests).
+	Workers  *int                     `json:"workers,omitempty"`
+	Channels map[string]channelConfig `json:"channels,omitempty"`
+}
+
+// channelConfig chooses and configures a channel's adapter. Secrets are
+// read from files (…_file) so they stay out of the configuration file.
+type channelConfig struct {
+	Type string `json:"type"` // sink, webhook, twilio, smtp
+
+	URL        string `json:"url,omitempty"`         // webhook
+	SecretFile string `json:"secret_file,omitempty"` // webhook
+
+	BaseURL             string `json:"base_url,omitempty"` // twilio
+	AccountSID          string `json:"account_sid,omitempty"`
+	AuthTokenFile       string `json:"auth_token_file,omitempty"`
+	From                string `json:"from,omitempty"` // twilio sender number, smtp sender address
+	MessagingServiceSID string `json:"messaging_service_sid,omitempty"`
+
+	Addr         string `json:"addr,omitempty"` // smtp
+	Username     string `json:"username,omitempty"`
+	PasswordFile string `json:"password_file,omitempty"`
+	Security     string `json:"security,omitempty"` // default, starttls, tls, opportunistic
+
+	Timeout config.Duration `json:"timeout,omitempty"`
+}
+
+// smsConfig is the "sms" section (package sms Rules).
+type smsConfig struct {
+	CodeTTL            config.Duration `json:"code_ttl,omitempty"`
+	ResendInterval     config.Duration `json:"resend_interval,omitempty"`
+	MaxAttemptsPerCode int             `json:"max_attempts_per_code,omitempty"`
+	MaxPerUserDay      int             `json:"max_per_user_day,omitempty"`
+	MaxPerNumberDay    int             `json:"max_per_number_day,omitempty"`
+	MaxPerPrefixHour   int             `json:"max_per_prefix_hour,omitempty"`
+	SuspendAfterChange config.Duration `json:"suspend_after_change,omitempty"`
+}
+
+func readSecret(path, what string) ([]byte, error) {
+	if path == "" {
+		return nil, fmt.Errorf("server: notify: %s file is required", what)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("server: notify: %s: %w", what, err)
+	}
+	return []byte(strings.TrimSpace(string(b))), nil
+}
+
+func (s *Server) channelSender(name string, c channelConfig, sink notify.Sender) (notify.Sender, error) {
+	switch c.Type {
+	case "", "sink":
+		return sink, nil
+	case "webhook":
+		secret, err := readSecret(c.SecretFile, name+" webhook secret")
+		if err != nil {
+			return nil, err
+		}
+		return webhook.New(webhook.Config{URL: c.URL, Secret: secret, Timeout: c.Timeout.D()})
+	case "twilio":
+		token, err := readSecret(c.AuthTokenFile, name+" auth token")
+		if err != nil {
+			return nil, err
+		}
+		return twilio.New(twilio.Config{BaseURL: c.BaseURL, AccountSID: c.AccountSID, AuthToken: string(token), From: c.From,
+			MessagingServiceSID: c.MessagingServiceSID, Timeout: c.Timeout.D()})
+	case "smtp":
+		var password []byte
+		if c.PasswordFile != "" {
+			var err error
+			if password, err = readSecret(c.PasswordFile, name+" SMTP password"); err != nil {
+				return nil, err
+			}
+		}
+		sec := map[string]smtpmail.Security{"": smtpmail.SecurityDefault, "default": smtpmail.SecurityDefault,
+			"starttls": smtpmail.SecurityStartTLS, "tls": smtpmail.SecurityImplicitTLS, "opportunistic": smtpmail.SecurityOpportunistic}
+		security, ok := sec[c.Security]
+		if !ok {
+			return nil, fmt.Errorf("server: notify: %s: unknown SMTP security %q", name, c.Security)
+		}
+		return smtpmail.New(smtpmail.Config{Addr: c.Addr, From: c.From, Username: c.Username, Password: string(password),
+			Security: security, Timeout: c.Timeout.D()})
+	}
+	return nil, fmt.Errorf("server: notify: channel %s: unknown type %q (sink, webhook, twilio, smtp)", name, c.Type)
+}
+
+// configureNotify sets up the outbox (s.notifier), the channels, the SMS
+// factor and number verification, the message center, and the security
+// notifications sent on device and login events.
+func (s *Server) configureNotify(ctx context.Context) error {
+	var nc notifyConfig
+	if err := s.Config.Section("notify", &nc); err != nil {
+		return err
+	}
+	var sc smsConfig
+	if err := s.Config.Section("sms", &sc); err != nil {
+		return err
+	}
+	rules := sms.Rules{CodeTTL: sc.CodeTTL.D(), ResendInterval: sc.ResendInterval.D(), MaxAttemptsPerCode: sc.MaxAttemptsPerCode,
+		MaxPerUserDay: sc.MaxPerUserDay, MaxPerNumberDay: sc.MaxPerNumberDay, MaxPerPrefixHour: sc.MaxPerPrefixHour,
+		SuspendAfterChange: sc.SuspendAfterChange.D()}.WithDefaults()
+	if err := rules.Validate(); err != nil {
+		return fmt.Errorf("config: sms: %w", err)
+	}
+	sink := &outbox.Sink{Store: s.Store, Clock: s.Clock}
+	routes := map[notify.Channel]notify.Sender{}
+	for _, ch := range notify.AllChannels {
+		c := nc.Channels[string(ch)]
+		sender, err := s.channelSender(string(ch), c, sink)
+		if err != nil {
+			return err
+		}
+		routes[ch] = sender
+	}
+	for name := range nc.Channels {
+		if !notify.Channel(name).Valid() {
+			return fmt.Errorf("config: notify: unknown channel %q", name)
+		}
+	}
+	router, err := notify.NewRouter(routes)
+	if err != nil {
+		return err
+	}
+	delivered := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sls_outbox_attempts_total",
+		Help: "Outbox delivery attempts by channel and outcome (sent, retry, failed)."}, []string{"channel", "outcome"})
+	s.Registry.MustRegister(delivered)
+
+	f := &s.notify
+	f.queue = &outbox.Queue{Sealer: s.Sealer, Clock: s.Clock, Log: s.Log}
+	s.notifier = f.queue
+	host, _ := os.Hostname()
+	f.worker = &outbox.Worker{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Sender: router, Log: s.Log,
+		Owner: host + "/" + strconv.Itoa(os.Getpid()) + "/" + sls.NewID("w"),
+		Observe: func(ch, outcome string) { delivered.WithLabelValues(ch, outcome).Inc() }}
+	workers := 1
+	if nc.Workers != nil {
+		workers = *nc.Workers
+	}
+	if workers < 0 || workers > 32 {
+		return fmt.Errorf("config: notify: workers %d must be between 0 and 32", workers)
+	}
+	for i := 0; i < workers; i++ {
+		s.OnStart(f.worker.Run)
+	}
+	codes := &sms.Codes{Sealer: s.Sealer, Notifier: f.queue, Rules: rules}
+	f.sms = &sms.Factor{Codes: codes}
+	s.factors = append(s.factors, f.sms)
+	f.phone = &sms.Phone{Store: s.Store, Codes: codes, Clock: s.Clock,
+		Activate: func(ctx context.Context, tx sls.Tx, actor string, u *sls.User, d *sls.Device, now time.Time) error {
+			return s.Manage.ActivateInTx(ctx, tx, actor, u, d, now)
+		}}
+	f.messages = &messages.Service{Store: s.Store, Sealer: s.Sealer, Notifier: f.queue, Clock: s.Clock}
+	s.manageHooks = append(s.manageHooks, notifyHooks{s})
+	s.loginHooks = append(s.loginHooks, notifyHooks{s})
+	s.API.Extra = append(s.API.Extra, s.notifyRoutes)
+	return nil
+}
+
+// notifyHooks sends the security notices of device and login events and
+// switches SMS login off when IB Key activates.
+type notifyHooks struct{ s *Server }
+
+func (h notifyHooks) DeviceActivated(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, now time.Time) error {
+	if err := sms.DisableForIBKey(ctx, tx, u, d, now); err != nil {
+		return err
+	}
+	if d.Kind == sls.KindSMS {
+		return nil // SMS enrollment follows the number's verification, which the user just did
+	}
+	return h.s.notifier.Notify(ctx, tx, sls.Notification{UserID: u.ID, Kind: sls.NoteDeviceActivated,
+		Data: map[string]string{"Device": string(d.Kind), "Time": now.Format("2006-01-02 15:04 MST")}})
+}
+
+func (h notifyHooks) TempPasscodeIssued(ctx context.Context, tx sls.Tx, u *sls.User, now time.Time) error {
+	cfg := h.s.Login.Config()
+	return h.s.notifier.Notify(ctx, tx, sls.Notification{UserID: u.ID, Kind: sls.NoteTempPasscodeIssued,
+		Data: map[string]string{"Username": u.Username, "FullUntil": now.Add(cfg.TempPasscodeFull).Format("2006-01-02 15:04 MST"),
+			"PortalUntil": now.Add(cfg.TempPasscodeFull + cfg.TempPasscodePortal).Format("2006-01-02 15:04 MST")}})
+}
+
+// LoginCompleted notifies a login from a platform and address the user has
+// not logged in from before.
+func (h notifyHooks) LoginCompleted(ctx context.Context, tx sls.Tx, u *sls.User, ss *sls.Session, _ string, now time.Time) error {
+	prev, err := tx.Sessions(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, p := range prev {
+		if p.ID != ss.ID && p.Platform == ss.Platform && p.ClientIP == ss.ClientIP {
+			return nil
+		}
+	}
+	return h.s.notifier.Notify(ctx, tx, sls.Notification{UserID: u.ID, Kind: sls.NoteNewLogin,
+		Data: map[string]string{"Platform": string(ss.Platform), "Address": ss.ClientIP, "Time": now.Format("2006-01-02 15:04 MST")}})
+}
+
+func (s *Server) notifyRoutes(a *httpapi.API, m *http.ServeMux) {
+	f := &s.notify
+	m.HandleFunc("POST /api/v1/login/resend", func(w http.ResponseWriter, r *http.Request) {
+		var b struct {
+			LoginID string `json:"login_id"`
+			Channel string `json:"channel"`
+		}
+		if err := httpapi.Decode(w, r, &b); err != nil {
+			httpapi.WriteError(w, r, a.Log, err)
+			return
+		}
+		if b.Channel == "" {
+			b.Channel = "sms"
+		}
+		p, err := f.sms.ResendLogin(r.Context(), s.Store, b.LoginID, b.Channel, s.Clock.Now())
+		if err != nil {
+			httpapi.WriteError(w, r, a.Log, err)
+			return
+		}
+		httpapi.WriteJSON(w, http.StatusOK, map[string]any{"prompt": p})
+	})
+	m.Handle("GET /api/v1/mobile", a.User(func(w http.ResponseWriter, r *http.Request) {
+		st, err := f.phone.Status(r.Context(), httpapi.UserOf(r).ID)
+		writeResult(w, r, a, http.StatusOK, st, err)
+	}))
+	m.Handle("POST /api/v1/mobile/verify", a.User(func(w http.ResponseWriter, r *http.Request) {
+		var b struct {
+			Mobile string `json:"mobile"`
+		}
+		if err := decodeOptional(w, r, &b); err != nil {
+			httpapi.WriteError(w, r, a.Log, err)
+			return
+		}
+		st, err := f.phone.StartVerification(r.Context(), httpapi.UserOf(r).ID, b.Mobile)
+		writeResult(w, r, a, http.StatusAccepted, st, err)
+	}))
+	m.Handle("POST /api/v1/mobile/confirm", a.User(func(w http.ResponseWriter, r *http.Request) {
+		var b struct {
+			Code string `json:"code"`
+		}
+		if err := httpapi.Decode(w, r, &b); err != nil {
+			httpapi.WriteError(w, r, a.Log, err)
+			return
+		}
+		cfg := s.Login.Config()
+		f.phone.MaxFailures, f.phone.Cooldown = cfg.MaxFailures, cfg.LockoutCooldown
+		st, err := f.phone.ConfirmVerification(r.Context(), httpapi.UserOf(r).ID, b.Code)
+		writeResult(w, r, a, http.StatusOK, st, err)
+	}))
+	m.Handle("GET /api/v1/preferences", a.User(func(w http.ResponseWriter, r *http.Request) {
+		var p notify.Preferences
+		err := s.Store.View(r.Context(), func(tx sls.Tx) error {
+			var err error
+			p, err = outbox.Preferences(r.Context(), tx, httpapi.UserOf(r))
+			return err
+		})
+		writeResult(w, r, a, http.StatusOK, p, err)
+	}))
+	m.Handle("PUT /api/v1/preferences", a.User(func(w http.ResponseWriter, r *http.Request) {
+		var p notify.Preferences
+		if err := httpapi.Decode(w, r, &p); err != nil {
+			httpapi.WriteError(w, r, a.Log, err)
+			return
+		}
+		err := s.savePreferences(r.Context(), httpapi.UserOf(r), p)
+		writeResult(w, r, a, http.StatusOK, p, err)
+	}))
+	m.Handle("GET /api/v1/messages", a.User(func(w http.ResponseWriter, r *http.Request) {
+		list, err := f.messages.List(r.Context(), httpapi.UserOf(r).ID)
+		if list == nil {
+			list = []messages.Message{}
+		}
+		writeResult(w, r, a, http.StatusOK, map[string]any{"messages": list}, err)
+	}))
+	m.Handle("POST /api/v1/ops/users/{user}/messages", a.Operator(func(w http.ResponseWriter, r *http.Request) {
+		var b struct {
+			Summary string `json:"summary"`
+			Body    string `json:"body"`
+		}
+		if err := httpapi.Decode(w, r, &b); err != nil {
+			httpapi.WriteError(w, r, a.Log, err)
+			return
+		}
+		u, err := s.Manage.UserByName(r.Context(), r.PathValue("user"))
+		if err != nil {
+			httpapi.WriteError(w, r, a.Log, err)
+			return
+		}
+		msg, err := f.messages.Send(r.Context(), sls.ActorOperator(httpapi.OperatorOf(r)), u.ID, b.Summary, b.Body)
+		if msg != nil {
+			msg.Body = "" // the operator wrote it; no need to echo it
+		}
+		writeResult(w, r, a, http.StatusCreated, msg, err)
+	}))
+	m.Handle("GET /api/v1/ops/sink", a.Operator(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		limit, err := strconv.Atoi(orDefault(q.Get("limit"), "1000"))
+		if err != nil || limit < 1 || limit > 10000 {
+			httpapi.WriteError(w, r, a.Log, sls.Errorf(sls.CodeInvalidArgument, "limit must be between 1 and 10000."))
+			return
+		}
+		var list []*sls.SinkMessage
+		err = s.Store.View(r.Context(), func(tx sls.Tx) error {
+			var err error
+			list, err = tx.SinkMessages(r.Context(), q.Get("to"), q.Get("kind"), limit)
+			return err
+		})
+		if list == nil {
+			list = []*sls.SinkMessage{}
+		}
+		writeResult(w, r, a, http.StatusOK, map[string]any{"messages": list}, err)
+	}))
+	m.Handle("GET /api/v1/ops/outbox", a.Operator(func(w http.ResponseWriter, r *http.Request) {
+		state := sls.OutboxState(orDefault(r.URL.Query().Get("state"), string(sls.OutboxPending)))
+		var list []*sls.OutboxMessage
+		err := s.Store.View(r.Context(), func(tx sls.Tx) error {
+			var err error
+			list, err = tx.OutboxMessages(r.Context(), state, 1000)
+			return err
+		})
+		if list == nil {
+			list = []*sls.OutboxMessage{}
+		}
+		writeResult(w, r, a, http.StatusOK, map[string]any{"messages": list}, err)
+	}))
+}
+
+func (s *Server) savePreferences(ctx context.Context, u *sls.User, p notify.Preferences) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	raw, err := jsonMarshal(p)
+	if err != nil {
+		return err
+	}
+	now := s.Clock.Now()
+	return s.Store.Update(ctx, func(tx sls.Tx) error {
+		if err := tx.PutUserPrefs(ctx, u.ID, raw); err != nil {
+			return err
+		}
+		return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), "preferences.changed", u.ID, "",
+			map[string]any{"primary_lang": p.PrimaryLang, "secondary_lang": p.SecondaryLang})
+	})
+}
+
+// writeResult writes v, or err when set.
+func writeResult(w http.ResponseWriter, r *http.Request, a *httpapi.API, status int, v any, err error) {
+	if err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	httpapi.WriteJSON(w, status, v)
+}
+
+// decodeOptional decodes a body when there is one.
+func decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	err := httpapi.Decode(w, r, v)
+	var e *sls.Error
+	if errors.As(err, &e) && e.Message == "The body is empty; a JSON object is required." {
+		return nil
+	}
+	return err
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

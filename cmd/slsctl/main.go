@@ -42,6 +42,9 @@ Commands:
   unlock NAME
   audit verify                                    verify the whole hash chain
   audit list [--after SEQ] [--limit N]
+  sink list [--to DEST] [--kind KIND]             messages delivered to the local sink (JSON lines)
+  outbox list [--state pending|sent|failed]       queued messages (bodies stay sealed)
+  message send NAME --summary TEXT                secure message; body on standard input
 `
 
 func main() {
