@@ -24,7 +24,7 @@ import (
 const password = "correct horse battery"
 
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	store  sls.Store
 	clock  *clock.Fake
 	login  *login.Service
@@ -32,7 +32,7 @@ type harness struct {
 	dsc    *dscplus.Factor
 }
 
-func newHarness(t *testing.T, store sls.Store) *harness {
+func newHarness(t testing.TB, store sls.Store) *harness {
 	t.Helper()
 	sealer, err := seal.New(bytes.Repeat([]byte{7}, seal.KeySize))
 	if err != nil {

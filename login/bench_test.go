@@ -1,0 +1,87 @@
+package login_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/factor/dscplus"
+	"github.com/secure-login-system/sls/login"
+	"github.com/secure-login-system/sls/passhash"
+	"github.com/secure-login-system/sls/sqlstore/storetest"
+)
+
+// BenchmarkLogin measures, interleaved in one loop so that a shared and
+// noisy machine slows all three alike:
+//
+//   - argon2id: the bare Argon2id check with the default parameters — the
+//     cost a login must pay and the baseline;
+//   - full: the whole login (password, DSC+ challenge, answer, session);
+//   - factor: the second-factor step alone (a fresh DSC+ challenge and its
+//     answer, after the password was accepted).
+//
+// It reports the medians and the ratios full/argon2id (how much a login
+// costs beyond its hash) and factor/argon2id:
+//
+//	go test -run XXX -bench Login -benchtime 200x ./login/
+func BenchmarkLogin(b *testing.B) {
+	h := newHarness(b, storetest.MustOpenSQLite(b))
+	h.user("bench")
+	key := h.dscCard("bench")
+	ctx := context.Background()
+	stored, err := passhash.Hash([]byte(password), passhash.Default)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var argon, full, factor []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if ok, _, _ := passhash.Check([]byte(password), stored, passhash.Default); !ok {
+			b.Fatal("hash mismatch")
+		}
+		argon = append(argon, time.Since(t0))
+
+		t0 = time.Now()
+		st, err := h.login.Start(ctx, login.StartRequest{Username: "bench", Password: password, Platform: sls.PlatformPortal})
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp, _ := dscplus.Respond(key, "4321", st.Prompt.Challenge)
+		if _, err := h.login.Answer(ctx, st.LoginID, resp); err != nil {
+			b.Fatal(err)
+		}
+		full = append(full, time.Since(t0))
+
+		st, err = h.login.Start(ctx, login.StartRequest{Username: "bench", Password: password, Platform: sls.PlatformPortal})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t0 = time.Now()
+		st, err = h.login.SelectDevice(ctx, st.LoginID, st.DeviceID) // a fresh challenge
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp, _ = dscplus.Respond(key, "4321", st.Prompt.Challenge)
+		if _, err := h.login.Answer(ctx, st.LoginID, resp); err != nil {
+			b.Fatal(err)
+		}
+		factor = append(factor, time.Since(t0))
+	}
+	b.StopTimer()
+	ma, mf, mx := median(argon), median(full), median(factor)
+	b.ReportMetric(float64(ma.Microseconds())/1000, "argon2id-ms")
+	b.ReportMetric(float64(mf.Microseconds())/1000, "full-login-ms")
+	b.ReportMetric(float64(mx.Microseconds())/1000, "factor-step-ms")
+	b.ReportMetric(float64(mf)/float64(ma), "full/argon2id")
+	b.ReportMetric(float64(mx)/float64(ma), "factor/argon2id")
+	b.ReportMetric(0, "ns/op") // the loop mixes three things; the medians above are the figures
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
