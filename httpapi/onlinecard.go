@@ -82,8 +82,7 @@ func (a *API) activateOnlineCard(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, a.Log, err)
 		return
 	}
-	cfg := a.Login.Config()
-	d, err := a.Manage.ActivateOnlineCard(r.Context(), UserOf(r).ID, b.DeviceID, b.Values, cfg.MaxFailures, cfg.LockoutCooldown)
+	d, err := a.Manage.ActivateOnlineCard(r.Context(), UserOf(r).ID, b.DeviceID, b.Values, a.Login.Lockout())
 	if err != nil {
 		WriteError(w, r, a.Log, err)
 		return

@@ -456,7 +456,7 @@ func (s *Service) Answer(ctx context.Context, loginID, answer string) (*Step, er
 			return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, d.ID,
 				map[string]any{"reason": string(sls.ErrorCode(err)), "kind": d.Kind, "platform": l.Platform})
 		}
-		u.FailedAnswers = 0
+		s.Lockout().Succeed(u)
 		if err := tx.PutUser(ctx, u); err != nil {
 			return err
 		}
@@ -490,34 +490,25 @@ func (s *Service) Answer(ctx context.Context, loginID, answer string) (*Step, er
 // and on the user (the lockout counter shared by every login). It returns
 // the error to give the caller.
 func (s *Service) countFailure(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, l *sls.LoginTx, now time.Time) (error, error) {
-	u.FailedAnswers++
-	outcome := error(sls.ErrBadResponse)
-	locked := false
-	if u.FailedAnswers >= s.cfg.MaxFailures {
-		u.LockedUntil = now.Add(s.cfg.LockoutCooldown)
-		u.FailedAnswers = 0
-		locked = true
-		outcome = sls.ErrLocked
+	outcome, err := s.Lockout().Fail(ctx, tx, u, d.ID,
+		map[string]any{"kind": d.Kind, "attempt": l.Attempts, "platform": l.Platform, "ip": l.ClientIP}, now)
+	if err != nil {
+		return nil, err
+	}
+	if errors.Is(outcome, sls.ErrLocked) {
+		s.log.Warn("user locked after failed second-factor answers", "user_id", u.ID, "until", u.LockedUntil)
 		l.State = sls.LoginFailed
 	} else if l.Attempts >= s.cfg.MaxAnswers {
 		l.State = sls.LoginFailed
 		outcome = sls.ErrTooManyAttempts
 	}
-	if err := tx.PutUser(ctx, u); err != nil {
-		return nil, err
-	}
-	if err := sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventSecondFactorFail, u.ID, d.ID,
-		map[string]any{"kind": d.Kind, "attempt": l.Attempts, "platform": l.Platform, "ip": l.ClientIP}); err != nil {
-		return nil, err
-	}
-	if locked {
-		s.log.Warn("user locked after failed second-factor answers", "user_id", u.ID, "until", u.LockedUntil)
-		if err := sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventLockout, u.ID, d.ID,
-			map[string]any{"until": u.LockedUntil, "max_failures": s.cfg.MaxFailures}); err != nil {
-			return nil, err
-		}
-	}
 	return outcome, nil
+}
+
+// Lockout is the lockout rule of the configuration, for other features
+// whose failed answers count toward the same lock.
+func (s *Service) Lockout() sls.Lockout {
+	return sls.Lockout{MaxFailures: s.cfg.MaxFailures, Cooldown: s.cfg.LockoutCooldown}
 }
 
 // scopeFor decides what a session authenticated by d may do.

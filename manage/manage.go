@@ -633,7 +633,7 @@ func lastPair(d *sls.Device) [2]int {
 // ActivateOnlineCard activates the user's pending online card when answer
 // holds the values at the two index numbers shown. A wrong answer counts
 // toward the user's lockout like a failed login answer.
-func (s *Service) ActivateOnlineCard(ctx context.Context, userID, deviceID, answer string, maxFailures int, cooldown time.Duration) (*sls.Device, error) {
+func (s *Service) ActivateOnlineCard(ctx context.Context, userID, deviceID, answer string, lockout sls.Lockout) (*sls.Device, error) {
 	now := s.now()
 	var out *sls.Device
 	var outcome error
@@ -658,17 +658,10 @@ func (s *Service) ActivateOnlineCard(ctx context.Context, userID, deviceID, answ
 			return err
 		}
 		if !codecard.Check(card, lastPair(d), answer) {
-			u.FailedAnswers++
-			outcome = sls.ErrBadResponse
-			if u.FailedAnswers >= maxFailures {
-				u.LockedUntil, u.FailedAnswers, outcome = now.Add(cooldown), 0, sls.ErrLocked
-			}
-			if err := tx.PutUser(ctx, u); err != nil {
-				return err
-			}
-			return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventSecondFactorFail, u.ID, d.ID, map[string]any{"kind": d.Kind, "step": "activation"})
+			outcome, err = lockout.Fail(ctx, tx, u, d.ID, map[string]any{"kind": d.Kind, "step": "activation"}, now)
+			return err
 		}
-		u.FailedAnswers = 0
+		lockout.Succeed(u)
 		if err := tx.PutUser(ctx, u); err != nil {
 			return err
 		}

@@ -25,7 +25,9 @@ import (
 )
 
 // BodyPlace is where a message's body is sealed.
-func BodyPlace(id string) seal.Place { return seal.Place{Table: "outbox", Column: "body_sealed", Row: id} }
+func BodyPlace(id string) seal.Place {
+	return seal.Place{Table: "outbox", Column: "body_sealed", Row: id}
+}
 
 // Queue implements sls.Notifier: it renders a notification in the user's
 // language for each channel the user wants (or the one forced) and writes

@@ -170,7 +170,7 @@ func (s *Server) configureNotify(ctx context.Context) error {
 	s.notifier = f.queue
 	host, _ := os.Hostname()
 	f.worker = &outbox.Worker{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Sender: router, Log: s.Log,
-		Owner: host + "/" + strconv.Itoa(os.Getpid()) + "/" + sls.NewID("w"),
+		Owner:   host + "/" + strconv.Itoa(os.Getpid()) + "/" + sls.NewID("w"),
 		Observe: func(ch, outcome string) { delivered.WithLabelValues(ch, outcome).Inc() }}
 	workers := 1
 	if nc.Workers != nil {
@@ -185,7 +185,12 @@ func (s *Server) configureNotify(ctx context.Context) error {
 	codes := &sms.Codes{Sealer: s.Sealer, Notifier: f.queue, Rules: rules}
 	f.sms = &sms.Factor{Codes: codes}
 	s.factors = append(s.factors, f.sms)
+	loginCfg, err := s.Config.LoginConfig()
+	if err != nil {
+		return err
+	}
 	f.phone = &sms.Phone{Store: s.Store, Codes: codes, Clock: s.Clock,
+		Lockout: sls.Lockout{MaxFailures: loginCfg.MaxFailures, Cooldown: loginCfg.LockoutCooldown},
 		Activate: func(ctx context.Context, tx sls.Tx, actor string, u *sls.User, d *sls.Device, now time.Time) error {
 			return s.Manage.ActivateInTx(ctx, tx, actor, u, d, now)
 		}}
@@ -278,8 +283,6 @@ func (s *Server) notifyRoutes(a *httpapi.API, m *http.ServeMux) {
 			httpapi.WriteError(w, r, a.Log, err)
 			return
 		}
-		cfg := s.Login.Config()
-		f.phone.MaxFailures, f.phone.Cooldown = cfg.MaxFailures, cfg.LockoutCooldown
 		st, err := f.phone.ConfirmVerification(r.Context(), httpapi.UserOf(r).ID, b.Code)
 		writeResult(w, r, a, http.StatusOK, st, err)
 	}))

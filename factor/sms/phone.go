@@ -34,11 +34,9 @@ type Phone struct {
 	Codes    *Codes
 	Clock    sls.Clock
 	Activate Activator
-	// MaxFailures and Cooldown are the login lockout rules: wrong
-	// confirmation codes count toward the same lockout as wrong login
-	// answers.
-	MaxFailures int
-	Cooldown    time.Duration
+	// Lockout is the login lockout rule: wrong confirmation codes count
+	// toward the same lock as wrong login answers.
+	Lockout sls.Lockout
 }
 
 // VerificationStatus is what the settings page shows.
@@ -160,17 +158,8 @@ func (p *Phone) ConfirmVerification(ctx context.Context, userID, code string) (*
 			} else if err := tx.PutPhoneVerification(ctx, v); err != nil {
 				return err
 			}
-			u.FailedAnswers++
-			if p.MaxFailures > 0 && u.FailedAnswers >= p.MaxFailures {
-				u.LockedUntil, u.FailedAnswers, outcome = now.Add(p.Cooldown), 0, sls.ErrLocked
-				if err := sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventLockout, u.ID, "", map[string]any{"until": u.LockedUntil}); err != nil {
-					return err
-				}
-			}
-			if err := tx.PutUser(ctx, u); err != nil {
-				return err
-			}
-			return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), EventVerifyFailed, u.ID, "", map[string]any{"attempt": v.Attempts})
+			outcome, err = p.Lockout.Fail(ctx, tx, u, "", map[string]any{"step": "mobile_verification", "attempt": v.Attempts}, now)
+			return err
 		}
 		if err := tx.DeletePhoneVerification(ctx, userID); err != nil {
 			return err

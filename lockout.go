@@ -1,0 +1,45 @@
+package sls
+
+import (
+	"context"
+	"time"
+)
+
+// Lockout is the rule that locks a user after too many failed
+// second-factor answers, counted across all of the user's logins and
+// activations (NIST SP 800-63B §5.2.2: at most 100 consecutive failures).
+type Lockout struct {
+	MaxFailures int
+	Cooldown    time.Duration
+}
+
+// Fail records one failed answer for u, whose row the caller holds locked
+// (UserForUpdate): it stores u, audits the failure with detail (never a
+// secret) and, when this failure locks u, the lockout. It returns the
+// error to give the client: ErrLocked when this failure locked the user,
+// else ErrBadResponse.
+func (r Lockout) Fail(ctx context.Context, tx Tx, u *User, deviceID string, detail map[string]any, now time.Time) (outcome, err error) {
+	u.FailedAnswers++
+	outcome = ErrBadResponse
+	locked := r.MaxFailures > 0 && u.FailedAnswers >= r.MaxFailures
+	if locked {
+		u.LockedUntil, u.FailedAnswers, outcome = now.Add(r.Cooldown), 0, ErrLocked
+	}
+	if err := tx.PutUser(ctx, u); err != nil {
+		return nil, err
+	}
+	if err := Audit(ctx, tx, now, ActorUser(u.ID), EventSecondFactorFail, u.ID, deviceID, detail); err != nil {
+		return nil, err
+	}
+	if locked {
+		if err := Audit(ctx, tx, now, ActorSystem, EventLockout, u.ID, deviceID,
+			map[string]any{"until": u.LockedUntil, "max_failures": r.MaxFailures}); err != nil {
+			return nil, err
+		}
+	}
+	return outcome, nil
+}
+
+// Succeed clears u's failure count after a right answer (u is stored by
+// the caller).
+func (r Lockout) Succeed(u *User) { u.FailedAnswers = 0 }
