@@ -1,6 +1,97 @@
 package sls
 
-// SFTPStore keeps the tables of the sftp feature. Its methods are declared here
-// as the feature grows; package sqlstore implements them on both engines
-// and package storetest checks them.
-type SFTPStore interface{}
+import (
+	"context"
+	"net/netip"
+	"time"
+)
+
+// Audit events of statement delivery (SPEC §7). The SFTP server's own
+// events (sftp.login, sftp.download, sftp.addr_refused…) are named by
+// package sftpd and written to the trail as they are.
+const (
+	EventSFTPClientRegistered = "sftp.client_registered"
+	EventSFTPClientEnabled    = "sftp.client_enabled"
+	EventSFTPClientDisabled   = "sftp.client_disabled"
+	EventSFTPKeyAdded         = "sftp.key_added"
+	EventSFTPKeyRevoked       = "sftp.key_revoked"
+	EventSFTPAllowListSet     = "sftp.allow_list_set"
+	EventSFTPPGPKeySet        = "sftp.pgp_key_set"
+	EventSFTPPGPKeyRemoved    = "sftp.pgp_key_removed"
+	EventStatementDelivered   = "statement.delivered"
+	EventStatementsPurged     = "statement.purged"
+)
+
+// SFTPClient is one statement-delivery account: an SFTP username (the
+// name of the client's folder, which may differ from the login username)
+// linked to the user whose statements it receives.
+type SFTPClient struct {
+	// Username is the SFTP username: 1 to 64 characters from
+	// [a-z0-9._-], stored lower-case (SSH usernames are case-sensitive,
+	// and a folder per spelling would split a client's files).
+	Username string `json:"username"`
+	UserID   string `json:"user_id"`
+	// Enabled clients may connect; a disabled client's address no longer
+	// opens the port and its keys no longer log in.
+	Enabled bool `json:"enabled"`
+	// PGPKey is the client's armored OpenPGP public key, when statements
+	// are to be encrypted to it; PGPFingerprint identifies it (hex).
+	PGPKey         string    `json:"pgp_key,omitempty"`
+	PGPFingerprint string    `json:"pgp_fingerprint,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// SFTPKey is one SSH public key a client sent. Revoked keys are kept (with
+// RevokedAt set) so that the trail of which key logged in stays readable.
+type SFTPKey struct {
+	ID       string `json:"id"`
+	Username string `json:"username"`
+	// AuthorizedKey is the key as one OpenSSH line ("ssh-rsa AAAA…
+	// comment"), whatever format it arrived in.
+	AuthorizedKey string    `json:"authorized_key"`
+	Fingerprint   string    `json:"fingerprint"` // "SHA256:…"
+	Type          string    `json:"type"`        // "ssh-rsa", "ssh-ed25519", …
+	Bits          int       `json:"bits"`
+	Format        string    `json:"format"` // the format it was sent in (package sshkey)
+	Comment       string    `json:"comment,omitempty"`
+	AddedAt       time.Time `json:"added_at"`
+	RevokedAt     time.Time `json:"revoked_at,omitzero"`
+}
+
+// SFTPStore keeps the statement-delivery clients, their keys and their
+// allow-lists.
+type SFTPStore interface {
+	// CreateSFTPClient stores a new client; ErrConflict if the username
+	// is taken.
+	CreateSFTPClient(ctx context.Context, c *SFTPClient) error
+	SFTPClient(ctx context.Context, username string) (*SFTPClient, error)
+	// SFTPClientForUpdate reads and locks the client row: changes to a
+	// client's keys and allow-list go through it.
+	SFTPClientForUpdate(ctx context.Context, username string) (*SFTPClient, error)
+	// PutSFTPClient stores Enabled, the PGP key and UpdatedAt.
+	PutSFTPClient(ctx context.Context, c *SFTPClient) error
+	// SFTPClients lists every client by username.
+	SFTPClients(ctx context.Context) ([]*SFTPClient, error)
+	// SFTPClientsByUser lists the clients linked to a user.
+	SFTPClientsByUser(ctx context.Context, userID string) ([]*SFTPClient, error)
+
+	// AddSFTPKey stores a key; ErrConflict when the client already has
+	// the same key (same fingerprint) unrevoked.
+	AddSFTPKey(ctx context.Context, k *SFTPKey) error
+	// SFTPKeys lists a client's keys, oldest first; revoked ones only
+	// when withRevoked.
+	SFTPKeys(ctx context.Context, username string, withRevoked bool) ([]*SFTPKey, error)
+	// RevokeSFTPKey revokes the client's unrevoked key with that id;
+	// ErrNotFound when there is none.
+	RevokeSFTPKey(ctx context.Context, username, id string, at time.Time) error
+
+	// SetSFTPNetworks replaces the client's allow-list. Prefixes must be
+	// masked (netip.Prefix.Masked) and IPv4 ones unmapped.
+	SetSFTPNetworks(ctx context.Context, username string, nets []netip.Prefix) error
+	// SFTPNetworks returns the client's allow-list, sorted.
+	SFTPNetworks(ctx context.Context, username string) ([]netip.Prefix, error)
+	// SFTPAddrAllowed reports whether addr is on the allow-list of some
+	// enabled client.
+	SFTPAddrAllowed(ctx context.Context, addr netip.Addr) (bool, error)
+}

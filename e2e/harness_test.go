@@ -126,7 +126,8 @@ func (n *node) start() {
 	t := n.t
 	t.Helper()
 	addrFile := filepath.Join(t.TempDir(), "addr")
-	args := []string{"--listen", "127.0.0.1:0", "--data", n.dataDir, "--addr-file", addrFile, "--log-format", "json"}
+	// --sftp-listen: every node gets its own SFTP port, as it does for HTTP.
+	args := []string{"--listen", "127.0.0.1:0", "--data", n.dataDir, "--addr-file", addrFile, "--log-format", "json", "--sftp-listen", "127.0.0.1:0"}
 	if n.db != "" {
 		args = append(args, "--db", n.db)
 	}

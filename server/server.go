@@ -50,6 +50,13 @@ type Options struct {
 	// AddrFile, when set, receives the listening address once the server
 	// listens (useful with Listen ":0").
 	AddrFile string
+	// SFTPListen, when set, overrides the sftp section's listen address.
+	SFTPListen string
+	// TLSCert and TLSKey are PEM files: when set, HTTPS is served instead
+	// of HTTP. TLSSelfSigned instead makes (once, in DataDir) and uses a
+	// self-signed certificate for localhost, for local use.
+	TLSCert, TLSKey string
+	TLSSelfSigned   bool
 	// TestClockFile switches to clock.Offset reading this file. For
 	// end-to-end tests only: never in production.
 	TestClockFile string

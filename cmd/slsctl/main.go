@@ -42,6 +42,8 @@ Commands:
   unlock NAME
   audit verify                                    verify the whole hash chain
   audit list [--after SEQ] [--limit N]
+  sftp help                                       SFTP statement delivery: clients, keys, allow-lists, PGP keys
+  statement deliver|list                          statements in the clients' SFTP folders (see sftp help)
   sink list [--to DEST] [--kind KIND]             messages delivered to the local sink (JSON lines)
   outbox list [--state pending|sent|failed]       queued messages (bodies stay sealed)
   message send NAME --summary TEXT                secure message; body on standard input

@@ -1,0 +1,525 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+const sftpUsage = `SFTP statement delivery:
+  sftp hostkey                                    the SFTP server's address and host key fingerprint
+  sftp register CLIENT [--user LOGIN] --key FILE [--key FILE…] [--allow ADDR[,ADDR…]…] [--pgp FILE] [--disabled]
+                                                  FILE: the public key the client sent, in any format
+                                                  (puttygen -L/-p, ssh-keygen, PEM; a .ppk gives its public part)
+  sftp list                                       every client
+  sftp show CLIENT                                keys (with revoked ones), allow-list, OpenPGP key
+  sftp key add CLIENT FILE
+  sftp key remove CLIENT KEY_ID|SHA256:FINGERPRINT
+  sftp allow CLIENT ADDR|PREFIX… | --none         replaces the allow-list
+  sftp pgp set CLIENT FILE                        statements are then encrypted to this key (gpg --armor --export)
+  sftp pgp remove CLIENT
+  sftp enable|disable CLIENT
+  statement deliver --to CLIENT [--name NAME] FILE    streams FILE into the client's folder
+  statement list CLIENT
+(FILE may be "-" for standard input.)
+`
+
+func init() {
+	extraCommands["sftp"] = (*client).sftp
+	extraCommands["statement"] = (*client).statement
+}
+
+// maxKeyFile bounds a key file read by the tool; the server has its own
+// limits.
+const maxKeyFile = 1 << 20
+
+func readInput(c *client, path string) ([]byte, error) {
+	var r io.Reader
+	if path == "-" {
+		r = c.in
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxKeyFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxKeyFile {
+		return nil, fmt.Errorf("%s: larger than %d bytes; is it really a key?", path, maxKeyFile)
+	}
+	return b, nil
+}
+
+// listFlag collects a repeated flag; each value may hold a comma-separated
+// list.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+type sftpKeyOut struct {
+	ID          string `json:"id"`
+	Fingerprint string `json:"fingerprint"`
+	Type        string `json:"type"`
+	Bits        int    `json:"bits"`
+	Format      string `json:"format"`
+	Comment     string `json:"comment"`
+	AddedAt     string `json:"added_at"`
+	RevokedAt   string `json:"revoked_at"`
+}
+
+type sftpClientOut struct {
+	Username       string       `json:"username"`
+	User           string       `json:"user"`
+	UserID         string       `json:"user_id"`
+	AccountID      string       `json:"account_id"`
+	AccountClosed  bool         `json:"account_closed"`
+	Enabled        bool         `json:"enabled"`
+	PGPFingerprint string       `json:"pgp_fingerprint"`
+	Keys           []sftpKeyOut `json:"keys"`
+	Allow          []string     `json:"allow"`
+	Warnings       []string     `json:"warnings"`
+}
+
+func (c *client) warn(ws []string) {
+	for _, w := range ws {
+		fmt.Fprintln(c.out, "WARNING:", w)
+	}
+}
+
+func (c *client) printSFTPClient(o *sftpClientOut) {
+	state := "enabled"
+	if !o.Enabled {
+		state = "disabled"
+	}
+	fmt.Fprintf(c.out, "SFTP client %s (%s) for user %s (%s), account %s", o.Username, state, o.User, o.UserID, o.AccountID)
+	if o.AccountClosed {
+		fmt.Fprint(c.out, " (closed)")
+	}
+	fmt.Fprintln(c.out)
+	if len(o.Allow) == 0 {
+		fmt.Fprintln(c.out, "  allow-list: (empty: nobody can connect)")
+	} else {
+		fmt.Fprintln(c.out, "  allow-list:", strings.Join(o.Allow, " "))
+	}
+	if o.PGPFingerprint != "" {
+		fmt.Fprintln(c.out, "  statements encrypted to OpenPGP key", o.PGPFingerprint)
+	} else {
+		fmt.Fprintln(c.out, "  statements delivered unencrypted (no OpenPGP key)")
+	}
+	for _, k := range o.Keys {
+		status := "active since " + shortTime(k.AddedAt)
+		if k.RevokedAt != "" {
+			status = "REVOKED " + shortTime(k.RevokedAt)
+		}
+		fmt.Fprintf(c.out, "  key %s %s %s %d bits, sent as %s, %q, %s\n", k.ID, k.Fingerprint, k.Type, k.Bits, k.Format, k.Comment, status)
+	}
+	c.warn(o.Warnings)
+}
+
+func clientPath(name string, rest ...string) string {
+	p := "/api/v1/ops/sftp/clients/" + url.PathEscape(name)
+	for _, r := range rest {
+		p += "/" + url.PathEscape(r)
+	}
+	return p
+}
+
+func (c *client) sftp(args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(c.out, sftpUsage)
+		return errors.New("sftp needs a command")
+	}
+	switch args[0] {
+	case "hostkey", "server":
+		var out struct {
+			Enabled     bool   `json:"enabled"`
+			Listen      string `json:"listen"`
+			Fingerprint string `json:"host_key_fingerprint"`
+			HostKey     string `json:"host_key"`
+			Retention   int    `json:"retention_days"`
+			Root        string `json:"root"`
+			Spool       string `json:"spool"`
+		}
+		if err := c.do("GET", "/api/v1/ops/sftp/server", nil, &out); err != nil {
+			return err
+		}
+		if !out.Enabled {
+			return errors.New("SFTP statement delivery is switched off on this server (sftp.enabled is false)")
+		}
+		fmt.Fprintf(c.out, "address      %s\nfingerprint  %s\nhost key     %s\nretention    %d days\nfolders      %s\nspool        %s\n",
+			out.Listen, out.Fingerprint, out.HostKey, out.Retention, out.Root, out.Spool)
+		return nil
+	case "register":
+		return c.sftpRegister(args[1:])
+	case "list":
+		var out struct {
+			Clients []sftpClientOut `json:"clients"`
+		}
+		if err := c.do("GET", "/api/v1/ops/sftp/clients", nil, &out); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "%-24s %-9s %-20s %-5s %-4s %s\n", "CLIENT", "STATE", "USER", "KEYS", "PGP", "ALLOW")
+		for _, o := range out.Clients {
+			state, pgp := "enabled", "no"
+			if !o.Enabled {
+				state = "disabled"
+			}
+			if o.PGPFingerprint != "" {
+				pgp = "yes"
+			}
+			fmt.Fprintf(c.out, "%-24s %-9s %-20s %-5d %-4s %s\n", o.Username, state, o.User, len(o.Keys), pgp, strings.Join(o.Allow, " "))
+		}
+		return nil
+	case "show":
+		name, err := one("sftp show", args[1:])
+		if err != nil {
+			return err
+		}
+		var out sftpClientOut
+		if err := c.do("GET", clientPath(name), nil, &out); err != nil {
+			return err
+		}
+		c.printSFTPClient(&out)
+		return nil
+	case "key":
+		return c.sftpKey(args[1:])
+	case "allow":
+		var none bool
+		pos, err := flags("sftp allow", args[1:], func(fs *flag.FlagSet) { fs.BoolVar(&none, "none", false, "") })
+		if err != nil {
+			return err
+		}
+		if len(pos) < 1 || (len(pos) == 1) != none {
+			return errors.New("usage: sftp allow CLIENT ADDR|PREFIX… (or --none to admit nobody)")
+		}
+		var list listFlag
+		for _, p := range pos[1:] {
+			list.Set(p)
+		}
+		if list == nil {
+			list = listFlag{}
+		}
+		var out sftpClientOut
+		if err := c.do("PUT", clientPath(pos[0], "allow"), map[string]any{"allow": list}, &out); err != nil {
+			return err
+		}
+		c.printSFTPClient(&out)
+		return nil
+	case "pgp":
+		return c.sftpPGP(args[1:])
+	case "enable", "disable":
+		name, err := one("sftp "+args[0], args[1:])
+		if err != nil {
+			return err
+		}
+		var out sftpClientOut
+		if err := c.do("POST", clientPath(name, args[0]), nil, &out); err != nil {
+			return err
+		}
+		c.printSFTPClient(&out)
+		return nil
+	case "help":
+		fmt.Fprint(c.out, sftpUsage)
+		return nil
+	}
+	fmt.Fprint(c.out, sftpUsage)
+	return fmt.Errorf("unknown sftp command %q", args[0])
+}
+
+func (c *client) sftpRegister(args []string) error {
+	var user, pgp string
+	var keyFiles, allow listFlag
+	var disabled bool
+	pos, err := flags("sftp register", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&user, "user", "", "")
+		fs.Var(&keyFiles, "key", "")
+		fs.Var(&allow, "allow", "")
+		fs.StringVar(&pgp, "pgp", "", "")
+		fs.BoolVar(&disabled, "disabled", false, "")
+	})
+	if err != nil {
+		return err
+	}
+	name, err := one("sftp register", pos)
+	if err != nil {
+		return err
+	}
+	if len(keyFiles) == 0 {
+		return errors.New("sftp register: --key FILE is required (the public key the client sent)")
+	}
+	var keys []string
+	for _, f := range keyFiles {
+		b, err := readInput(c, f)
+		if err != nil {
+			return fmt.Errorf("--key: %w", err)
+		}
+		keys = append(keys, string(b))
+	}
+	var pgpKey []byte
+	if pgp != "" {
+		if pgpKey, err = readInput(c, pgp); err != nil {
+			return fmt.Errorf("--pgp: %w", err)
+		}
+	}
+	if allow == nil {
+		allow = listFlag{}
+	}
+	var out sftpClientOut
+	body := map[string]any{"username": name, "user": user, "keys": keys, "allow": allow, "disabled": disabled}
+	if err := c.do("POST", "/api/v1/ops/sftp/clients", body, &out); err != nil {
+		return err
+	}
+	if pgpKey != nil {
+		if err := c.setPGP(out.Username, pgpKey); err != nil {
+			c.printSFTPClient(&out)
+			return fmt.Errorf("the client was registered, but its OpenPGP key was not: %w", err)
+		}
+		if err := c.do("GET", clientPath(out.Username), nil, &out); err != nil {
+			return err
+		}
+		out.Warnings = nil
+	}
+	fmt.Fprintln(c.out, "registered:")
+	c.printSFTPClient(&out)
+	return nil
+}
+
+func (c *client) sftpKey(args []string) error {
+	if len(args) != 3 || (args[0] != "add" && args[0] != "remove") {
+		return errors.New("usage: sftp key add CLIENT FILE | sftp key remove CLIENT KEY_ID|SHA256:FINGERPRINT")
+	}
+	name := args[1]
+	if args[0] == "add" {
+		b, err := readInput(c, args[2])
+		if err != nil {
+			return err
+		}
+		var out struct {
+			Key      sftpKeyOut `json:"key"`
+			Warnings []string   `json:"warnings"`
+		}
+		if err := c.do("POST", clientPath(name, "keys"), map[string]any{"key": string(b)}, &out); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "key %s %s (%s, %d bits, sent as %s) added to %s\n", out.Key.ID, out.Key.Fingerprint, out.Key.Type, out.Key.Bits, out.Key.Format, name)
+		c.warn(out.Warnings)
+		return nil
+	}
+	id := args[2]
+	if strings.HasPrefix(id, "SHA256:") {
+		// Fingerprints hold "/" and "+", so the API takes the key id; find
+		// it among the client's active keys.
+		var cl sftpClientOut
+		if err := c.do("GET", clientPath(name), nil, &cl); err != nil {
+			return err
+		}
+		found := ""
+		for _, k := range cl.Keys {
+			if k.Fingerprint == id && k.RevokedAt == "" {
+				found = k.ID
+			}
+		}
+		if found == "" {
+			return fmt.Errorf("%s has no active key %s", name, id)
+		}
+		id = found
+	}
+	var out struct {
+		Revoked  string   `json:"revoked"`
+		Active   int      `json:"active_keys"`
+		Warnings []string `json:"warnings"`
+	}
+	if err := c.do("DELETE", clientPath(name, "keys", id), nil, &out); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "key %s of %s revoked; %d active key(s) left\n", out.Revoked, name, out.Active)
+	c.warn(out.Warnings)
+	return nil
+}
+
+func (c *client) sftpPGP(args []string) error {
+	switch {
+	case len(args) == 3 && args[0] == "set":
+		b, err := readInput(c, args[2])
+		if err != nil {
+			return err
+		}
+		return c.setPGP(args[1], b)
+	case len(args) == 2 && args[0] == "remove":
+		var out struct {
+			Warnings []string `json:"warnings"`
+		}
+		if err := c.do("DELETE", clientPath(args[1], "pgp"), nil, &out); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "OpenPGP key of %s removed\n", args[1])
+		c.warn(out.Warnings)
+		return nil
+	}
+	return errors.New("usage: sftp pgp set CLIENT FILE | sftp pgp remove CLIENT")
+}
+
+func (c *client) setPGP(name string, key []byte) error {
+	var out struct {
+		Fingerprint string   `json:"pgp_fingerprint"`
+		UserIDs     []string `json:"user_ids"`
+	}
+	if err := c.doRaw("PUT", clientPath(name, "pgp"), "application/pgp-keys", bytes.NewReader(key), int64(len(key)), &out, c.http); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "statements for %s will be encrypted to OpenPGP key %s (%s)\n", name, out.Fingerprint, strings.Join(out.UserIDs, ", "))
+	return nil
+}
+
+// doRaw sends body as is (not JSON) and decodes a JSON answer.
+func (c *client) doRaw(method, path, contentType string, body io.Reader, size int64, out any, hc *http.Client) error {
+	req, err := http.NewRequest(method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	if size > 0 {
+		req.ContentLength = size
+	} // else unknown (standard input): sent chunked
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", contentType)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach the server at %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error apiError `json:"error"`
+		}
+		_ = json.Unmarshal(data, &e)
+		e.Error.Status = resp.StatusCode
+		return &e.Error
+	}
+	if out != nil && len(data) > 0 {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+func (c *client) statement(args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: statement deliver --to CLIENT [--name NAME] FILE | statement list CLIENT")
+	}
+	switch args[0] {
+	case "deliver":
+		var to, name string
+		pos, err := flags("statement deliver", args[1:], func(fs *flag.FlagSet) {
+			fs.StringVar(&to, "to", "", "")
+			fs.StringVar(&name, "name", "", "")
+		})
+		if err != nil {
+			return err
+		}
+		file, err := one("statement deliver", pos)
+		if err != nil {
+			return err
+		}
+		if to == "" {
+			return errors.New("statement deliver: --to CLIENT is required")
+		}
+		if name == "" {
+			if file == "-" {
+				return errors.New("statement deliver: --name is required when the statement comes from standard input")
+			}
+			name = filepath.Base(file)
+		}
+		var body io.Reader = c.in
+		size := int64(-1)
+		if file != "-" {
+			f, err := os.Open(file)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			fi, err := f.Stat()
+			if err != nil {
+				return err
+			}
+			body, size = f, fi.Size()
+		}
+		// No overall timeout: a large statement takes as long as it takes;
+		// the server bounds it on its side.
+		hc := *c.http
+		hc.Timeout = 0
+		var out struct {
+			Client    string `json:"client"`
+			File      string `json:"file"`
+			Bytes     int64  `json:"bytes"`
+			Encrypted bool   `json:"encrypted"`
+		}
+		start := time.Now()
+		path := clientPath(to, "statements") + "?name=" + url.QueryEscape(name)
+		if err := c.doRaw("POST", path, "application/octet-stream", body, size, &out, &hc); err != nil {
+			return err
+		}
+		how := "unencrypted"
+		if out.Encrypted {
+			how = "encrypted to the client's OpenPGP key"
+		}
+		fmt.Fprintf(c.out, "delivered %s to %s (%d bytes, %s) in %s\n", out.File, out.Client, out.Bytes, how, time.Since(start).Round(time.Millisecond))
+		return nil
+	case "list":
+		name, err := one("statement list", args[1:])
+		if err != nil {
+			return err
+		}
+		var out struct {
+			Statements []struct {
+				Name       string `json:"name"`
+				Bytes      int64  `json:"bytes"`
+				Modified   string `json:"modified"`
+				Encrypted  bool   `json:"encrypted"`
+				PurgeAfter string `json:"purge_after"`
+			} `json:"statements"`
+		}
+		if err := c.do("GET", clientPath(name, "statements"), nil, &out); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "%-40s %12s %-20s %-20s %s\n", "NAME", "BYTES", "DELIVERED", "PURGED AFTER", "ENCRYPTED")
+		for _, s := range out.Statements {
+			fmt.Fprintf(c.out, "%-40s %12d %-20s %-20s %v\n", s.Name, s.Bytes, shortTime(s.Modified), shortTime(s.PurgeAfter), s.Encrypted)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown statement command %q", args[0])
+}
+
+// shortTime shows an API time to the second.
+func shortTime(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
+}

@@ -1,0 +1,808 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"golang.org/x/crypto/ssh"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/httpapi"
+	"github.com/secure-login-system/sls/login"
+	"github.com/secure-login-system/sls/sftpd"
+	"github.com/secure-login-system/sls/sshkey"
+	"github.com/secure-login-system/sls/statement"
+)
+
+// Limits of the operator API for SFTP clients.
+const (
+	// maxKeysPerRequest and maxAllowEntries keep one request's work small;
+	// a client has a key or two and an address or a few.
+	maxKeysPerRequest = 20
+	maxAllowEntries   = 100
+	// minIPv4Bits and minIPv6Bits bound how wide an allow-list entry may
+	// be: an allow-list that admits a sizeable part of the Internet is
+	// not one. /16 covers a large organisation's IPv4 network; /32 is the
+	// smallest allocation an RIR makes to a provider (RIPE-738 §5.1.2), so
+	// anything wider is several providers.
+	minIPv4Bits = 16
+	minIPv6Bits = 32
+)
+
+// sftpRoutes registers the operator endpoints of statement delivery.
+func (s *Server) sftpRoutes(a *httpapi.API, m *http.ServeMux) {
+	h := func(fn func(a *httpapi.API, w http.ResponseWriter, r *http.Request)) http.Handler {
+		return a.Operator(func(w http.ResponseWriter, r *http.Request) { fn(a, w, r) })
+	}
+	m.Handle("GET /api/v1/ops/sftp/server", h(s.opSFTPServer))
+	m.Handle("GET /api/v1/ops/sftp/clients", h(s.opSFTPList))
+	m.Handle("POST /api/v1/ops/sftp/clients", h(s.opSFTPRegister))
+	m.Handle("GET /api/v1/ops/sftp/clients/{client}", h(s.opSFTPShow))
+	m.Handle("POST /api/v1/ops/sftp/clients/{client}/keys", h(s.opSFTPAddKey))
+	m.Handle("DELETE /api/v1/ops/sftp/clients/{client}/keys/{id}", h(s.opSFTPRevokeKey))
+	m.Handle("PUT /api/v1/ops/sftp/clients/{client}/allow", h(s.opSFTPAllow))
+	m.Handle("PUT /api/v1/ops/sftp/clients/{client}/pgp", h(s.opSFTPSetPGP))
+	m.Handle("DELETE /api/v1/ops/sftp/clients/{client}/pgp", h(s.opSFTPRemovePGP))
+	m.Handle("POST /api/v1/ops/sftp/clients/{client}/enable", h(s.opSFTPEnable(true)))
+	m.Handle("POST /api/v1/ops/sftp/clients/{client}/disable", h(s.opSFTPEnable(false)))
+	m.Handle("POST /api/v1/ops/sftp/clients/{client}/statements", h(s.opDeliverStatement))
+	m.Handle("GET /api/v1/ops/sftp/clients/{client}/statements", h(s.opListStatements))
+}
+
+func opActor(r *http.Request) string { return sls.ActorOperator(httpapi.OperatorOf(r)) }
+
+// errSFTPOff answers requests that need this node's SFTP server.
+var errSFTPOff = sls.Errorf(sls.CodeUnavailable,
+	"SFTP statement delivery is switched off on this server (\"sftp\": {\"enabled\": false} in its configuration).")
+
+// normalizeSFTPUsername is the stored form of an SFTP username: SSH
+// usernames are case-sensitive and each name is a folder, so one spelling
+// is kept, lower-case.
+func normalizeSFTPUsername(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+func validateSFTPUsername(u string) error {
+	if err := statement.ValidateUsername(u); err != nil {
+		return sls.Errorf(sls.CodeInvalidArgument, "The SFTP username %q cannot be used: %s (1 to 64 characters from a-z, 0-9, '.', '_' and '-', not starting with '.' or '-').",
+			u, strings.TrimPrefix(err.Error(), "statement: invalid username: "))
+	}
+	return nil
+}
+
+// parsedKey is a key from a request with what the operator should know.
+type parsedKey struct {
+	key     sshkey.Key
+	warning string
+}
+
+// parseKeys reads keys in any format package sshkey accepts. A PuTTY
+// private key file sent by mistake yields its public part and a warning.
+func parseKeys(texts []string) ([]parsedKey, error) {
+	if len(texts) > maxKeysPerRequest {
+		return nil, sls.Errorf(sls.CodeInvalidArgument, "At most %d keys per request.", maxKeysPerRequest)
+	}
+	var out []parsedKey
+	seen := map[string]int{}
+	for i, t := range texts {
+		k, err := sshkey.ParsePublicKey([]byte(t))
+		if err != nil {
+			msg := strings.TrimPrefix(err.Error(), "sshkey: ")
+			e := sls.Errorf(sls.CodeInvalidArgument, "Key %d was refused: %s", i+1, msg).WithDetail("key", i+1)
+			return nil, e.WithDetail("reason", keyErrorKind(err))
+		}
+		if j, dup := seen[k.Fingerprint]; dup {
+			return nil, sls.Errorf(sls.CodeInvalidArgument, "Keys %d and %d are the same key (%s).", j+1, i+1, k.Fingerprint)
+		}
+		seen[k.Fingerprint] = i
+		p := parsedKey{key: k}
+		if k.Format == sshkey.FormatPPK {
+			p.warning = fmt.Sprintf("Key %d (%s) came as a PuTTY private key file (.ppk): only its public part was registered. "+
+				"The client has sent its private key, which must now be treated as exposed: ask the client to generate a new key pair "+
+				"(puttygen -t rsa -b 2048), send only the public part (puttygen -L), and then revoke this key.", i+1, k.Fingerprint)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func keyErrorKind(err error) string {
+	for _, k := range []struct {
+		err  error
+		name string
+	}{
+		{sshkey.ErrWeakKey, "weak"}, {sshkey.ErrPrivateKey, "private_key"}, {sshkey.ErrUnsupported, "unsupported"},
+		{sshkey.ErrBadMAC, "bad_mac"}, {sshkey.ErrMalformed, "malformed"},
+	} {
+		if errors.Is(err, k.err) {
+			return k.name
+		}
+	}
+	return "malformed"
+}
+
+func newKeyRow(username string, k sshkey.Key, now time.Time) *sls.SFTPKey {
+	return &sls.SFTPKey{ID: sls.NewID("sfk"), Username: username, AuthorizedKey: k.AuthorizedKey(), Fingerprint: k.Fingerprint,
+		Type: k.Type, Bits: k.Bits, Format: string(k.Format), Comment: k.Comment, AddedAt: now}
+}
+
+// parseAllow reads an allow-list: single addresses (stored as /32 or
+// /128) and prefixes, IPv4 or IPv6.
+func parseAllow(list []string) ([]netip.Prefix, error) {
+	if len(list) > maxAllowEntries {
+		return nil, sls.Errorf(sls.CodeInvalidArgument, "At most %d allow-list entries.", maxAllowEntries)
+	}
+	var out []netip.Prefix
+	for _, raw := range list {
+		e := strings.TrimSpace(raw)
+		var p netip.Prefix
+		if strings.Contains(e, "/") {
+			var err error
+			if p, err = netip.ParsePrefix(e); err != nil {
+				return nil, sls.Errorf(sls.CodeInvalidArgument, "%q is not an IP address or prefix (203.0.113.7, 203.0.113.0/24, 2001:db8::/48).", raw)
+			}
+			if p.Addr().Is4In6() {
+				bits := p.Bits() - 96
+				if bits < 0 {
+					return nil, sls.Errorf(sls.CodeInvalidArgument, "%q mixes IPv4 and IPv6; write the IPv4 prefix.", raw)
+				}
+				p = netip.PrefixFrom(p.Addr().Unmap(), bits)
+			}
+			if p != p.Masked() {
+				return nil, sls.Errorf(sls.CodeInvalidArgument, "%q has host bits set: write %s for the network, or %s for the one address.",
+					raw, p.Masked(), netip.PrefixFrom(p.Addr(), p.Addr().BitLen()))
+			}
+		} else {
+			a, err := netip.ParseAddr(e)
+			if err != nil || a.Zone() != "" {
+				return nil, sls.Errorf(sls.CodeInvalidArgument, "%q is not an IP address or prefix (203.0.113.7, 203.0.113.0/24, 2001:db8::/48).", raw)
+			}
+			a = a.Unmap()
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		if min := map[bool]int{true: minIPv4Bits, false: minIPv6Bits}[p.Addr().Is4()]; p.Bits() < min {
+			return nil, sls.Errorf(sls.CodeInvalidArgument, "%q is too wide for an allow-list: an entry may cover at most a /%d (IPv4) or a /%d (IPv6). List the client's own addresses.",
+				raw, minIPv4Bits, minIPv6Bits)
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func prefixStrings(ps []netip.Prefix) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		if p.IsSingleIP() {
+			out = append(out, p.Addr().String())
+		} else {
+			out = append(out, p.String())
+		}
+	}
+	return out
+}
+
+// sftpClientView is a client as the operator API shows it.
+type sftpClientView struct {
+	Username       string         `json:"username"`
+	User           string         `json:"user"` // the login username of the linked user
+	UserID         string         `json:"user_id"`
+	AccountID      string         `json:"account_id"`
+	AccountClosed  bool           `json:"account_closed"`
+	Enabled        bool           `json:"enabled"`
+	PGPFingerprint string         `json:"pgp_fingerprint,omitempty"`
+	Keys           []*sls.SFTPKey `json:"keys"`
+	Allow          []string       `json:"allow"`
+	CreatedAt      time.Time      `json:"created_at"`
+	UpdatedAt      time.Time      `json:"updated_at"`
+	Warnings       []string       `json:"warnings,omitempty"`
+}
+
+func clientView(ctx context.Context, tx sls.Tx, c *sls.SFTPClient, withRevoked bool) (*sftpClientView, error) {
+	v := &sftpClientView{Username: c.Username, UserID: c.UserID, Enabled: c.Enabled, PGPFingerprint: c.PGPFingerprint,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	u, err := tx.User(ctx, c.UserID)
+	if err != nil {
+		return nil, err
+	}
+	v.User, v.AccountID = u.Username, u.AccountID
+	a, err := tx.Account(ctx, u.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	v.AccountClosed = a.Closed()
+	if v.Keys, err = tx.SFTPKeys(ctx, c.Username, withRevoked); err != nil {
+		return nil, err
+	}
+	if v.Keys == nil {
+		v.Keys = []*sls.SFTPKey{}
+	}
+	nets, err := tx.SFTPNetworks(ctx, c.Username)
+	if err != nil {
+		return nil, err
+	}
+	v.Allow = prefixStrings(nets)
+	return v, nil
+}
+
+// usability lists what keeps a client from connecting, for the operator.
+func (v *sftpClientView) usability() {
+	active := 0
+	for _, k := range v.Keys {
+		if k.RevokedAt.IsZero() {
+			active++
+		}
+	}
+	if active == 0 {
+		v.Warnings = append(v.Warnings, "The client has no key: it cannot log in until one is added (slsctl sftp key add).")
+	}
+	if len(v.Allow) == 0 {
+		v.Warnings = append(v.Warnings, "The allow-list is empty: the client cannot connect until its addresses are set (slsctl sftp allow).")
+	}
+	if !v.Enabled {
+		v.Warnings = append(v.Warnings, "The client is disabled.")
+	}
+}
+
+func (s *Server) opSFTPServer(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+	f := &s.sftp
+	out := map[string]any{"enabled": f.enabled, "retention_days": int(f.retention / (24 * time.Hour))}
+	if f.enabled {
+		out["listen"] = f.ln.Addr().String()
+		out["host_key_fingerprint"] = sftpd.Fingerprint(f.hostKey)
+		out["host_key"] = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(f.hostKey.PublicKey())))
+		out["root"], out["spool"] = f.cfg.Root, f.cfg.Spool
+	}
+	httpapi.WriteJSON(w, http.StatusOK, out)
+}
+
+type sftpRegisterBody struct {
+	Username string   `json:"username"`
+	User     string   `json:"user"` // login username or user id; default: Username
+	Keys     []string `json:"keys"`
+	Allow    []string `json:"allow"`
+	Disabled bool     `json:"disabled"`
+}
+
+func (s *Server) opSFTPRegister(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+	var b sftpRegisterBody
+	if err := httpapi.Decode(w, r, &b); err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	ctx := r.Context()
+	username := normalizeSFTPUsername(b.Username)
+	if err := validateSFTPUsername(username); err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	if len(b.Keys) == 0 {
+		httpapi.WriteError(w, r, a.Log, sls.Errorf(sls.CodeInvalidArgument, "At least one public key is required: the one the client sent."))
+		return
+	}
+	keys, err := parseKeys(b.Keys)
+	if err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	nets, err := parseAllow(b.Allow)
+	if err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	userName := b.User
+	if userName == "" {
+		userName = username
+	}
+	now := s.Clock.Now()
+	var view *sftpClientView
+	err = s.Store.Update(ctx, func(tx sls.Tx) error {
+		u, err := userByName(ctx, tx, userName)
+		if err != nil {
+			return err
+		}
+		c := &sls.SFTPClient{Username: username, UserID: u.ID, Enabled: !b.Disabled, CreatedAt: now, UpdatedAt: now}
+		if err := tx.CreateSFTPClient(ctx, c); err != nil {
+			if errors.Is(err, sls.ErrConflict) {
+				return sls.Errorf(sls.CodeConflict, "An SFTP client %q already exists.", username)
+			}
+			return err
+		}
+		var fps, formats []string
+		for _, k := range keys {
+			if err := tx.AddSFTPKey(ctx, newKeyRow(username, k.key, now)); err != nil {
+				return err
+			}
+			fps, formats = append(fps, k.key.Fingerprint), append(formats, string(k.key.Format))
+		}
+		if err := tx.SetSFTPNetworks(ctx, username, nets); err != nil {
+			return err
+		}
+		if err := sls.Audit(ctx, tx, now, opActor(r), sls.EventSFTPClientRegistered, u.ID, "", map[string]any{
+			"client": username, "keys": fps, "formats": formats, "allow": prefixStrings(nets), "enabled": c.Enabled,
+		}); err != nil {
+			return err
+		}
+		view, err = clientView(ctx, tx, c, false)
+		return err
+	})
+	if err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	for _, k := range keys {
+		if k.warning != "" {
+			view.Warnings = append(view.Warnings, k.warning)
+		}
+	}
+	view.usability()
+	httpapi.WriteJSON(w, http.StatusCreated, view)
+}
+
+// userByName finds the user an SFTP client belongs to, by login username
+// or user id.
+func userByName(ctx context.Context, tx sls.Tx, name string) (*sls.User, error) {
+	var u *sls.User
+	var err error
+	if strings.HasPrefix(name, "usr_") {
+		u, err = tx.User(ctx, name)
+	} else {
+		u, err = tx.UserByUsername(ctx, login.NormalizeUsername(name))
+	}
+	if errors.Is(err, sls.ErrNotFound) {
+		return nil, sls.Errorf(sls.CodeInvalidArgument, "No user %q to link the SFTP client to (give the login username with --user).", name)
+	}
+	return u, err
+}
+
+// lockClient reads and locks the client named in the path.
+func lockClient(ctx context.Context, tx sls.Tx, r *http.Request) (*sls.SFTPClient, error) {
+	name := normalizeSFTPUsername(r.PathValue("client"))
+	c, err := tx.SFTPClientForUpdate(ctx, name)
+	if errors.Is(err, sls.ErrNotFound) {
+		return nil, errNoClient(name)
+	}
+	return c, err
+}
+
+func (s *Server) opSFTPShow(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	name := normalizeSFTPUsername(r.PathValue("client"))
+	var view *sftpClientView
+	err := s.Store.View(ctx, func(tx sls.Tx) error {
+		c, err := tx.SFTPClient(ctx, name)
+		if errors.Is(err, sls.ErrNotFound) {
+			return errNoClient(name)
+		}
+		if err != nil {
+			return err
+		}
+		view, err = clientView(ctx, tx, c, true)
+		return err
+	})
+	if err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	view.usability()
+	httpapi.WriteJSON(w, http.StatusOK, view)
+}
+
+func (s *Server) opSFTPList(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	out := []*sftpClientView{}
+	err := s.Store.View(ctx, func(tx sls.Tx) error {
+		cs, err := tx.SFTPClients(ctx)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			v, err := clientView(ctx, tx, c, false)
+			if err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return nil
+	})
+	if err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"clients": out})
+}
+
+type sftpKeyBody struct {
+	Key string `json:"key"`
+}
+
+func (s *Server) opSFTPAddKey(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+	var b sftpKeyBody
+	if err := httpapi.Decode(w, r, &b); err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	keys, err := parseKeys([]string{b.Key})
+	if err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	k := keys[0]
+	ctx := r.Context()
+	now := s.Clock.Now()
+	row := newKeyRow("", k.key, now)
+	err = s.Store.Update(ctx, func(tx sls.Tx) error {
+		c, err := lockClient(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		row.Username = c.Username
+		if err := tx.AddSFTPKey(ctx, row); err != nil {
+			if errors.Is(err, sls.ErrConflict) {
+				return sls.Errorf(sls.CodeConflict, "The key %s is already registered for %s.", k.key.Fingerprint, c.Username)
+			}
+			return err
+		}
+		return sls.Audit(ctx, tx, now, opActor(r), sls.EventSFTPKeyAdded, c.UserID, "", map[string]any{
+			"client": c.Username, "key_id": row.ID, "fingerprint": row.Fingerprint, "format": row.Format, "type": row.Type, "bits": row.Bits,
+		})
+	})
+	if err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	out := map[string]any{"key": row}
+	if k.warning != "" {
+		out["warnings"] = []string{k.warning}
+	}
+	httpapi.WriteJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) opSFTPRevokeKey(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	now := s.Clock.Now()
+	id := r.PathValue("id")
+	var left int
+	err := s.Store.Update(ctx, func(tx sls.Tx) error {
+		c, err := lockClient(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		keys, err := tx.SFTPKeys(ctx, c.Username, false)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(keys, func(k *sls.SFTPKey) bool { return k.ID == id })
+		if i < 0 {
+			return sls.Errorf(sls.CodeNotFound, "%s has no active key %q.", c.Username, id)
+		}
+		if err := tx.RevokeSFTPKey(ctx, c.Username, id, now); err != nil {
+			return err
+		}
+		left = len(keys) - 1
+		return sls.Audit(ctx, tx, now, opActor(r), sls.EventSFTPKeyRevoked, c.UserID, "", map[string]any{
+			"client": c.Username, "key_id": id, "fingerprint": keys[i].Fingerprint,
+		})
+	})
+	if err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	out := map[string]any{"revoked": id, "active_keys": left}
+	if left == 0 {
+		out["warnings"] = []string{"The client has no key left: it cannot log in until one is added."}
+	}
+	httpapi.WriteJSON(w, http.StatusOK, out)
+}
+
+type sftpAllowBody struct {
+	Allow []string `json:"allow"`
+}
+
+func (s *Server) opSFTPAllow(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+	var b sftpAllowBody
+	if err := httpapi.Decode(w, r, &b); err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	nets, err := parseAllow(b.Allow)
+	if err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	ctx := r.Context()
+	now := s.Clock.Now()
+	var view *sftpClientView
+	err = s.Store.Update(ctx, func(tx sls.Tx) error {
+		c, err := lockClient(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		before, err := tx.SFTPNetworks(ctx, c.Username)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetSFTPNetworks(ctx, c.Username, nets); err != nil {
+			return err
+		}
+		c.UpdatedAt = now
+		if err := tx.PutSFTPClient(ctx, c); err != nil {
+			return err
+		}
+		if err := sls.Audit(ctx, tx, now, opActor(r), sls.EventSFTPAllowListSet, c.UserID, "", map[string]any{
+			"client": c.Username, "allow": prefixStrings(nets), "before": prefixStrings(before),
+		}); err != nil {
+			return err
+		}
+		view, err = clientView(ctx, tx, c, false)
+		return err
+	})
+	if err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	view.usability()
+	httpapi.WriteJSON(w, http.StatusOK, view)
+}
+
+func (s *Server) opSFTPSetPGP(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+	// Raw body rather than JSON: an exported key with photo IDs is larger
+	// than the JSON API's MaxBody.
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, statement.MaxKeySize))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			err = sls.Errorf(sls.CodeBodyTooLarge, "The OpenPGP key is larger than %d bytes.", statement.MaxKeySize)
+		}
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	now := s.Clock.Now()
+	e, err := statement.ParseRecipientAt(data, now)
+	if err != nil {
+		httpapi.WriteError(w, r, a.Log, sls.Errorf(sls.CodeInvalidArgument, "The OpenPGP key was refused: %s.",
+			strings.TrimPrefix(err.Error(), "statement: ")).Wrap(err))
+		return
+	}
+	armored, err := armorPublicKey(e)
+	if err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	fp := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
+	var uids []string
+	for name := range e.Identities {
+		uids = append(uids, name)
+	}
+	slices.Sort(uids)
+	ctx := r.Context()
+	var client string
+	err = s.Store.Update(ctx, func(tx sls.Tx) error {
+		c, err := lockClient(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		client = c.Username
+		prev := c.PGPFingerprint
+		c.PGPKey, c.PGPFingerprint, c.UpdatedAt = armored, fp, now
+		if err := tx.PutSFTPClient(ctx, c); err != nil {
+			return err
+		}
+		return sls.Audit(ctx, tx, now, opActor(r), sls.EventSFTPPGPKeySet, c.UserID, "", map[string]any{
+			"client": c.Username, "pgp_fingerprint": fp, "previous": prev, "user_ids": uids,
+		})
+	})
+	if err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"client": client, "pgp_fingerprint": fp, "user_ids": uids})
+}
+
+// armorPublicKey stores the key in one form whatever form it came in:
+// binary exports are as welcome as armored ones.
+func armorPublicKey(e *openpgp.Entity) (string, error) {
+	var buf bytes.Buffer
+	aw, err := armor.Encode(&buf, openpgp.PublicKeyType, nil)
+	if err != nil {
+		return "", fmt.Errorf("server: sftp: armor: %w", err)
+	}
+	if err := e.Serialize(aw); err != nil {
+		return "", fmt.Errorf("server: sftp: armor: %w", err)
+	}
+	if err := aw.Close(); err != nil {
+		return "", fmt.Errorf("server: sftp: armor: %w", err)
+	}
+	return buf.String() + "\n", nil
+}
+
+func (s *Server) opSFTPRemovePGP(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	now := s.Clock.Now()
+	var client string
+	err := s.Store.Update(ctx, func(tx sls.Tx) error {
+		c, err := lockClient(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		client = c.Username
+		if c.PGPKey == "" {
+			return sls.Errorf(sls.CodeNotFound, "%s has no OpenPGP key.", c.Username)
+		}
+		prev := c.PGPFingerprint
+		c.PGPKey, c.PGPFingerprint, c.UpdatedAt = "", "", now
+		if err := tx.PutSFTPClient(ctx, c); err != nil {
+			return err
+		}
+		return sls.Audit(ctx, tx, now, opActor(r), sls.EventSFTPPGPKeyRemoved, c.UserID, "", map[string]any{
+			"client": c.Username, "pgp_fingerprint": prev,
+		})
+	})
+	if err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"client": client,
+		"warnings": []string{"Statements are now delivered unencrypted."}})
+}
+
+func (s *Server) opSFTPEnable(enable bool) func(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+	return func(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		now := s.Clock.Now()
+		var view *sftpClientView
+		err := s.Store.Update(ctx, func(tx sls.Tx) error {
+			c, err := lockClient(ctx, tx, r)
+			if err != nil {
+				return err
+			}
+			if c.Enabled != enable {
+				c.Enabled, c.UpdatedAt = enable, now
+				if err := tx.PutSFTPClient(ctx, c); err != nil {
+					return err
+				}
+				ev := sls.EventSFTPClientDisabled
+				if enable {
+					ev = sls.EventSFTPClientEnabled
+				}
+				if err := sls.Audit(ctx, tx, now, opActor(r), ev, c.UserID, "", map[string]any{"client": c.Username}); err != nil {
+					return err
+				}
+			}
+			view, err = clientView(ctx, tx, c, false)
+			return err
+		})
+		if err != nil {
+			httpapi.WriteError(w, r, a.Log, err)
+			return
+		}
+		view.usability()
+		httpapi.WriteJSON(w, http.StatusOK, view)
+	}
+}
+
+// opDeliverStatement takes the statement as the raw request body, with
+// its name in the query (?name=…): the body is streamed to disk (and
+// through the encryption) without being held in memory, up to
+// sftp.max_statement_bytes.
+func (s *Server) opDeliverStatement(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+	f := &s.sftp
+	if !f.enabled {
+		httpapi.WriteError(w, r, a.Log, errSFTPOff)
+		return
+	}
+	name := r.URL.Query().Get("name")
+	if err := statement.ValidateName(name); err != nil {
+		httpapi.WriteError(w, r, a.Log, sls.Errorf(sls.CodeInvalidArgument, "The statement name (?name=) is refused: %s.",
+			strings.TrimPrefix(err.Error(), "statement: ")))
+		return
+	}
+	max := f.cfg.MaxStatementBytes
+	if r.ContentLength > max {
+		httpapi.WriteError(w, r, a.Log, sls.Errorf(sls.CodeBodyTooLarge, "The statement is larger than %d bytes (sftp.max_statement_bytes).", max))
+		return
+	}
+	// The server's read timeout suits JSON requests, not a large file on
+	// a slow link; this request gets an hour.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Hour))
+	body := http.MaxBytesReader(w, r.Body, max)
+	out, err := s.deliverStatement(r.Context(), opActor(r), "operator", normalizeSFTPUsername(r.PathValue("client")), name, body)
+	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			err = sls.Errorf(sls.CodeInvalidRequest, "The upload ended before the whole statement arrived; nothing was delivered.").Wrap(err)
+		}
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusCreated, out)
+}
+
+// statementFile is one file in a client's folder.
+type statementFile struct {
+	Name       string    `json:"name"`
+	Bytes      int64     `json:"bytes"`
+	Modified   time.Time `json:"modified"`
+	Encrypted  bool      `json:"encrypted"`
+	PurgeAfter time.Time `json:"purge_after"`
+}
+
+func (s *Server) opListStatements(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+	f := &s.sftp
+	if !f.enabled {
+		httpapi.WriteError(w, r, a.Log, errSFTPOff)
+		return
+	}
+	ctx := r.Context()
+	name := normalizeSFTPUsername(r.PathValue("client"))
+	var c *sls.SFTPClient
+	err := s.Store.View(ctx, func(tx sls.Tx) error {
+		var err error
+		c, err = tx.SFTPClient(ctx, name)
+		if errors.Is(err, sls.ErrNotFound) {
+			return errNoClient(name)
+		}
+		return err
+	})
+	if err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	files, err := listStatements(f.cfg.Root, c.Username, f.retention)
+	if err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"client": c.Username, "statements": files})
+}
+
+// listStatements lists the regular files at the top of a client's folder
+// (what the client sees on connecting), through an os.Root so that a link
+// in the folder is described, not followed.
+func listStatements(root, username string, retention time.Duration) ([]statementFile, error) {
+	out := []statementFile{}
+	base, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, fmt.Errorf("server: sftp: %w", err)
+	}
+	defer base.Close()
+	dir, err := base.OpenRoot(username)
+	if errors.Is(err, os.ErrNotExist) {
+		return out, nil // nothing delivered yet
+	}
+	if err != nil {
+		return nil, fmt.Errorf("server: sftp: %w", err)
+	}
+	defer dir.Close()
+	d, err := dir.Open(".")
+	if err != nil {
+		return nil, fmt.Errorf("server: sftp: %w", err)
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("server: sftp: %w", err)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if strings.HasPrefix(n, ".") {
+			continue // deliveries in progress
+		}
+		fi, err := dir.Lstat(n)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		out = append(out, statementFile{Name: n, Bytes: fi.Size(), Modified: fi.ModTime().UTC(),
+			Encrypted: strings.HasSuffix(n, statement.EncryptedSuffix), PurgeAfter: fi.ModTime().Add(retention).UTC()})
+	}
+	return out, nil
+}
