@@ -47,6 +47,8 @@ Commands:
   sink list [--to DEST] [--kind KIND]             messages delivered to the local sink (JSON lines)
   outbox list [--state pending|sent|failed]       queued messages (bodies stay sealed)
   message send NAME --summary TEXT                secure message; body on standard input
+  policy                                          account protection and device lifecycle: orders, deposits,
+                                                  rates, holidays, IP restrictions, sharing, account closure
 `
 
 func main() {

@@ -1,0 +1,314 @@
+package lifecycle
+
+import (
+	"net/http"
+	"time"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/httpapi"
+	"github.com/secure-login-system/sls/policy"
+)
+
+// Routes registers the lifecycle API on m (append it to httpapi.API.Extra).
+//
+// Clients, with their session:
+//
+//	GET  /api/v1/dscplus/order-form             eligibility, address on file, deposit, fees
+//	POST /api/v1/dscplus/orders/preview         the summary to confirm ("Back": preview again)
+//	POST /api/v1/dscplus/orders                 place the order confirmed by its summary
+//	GET  /api/v1/lifecycle/orders               my device orders
+//	GET  /api/v1/lifecycle/orders/{id}          one order with its history and deposit
+//	POST /api/v1/lifecycle/orders/{id}/activation   activation challenge for the new card
+//	POST /api/v1/lifecycle/orders/{id}/activate     answer it with the card: activate
+//	POST /api/v1/lifecycle/devices/{id}/report      lost, stolen or damaged
+//	POST /api/v1/lifecycle/devices/{id}/destroyed   a printed card was destroyed
+//	GET  /api/v1/lifecycle/return-address       where to send devices back
+//	POST /api/v1/lifecycle/returns              the return form
+//	GET|PUT /api/v1/lifecycle/shipping-address  the address on file
+//	GET  /api/v1/lifecycle/deposits             the account's deposit ledger
+//
+// Operators:
+//
+//	GET  /api/v1/ops/orders?state=&user=&account=
+//	GET  /api/v1/ops/orders/{id}
+//	POST /api/v1/ops/orders/{id}/ship           carrier, tracking → the card file
+//	POST /api/v1/ops/orders/{id}/deliver
+//	POST /api/v1/ops/orders/{id}/receive        assessment: intact | deliberately_damaged
+//	POST /api/v1/ops/orders/{id}/event          cancel, undeliverable, lost_in_shipping, return_lost, report_*, send_return
+//	GET  /api/v1/ops/accounts/{id}/deposits
+//	POST /api/v1/ops/accounts/{id}/close
+//	PUT  /api/v1/ops/users/{user}/shipping-address
+func (s *Service) Routes(a *httpapi.API, m *http.ServeMux) {
+	h := &handlers{s: s, a: a}
+	m.Handle("GET /api/v1/dscplus/order-form", a.User(h.form))
+	m.Handle("POST /api/v1/dscplus/orders/preview", a.User(h.preview))
+	m.Handle("POST /api/v1/dscplus/orders", a.User(h.place))
+	m.Handle("GET /api/v1/lifecycle/orders", a.User(h.myOrders))
+	m.Handle("GET /api/v1/lifecycle/orders/{id}", a.User(h.myOrder))
+	m.Handle("POST /api/v1/lifecycle/orders/{id}/activation", a.User(h.startActivation))
+	m.Handle("POST /api/v1/lifecycle/orders/{id}/activate", a.User(h.activate))
+	m.Handle("POST /api/v1/lifecycle/devices/{id}/report", a.User(h.report))
+	m.Handle("POST /api/v1/lifecycle/devices/{id}/destroyed", a.User(h.destroyed))
+	m.Handle("GET /api/v1/lifecycle/return-address", a.User(h.returnAddress))
+	m.Handle("POST /api/v1/lifecycle/returns", a.User(h.sendReturn))
+	m.Handle("GET /api/v1/lifecycle/shipping-address", a.User(h.getAddress))
+	m.Handle("PUT /api/v1/lifecycle/shipping-address", a.User(h.putAddress))
+	m.Handle("GET /api/v1/lifecycle/deposits", a.User(h.myDeposits))
+
+	m.Handle("GET /api/v1/ops/orders", a.Operator(h.opOrders))
+	m.Handle("GET /api/v1/ops/orders/{id}", a.Operator(h.opOrder))
+	m.Handle("POST /api/v1/ops/orders/{id}/ship", a.Operator(h.opShip))
+	m.Handle("POST /api/v1/ops/orders/{id}/deliver", a.Operator(h.opDeliver))
+	m.Handle("POST /api/v1/ops/orders/{id}/receive", a.Operator(h.opReceive))
+	m.Handle("POST /api/v1/ops/orders/{id}/event", a.Operator(h.opEvent))
+	m.Handle("GET /api/v1/ops/accounts/{id}/deposits", a.Operator(h.opDeposits))
+	m.Handle("POST /api/v1/ops/accounts/{id}/close", a.Operator(h.opClose))
+	m.Handle("PUT /api/v1/ops/users/{user}/shipping-address", a.Operator(h.opPutAddress))
+}
+
+type handlers struct {
+	s *Service
+	a *httpapi.API
+}
+
+func (h *handlers) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		httpapi.WriteError(w, r, h.a.Log, err)
+		return
+	}
+	httpapi.WriteJSON(w, status, v)
+}
+
+func (h *handlers) decode(w http.ResponseWriter, r *http.Request, v any, optional bool) bool {
+	if optional && r.ContentLength == 0 {
+		return true
+	}
+	if err := httpapi.Decode(w, r, v); err != nil {
+		httpapi.WriteError(w, r, h.a.Log, err)
+		return false
+	}
+	return true
+}
+
+func actorOf(r *http.Request) string { return sls.ActorOperator(httpapi.OperatorOf(r)) }
+
+func (h *handlers) form(w http.ResponseWriter, r *http.Request) {
+	out, err := h.s.Form(r.Context(), httpapi.SessionOf(r), httpapi.UserOf(r))
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) preview(w http.ResponseWriter, r *http.Request) {
+	var b OrderRequest
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.Preview(r.Context(), httpapi.SessionOf(r), httpapi.UserOf(r), b)
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) place(w http.ResponseWriter, r *http.Request) {
+	var b OrderRequest
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.Place(r.Context(), httpapi.SessionOf(r), httpapi.UserOf(r), b)
+	h.reply(w, r, http.StatusCreated, out, err)
+}
+
+func (h *handlers) myOrders(w http.ResponseWriter, r *http.Request) {
+	out, err := h.s.Orders(r.Context(), sls.DeviceOrderFilter{UserID: httpapi.UserOf(r).ID})
+	h.reply(w, r, http.StatusOK, map[string]any{"orders": out}, err)
+}
+
+func (h *handlers) myOrder(w http.ResponseWriter, r *http.Request) {
+	out, err := h.s.Order(r.Context(), httpapi.UserOf(r).ID, r.PathValue("id"))
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) startActivation(w http.ResponseWriter, r *http.Request) {
+	out, err := h.s.StartActivation(r.Context(), httpapi.UserOf(r), r.PathValue("id"))
+	h.reply(w, r, http.StatusCreated, out, err)
+}
+
+type activateBody struct {
+	Response string `json:"response"`
+}
+
+func (h *handlers) activate(w http.ResponseWriter, r *http.Request) {
+	var b activateBody
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.Activate(r.Context(), httpapi.UserOf(r), r.PathValue("id"), b.Response)
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+type reportBody struct {
+	What string `json:"what"` // lost, stolen, damaged
+}
+
+func (h *handlers) report(w http.ResponseWriter, r *http.Request) {
+	var b reportBody
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.Report(r.Context(), httpapi.UserOf(r), r.PathValue("id"), b.What)
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+type destroyedBody struct {
+	Confirm bool `json:"confirm"`
+}
+
+func (h *handlers) destroyed(w http.ResponseWriter, r *http.Request) {
+	var b destroyedBody
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.ConfirmDestroyed(r.Context(), httpapi.UserOf(r), r.PathValue("id"), b.Confirm)
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) returnAddress(w http.ResponseWriter, r *http.Request) {
+	out, err := h.s.ReturnAddressFor(r.Context(), httpapi.UserOf(r))
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) sendReturn(w http.ResponseWriter, r *http.Request) {
+	var b ReturnRequest
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.SendReturn(r.Context(), httpapi.UserOf(r), b)
+	h.reply(w, r, http.StatusCreated, out, err)
+}
+
+type addressBody struct {
+	ShippingAddress string `json:"shipping_address"`
+}
+
+func (h *handlers) getAddress(w http.ResponseWriter, r *http.Request) {
+	out, err := h.s.Address(r.Context(), httpapi.UserOf(r).ID)
+	h.reply(w, r, http.StatusOK, addressBody{ShippingAddress: out}, err)
+}
+
+func (h *handlers) putAddress(w http.ResponseWriter, r *http.Request) {
+	var b addressBody
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	u := httpapi.UserOf(r)
+	err := h.s.SetAddress(r.Context(), sls.ActorUser(u.ID), u.ID, b.ShippingAddress)
+	h.reply(w, r, http.StatusOK, map[string]any{"saved": err == nil}, err)
+}
+
+func (h *handlers) myDeposits(w http.ResponseWriter, r *http.Request) {
+	out, err := h.s.Ledger(r.Context(), httpapi.UserOf(r).AccountID)
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) opOrders(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := sls.DeviceOrderFilter{State: q.Get("state"), AccountID: q.Get("account")}
+	if name := q.Get("user"); name != "" {
+		u, err := h.a.Manage.UserByName(r.Context(), name)
+		if err != nil {
+			httpapi.WriteError(w, r, h.a.Log, err)
+			return
+		}
+		f.UserID = u.ID
+	}
+	if f.State != "" && !policy.State(f.State).Valid() {
+		httpapi.WriteError(w, r, h.a.Log, sls.Errorf(sls.CodeInvalidArgument, "Unknown state %q.", f.State))
+		return
+	}
+	out, err := h.s.Orders(r.Context(), f)
+	h.reply(w, r, http.StatusOK, map[string]any{"orders": out}, err)
+}
+
+func (h *handlers) opOrder(w http.ResponseWriter, r *http.Request) {
+	out, err := h.s.Order(r.Context(), "", r.PathValue("id"))
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) opShip(w http.ResponseWriter, r *http.Request) {
+	var b ShipRequest
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.Ship(r.Context(), actorOf(r), r.PathValue("id"), b)
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+type deliverBody struct {
+	At time.Time `json:"at,omitzero"`
+}
+
+func (h *handlers) opDeliver(w http.ResponseWriter, r *http.Request) {
+	var b deliverBody
+	if !h.decode(w, r, &b, true) {
+		return
+	}
+	out, err := h.s.Deliver(r.Context(), actorOf(r), r.PathValue("id"), b.At)
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+type receiveBody struct {
+	Assessment string `json:"assessment"`
+	Note       string `json:"note"`
+}
+
+func (h *handlers) opReceive(w http.ResponseWriter, r *http.Request) {
+	var b receiveBody
+	if !h.decode(w, r, &b, true) {
+		return
+	}
+	out, err := h.s.Receive(r.Context(), actorOf(r), r.PathValue("id"), b.Assessment, b.Note)
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+type eventBody struct {
+	Event policy.Event `json:"event"`
+	Note  string       `json:"note"`
+}
+
+func (h *handlers) opEvent(w http.ResponseWriter, r *http.Request) {
+	var b eventBody
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.Apply(r.Context(), actorOf(r), r.PathValue("id"), b.Event, b.Note)
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) opDeposits(w http.ResponseWriter, r *http.Request) {
+	out, err := h.s.Ledger(r.Context(), r.PathValue("id"))
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+type closeBody struct {
+	Reason string `json:"reason"`
+}
+
+func (h *handlers) opClose(w http.ResponseWriter, r *http.Request) {
+	var b closeBody
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.CloseAccount(r.Context(), actorOf(r), r.PathValue("id"), b.Reason)
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) opPutAddress(w http.ResponseWriter, r *http.Request) {
+	var b addressBody
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	u, err := h.a.Manage.UserByName(r.Context(), r.PathValue("user"))
+	if err != nil {
+		httpapi.WriteError(w, r, h.a.Log, err)
+		return
+	}
+	err = h.s.SetAddress(r.Context(), actorOf(r), u.ID, b.ShippingAddress)
+	h.reply(w, r, http.StatusOK, map[string]any{"saved": err == nil}, err)
+}

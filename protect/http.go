@@ -1,0 +1,377 @@
+package protect
+
+import (
+	"net/http"
+	"time"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/httpapi"
+)
+
+// Routes registers the feature's API on m (append it to httpapi.API.Extra).
+//
+// Clients and integrators, with the user's session:
+//
+//	GET  /api/v1/withdrawals/limits                 the session's limit and what is left
+//	POST /api/v1/withdrawals/check                  may this user withdraw X now?
+//	POST /api/v1/withdrawals                        record a withdrawal (checked atomically)
+//	POST /api/v1/withdrawals/confirmations          confirm one withdrawal with a device
+//	POST /api/v1/withdrawals/confirmations/answer   answer that confirmation's challenge
+//	POST /api/v1/benefits/{benefit}/check           banking_change, email_change
+//	POST /api/v1/benefits/ach-funding/check         may this user fund X by ACH/EFT?
+//	POST /api/v1/benefits/ach-funding               record an ACH/EFT funding
+//	GET  /api/v1/security/participation             SLS participation and settings
+//	POST /api/v1/security/opt-out                   opt a user of the account out of SLS
+//	POST /api/v1/security/opt-in                    opt back in
+//	GET|PUT /api/v1/security/ip-restrictions        trading-platform IP restrictions
+//	GET|PUT /api/v1/security/penny-stock            penny-stock trading permission
+//
+// Operators:
+//
+//	GET|PUT /api/v1/ops/rates, DELETE /api/v1/ops/rates/{currency}
+//	GET|POST /api/v1/ops/holidays, DELETE /api/v1/ops/holidays/{date}
+//	GET /api/v1/ops/users/{user}/protection
+//	GET|PUT /api/v1/ops/users/{user}/ip-restrictions
+//	POST /api/v1/ops/sharing/check, POST /api/v1/ops/sharing
+//	GET /api/v1/ops/accounts/{id}/movements?kind=withdrawal|ach_funding&since=RFC3339
+//	POST /api/v1/ops/movements/{id}/reverse
+func (s *Service) Routes(a *httpapi.API, m *http.ServeMux) {
+	h := &handlers{s: s, a: a}
+	m.Handle("GET /api/v1/withdrawals/limits", a.User(h.limits))
+	m.Handle("POST /api/v1/withdrawals/check", a.User(h.checkWithdrawal))
+	m.Handle("POST /api/v1/withdrawals", a.User(h.recordWithdrawal))
+	m.Handle("POST /api/v1/withdrawals/confirmations", a.User(h.startStepUp))
+	m.Handle("POST /api/v1/withdrawals/confirmations/answer", a.User(h.answerStepUp))
+	m.Handle("POST /api/v1/benefits/ach-funding/check", a.User(h.checkACH))
+	m.Handle("POST /api/v1/benefits/ach-funding", a.User(h.recordACH))
+	m.Handle("POST /api/v1/benefits/{benefit}/check", a.User(h.checkBenefit))
+	m.Handle("GET /api/v1/security/participation", a.User(h.participation))
+	m.Handle("POST /api/v1/security/opt-out", a.User(h.optOut))
+	m.Handle("POST /api/v1/security/opt-in", a.User(h.optIn))
+	m.Handle("GET /api/v1/security/ip-restrictions", a.User(h.getIP))
+	m.Handle("PUT /api/v1/security/ip-restrictions", a.User(h.putIP))
+	m.Handle("GET /api/v1/security/penny-stock", a.User(h.getPenny))
+	m.Handle("PUT /api/v1/security/penny-stock", a.User(h.putPenny))
+
+	m.Handle("GET /api/v1/ops/rates", a.Operator(h.opRates))
+	m.Handle("PUT /api/v1/ops/rates", a.Operator(h.opSetRates))
+	m.Handle("DELETE /api/v1/ops/rates/{currency}", a.Operator(h.opDeleteRate))
+	m.Handle("GET /api/v1/ops/holidays", a.Operator(h.opHolidays))
+	m.Handle("POST /api/v1/ops/holidays", a.Operator(h.opAddHoliday))
+	m.Handle("DELETE /api/v1/ops/holidays/{date}", a.Operator(h.opDeleteHoliday))
+	m.Handle("GET /api/v1/ops/users/{user}/protection", a.Operator(h.opProtection))
+	m.Handle("GET /api/v1/ops/users/{user}/ip-restrictions", a.Operator(h.opGetIP))
+	m.Handle("PUT /api/v1/ops/users/{user}/ip-restrictions", a.Operator(h.opPutIP))
+	m.Handle("POST /api/v1/ops/sharing/check", a.Operator(h.opSharingCheck))
+	m.Handle("POST /api/v1/ops/sharing", a.Operator(h.opShare))
+	m.Handle("GET /api/v1/ops/accounts/{id}/movements", a.Operator(h.opMovements))
+	m.Handle("POST /api/v1/ops/movements/{id}/reverse", a.Operator(h.opReverse))
+}
+
+type handlers struct {
+	s *Service
+	a *httpapi.API
+}
+
+func (h *handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
+	httpapi.WriteError(w, r, h.a.Log, err)
+}
+
+// reply writes v, or err when set.
+func (h *handlers) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, status, v)
+}
+
+// decode reads a JSON body; an empty body is allowed when optional.
+func (h *handlers) decode(w http.ResponseWriter, r *http.Request, v any, optional bool) bool {
+	if optional && r.ContentLength == 0 {
+		return true
+	}
+	if err := httpapi.Decode(w, r, v); err != nil {
+		h.fail(w, r, err)
+		return false
+	}
+	return true
+}
+
+func actorOf(r *http.Request) string { return sls.ActorOperator(httpapi.OperatorOf(r)) }
+
+func (h *handlers) limits(w http.ResponseWriter, r *http.Request) {
+	out, err := h.s.Limits(r.Context(), httpapi.SessionOf(r), httpapi.UserOf(r))
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) checkWithdrawal(w http.ResponseWriter, r *http.Request) {
+	var b MoneyRequest
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.CheckWithdrawal(r.Context(), httpapi.SessionOf(r), httpapi.UserOf(r), b)
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) recordWithdrawal(w http.ResponseWriter, r *http.Request) {
+	var b MoneyRequest
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.RecordWithdrawal(r.Context(), httpapi.SessionOf(r), httpapi.UserOf(r), b)
+	status := http.StatusCreated
+	if out != nil && out.Replayed {
+		status = http.StatusOK
+	}
+	h.reply(w, r, status, out, err)
+}
+
+func (h *handlers) startStepUp(w http.ResponseWriter, r *http.Request) {
+	var b StepUpRequest
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.StartStepUp(r.Context(), httpapi.SessionOf(r), httpapi.UserOf(r), b)
+	h.reply(w, r, http.StatusCreated, out, err)
+}
+
+type stepUpAnswerBody struct {
+	ConfirmationID string `json:"confirmation_id"`
+	Response       string `json:"response"`
+}
+
+func (h *handlers) answerStepUp(w http.ResponseWriter, r *http.Request) {
+	var b stepUpAnswerBody
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.AnswerStepUp(r.Context(), httpapi.SessionOf(r), httpapi.UserOf(r), b.ConfirmationID, b.Response)
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) checkBenefit(w http.ResponseWriter, r *http.Request) {
+	// The body is optional: these checks need nothing but the session.
+	var b struct{}
+	if !h.decode(w, r, &b, true) {
+		return
+	}
+	benefit := map[string]string{"banking-change": BenefitBankingChange, "email-change": BenefitEmailChange}[r.PathValue("benefit")]
+	if benefit == "" {
+		h.fail(w, r, sls.Errorf(sls.CodeNotFound, "Unknown benefit %q (banking-change, email-change, ach-funding).", r.PathValue("benefit")))
+		return
+	}
+	out, err := h.s.CheckBenefit(r.Context(), httpapi.UserOf(r), benefit)
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) checkACH(w http.ResponseWriter, r *http.Request) {
+	var b MoneyRequest
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.CheckACH(r.Context(), httpapi.UserOf(r), b)
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) recordACH(w http.ResponseWriter, r *http.Request) {
+	var b MoneyRequest
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.RecordACH(r.Context(), httpapi.SessionOf(r), httpapi.UserOf(r), b)
+	status := http.StatusCreated
+	if out != nil && out.Replayed {
+		status = http.StatusOK
+	}
+	h.reply(w, r, status, out, err)
+}
+
+func (h *handlers) participation(w http.ResponseWriter, r *http.Request) {
+	out, err := h.s.Participation(r.Context(), httpapi.UserOf(r), r.URL.Query().Get("username"))
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+type participationBody struct {
+	// Username is the user to opt out or in; empty means the caller.
+	Username string `json:"username"`
+}
+
+func (h *handlers) optOut(w http.ResponseWriter, r *http.Request) { h.setParticipation(w, r, true) }
+func (h *handlers) optIn(w http.ResponseWriter, r *http.Request)  { h.setParticipation(w, r, false) }
+
+func (h *handlers) setParticipation(w http.ResponseWriter, r *http.Request, out bool) {
+	var b participationBody
+	if !h.decode(w, r, &b, true) {
+		return
+	}
+	res, err := h.s.SetParticipation(r.Context(), httpapi.SessionOf(r), httpapi.UserOf(r), b.Username, out)
+	h.reply(w, r, http.StatusOK, res, err)
+}
+
+type ipBody struct {
+	IPRestrictions []string `json:"ip_restrictions"`
+}
+
+func (h *handlers) getIP(w http.ResponseWriter, r *http.Request) {
+	out, err := h.s.IPRestrictions(r.Context(), httpapi.UserOf(r).ID, httpapi.ClientIP(r))
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) putIP(w http.ResponseWriter, r *http.Request) {
+	var b ipBody
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	if err := needDevice(httpapi.SessionOf(r)); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	u := httpapi.UserOf(r)
+	out, err := h.s.SetIPRestrictions(r.Context(), sls.ActorUser(u.ID), u.ID, b.IPRestrictions, httpapi.ClientIP(r))
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+type pennyBody struct {
+	Enabled bool `json:"enabled"`
+}
+
+func (h *handlers) getPenny(w http.ResponseWriter, r *http.Request) {
+	out, err := h.s.PennyStockOf(r.Context(), httpapi.UserOf(r).ID)
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) putPenny(w http.ResponseWriter, r *http.Request) {
+	var b pennyBody
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.SetPennyStock(r.Context(), httpapi.SessionOf(r), httpapi.UserOf(r), b.Enabled)
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) opRates(w http.ResponseWriter, r *http.Request) {
+	out, err := h.s.ListRates(r.Context())
+	h.reply(w, r, http.StatusOK, map[string]any{"rates": out}, err)
+}
+
+type ratesBody struct {
+	Rates map[string]string `json:"rates"`
+}
+
+func (h *handlers) opSetRates(w http.ResponseWriter, r *http.Request) {
+	var b ratesBody
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.SetRates(r.Context(), actorOf(r), b.Rates)
+	h.reply(w, r, http.StatusOK, map[string]any{"rates": out}, err)
+}
+
+func (h *handlers) opDeleteRate(w http.ResponseWriter, r *http.Request) {
+	err := h.s.DeleteRate(r.Context(), actorOf(r), r.PathValue("currency"))
+	h.reply(w, r, http.StatusOK, map[string]any{"deleted": r.PathValue("currency")}, err)
+}
+
+func (h *handlers) opHolidays(w http.ResponseWriter, r *http.Request) {
+	out, err := h.s.ListHolidays(r.Context())
+	h.reply(w, r, http.StatusOK, map[string]any{"holidays": out}, err)
+}
+
+type holidayBody struct {
+	Date string `json:"date"`
+	Name string `json:"name"`
+}
+
+func (h *handlers) opAddHoliday(w http.ResponseWriter, r *http.Request) {
+	var b holidayBody
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.AddHoliday(r.Context(), actorOf(r), b.Date, b.Name)
+	h.reply(w, r, http.StatusCreated, out, err)
+}
+
+func (h *handlers) opDeleteHoliday(w http.ResponseWriter, r *http.Request) {
+	err := h.s.DeleteHoliday(r.Context(), actorOf(r), r.PathValue("date"))
+	h.reply(w, r, http.StatusOK, map[string]any{"deleted": r.PathValue("date")}, err)
+}
+
+func (h *handlers) opProtection(w http.ResponseWriter, r *http.Request) {
+	out, err := h.s.ParticipationOf(r.Context(), r.PathValue("user"))
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) opGetIP(w http.ResponseWriter, r *http.Request) {
+	out, err := h.s.IPRestrictions(r.Context(), r.PathValue("user"), "")
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) opPutIP(w http.ResponseWriter, r *http.Request) {
+	var b ipBody
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.SetIPRestrictions(r.Context(), actorOf(r), r.PathValue("user"), b.IPRestrictions, "")
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+type sharingCheckBody struct {
+	Usernames  []string       `json:"usernames"`
+	DeviceKind sls.DeviceKind `json:"device_kind"`
+}
+
+func (h *handlers) opSharingCheck(w http.ResponseWriter, r *http.Request) {
+	var b sharingCheckBody
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.CheckSharing(r.Context(), b.Usernames, b.DeviceKind)
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+type shareBody struct {
+	DeviceID  string   `json:"device_id"`
+	Usernames []string `json:"usernames"`
+}
+
+func (h *handlers) opShare(w http.ResponseWriter, r *http.Request) {
+	var b shareBody
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.Share(r.Context(), actorOf(r), b.DeviceID, b.Usernames)
+	h.reply(w, r, http.StatusCreated, out, err)
+}
+
+func (h *handlers) opMovements(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	kind := q.Get("kind")
+	if kind == "" {
+		kind = sls.MoveWithdrawal
+	}
+	var since time.Time
+	if v := q.Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			h.fail(w, r, sls.Errorf(sls.CodeInvalidArgument, "since must be an RFC 3339 time."))
+			return
+		}
+		since = t
+	}
+	out, err := h.s.Movements(r.Context(), r.PathValue("id"), kind, since)
+	h.reply(w, r, http.StatusOK, map[string]any{"movements": out}, err)
+}
+
+type reverseBody struct {
+	Reason string `json:"reason"`
+}
+
+func (h *handlers) opReverse(w http.ResponseWriter, r *http.Request) {
+	var b reverseBody
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.ReverseWithdrawal(r.Context(), actorOf(r), r.PathValue("id"), b.Reason)
+	h.reply(w, r, http.StatusOK, out, err)
+}
