@@ -372,6 +372,12 @@ func TestSFTPDeliveryJourney(t *testing.T) {
 		waitUntil(t, "the spooled statement in the client's folder", func() bool {
 			return strings.Contains(listStatements(t, n, "acme-stmts"), "U1000001_20260301.pdf.gpg")
 		})
+		// The spool file goes once the delivery is durable: a moment after
+		// the statement appears in the folder.
+		waitUntil(t, "the spooled file removed from the spool", func() bool {
+			_, err := os.Stat(filepath.Join(spoolDir, "U1000001_20260301.pdf"))
+			return os.IsNotExist(err)
+		})
 		if _, err := os.Stat(filepath.Join(spoolDir, "U1000001_20260301.pdf")); err == nil {
 			t.Error("the spooled file is still in the spool")
 		}
