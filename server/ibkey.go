@@ -1,9 +1,48 @@
 package server
 
-import "context"
+import (
+	"context"
+	"time"
+
+	sls "github.com/secure-login-system/sls"
+	ibkeyfactor "github.com/secure-login-system/sls/factor/ibkey"
+	"github.com/secure-login-system/sls/login"
+	"github.com/secure-login-system/sls/scheduler"
+)
 
 // ibkeyFeature holds what the ibkey feature keeps while the server runs.
-type ibkeyFeature struct{}
+type ibkeyFeature struct {
+	svc *ibkeyfactor.Service
+}
 
-// configureIBKey registers the feature's factors, hooks, routes and jobs.
-func (s *Server) configureIBKey(ctx context.Context) error { return nil }
+// configureIBKey registers the IB Key factor, its endpoints (activation,
+// the app's push connection and answers, the login page's wait), the jobs
+// that expire and purge pushes, and the node's push watcher. Config
+// section "ibkey" (package factor/ibkey Config).
+func (s *Server) configureIBKey(ctx context.Context) error {
+	var cfg ibkeyfactor.Config
+	if err := s.Config.Section("ibkey", &cfg); err != nil {
+		return err
+	}
+	loginCfg, err := s.Config.LoginConfig()
+	if err != nil {
+		return err
+	}
+	svc, err := ibkeyfactor.New(ibkeyfactor.Deps{
+		Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Notifier: s.notifier, Log: s.Log, Argon: loginCfg.Argon, Config: cfg,
+		Activate: func(ctx context.Context, tx sls.Tx, actor string, u *sls.User, d *sls.Device, now time.Time) error {
+			return s.Manage.ActivateInTx(ctx, tx, actor, u, d, now)
+		},
+		Login: func() *login.Service { return s.Login },
+	})
+	if err != nil {
+		return err
+	}
+	s.ibkey.svc = svc
+	s.factors = append(s.factors, svc.Factor())
+	s.API.Extra = append(s.API.Extra, svc.Routes)
+	s.Scheduler.Add(scheduler.Job{Name: "ibkey-expire-pushes", Every: time.Second, Run: svc.ExpirePushes})
+	s.Scheduler.Add(scheduler.Job{Name: "ibkey-purge", Every: time.Hour, Run: svc.Purge})
+	s.OnStart(svc.Run)
+	return nil
+}
