@@ -23,7 +23,8 @@ func (a *API) operatorRoutes(m *http.ServeMux) {
 	m.Handle("GET /api/v1/ops/audit", a.Operator(a.opAudit))
 }
 
-func actor(r *http.Request) string { return sls.ActorOperator(OperatorOf(r)) }
+// OperatorActor is the audit actor of a request handled by Operator.
+func OperatorActor(r *http.Request) string { return sls.ActorOperator(OperatorOf(r)) }
 
 func (a *API) opCreateAccount(w http.ResponseWriter, r *http.Request) {
 	var b manage.NewAccount
@@ -31,7 +32,7 @@ func (a *API) opCreateAccount(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, a.Log, err)
 		return
 	}
-	acct, err := a.Manage.CreateAccount(r.Context(), actor(r), b)
+	acct, err := a.Manage.CreateAccount(r.Context(), OperatorActor(r), b)
 	if err != nil {
 		WriteError(w, r, a.Log, err)
 		return
@@ -45,7 +46,7 @@ func (a *API) opCreateUser(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, a.Log, err)
 		return
 	}
-	u, err := a.Manage.CreateUser(r.Context(), actor(r), b)
+	u, err := a.Manage.CreateUser(r.Context(), OperatorActor(r), b)
 	if err != nil {
 		WriteError(w, r, a.Log, err)
 		return
@@ -88,7 +89,7 @@ func (a *API) opIssueDSCPlus(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, a.Log, err)
 		return
 	}
-	out, err := a.Manage.IssueDSCPlus(r.Context(), actor(r), r.PathValue("user"), b.Serial, b.PIN, b.Activate)
+	out, err := a.Manage.IssueDSCPlus(r.Context(), OperatorActor(r), r.PathValue("user"), b.Serial, b.PIN, b.Activate)
 	if err != nil {
 		WriteError(w, r, a.Log, err)
 		return
@@ -97,7 +98,7 @@ func (a *API) opIssueDSCPlus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) opIssueCodeCard(w http.ResponseWriter, r *http.Request) {
-	out, err := a.Manage.IssueCodeCard(r.Context(), actor(r), r.PathValue("user"))
+	out, err := a.Manage.IssueCodeCard(r.Context(), OperatorActor(r), r.PathValue("user"))
 	if err != nil {
 		WriteError(w, r, a.Log, err)
 		return
@@ -120,7 +121,7 @@ func (a *API) opIssueTempPasscode(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, a.Log, err)
 		return
 	}
-	code, d, err := a.Manage.IssueTempPasscode(r.Context(), actor(r), r.PathValue("user"), b.IdentityVerification)
+	code, d, err := a.Manage.IssueTempPasscode(r.Context(), OperatorActor(r), r.PathValue("user"), b.IdentityVerification)
 	if err != nil {
 		WriteError(w, r, a.Log, err)
 		return
@@ -129,7 +130,7 @@ func (a *API) opIssueTempPasscode(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) opUnlock(w http.ResponseWriter, r *http.Request) {
-	u, err := a.Manage.Unlock(r.Context(), actor(r), r.PathValue("user"))
+	u, err := a.Manage.Unlock(r.Context(), OperatorActor(r), r.PathValue("user"))
 	if err != nil {
 		WriteError(w, r, a.Log, err)
 		return
@@ -154,13 +155,13 @@ func (a *API) opDeviceAction(w http.ResponseWriter, r *http.Request) {
 	var err error
 	switch r.PathValue("action") {
 	case "suspend":
-		d, err = a.Manage.Suspend(r.Context(), actor(r), id, b.Reason)
+		d, err = a.Manage.Suspend(r.Context(), OperatorActor(r), id, b.Reason)
 	case "resume":
-		d, err = a.Manage.Resume(r.Context(), actor(r), id)
+		d, err = a.Manage.Resume(r.Context(), OperatorActor(r), id)
 	case "revoke":
-		d, err = a.Manage.Revoke(r.Context(), actor(r), id, b.Reason)
+		d, err = a.Manage.Revoke(r.Context(), OperatorActor(r), id, b.Reason)
 	case "activate":
-		d, err = a.Manage.Activate(r.Context(), actor(r), id)
+		d, err = a.Manage.Activate(r.Context(), OperatorActor(r), id)
 	default:
 		err = sls.Errorf(sls.CodeNotFound, "Unknown device action %q (suspend, resume, revoke, activate).", r.PathValue("action"))
 	}

@@ -90,8 +90,6 @@ func (h *handlers) decode(w http.ResponseWriter, r *http.Request, v any, optiona
 	return true
 }
 
-func actorOf(r *http.Request) string { return sls.ActorOperator(httpapi.OperatorOf(r)) }
-
 func (h *handlers) form(w http.ResponseWriter, r *http.Request) {
 	out, err := h.s.Form(r.Context(), httpapi.SessionOf(r), httpapi.UserOf(r))
 	h.reply(w, r, http.StatusOK, out, err)
@@ -236,7 +234,7 @@ func (h *handlers) opShip(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &b, false) {
 		return
 	}
-	out, err := h.s.Ship(r.Context(), actorOf(r), r.PathValue("id"), b)
+	out, err := h.s.Ship(r.Context(), httpapi.OperatorActor(r), r.PathValue("id"), b)
 	h.reply(w, r, http.StatusOK, out, err)
 }
 
@@ -249,7 +247,7 @@ func (h *handlers) opDeliver(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &b, true) {
 		return
 	}
-	out, err := h.s.Deliver(r.Context(), actorOf(r), r.PathValue("id"), b.At)
+	out, err := h.s.Deliver(r.Context(), httpapi.OperatorActor(r), r.PathValue("id"), b.At)
 	h.reply(w, r, http.StatusOK, out, err)
 }
 
@@ -263,7 +261,7 @@ func (h *handlers) opReceive(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &b, true) {
 		return
 	}
-	out, err := h.s.Receive(r.Context(), actorOf(r), r.PathValue("id"), b.Assessment, b.Note)
+	out, err := h.s.Receive(r.Context(), httpapi.OperatorActor(r), r.PathValue("id"), b.Assessment, b.Note)
 	h.reply(w, r, http.StatusOK, out, err)
 }
 
@@ -277,7 +275,7 @@ func (h *handlers) opEvent(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &b, false) {
 		return
 	}
-	out, err := h.s.Apply(r.Context(), actorOf(r), r.PathValue("id"), b.Event, b.Note)
+	out, err := h.s.Apply(r.Context(), httpapi.OperatorActor(r), r.PathValue("id"), b.Event, b.Note)
 	h.reply(w, r, http.StatusOK, out, err)
 }
 
@@ -295,7 +293,7 @@ func (h *handlers) opClose(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &b, false) {
 		return
 	}
-	out, err := h.s.CloseAccount(r.Context(), actorOf(r), r.PathValue("id"), b.Reason)
+	out, err := h.s.CloseAccount(r.Context(), httpapi.OperatorActor(r), r.PathValue("id"), b.Reason)
 	h.reply(w, r, http.StatusOK, out, err)
 }
 
@@ -309,6 +307,6 @@ func (h *handlers) opPutAddress(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, r, h.a.Log, err)
 		return
 	}
-	err = h.s.SetAddress(r.Context(), actorOf(r), u.ID, b.ShippingAddress)
+	err = h.s.SetAddress(r.Context(), httpapi.OperatorActor(r), u.ID, b.ShippingAddress)
 	h.reply(w, r, http.StatusOK, map[string]any{"saved": err == nil}, err)
 }

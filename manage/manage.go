@@ -230,13 +230,15 @@ func (s *Service) UserByName(ctx context.Context, name string) (*sls.User, error
 	var u *sls.User
 	err := s.Store.View(ctx, func(tx sls.Tx) error {
 		var err error
-		u, err = lookupUser(ctx, tx, name)
+		u, err = LookupUser(ctx, tx, name)
 		return err
 	})
 	return u, err
 }
 
-func lookupUser(ctx context.Context, tx sls.Tx, name string) (*sls.User, error) {
+// LookupUser finds a user inside tx by username or by user id ("usr_…");
+// an unknown name is a not_found error naming it.
+func LookupUser(ctx context.Context, tx sls.Tx, name string) (*sls.User, error) {
 	var u *sls.User
 	var err error
 	if strings.HasPrefix(name, "usr_") {
@@ -283,7 +285,7 @@ func (s *Service) IssueDSCPlus(ctx context.Context, actor, username, serial, pin
 	now := s.now()
 	var out *IssuedDSCPlus
 	err := s.Store.Update(ctx, func(tx sls.Tx) error {
-		u, err := lookupUser(ctx, tx, username)
+		u, err := LookupUser(ctx, tx, username)
 		if err != nil {
 			return err
 		}
@@ -325,7 +327,7 @@ func (s *Service) IssueCodeCard(ctx context.Context, actor, username string) (*I
 	now := s.now()
 	var out *IssuedCard
 	err := s.Store.Update(ctx, func(tx sls.Tx) error {
-		u, err := lookupUser(ctx, tx, username)
+		u, err := LookupUser(ctx, tx, username)
 		if err != nil {
 			return err
 		}
@@ -366,7 +368,7 @@ func (s *Service) IssueTempPasscode(ctx context.Context, actor, username, verifi
 	now := s.now()
 	var dev *sls.Device
 	err = s.Store.Update(ctx, func(tx sls.Tx) error {
-		u, err := lookupUser(ctx, tx, username)
+		u, err := LookupUser(ctx, tx, username)
 		if err != nil {
 			return err
 		}
@@ -533,7 +535,7 @@ func (s *Service) Unlock(ctx context.Context, actor, username string) (*sls.User
 	now := s.now()
 	var out *sls.User
 	err := s.Store.Update(ctx, func(tx sls.Tx) error {
-		u, err := lookupUser(ctx, tx, username)
+		u, err := LookupUser(ctx, tx, username)
 		if err != nil {
 			return err
 		}

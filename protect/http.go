@@ -98,8 +98,6 @@ func (h *handlers) decode(w http.ResponseWriter, r *http.Request, v any, optiona
 	return true
 }
 
-func actorOf(r *http.Request) string { return sls.ActorOperator(httpapi.OperatorOf(r)) }
-
 func (h *handlers) limits(w http.ResponseWriter, r *http.Request) {
 	out, err := h.s.Limits(r.Context(), httpapi.SessionOf(r), httpapi.UserOf(r))
 	h.reply(w, r, http.StatusOK, out, err)
@@ -264,12 +262,12 @@ func (h *handlers) opSetRates(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &b, false) {
 		return
 	}
-	out, err := h.s.SetRates(r.Context(), actorOf(r), b.Rates)
+	out, err := h.s.SetRates(r.Context(), httpapi.OperatorActor(r), b.Rates)
 	h.reply(w, r, http.StatusOK, map[string]any{"rates": out}, err)
 }
 
 func (h *handlers) opDeleteRate(w http.ResponseWriter, r *http.Request) {
-	err := h.s.DeleteRate(r.Context(), actorOf(r), r.PathValue("currency"))
+	err := h.s.DeleteRate(r.Context(), httpapi.OperatorActor(r), r.PathValue("currency"))
 	h.reply(w, r, http.StatusOK, map[string]any{"deleted": r.PathValue("currency")}, err)
 }
 
@@ -288,12 +286,12 @@ func (h *handlers) opAddHoliday(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &b, false) {
 		return
 	}
-	out, err := h.s.AddHoliday(r.Context(), actorOf(r), b.Date, b.Name)
+	out, err := h.s.AddHoliday(r.Context(), httpapi.OperatorActor(r), b.Date, b.Name)
 	h.reply(w, r, http.StatusCreated, out, err)
 }
 
 func (h *handlers) opDeleteHoliday(w http.ResponseWriter, r *http.Request) {
-	err := h.s.DeleteHoliday(r.Context(), actorOf(r), r.PathValue("date"))
+	err := h.s.DeleteHoliday(r.Context(), httpapi.OperatorActor(r), r.PathValue("date"))
 	h.reply(w, r, http.StatusOK, map[string]any{"deleted": r.PathValue("date")}, err)
 }
 
@@ -312,7 +310,7 @@ func (h *handlers) opPutIP(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &b, false) {
 		return
 	}
-	out, err := h.s.SetIPRestrictions(r.Context(), actorOf(r), r.PathValue("user"), b.IPRestrictions, "")
+	out, err := h.s.SetIPRestrictions(r.Context(), httpapi.OperatorActor(r), r.PathValue("user"), b.IPRestrictions, "")
 	h.reply(w, r, http.StatusOK, out, err)
 }
 
@@ -340,7 +338,7 @@ func (h *handlers) opShare(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &b, false) {
 		return
 	}
-	out, err := h.s.Share(r.Context(), actorOf(r), b.DeviceID, b.Usernames)
+	out, err := h.s.Share(r.Context(), httpapi.OperatorActor(r), b.DeviceID, b.Usernames)
 	h.reply(w, r, http.StatusCreated, out, err)
 }
 
@@ -372,6 +370,6 @@ func (h *handlers) opReverse(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &b, false) {
 		return
 	}
-	out, err := h.s.ReverseWithdrawal(r.Context(), actorOf(r), r.PathValue("id"), b.Reason)
+	out, err := h.s.ReverseWithdrawal(r.Context(), httpapi.OperatorActor(r), r.PathValue("id"), b.Reason)
 	h.reply(w, r, http.StatusOK, out, err)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/manage"
 	"github.com/secure-login-system/sls/policy"
 )
 
@@ -117,7 +118,7 @@ func (s *Service) Participation(ctx context.Context, caller *sls.User, target st
 func (s *Service) ParticipationOf(ctx context.Context, username string) (*Participation, error) {
 	var out *Participation
 	err := s.Store.View(ctx, func(tx sls.Tx) error {
-		u, err := lookupUser(ctx, tx, username)
+		u, err := manage.LookupUser(ctx, tx, username)
 		if err != nil {
 			return err
 		}
@@ -138,7 +139,7 @@ func (s *Service) sameAccount(ctx context.Context, tx sls.Tx, caller *sls.User, 
 	if target == "" || target == caller.Username || target == caller.ID {
 		return tx.User(ctx, caller.ID)
 	}
-	u, err := lookupUser(ctx, tx, target)
+	u, err := manage.LookupUser(ctx, tx, target)
 	if err != nil || u.AccountID != caller.AccountID {
 		return nil, sls.Errorf(sls.CodeNotFound, "No user %q on your account.", target)
 	}
@@ -243,7 +244,7 @@ func ParseStoredRestrictions(entries []string) ([]netip.Prefix, error) {
 func (s *Service) IPRestrictions(ctx context.Context, username, clientIP string) (*IPRestrictionsAnswer, error) {
 	var out *IPRestrictionsAnswer
 	err := s.Store.View(ctx, func(tx sls.Tx) error {
-		u, err := lookupUser(ctx, tx, username)
+		u, err := manage.LookupUser(ctx, tx, username)
 		if err != nil {
 			return err
 		}
@@ -287,7 +288,7 @@ func (s *Service) SetIPRestrictions(ctx context.Context, actor, username string,
 	now := s.now()
 	var out *IPRestrictionsAnswer
 	err = s.Store.Update(ctx, func(tx sls.Tx) error {
-		u, err := lookupUser(ctx, tx, username)
+		u, err := manage.LookupUser(ctx, tx, username)
 		if err != nil {
 			return err
 		}

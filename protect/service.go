@@ -2,10 +2,8 @@ package protect
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	sls "github.com/secure-login-system/sls"
@@ -180,21 +178,6 @@ func (s *Service) ToUSD(ctx context.Context, tx sls.Tx, m policy.Money, up bool)
 		return 0, rate, sls.Errorf(sls.CodeInvalidArgument, "The amount cannot be converted to USD.").Wrap(err)
 	}
 	return usd, rate, nil
-}
-
-// lookupUser finds a user by username or id ("usr_…").
-func lookupUser(ctx context.Context, tx sls.Tx, name string) (*sls.User, error) {
-	var u *sls.User
-	var err error
-	if strings.HasPrefix(name, "usr_") {
-		u, err = tx.User(ctx, name)
-	} else {
-		u, err = tx.UserByUsername(ctx, login.NormalizeUsername(name))
-	}
-	if errors.Is(err, sls.ErrNotFound) {
-		return nil, sls.Errorf(sls.CodeNotFound, "No user %q.", name)
-	}
-	return u, err
 }
 
 // needDevice refuses security-setting changes from a session that no

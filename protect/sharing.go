@@ -92,7 +92,7 @@ func (s *Service) CheckSharing(ctx context.Context, usernames []string, kind sls
 	err := s.Store.View(ctx, func(tx sls.Tx) error {
 		var users []*sls.User
 		for _, n := range names {
-			u, err := lookupUser(ctx, tx, n)
+			u, err := manage.LookupUser(ctx, tx, n)
 			if err != nil {
 				return err
 			}
@@ -154,7 +154,7 @@ func (s *Service) Share(ctx context.Context, actor, deviceID string, usernames [
 		}
 		users := []*sls.User{owner}
 		for _, n := range names {
-			u, err := lookupUser(ctx, tx, n)
+			u, err := manage.LookupUser(ctx, tx, n)
 			if err != nil {
 				return err
 			}

@@ -19,7 +19,7 @@ import (
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/httpapi"
-	"github.com/secure-login-system/sls/login"
+	"github.com/secure-login-system/sls/manage"
 	"github.com/secure-login-system/sls/sftpd"
 	"github.com/secure-login-system/sls/sshkey"
 	"github.com/secure-login-system/sls/statement"
@@ -59,8 +59,6 @@ func (s *Server) sftpRoutes(a *httpapi.API, m *http.ServeMux) {
 	m.Handle("POST /api/v1/ops/sftp/clients/{client}/statements", h(s.opDeliverStatement))
 	m.Handle("GET /api/v1/ops/sftp/clients/{client}/statements", h(s.opListStatements))
 }
-
-func opActor(r *http.Request) string { return sls.ActorOperator(httpapi.OperatorOf(r)) }
 
 // errSFTPOff answers requests that need this node's SFTP server.
 var errSFTPOff = sls.Errorf(sls.CodeUnavailable,
@@ -328,7 +326,7 @@ func (s *Server) opSFTPRegister(a *httpapi.API, w http.ResponseWriter, r *http.R
 		if err := tx.SetSFTPNetworks(ctx, username, nets); err != nil {
 			return err
 		}
-		if err := sls.Audit(ctx, tx, now, opActor(r), sls.EventSFTPClientRegistered, u.ID, "", map[string]any{
+		if err := sls.Audit(ctx, tx, now, httpapi.OperatorActor(r), sls.EventSFTPClientRegistered, u.ID, "", map[string]any{
 			"client": username, "keys": fps, "formats": formats, "allow": prefixStrings(nets), "enabled": c.Enabled,
 		}); err != nil {
 			return err
@@ -352,14 +350,8 @@ func (s *Server) opSFTPRegister(a *httpapi.API, w http.ResponseWriter, r *http.R
 // userByName finds the user an SFTP client belongs to, by login username
 // or user id.
 func userByName(ctx context.Context, tx sls.Tx, name string) (*sls.User, error) {
-	var u *sls.User
-	var err error
-	if strings.HasPrefix(name, "usr_") {
-		u, err = tx.User(ctx, name)
-	} else {
-		u, err = tx.UserByUsername(ctx, login.NormalizeUsername(name))
-	}
-	if errors.Is(err, sls.ErrNotFound) {
+	u, err := manage.LookupUser(ctx, tx, name)
+	if sls.ErrorCode(err) == sls.CodeNotFound {
 		return nil, sls.Errorf(sls.CodeInvalidArgument, "No user %q to link the SFTP client to (give the login username with --user).", name)
 	}
 	return u, err
@@ -453,7 +445,7 @@ func (s *Server) opSFTPAddKey(a *httpapi.API, w http.ResponseWriter, r *http.Req
 			}
 			return err
 		}
-		return sls.Audit(ctx, tx, now, opActor(r), sls.EventSFTPKeyAdded, c.UserID, "", map[string]any{
+		return sls.Audit(ctx, tx, now, httpapi.OperatorActor(r), sls.EventSFTPKeyAdded, c.UserID, "", map[string]any{
 			"client": c.Username, "key_id": row.ID, "fingerprint": row.Fingerprint, "format": row.Format, "type": row.Type, "bits": row.Bits,
 		})
 	})
@@ -490,7 +482,7 @@ func (s *Server) opSFTPRevokeKey(a *httpapi.API, w http.ResponseWriter, r *http.
 			return err
 		}
 		left = len(keys) - 1
-		return sls.Audit(ctx, tx, now, opActor(r), sls.EventSFTPKeyRevoked, c.UserID, "", map[string]any{
+		return sls.Audit(ctx, tx, now, httpapi.OperatorActor(r), sls.EventSFTPKeyRevoked, c.UserID, "", map[string]any{
 			"client": c.Username, "key_id": id, "fingerprint": keys[i].Fingerprint,
 		})
 	})
@@ -539,7 +531,7 @@ func (s *Server) opSFTPAllow(a *httpapi.API, w http.ResponseWriter, r *http.Requ
 		if err := tx.PutSFTPClient(ctx, c); err != nil {
 			return err
 		}
-		if err := sls.Audit(ctx, tx, now, opActor(r), sls.EventSFTPAllowListSet, c.UserID, "", map[string]any{
+		if err := sls.Audit(ctx, tx, now, httpapi.OperatorActor(r), sls.EventSFTPAllowListSet, c.UserID, "", map[string]any{
 			"client": c.Username, "allow": prefixStrings(nets), "before": prefixStrings(before),
 		}); err != nil {
 			return err
@@ -598,7 +590,7 @@ func (s *Server) opSFTPSetPGP(a *httpapi.API, w http.ResponseWriter, r *http.Req
 		if err := tx.PutSFTPClient(ctx, c); err != nil {
 			return err
 		}
-		return sls.Audit(ctx, tx, now, opActor(r), sls.EventSFTPPGPKeySet, c.UserID, "", map[string]any{
+		return sls.Audit(ctx, tx, now, httpapi.OperatorActor(r), sls.EventSFTPPGPKeySet, c.UserID, "", map[string]any{
 			"client": c.Username, "pgp_fingerprint": fp, "previous": prev, "user_ids": uids,
 		})
 	})
@@ -644,7 +636,7 @@ func (s *Server) opSFTPRemovePGP(a *httpapi.API, w http.ResponseWriter, r *http.
 		if err := tx.PutSFTPClient(ctx, c); err != nil {
 			return err
 		}
-		return sls.Audit(ctx, tx, now, opActor(r), sls.EventSFTPPGPKeyRemoved, c.UserID, "", map[string]any{
+		return sls.Audit(ctx, tx, now, httpapi.OperatorActor(r), sls.EventSFTPPGPKeyRemoved, c.UserID, "", map[string]any{
 			"client": c.Username, "pgp_fingerprint": prev,
 		})
 	})
@@ -675,7 +667,7 @@ func (s *Server) opSFTPEnable(enable bool) func(a *httpapi.API, w http.ResponseW
 				if enable {
 					ev = sls.EventSFTPClientEnabled
 				}
-				if err := sls.Audit(ctx, tx, now, opActor(r), ev, c.UserID, "", map[string]any{"client": c.Username}); err != nil {
+				if err := sls.Audit(ctx, tx, now, httpapi.OperatorActor(r), ev, c.UserID, "", map[string]any{"client": c.Username}); err != nil {
 					return err
 				}
 			}
@@ -716,7 +708,7 @@ func (s *Server) opDeliverStatement(a *httpapi.API, w http.ResponseWriter, r *ht
 	// a slow link; this request gets an hour.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Hour))
 	body := http.MaxBytesReader(w, r.Body, max)
-	out, err := s.deliverStatement(r.Context(), opActor(r), "operator", normalizeSFTPUsername(r.PathValue("client")), name, body)
+	out, err := s.deliverStatement(r.Context(), httpapi.OperatorActor(r), "operator", normalizeSFTPUsername(r.PathValue("client")), name, body)
 	if err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			err = sls.Errorf(sls.CodeInvalidRequest, "The upload ended before the whole statement arrived; nothing was delivered.").Wrap(err)

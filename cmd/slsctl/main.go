@@ -83,23 +83,32 @@ func (e *apiError) Error() string {
 }
 
 func (c *client) do(method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
+	if body == nil {
+		return c.doRaw(method, path, "", nil, 0, out, c.http)
 	}
-	req, err := http.NewRequest(method, c.base+path, rd)
+	b, err := json.Marshal(body)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	return c.doRaw(method, path, "application/json", bytes.NewReader(b), int64(len(b)), out, c.http)
+}
+
+// doRaw sends body as is with contentType (none when empty) and decodes a
+// JSON answer into out; an error answer becomes an *apiError. size < 0
+// (unknown, e.g. standard input) sends the body chunked.
+func (c *client) doRaw(method, path, contentType string, body io.Reader, size int64, out any, hc *http.Client) error {
+	req, err := http.NewRequest(method, c.base+path, body)
+	if err != nil {
+		return err
 	}
-	resp, err := c.http.Do(req)
+	if body != nil && size >= 0 {
+		req.ContentLength = size
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return fmt.Errorf("cannot reach the server at %s: %w", c.base, err)
 	}

@@ -2,12 +2,10 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -390,40 +388,6 @@ func (c *client) setPGP(name string, key []byte) error {
 		return err
 	}
 	fmt.Fprintf(c.out, "statements for %s will be encrypted to OpenPGP key %s (%s)\n", name, out.Fingerprint, strings.Join(out.UserIDs, ", "))
-	return nil
-}
-
-// doRaw sends body as is (not JSON) and decodes a JSON answer.
-func (c *client) doRaw(method, path, contentType string, body io.Reader, size int64, out any, hc *http.Client) error {
-	req, err := http.NewRequest(method, c.base+path, body)
-	if err != nil {
-		return err
-	}
-	if size > 0 {
-		req.ContentLength = size
-	} // else unknown (standard input): sent chunked
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", contentType)
-	resp, err := hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("cannot reach the server at %s: %w", c.base, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode >= 300 {
-		var e struct {
-			Error apiError `json:"error"`
-		}
-		_ = json.Unmarshal(data, &e)
-		e.Error.Status = resp.StatusCode
-		return &e.Error
-	}
-	if out != nil && len(data) > 0 {
-		return json.Unmarshal(data, out)
-	}
 	return nil
 }
 
