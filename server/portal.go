@@ -3,13 +3,110 @@ package server
 import (
 	"context"
 	"net/http"
+
+	sls "github.com/secure-login-system/sls"
+	ibkeyfactor "github.com/secure-login-system/sls/factor/ibkey"
+	"github.com/secure-login-system/sls/notify"
+	"github.com/secure-login-system/sls/outbox"
+	"github.com/secure-login-system/sls/portal"
 )
 
 // portalFeature holds the Client Portal's pages.
-type portalFeature struct{}
+type portalFeature struct {
+	cfg     portal.Config
+	handler http.Handler
+}
 
-// configurePortal registers the portal.
-func (s *Server) configurePortal(ctx context.Context) error { return nil }
+// configurePortal reads the "portal" section (cookie mode, session limits,
+// default language); the pages themselves are built by routes, once the
+// login and manage services exist.
+func (s *Server) configurePortal(ctx context.Context) error {
+	if err := s.Config.Section("portal", &s.portal.cfg); err != nil {
+		return err
+	}
+	lc, err := s.Config.LoginConfig()
+	if err != nil {
+		return err
+	}
+	return s.portal.cfg.WithDefaults(lc).Validate(lc)
+}
 
-// routes are the portal's page handlers by ServeMux pattern.
-func (portalFeature) routes(s *Server) map[string]http.Handler { return nil }
+// buildPortal makes the pages once the login and manage services exist.
+func (s *Server) buildPortal() error {
+	p, err := portal.New(s.portalDeps())
+	if err != nil {
+		return err
+	}
+	s.portal.handler = p.Handler()
+	return nil
+}
+
+// routes are the portal's page handlers by ServeMux pattern: everything
+// the API, health and metrics do not take.
+func (f portalFeature) routes(*Server) map[string]http.Handler {
+	if f.handler == nil {
+		return nil
+	}
+	return map[string]http.Handler{"/": f.handler, "/static/": f.handler}
+}
+
+func (s *Server) portalDeps() portal.Deps {
+	d := portal.Deps{Login: s.Login, Manage: s.Manage, Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Log: s.Log,
+		Config: s.portal.cfg}
+	if n := &s.notify; n.phone != nil {
+		d.Phone, d.Resend, d.Messages = n.phone, n.sms, n.messages
+		d.Prefs = portalPrefs{s}
+	}
+	if s.ibkey.svc != nil {
+		d.IBKey = portalIBKey{s.ibkey.svc}
+	}
+	if s.policy.protect != nil {
+		d.Protect = s.policy.protect
+	}
+	if s.policy.lifecycle != nil {
+		d.Lifecycle = s.policy.lifecycle
+	}
+	return d
+}
+
+// portalIBKey adapts the IB Key service to the portal's needs.
+type portalIBKey struct{ svc *ibkeyfactor.Service }
+
+// qrSize is the QR image's width in pixels: large enough for a phone
+// camera at arm's length, small enough for a phone screen.
+const qrSize = 320
+
+func (a portalIBKey) Activation(ctx context.Context, ss *sls.Session) (*portal.Activation, error) {
+	t, code, err := a.svc.Ticket(ctx, ss)
+	if err != nil {
+		return nil, err
+	}
+	png, err := ibkeyfactor.QRPNG(code, qrSize)
+	if err != nil {
+		return nil, err
+	}
+	return &portal.Activation{Code: t.Code, QRPNG: png, ExpiresAt: t.ExpiresAt, HasIBKey: t.HasIBKey}, nil
+}
+
+func (a portalIBKey) Wake(userID string) (<-chan struct{}, func()) {
+	return a.svc.Hub().Subscribe1(userID)
+}
+
+func (a portalIBKey) Poke(userID string) { a.svc.Hub().Poke(userID) }
+
+// portalPrefs reads and saves message-center preferences as the API does.
+type portalPrefs struct{ s *Server }
+
+func (p portalPrefs) Get(ctx context.Context, u *sls.User) (notify.Preferences, error) {
+	var pr notify.Preferences
+	err := p.s.Store.View(ctx, func(tx sls.Tx) error {
+		var err error
+		pr, err = outbox.Preferences(ctx, tx, u)
+		return err
+	})
+	return pr, err
+}
+
+func (p portalPrefs) Save(ctx context.Context, u *sls.User, pr notify.Preferences) error {
+	return p.s.savePreferences(ctx, u, pr)
+}

@@ -185,6 +185,9 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.API.Login, s.API.Manage = s.Login, s.Manage
+	if err := s.buildPortal(); err != nil {
+		return nil, err
+	}
 	s.Scheduler.Add(scheduler.Job{Name: "purge-logins", Every: time.Hour, Run: s.purgeLogins})
 	s.OnStart(s.Scheduler.Run)
 	if s.OperatorTokenFile, err = s.ensureOperatorToken(ctx); err != nil {
@@ -295,6 +298,11 @@ func (s *Server) Run(ctx context.Context) error {
 
 // Serve is Run on an existing listener.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	tlsCfg, err := s.tlsConfig()
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	addr := ln.Addr().String()
 	if s.Opts.AddrFile != "" {
 		if err := os.WriteFile(s.Opts.AddrFile, []byte(addr+"\n"), 0o600); err != nil {
@@ -317,7 +325,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		go func() { defer wg.Done(); fn(bgCtx) }()
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	if tlsCfg != nil {
+		srv.TLSConfig = tlsCfg
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
 	s.Log.Info("listening", "addr", addr, "engine", s.Store.Engine())
 
 	var serveErr error

@@ -1,0 +1,344 @@
+package portal
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/factor/sms"
+	"github.com/secure-login-system/sls/login"
+	"github.com/secure-login-system/sls/manage"
+	"github.com/secure-login-system/sls/messages"
+	"github.com/secure-login-system/sls/notify"
+	"github.com/secure-login-system/sls/seal"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Phone is mobile-number verification (*sms.Phone).
+type Phone interface {
+	Status(ctx context.Context, userID string) (*sms.VerificationStatus, error)
+	StartVerification(ctx context.Context, userID, mobile string) (*sms.VerificationStatus, error)
+	ConfirmVerification(ctx context.Context, userID, code string) (*sms.VerificationStatus, error)
+}
+
+// CodeResender is "Didn't receive a security code?" for a login waiting
+// for an SMS code (*sms.Factor).
+type CodeResender interface {
+	ResendLogin(ctx context.Context, store sls.Store, loginID, channel string, now time.Time) (*sls.Prompt, error)
+}
+
+// MessageCenter lists a client's secure messages (*messages.Service).
+type MessageCenter interface {
+	List(ctx context.Context, userID string) ([]messages.Message, error)
+}
+
+// PreferenceStore reads and saves message-center preferences.
+type PreferenceStore interface {
+	Get(ctx context.Context, u *sls.User) (notify.Preferences, error)
+	// Save validates and stores p; a refusal is an *sls.Error to show.
+	Save(ctx context.Context, u *sls.User, p notify.Preferences) error
+}
+
+// Deps are what the portal needs. The optional features (nil) hide their
+// pages.
+type Deps struct {
+	Login  *login.Service
+	Manage *manage.Service
+	Store  sls.Store
+	// Sealer keys the CSRF tokens (every node shares the sealing key, so
+	// any node checks a token another node issued).
+	Sealer *seal.Sealer
+	Clock  sls.Clock
+	Log    *slog.Logger
+	Rand   io.Reader // nil: crypto/rand
+	Config Config
+
+	Phone     Phone
+	Resend    CodeResender
+	Messages  MessageCenter
+	Prefs     PreferenceStore
+	IBKey     IBKey
+	Protect   Protect
+	Lifecycle Lifecycle
+}
+
+// Portal serves the pages.
+type Portal struct {
+	d       Deps
+	cfg     Config
+	pages   map[string]*pageTemplate
+	mux     *http.ServeMux
+	cop     *http.CrossOriginProtection
+	static  http.Handler
+	handler http.Handler
+}
+
+// New builds the portal. Login, Manage, Store and Sealer are required.
+func New(d Deps) (*Portal, error) {
+	if d.Login == nil || d.Manage == nil || d.Store == nil || d.Sealer == nil {
+		return nil, errors.New("portal: Login, Manage, Store and Sealer are required")
+	}
+	if d.Clock == nil {
+		d.Clock = sls.SystemClock{}
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Rand == nil {
+		d.Rand = rand.Reader
+	}
+	cfg := d.Config.WithDefaults(d.Login.Config())
+	if err := cfg.Validate(d.Login.Config()); err != nil {
+		return nil, err
+	}
+	p := &Portal{d: d, cfg: cfg}
+	var err error
+	if p.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, fmt.Errorf("portal: static: %w", err)
+	}
+	p.static = http.StripPrefix("/static/", staticFiles(sub))
+	p.cop = http.NewCrossOriginProtection()
+	p.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.forbidden(w, r, "cross-origin")
+	}))
+	p.routes()
+	p.handler = http.HandlerFunc(p.serve)
+	return p, nil
+}
+
+// Handler serves every page and the static files; mount it at "/" (and
+// "/static/").
+func (p *Portal) Handler() http.Handler { return p.handler }
+
+// csp is the Content-Security-Policy of every page: nothing but this
+// origin's own script, style and images (and data: images for the QR
+// code); forms post only here; no framing; no <base>. connect-src lets the
+// push page's script ask this origin whether the push was answered.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+func (p *Portal) serve(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", csp)
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+	if r.TLS != nil && !loopbackHost(r.Host) {
+		// RFC 6797; not on localhost, where a self-signed development
+		// certificate would otherwise pin HTTPS onto every local server.
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	if strings.HasPrefix(r.URL.Path, "/static/") {
+		p.static.ServeHTTP(w, r)
+		return
+	}
+	// Pages hold personal data and one-time values.
+	h.Set("Cache-Control", "no-store")
+	p.mux.ServeHTTP(w, r)
+}
+
+// staticFiles serves the embedded assets; they change only with the
+// binary, so browsers may keep them for a day.
+func staticFiles(fsys fs.FS) http.Handler {
+	fileServer := http.FileServerFS(fsys)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // no directory listings
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		fileServer.ServeHTTP(w, r)
+	})
+}
+
+// access says which sessions may use a page.
+type access int
+
+const (
+	anyone     access = iota // no session needed (login pages)
+	full                     // a full-scope session
+	cardOnly                 // also a temporary passcode past its 2 days (SPEC §1: only the online card page)
+	closedOK                 // also a closed account's statements-only session
+	anySession               // any session, whatever its scope (logging out)
+)
+
+func (p *Portal) routes() {
+	m := http.NewServeMux()
+	p.mux = m
+	handle := func(pattern string, a access, h func(*req)) { m.Handle(pattern, p.wrap(a, h)) }
+
+	handle("GET /{$}", closedOK, p.home)
+	handle("GET /login", anyone, p.loginPage)
+	handle("POST /login", anyone, p.loginStart)
+	handle("POST /login/device", anyone, p.loginDevice)
+	handle("POST /login/answer", anyone, p.loginAnswer)
+	handle("POST /login/resend", anyone, p.loginResend)
+	handle("POST /login/push", anyone, p.loginPushDone)
+	handle("POST /login/wait", anyone, p.loginWait)
+	handle("POST /login/cancel", anyone, p.loginCancel)
+	handle("POST /logout", anySession, p.logout)
+	handle("POST /lang", anyone, p.setLang)
+
+	handle("GET /settings/security", full, p.securityPage)
+	handle("GET /settings/onlinecard", cardOnly, p.onlineCardPage)
+	handle("POST /settings/onlinecard", cardOnly, p.onlineCardRequest)
+	handle("GET /settings/onlinecard/print", cardOnly, p.onlineCardPrint)
+	handle("POST /settings/onlinecard/activate", cardOnly, p.onlineCardActivate)
+	handle("GET /settings/sessions", full, p.sessionsPage)
+	handle("POST /settings/sessions/end", full, p.sessionEnd)
+	if p.d.Phone != nil {
+		handle("GET /settings/mobile", full, p.mobilePage)
+		handle("POST /settings/mobile/verify", full, p.mobileVerify)
+		handle("POST /settings/mobile/confirm", full, p.mobileConfirm)
+	}
+	if p.d.Prefs != nil {
+		handle("GET /settings/messages", full, p.prefsPage)
+		handle("POST /settings/messages", full, p.prefsSave)
+	}
+	if p.d.Messages != nil {
+		handle("GET /messages", full, p.messagesPage)
+	}
+	if p.d.IBKey != nil {
+		handle("GET /ibkey", full, p.ibkeyPage)
+	}
+	p.protectRoutes(handle)
+	p.lifecycleRoutes(handle)
+	m.Handle("/", p.wrap(anyone, func(q *req) { q.notFound() }))
+}
+
+// navItem is one entry of the menu.
+type navItem struct {
+	Path, Key string
+	Current   bool
+}
+
+func (p *Portal) nav(q *req) []navItem {
+	if q.ss == nil {
+		return nil
+	}
+	var items []navItem
+	switch q.ss.Scope {
+	case sls.ScopeOnlineCardOnly:
+		items = []navItem{{Path: "/settings/onlinecard", Key: "nav.onlinecard"}}
+	case sls.ScopeStatementsOnly:
+		items = []navItem{{Path: "/", Key: "nav.home"}}
+	default:
+		items = []navItem{{Path: "/", Key: "nav.home"}, {Path: "/settings/security", Key: "nav.security"}}
+		if p.d.Phone != nil {
+			items = append(items, navItem{Path: "/settings/mobile", Key: "nav.mobile"})
+		}
+		if p.d.Messages != nil {
+			items = append(items, navItem{Path: "/messages", Key: "nav.messages"})
+		}
+		if p.d.Prefs != nil {
+			items = append(items, navItem{Path: "/settings/messages", Key: "nav.prefs"})
+		}
+		if p.d.Protect != nil {
+			items = append(items, navItem{Path: "/withdraw", Key: "nav.withdraw"})
+		}
+		items = append(items, navItem{Path: "/settings/sessions", Key: "nav.sessions"})
+	}
+	for i := range items {
+		items[i].Current = items[i].Path == q.r.URL.Path
+	}
+	return items
+}
+
+func (p *Portal) now() time.Time { return p.d.Clock.Now() }
+
+// maxForm bounds a posted form; no page needs more.
+const maxForm = 32 << 10
+
+// wrap turns a page function into a handler: it finds the session and
+// the language, refuses forged posts, and enforces who may see the page.
+func (p *Portal) wrap(a access, h func(*req)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := &req{p: p, w: w, r: r, secure: p.secureCookies(r)}
+		if r.Method == http.MethodPost {
+			if err := p.cop.Check(r); err != nil {
+				p.forbidden(w, r, "cross-origin")
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+			if err := r.ParseForm(); err != nil {
+				http.Error(w, "The form could not be read.", http.StatusBadRequest)
+				return
+			}
+		}
+		q.loadSession()
+		q.lang = p.chooseLang(q)
+		q.ensurePre()
+		if a != anyone && q.ss == nil {
+			if r.Method == http.MethodGet {
+				q.redirect("/login")
+			} else {
+				q.status = http.StatusUnauthorized
+				q.renderLoginForm(q.t("err.session_ended"))
+			}
+			return
+		}
+		if r.Method == http.MethodPost && !q.csrfOK(a != anyone) {
+			p.forbidden(w, r, "csrf")
+			return
+		}
+		if q.ss != nil && !allowed(a, q.ss.Scope) {
+			if q.ss.Scope == sls.ScopeOnlineCardOnly {
+				q.redirect("/settings/onlinecard?n=card_only")
+			} else {
+				q.redirect("/")
+			}
+			return
+		}
+		h(q)
+	})
+}
+
+func allowed(a access, scope sls.Scope) bool {
+	if a == anySession {
+		return true
+	}
+	switch scope {
+	case sls.ScopeFull:
+		return true
+	case sls.ScopeOnlineCardOnly:
+		return a == anyone || a == cardOnly
+	case sls.ScopeStatementsOnly:
+		return a == anyone || a == closedOK
+	}
+	return a == anyone
+}
+
+func (p *Portal) forbidden(w http.ResponseWriter, r *http.Request, why string) {
+	p.d.Log.Warn("portal: refused a forged or stale form", "path", r.URL.Path, "why", why)
+	q := &req{p: p, w: w, r: r, secure: p.secureCookies(r)}
+	q.loadSession()
+	q.lang = p.chooseLang(q)
+	q.ensurePre()
+	q.status = http.StatusForbidden
+	q.render("error", q.t("err.title"), errorPage{Message: q.t("err.csrf")})
+}
+
+type errorPage struct{ Message string }

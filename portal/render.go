@@ -1,0 +1,169 @@
+package portal
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+
+	sls "github.com/secure-login-system/sls"
+)
+
+// pageTemplate is one page: the layout with the page's "content".
+type pageTemplate struct {
+	t *template.Template
+}
+
+// parsePages parses the layout once per page file, so each page defines
+// its own "content" block.
+func parsePages() (map[string]*pageTemplate, error) {
+	layout, err := template.New("layout.html").ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("portal: layout: %w", err)
+	}
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*pageTemplate{}
+	for _, f := range files {
+		name := strings.TrimSuffix(path.Base(f), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(templateFS, f)
+		if err != nil {
+			return nil, fmt.Errorf("portal: template %s: %w", name, err)
+		}
+		pages[name] = &pageTemplate{t: t}
+	}
+	return pages, nil
+}
+
+// view is what every template gets: the page's data in D, plus the
+// layout's needs and the helpers (T, Time, Device, Money…).
+type view struct {
+	Lang   string
+	Title  string
+	Brand  string
+	CSRF   string
+	User   *sls.User
+	Sess   *sls.Session
+	Nav    []navItem
+	Langs  []langOption
+	Path   string
+	Notice string // a confirmation (role=status)
+	Error  string // a refusal (role=alert)
+	Script bool   // load the push-wait script
+	Print  bool   // a page meant for printing
+	D      any
+}
+
+// T translates key, formatting args into it when given.
+func (v *view) T(key string, args ...any) string { return translate(v.Lang, key, args...) }
+
+// renderOpt adjusts one rendering.
+type renderOpt func(*view)
+
+func withError(msg string) renderOpt  { return func(v *view) { v.Error = msg } }
+func withNotice(msg string) renderOpt { return func(v *view) { v.Notice = msg } }
+func withScript() renderOpt           { return func(v *view) { v.Script = true } }
+func withPrint() renderOpt            { return func(v *view) { v.Print = true } }
+
+// render writes page name with data.
+func (q *req) render(name, title string, data any, opts ...renderOpt) {
+	pt, ok := q.p.pages[name]
+	if !ok {
+		q.fail(fmt.Errorf("portal: no template %q", name))
+		return
+	}
+	v := &view{Lang: q.lang, Title: title, Brand: q.p.cfg.Brand, CSRF: q.csrfToken(), User: q.u, Sess: q.ss,
+		Nav: q.p.nav(q), Langs: langOptions(q.lang), Path: q.r.URL.Path, D: data}
+	if n := q.r.URL.Query().Get("n"); n != "" {
+		if key := "notice." + n; translate(q.lang, key) != key {
+			v.Notice = q.t(key) // only known notices: the query cannot inject text
+		}
+	}
+	for _, o := range opts {
+		o(v)
+	}
+	var buf bytes.Buffer
+	if err := pt.t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
+		q.p.d.Log.Error("portal: rendering", "page", name, "err", err)
+		http.Error(q.w, "An internal error occurred.", http.StatusInternalServerError)
+		return
+	}
+	q.w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	status := q.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	q.w.WriteHeader(status)
+	q.w.Write(buf.Bytes())
+}
+
+// fail shows a generic error for an unexpected failure; the cause goes to
+// the log only.
+func (q *req) fail(err error) {
+	q.p.d.Log.Error("portal: internal error", "path", q.r.URL.Path, "err", err)
+	q.status = http.StatusInternalServerError
+	q.render("error", q.t("err.title"), errorPage{Message: q.t("err.internal")})
+}
+
+func (q *req) notFound() {
+	q.status = http.StatusNotFound
+	q.render("error", q.t("err.not_found_title"), errorPage{Message: q.t("err.not_found")})
+}
+
+// errText is the message to show for a service error: a translated text
+// for the codes clients meet, else the service's own (English) message,
+// and a generic one for internal errors.
+func (q *req) errText(err error) string {
+	var e *sls.Error
+	if !errors.As(err, &e) {
+		q.p.d.Log.Error("portal: internal error", "path", q.r.URL.Path, "err", err)
+		return q.t("err.internal")
+	}
+	switch e.Code {
+	case sls.CodeInvalidCredentials, sls.CodeBadResponse, sls.CodeLocked, sls.CodeLoginExpired, sls.CodeLoginCompleted,
+		sls.CodeTooManyAttempts, sls.CodeUnauthenticated, sls.CodeIPNotAllowed:
+		return q.t("err." + string(e.Code))
+	case sls.CodeRateLimited:
+		if s, ok := e.Detail["retry_after_seconds"]; ok {
+			return q.t("err.rate_limited_after", fmt.Sprint(s))
+		}
+		return q.t("err.rate_limited")
+	case sls.CodeInternal:
+		return q.t("err.internal")
+	}
+	return e.Message
+}
+
+// statusOf is the HTTP status that goes with a refusal on a page.
+func statusOf(err error) int {
+	switch sls.ErrorCode(err) {
+	case sls.CodeInvalidArgument, sls.CodeInvalidRequest:
+		return http.StatusBadRequest
+	case sls.CodeInvalidCredentials, sls.CodeBadResponse, sls.CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case sls.CodeForbidden, sls.CodeIPNotAllowed, sls.CodeNotEligible:
+		return http.StatusForbidden
+	case sls.CodeLocked:
+		return http.StatusLocked
+	case sls.CodeLoginExpired:
+		return http.StatusGone
+	case sls.CodeTooManyAttempts, sls.CodeRateLimited:
+		return http.StatusTooManyRequests
+	case sls.CodeNotFound:
+		return http.StatusNotFound
+	case sls.CodeConflict, sls.CodeLoginCompleted:
+		return http.StatusConflict
+	case sls.CodeDeviceUnavailable, sls.CodeActivationFailed, sls.CodeLimitExceeded:
+		return http.StatusUnprocessableEntity
+	}
+	return http.StatusInternalServerError
+}
