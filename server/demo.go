@@ -69,13 +69,17 @@ func (s *Server) Demo(ctx context.Context, w io.Writer) error {
 	if err := errors.Join(codecard.RenderHTML(f, scc.Card, codecard.SecurityCodeCard.Name, scc.Device.Serial), f.Close()); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, `Demo account DEMO1 created.
+	scheme := "http"
+	if s.Opts.TLSCert != "" || s.Opts.TLSSelfSigned {
+		scheme = "https"
+	}
+	fmt.Fprintf(w, `Demo account DEMO1 created. Log in at %s://%s/ (Client Portal) or through the API.
   username: %s
   password: %s
   Digital Security Card+: %s (PIN %s)
       respond to a challenge with: go run ./cmd/dsccard --card %s
   Security Code Card: %s (printable: %s)
 These secrets are shown once; the card files are readable only by you.
-`, DemoUsername, password, cardPath, pin, cardPath, txtPath, htmlPath)
+`, scheme, s.Opts.Listen, DemoUsername, password, cardPath, pin, cardPath, txtPath, htmlPath)
 	return nil
 }
