@@ -72,8 +72,9 @@ func (a *API) Handler() http.Handler {
 	return m
 }
 
-// status maps error codes to HTTP statuses.
-func statusOf(code sls.Code) int {
+// StatusOf is the HTTP status that goes with an error code, for the API
+// and the portal's pages alike.
+func StatusOf(code sls.Code) int {
 	switch code {
 	case sls.CodeInvalidRequest, sls.CodeInvalidArgument:
 		return http.StatusBadRequest
@@ -126,7 +127,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 	var body ErrorBody
 	body.Error.Code, body.Error.Message, body.Error.Detail = e.Code, e.Message, e.Detail
-	status := statusOf(e.Code)
+	status := StatusOf(e.Code)
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="sls"`)
 	}

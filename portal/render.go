@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/httpapi"
 )
 
 // pageTemplate is one page: the layout with the page's "content".
@@ -144,26 +145,4 @@ func (q *req) errText(err error) string {
 }
 
 // statusOf is the HTTP status that goes with a refusal on a page.
-func statusOf(err error) int {
-	switch sls.ErrorCode(err) {
-	case sls.CodeInvalidArgument, sls.CodeInvalidRequest:
-		return http.StatusBadRequest
-	case sls.CodeInvalidCredentials, sls.CodeBadResponse, sls.CodeUnauthenticated:
-		return http.StatusUnauthorized
-	case sls.CodeForbidden, sls.CodeIPNotAllowed, sls.CodeNotEligible:
-		return http.StatusForbidden
-	case sls.CodeLocked:
-		return http.StatusLocked
-	case sls.CodeLoginExpired:
-		return http.StatusGone
-	case sls.CodeTooManyAttempts, sls.CodeRateLimited:
-		return http.StatusTooManyRequests
-	case sls.CodeNotFound:
-		return http.StatusNotFound
-	case sls.CodeConflict, sls.CodeLoginCompleted:
-		return http.StatusConflict
-	case sls.CodeDeviceUnavailable, sls.CodeActivationFailed, sls.CodeLimitExceeded:
-		return http.StatusUnprocessableEntity
-	}
-	return http.StatusInternalServerError
-}
+func statusOf(err error) int { return httpapi.StatusOf(sls.ErrorCode(err)) }

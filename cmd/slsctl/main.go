@@ -379,10 +379,7 @@ func (c *client) dscplus(args []string) error {
 	if err := c.do("POST", "/api/v1/ops/users/"+url.PathEscape(name)+"/dscplus", map[string]any{"serial": serial, "pin": pin, "activate": !pending}, &out); err != nil {
 		return err
 	}
-	var pretty bytes.Buffer
-	json.Indent(&pretty, out.Card, "", "  ")
-	pretty.WriteByte('\n')
-	if err := os.WriteFile(outPath, pretty.Bytes(), 0o600); err != nil {
+	if err := writeCardFile(outPath, out.Card); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.out, "DSC+ %s issued to %s (%s, device %s); card file %s\n", out.Device.Serial, name, out.Device.State, out.Device.ID, outPath)
@@ -472,4 +469,15 @@ func (c *client) unlock(args []string) error {
 	}
 	fmt.Fprintf(c.out, "user %s unlocked\n", name)
 	return nil
+}
+
+// writeCardFile writes a DSC+ card file (what the physical card holds: its
+// key) readable by the owner only.
+func writeCardFile(path string, card json.RawMessage) error {
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, card, "", "  "); err != nil {
+		return fmt.Errorf("card file from the server: %w", err)
+	}
+	pretty.WriteByte('\n')
+	return os.WriteFile(path, pretty.Bytes(), 0o600)
 }

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"strings"
 )
 
@@ -133,12 +131,7 @@ func (c *client) orders(args []string) error {
 		if err := c.do("POST", "/api/v1/ops/orders/"+esc(id)+"/ship", map[string]string{"carrier": carrier, "tracking": tracking, "serial": serial}, &out); err != nil {
 			return err
 		}
-		var pretty bytes.Buffer
-		if err := json.Indent(&pretty, out.Card, "", "  "); err != nil {
-			return fmt.Errorf("card file from the server: %w", err)
-		}
-		pretty.WriteByte('\n')
-		if err := os.WriteFile(outPath, pretty.Bytes(), 0o600); err != nil {
+		if err := writeCardFile(outPath, out.Card); err != nil {
 			return err
 		}
 		fmt.Fprintf(c.out, "order %s %s: card %s (device %s) shipped by %s, tracking %s; card file %s\n",
