@@ -140,41 +140,14 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*Step, error) {
 	if !r.Platform.Valid() {
 		return nil, sls.Errorf(sls.CodeInvalidArgument, "platform must be %q or %q", sls.PlatformPortal, sls.PlatformTrading)
 	}
-	if r.Username == "" || r.Password == "" || len(r.Username) > 128 || len(r.Password) > 1024 {
-		// Length caps keep the hash's input bounded; they are far above
-		// NIST SP 800-63B §5.1.1.2's required 64 characters.
-		return nil, sls.ErrInvalidCredentials
-	}
-	var user *sls.User
-	err := s.store.View(ctx, func(tx sls.Tx) error {
-		var err error
-		user, err = tx.UserByUsername(ctx, normalizeUsername(r.Username))
-		return err
-	})
-	if err != nil && !errors.Is(err, sls.ErrNotFound) {
+	user, err := s.CheckPassword(ctx, r.Username, r.Password, map[string]any{"platform": r.Platform, "ip": r.ClientIP})
+	if err != nil {
+		if errors.Is(err, sls.ErrInvalidCredentials) {
+			s.outcomes.WithLabelValues("password", "failed", "").Inc()
+		}
 		return nil, err
 	}
-	hash := s.dummyHash()
-	if user != nil {
-		hash = user.PasswordHash
-	}
-	ok, _, herr := passhash.Check([]byte(r.Password), hash, s.cfg.Argon)
-	if herr != nil {
-		s.log.Error("stored password hash unreadable", "user_id", idOf(user), "err", herr)
-		ok = false
-	}
 	now := s.clock.Now()
-	if user == nil || !ok {
-		err := s.store.Update(ctx, func(tx sls.Tx) error {
-			return sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventLoginFailed, idOf(user), "",
-				map[string]any{"platform": r.Platform, "ip": r.ClientIP})
-		})
-		if err != nil {
-			return nil, err
-		}
-		s.outcomes.WithLabelValues("password", "failed", "").Inc()
-		return nil, sls.ErrInvalidCredentials
-	}
 
 	var step *Step
 	var refusal error
@@ -238,6 +211,48 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*Step, error) {
 	}
 	s.outcomes.WithLabelValues("password", "ok", "").Inc()
 	return step, nil
+}
+
+// CheckPassword checks a username and password, for the login and for
+// other flows that start with them (IB Key "Add User" in the app). It
+// returns the user, or ErrInvalidCredentials — the same for an unknown
+// user and a wrong password, after the same work (one Argon2id hash
+// against a dummy for unknown users) and an audited login.failed entry
+// with detail.
+func (s *Service) CheckPassword(ctx context.Context, username, password string, detail map[string]any) (*sls.User, error) {
+	if username == "" || password == "" || len(username) > 128 || len(password) > 1024 {
+		// Length caps keep the hash's input bounded; they are far above
+		// NIST SP 800-63B §5.1.1.2's required 64 characters.
+		return nil, sls.ErrInvalidCredentials
+	}
+	var user *sls.User
+	err := s.store.View(ctx, func(tx sls.Tx) error {
+		var err error
+		user, err = tx.UserByUsername(ctx, normalizeUsername(username))
+		return err
+	})
+	if err != nil && !errors.Is(err, sls.ErrNotFound) {
+		return nil, err
+	}
+	hash := s.dummyHash()
+	if user != nil {
+		hash = user.PasswordHash
+	}
+	ok, _, herr := passhash.Check([]byte(password), hash, s.cfg.Argon)
+	if herr != nil {
+		s.log.Error("stored password hash unreadable", "user_id", idOf(user), "err", herr)
+		ok = false
+	}
+	if user != nil && ok {
+		return user, nil
+	}
+	now := s.clock.Now()
+	if err := s.store.Update(ctx, func(tx sls.Tx) error {
+		return sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventLoginFailed, idOf(user), "", detail)
+	}); err != nil {
+		return nil, err
+	}
+	return nil, sls.ErrInvalidCredentials
 }
 
 func (s *Service) dummyHash() string {

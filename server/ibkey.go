@@ -29,7 +29,7 @@ func (s *Server) configureIBKey(ctx context.Context) error {
 		return err
 	}
 	svc, err := ibkeyfactor.New(ibkeyfactor.Deps{
-		Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Notifier: s.notifier, Log: s.Log, Argon: loginCfg.Argon, Config: cfg,
+		Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Notifier: s.notifier, Codes: s.notify.sms.Codes, Log: s.Log, Argon: loginCfg.Argon, Config: cfg,
 		Activate: func(ctx context.Context, tx sls.Tx, actor string, u *sls.User, d *sls.Device, now time.Time) error {
 			return s.Manage.ActivateInTx(ctx, tx, actor, u, d, now)
 		},

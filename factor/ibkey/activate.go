@@ -4,19 +4,17 @@ import (
 	"context"
 	"crypto/ecdh"
 	"crypto/ed25519"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/skip2/go-qrcode"
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/factor"
+	"github.com/secure-login-system/sls/factor/sms"
 	proto "github.com/secure-login-system/sls/ibkey"
-	"github.com/secure-login-system/sls/login"
-	"github.com/secure-login-system/sls/passhash"
+	"github.com/secure-login-system/sls/notify"
 	"github.com/secure-login-system/sls/seal"
 )
 
@@ -170,8 +168,7 @@ func (s *Service) Activate(ctx context.Context, req proto.ActivateRequest, clien
 			if t.InstanceID != req.InstanceID {
 				return refuse("unknown_ticket", "")
 			}
-			want := s.d.Sealer.KeyedHash("ibkey-sms-code", []byte(req.PendingID+":"+req.SMSCode))
-			if subtle.ConstantTimeCompare(want, t.CodeHash) != 1 {
+			if s.d.Codes == nil || !s.d.Codes.Matches(t.CodeHash, req.SMSCode) {
 				t.Attempts++
 				if t.Attempts >= maxSMSAttempts {
 					t.UsedAt = now
@@ -355,37 +352,12 @@ func (s *Service) countInstanceFailure(ctx context.Context, tx sls.Tx, in *sls.I
 // code by SMS to the user's verified mobile number. The app then
 // activates with the pending id, the code and its PIN.
 func (s *Service) AddUser(ctx context.Context, in *sls.IBKeyInstance, r proto.AddUserRequest, clientIP string) (*proto.AddUserResponse, error) {
-	if r.Username == "" || r.Password == "" || len(r.Username) > 128 || len(r.Password) > 1024 {
-		return nil, sls.ErrInvalidCredentials
-	}
-	var user *sls.User
-	err := s.d.Store.View(ctx, func(tx sls.Tx) error {
-		var err error
-		user, err = tx.UserByUsername(ctx, login.NormalizeUsername(r.Username))
-		return err
-	})
-	if err != nil && !errors.Is(err, sls.ErrNotFound) {
+	user, err := s.d.Login().CheckPassword(ctx, r.Username, r.Password,
+		map[string]any{"via": "ibkey_add_user", "instance_id": in.ID, "ip": clientIP})
+	if err != nil {
 		return nil, err
 	}
-	hash := passhash.Dummy(s.d.Argon)
-	if user != nil {
-		hash = user.PasswordHash
-	}
-	ok, _, herr := passhash.Check([]byte(r.Password), hash, s.d.Argon)
 	now := s.now()
-	if user == nil || !ok || herr != nil {
-		uid := ""
-		if user != nil {
-			uid = user.ID
-		}
-		if err := s.d.Store.Update(ctx, func(tx sls.Tx) error {
-			return sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventLoginFailed, uid, "",
-				map[string]any{"via": "ibkey_add_user", "instance_id": in.ID, "ip": clientIP})
-		}); err != nil {
-			return nil, err
-		}
-		return nil, sls.ErrInvalidCredentials
-	}
 	var out *proto.AddUserResponse
 	err = s.d.Store.Update(ctx, func(tx sls.Tx) error {
 		u, err := tx.UserForUpdate(ctx, user.ID)
@@ -398,34 +370,24 @@ func (s *Service) AddUser(ctx context.Context, in *sls.IBKeyInstance, r proto.Ad
 		if u.Mobile == "" || u.MobileVerifiedAt.IsZero() {
 			return sls.Errorf(sls.CodeNotEligible, "This user has no verified mobile number. Add the user with the QR code shown in the Client Portal instead.")
 		}
-		if s.d.Notifier == nil {
+		if s.d.Codes == nil {
 			return sls.Errorf(sls.CodeUnavailable, "Text messages cannot be sent now. Add the user with the QR code shown in the Client Portal instead.")
 		}
-		code, err := factor.Digits(s.d.Rand, 6)
+		// The SMS rules apply: caps per user, number and country against
+		// SMS pumping; a capped request sends nothing.
+		hash, err := s.d.Codes.Send(ctx, tx, u, u.Mobile, notify.ChannelSMS, notify.KindIBKeyActivationCode, time.Time{}, now)
 		if err != nil {
 			return err
 		}
 		pendingID := sls.NewToken("ibpend")
 		t := &sls.IBKeyTicket{IDHash: proto.PendingHash(pendingID), Kind: sls.IBKeyTicketSMS, UserID: u.ID, InstanceID: in.ID,
-			CodeHash: s.d.Sealer.KeyedHash("ibkey-sms-code", []byte(pendingID+":"+code)), CreatedAt: now, ExpiresAt: now.Add(s.cfg.SMSCodeTTL.D())}
+			CodeHash: hash, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SMSCodeTTL.D())}
 		if err := tx.CreateIBKeyTicket(ctx, t); err != nil {
 			return err
 		}
-		if err := s.d.Notifier.Notify(ctx, tx, sls.Notification{UserID: u.ID, Kind: sls.NoteIBKeyActivationCode, Channel: "sms",
-			Data: map[string]string{"Code": code}}); err != nil {
-			return err
-		}
-		out = &proto.AddUserResponse{PendingID: pendingID, SentTo: maskNumber(u.Mobile), ExpiresAt: t.ExpiresAt}
+		out = &proto.AddUserResponse{PendingID: pendingID, SentTo: sms.MaskNumber(u.Mobile), ExpiresAt: t.ExpiresAt}
 		return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), EventAddUserCodeSent, u.ID, "",
-			map[string]any{"instance_id": in.ID, "to": maskNumber(u.Mobile), "ip": clientIP})
+			map[string]any{"instance_id": in.ID, "to": sms.MaskNumber(u.Mobile), "ip": clientIP})
 	})
 	return out, err
-}
-
-// maskNumber shows the last digits only: "+*******0123".
-func maskNumber(n string) string {
-	if len(n) <= 4 {
-		return n
-	}
-	return n[:1] + strings.Repeat("*", len(n)-5) + n[len(n)-4:]
 }

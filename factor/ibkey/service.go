@@ -25,6 +25,7 @@ import (
 	"github.com/secure-login-system/sls/factor"
 	proto "github.com/secure-login-system/sls/ibkey"
 	"github.com/secure-login-system/sls/login"
+	"github.com/secure-login-system/sls/notify"
 	"github.com/secure-login-system/sls/passhash"
 	"github.com/secure-login-system/sls/seal"
 )
@@ -55,12 +56,22 @@ type Deps struct {
 	Sealer   *seal.Sealer
 	Clock    sls.Clock
 	Rand     io.Reader    // nil: crypto/rand
-	Notifier sls.Notifier // nil: no notifications (Add User by SMS unavailable)
+	Notifier sls.Notifier // nil: no notifications
+	// Codes sends "Add User" activation codes by SMS under the SMS rules
+	// (package factor/sms) and checks them; nil: Add User by SMS
+	// unavailable.
+	Codes    CodeSender
 	Log      *slog.Logger
 	Argon    passhash.Params
 	Config   Config
 	Activate ActivateFunc
 	Login    func() *login.Service
+}
+
+// CodeSender sends one-time codes by SMS and checks them (*sms.Codes).
+type CodeSender interface {
+	Send(ctx context.Context, tx sls.Tx, u *sls.User, to string, ch notify.Channel, kind notify.Kind, lastSent, now time.Time) ([]byte, error)
+	Matches(stored []byte, code string) bool
 }
 
 // Service is the IB Key feature.
