@@ -57,9 +57,11 @@ type User struct {
 	Lang string `json:"lang,omitempty"`
 	// FailedAnswers counts failed second-factor answers since the last
 	// success, across all login transactions.
-	FailedAnswers int       `json:"failed_answers"`
-	LockedUntil   time.Time `json:"locked_until,omitzero"`
-	CreatedAt     time.Time `json:"created_at"`
+	FailedAnswers int `json:"failed_answers"`
+	// FailedPasswords counts wrong passwords since the last right one.
+	FailedPasswords int       `json:"failed_passwords"`
+	LockedUntil     time.Time `json:"locked_until,omitzero"`
+	CreatedAt       time.Time `json:"created_at"`
 }
 
 // Locked reports whether the user is locked at now.

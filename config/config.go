@@ -57,24 +57,25 @@ type File struct {
 
 // LoginRules mirror login.Config.
 type LoginRules struct {
-	Argon2             *passhash.Params `json:"argon2,omitempty"`
-	LoginTTL           Duration         `json:"login_ttl,omitempty"`
-	DSCPlusChallenge   Duration         `json:"dscplus_challenge_ttl,omitempty"`
-	MaxAnswers         int              `json:"max_answers,omitempty"`
-	MaxFailures        int              `json:"max_failures,omitempty"`
-	LockoutCooldown    Duration         `json:"lockout_cooldown,omitempty"`
-	SessionLifetime    Duration         `json:"session_lifetime,omitempty"`
-	IdleTimeout        Duration         `json:"idle_timeout,omitempty"`
-	TradingLifetime    Duration         `json:"trading_lifetime,omitempty"`
-	TempPasscodeFull   Duration         `json:"temp_passcode_full,omitempty"`
-	TempPasscodePortal Duration         `json:"temp_passcode_portal,omitempty"`
+	Argon2              *passhash.Params `json:"argon2,omitempty"`
+	LoginTTL            Duration         `json:"login_ttl,omitempty"`
+	DSCPlusChallenge    Duration         `json:"dscplus_challenge_ttl,omitempty"`
+	MaxAnswers          int              `json:"max_answers,omitempty"`
+	MaxFailures         int              `json:"max_failures,omitempty"`
+	MaxPasswordFailures int              `json:"max_password_failures,omitempty"`
+	LockoutCooldown     Duration         `json:"lockout_cooldown,omitempty"`
+	SessionLifetime     Duration         `json:"session_lifetime,omitempty"`
+	IdleTimeout         Duration         `json:"idle_timeout,omitempty"`
+	TradingLifetime     Duration         `json:"trading_lifetime,omitempty"`
+	TempPasscodeFull    Duration         `json:"temp_passcode_full,omitempty"`
+	TempPasscodePortal  Duration         `json:"temp_passcode_portal,omitempty"`
 }
 
 // LoginConfig returns the login rules with defaults filled in and checked.
 func (f *File) LoginConfig() (login.Config, error) {
 	r := f.Login
 	c := login.Config{
-		LoginTTL: r.LoginTTL.D(), MaxAnswers: r.MaxAnswers, MaxFailures: r.MaxFailures,
+		LoginTTL: r.LoginTTL.D(), MaxAnswers: r.MaxAnswers, MaxFailures: r.MaxFailures, MaxPasswordFailures: r.MaxPasswordFailures,
 		LockoutCooldown: r.LockoutCooldown.D(), SessionLifetime: r.SessionLifetime.D(), IdleTimeout: r.IdleTimeout.D(),
 		TradingLifetime: r.TradingLifetime.D(), TempPasscodeFull: r.TempPasscodeFull.D(), TempPasscodePortal: r.TempPasscodePortal.D(),
 	}

@@ -27,6 +27,11 @@ type Config struct {
 	// all of a user's logins, lock the user. NIST SP 800-63B §5.2.2 allows
 	// at most 100 consecutive failures.
 	MaxFailures int `json:"max_failures"`
+	// MaxPasswordFailures is how many consecutive wrong passwords lock the
+	// user: NIST SP 800-63B §5.2.2 bounds online guessing of every
+	// authenticator at 100 consecutive failures. A lower number makes it
+	// easier for a stranger to lock someone out by guessing.
+	MaxPasswordFailures int `json:"max_password_failures"`
 	// LockoutCooldown unlocks a locked user after this long (an operator
 	// can unlock sooner).
 	LockoutCooldown time.Duration `json:"lockout_cooldown"`
@@ -49,16 +54,17 @@ const NISTMaxFailures = 100
 // DefaultConfig returns the defaults named in the issue and the sources.
 func DefaultConfig() Config {
 	return Config{
-		Argon:              passhash.Default,
-		LoginTTL:           10 * time.Minute,
-		MaxAnswers:         5,
-		MaxFailures:        10,
-		LockoutCooldown:    30 * time.Minute,
-		SessionLifetime:    12 * time.Hour,
-		IdleTimeout:        30 * time.Minute,
-		TradingLifetime:    12 * time.Hour,
-		TempPasscodeFull:   2 * 24 * time.Hour,
-		TempPasscodePortal: 10 * 24 * time.Hour,
+		Argon:               passhash.Default,
+		LoginTTL:            10 * time.Minute,
+		MaxAnswers:          5,
+		MaxFailures:         10,
+		MaxPasswordFailures: NISTMaxFailures,
+		LockoutCooldown:     30 * time.Minute,
+		SessionLifetime:     12 * time.Hour,
+		IdleTimeout:         30 * time.Minute,
+		TradingLifetime:     12 * time.Hour,
+		TempPasscodeFull:    2 * 24 * time.Hour,
+		TempPasscodePortal:  10 * 24 * time.Hour,
 	}
 }
 
@@ -86,6 +92,9 @@ func (c Config) WithDefaults() Config {
 	if c.MaxFailures == 0 {
 		c.MaxFailures = d.MaxFailures
 	}
+	if c.MaxPasswordFailures == 0 {
+		c.MaxPasswordFailures = d.MaxPasswordFailures
+	}
 	return c
 }
 
@@ -94,6 +103,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.MaxFailures < 1 || c.MaxFailures > NISTMaxFailures:
 		return fmt.Errorf("login: max_failures %d must be between 1 and %d (NIST SP 800-63B §5.2.2)", c.MaxFailures, NISTMaxFailures)
+	case c.MaxPasswordFailures < 1 || c.MaxPasswordFailures > NISTMaxFailures:
+		return fmt.Errorf("login: max_password_failures %d must be between 1 and %d (NIST SP 800-63B §5.2.2)", c.MaxPasswordFailures, NISTMaxFailures)
 	case c.MaxAnswers < 1 || c.MaxAnswers > 20:
 		return fmt.Errorf("login: max_answers %d must be between 1 and 20", c.MaxAnswers)
 	case c.LoginTTL < 10*time.Second || c.LoginTTL > time.Hour:

@@ -452,3 +452,52 @@ func TestSessionsListAndEnd(t *testing.T) {
 		}
 	})
 }
+
+func TestPasswordGuessingLocks(t *testing.T) {
+	run(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		h.user("pete")
+		key := h.dscCard("pete")
+		svc, err := login.New(login.Deps{Store: h.store, Factors: h.login.Factors(), Clock: h.clock, Config: login.Config{MaxPasswordFailures: 3}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrong := func() error {
+			_, err := svc.Start(ctx, login.StartRequest{Username: "pete", Password: "guess-guess", Platform: sls.PlatformPortal})
+			return err
+		}
+		// Two wrong, then right: the count starts again.
+		wrong()
+		wrong()
+		if _, err := svc.Start(ctx, login.StartRequest{Username: "pete", Password: password, Platform: sls.PlatformPortal}); err != nil {
+			t.Fatalf("right password after two wrong: %v", err)
+		}
+		for i := 0; i < 3; i++ {
+			if err := wrong(); !errors.Is(err, sls.ErrInvalidCredentials) {
+				t.Fatalf("guess %d: %v (a guesser must not learn of the lock)", i+1, err)
+			}
+		}
+		if _, err := svc.Start(ctx, login.StartRequest{Username: "pete", Password: password, Platform: sls.PlatformPortal}); !errors.Is(err, sls.ErrLocked) {
+			t.Fatalf("after 3 consecutive wrong passwords: %v, want locked", err)
+		}
+		if _, err := h.manage.Unlock(ctx, "operator:test", "pete"); err != nil {
+			t.Fatal(err)
+		}
+		st, err := svc.Start(ctx, login.StartRequest{Username: "pete", Password: password, Platform: sls.PlatformPortal})
+		if err != nil {
+			t.Fatalf("after unlock: %v", err)
+		}
+		if _, err := svc.Answer(ctx, st.LoginID, respond(t, key, "4321", st)); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestPasswordFailuresBoundedByNIST(t *testing.T) {
+	if err := (login.Config{MaxPasswordFailures: 101}).WithDefaults().Validate(); err == nil {
+		t.Fatal("accepted more than NIST's 100 consecutive failures")
+	}
+	if got := login.DefaultConfig().MaxPasswordFailures; got != 100 {
+		t.Fatalf("default %d, want NIST's 100", got)
+	}
+}

@@ -89,6 +89,9 @@ func New(d Deps) (*Service, error) {
 	return s, nil
 }
 
+// Factors returns the factors the service was built with.
+func (s *Service) Factors() sls.Factors { return s.factors }
+
 // Config returns the effective configuration.
 func (s *Service) Config() Config { return s.cfg }
 
@@ -243,16 +246,57 @@ func (s *Service) CheckPassword(ctx context.Context, username, password string, 
 		s.log.Error("stored password hash unreadable", "user_id", idOf(user), "err", herr)
 		ok = false
 	}
+	now := s.clock.Now()
 	if user != nil && ok {
+		if user.FailedPasswords > 0 {
+			// Consecutive failures end with a right password.
+			if err := s.store.Update(ctx, func(tx sls.Tx) error {
+				u, err := tx.UserForUpdate(ctx, user.ID)
+				if err != nil {
+					return err
+				}
+				u.FailedPasswords = 0
+				return tx.PutUser(ctx, u)
+			}); err != nil {
+				return nil, err
+			}
+		}
 		return user, nil
 	}
-	now := s.clock.Now()
+	// Unknown users and wrong passwords do the same work: one audited
+	// transaction (which, for a real user, counts the failure).
 	if err := s.store.Update(ctx, func(tx sls.Tx) error {
+		if user != nil {
+			if err := s.countPasswordFailure(ctx, tx, user.ID, now); err != nil {
+				return err
+			}
+		}
 		return sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventLoginFailed, idOf(user), "", detail)
 	}); err != nil {
 		return nil, err
 	}
 	return nil, sls.ErrInvalidCredentials
+}
+
+// countPasswordFailure counts a wrong password and locks the user at
+// MaxPasswordFailures consecutive ones. The caller still answers
+// ErrInvalidCredentials: the lock shows only once the right password is
+// given, so a guesser learns nothing from it.
+func (s *Service) countPasswordFailure(ctx context.Context, tx sls.Tx, userID string, now time.Time) error {
+	u, err := tx.UserForUpdate(ctx, userID)
+	if err != nil {
+		return err
+	}
+	u.FailedPasswords++
+	if u.FailedPasswords >= s.cfg.MaxPasswordFailures {
+		u.FailedPasswords, u.LockedUntil = 0, now.Add(s.cfg.LockoutCooldown)
+		s.log.Warn("user locked after consecutive wrong passwords", "user_id", u.ID, "until", u.LockedUntil)
+		if err := sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventLockout, u.ID, "",
+			map[string]any{"until": u.LockedUntil, "reason": "passwords", "max_password_failures": s.cfg.MaxPasswordFailures}); err != nil {
+			return err
+		}
+	}
+	return tx.PutUser(ctx, u)
 }
 
 func (s *Service) dummyHash() string {

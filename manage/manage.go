@@ -543,7 +543,7 @@ func (s *Service) Unlock(ctx context.Context, actor, username string) (*sls.User
 			return err
 		}
 		wasLocked := u.Locked(now)
-		u.LockedUntil, u.FailedAnswers = time.Time{}, 0
+		u.LockedUntil, u.FailedAnswers, u.FailedPasswords = time.Time{}, 0, 0
 		if err := tx.PutUser(ctx, u); err != nil {
 			return err
 		}

@@ -124,7 +124,7 @@ func testUsers(t *testing.T, s sls.Store) {
 	if !errors.Is(err, sls.ErrConflict) {
 		t.Fatalf("duplicate username: %v", err)
 	}
-	u.Mobile, u.MobileVerifiedAt, u.FailedAnswers, u.LockedUntil = "+3612345678", t0, 3, t0.Add(time.Minute)
+	u.Mobile, u.MobileVerifiedAt, u.FailedAnswers, u.LockedUntil, u.FailedPasswords = "+3612345678", t0, 3, t0.Add(time.Minute), 7
 	u.SealedIdentity, u.OptedOut, u.CanChangeSecurity, u.Always2FA = []byte{1, 2, 3}, true, true, true
 	update(t, s, func(ctx context.Context, tx sls.Tx) error {
 		if _, err := tx.UserForUpdate(ctx, u.ID); err != nil {
@@ -137,7 +137,7 @@ func testUsers(t *testing.T, s sls.Store) {
 		if err != nil {
 			return err
 		}
-		if got.Mobile != u.Mobile || !got.MobileVerifiedAt.Equal(t0) || got.FailedAnswers != 3 || !got.LockedUntil.Equal(u.LockedUntil) ||
+		if got.Mobile != u.Mobile || !got.MobileVerifiedAt.Equal(t0) || got.FailedAnswers != 3 || got.FailedPasswords != 7 || !got.LockedUntil.Equal(u.LockedUntil) ||
 			string(got.SealedIdentity) != "\x01\x02\x03" || !got.OptedOut || !got.CanChangeSecurity || !got.Always2FA {
 			return fmt.Errorf("round trip: %+v", got)
 		}
