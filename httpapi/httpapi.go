@@ -167,6 +167,9 @@ func Decode(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
+// errEmptyBody is the error of a missing body.
+var errEmptyBody = sls.Errorf(sls.CodeInvalidRequest, "The body is empty; a JSON object is required.")
+
 func decodeError(err error) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
@@ -175,7 +178,7 @@ func decodeError(err error) error {
 	case errors.As(err, &tooBig):
 		return sls.Errorf(sls.CodeBodyTooLarge, "The body is larger than %d bytes.", MaxBody)
 	case errors.Is(err, io.EOF):
-		return sls.Errorf(sls.CodeInvalidRequest, "The body is empty; a JSON object is required.")
+		return errEmptyBody
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		return sls.Errorf(sls.CodeInvalidRequest, "The body is not valid JSON.")
 	case errors.As(err, &typ):
@@ -184,6 +187,29 @@ func decodeError(err error) error {
 		return sls.Errorf(sls.CodeInvalidRequest, "Unknown field %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	}
 	return sls.Errorf(sls.CodeInvalidRequest, "The body could not be read as the expected JSON object.")
+}
+
+// Reply writes v with status, or err when it is set: the tail of most
+// handlers.
+func (a *API) Reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	WriteJSON(w, status, v)
+}
+
+// DecodeOptional is Decode for a body that may be left out: an empty body
+// leaves v as it is.
+func DecodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	err := Decode(w, r, v)
+	if errors.Is(err, errEmptyBody) {
+		return nil
+	}
+	return err
 }
 
 // ClientIP is the address of the caller (the direct peer; deployments

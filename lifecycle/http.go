@@ -72,18 +72,15 @@ type handlers struct {
 }
 
 func (h *handlers) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
-	if err != nil {
-		httpapi.WriteError(w, r, h.a.Log, err)
-		return
-	}
-	httpapi.WriteJSON(w, status, v)
+	h.a.Reply(w, r, status, v, err)
 }
 
 func (h *handlers) decode(w http.ResponseWriter, r *http.Request, v any, optional bool) bool {
-	if optional && r.ContentLength == 0 {
-		return true
+	decode := httpapi.Decode
+	if optional {
+		decode = httpapi.DecodeOptional
 	}
-	if err := httpapi.Decode(w, r, v); err != nil {
+	if err := decode(w, r, v); err != nil {
 		httpapi.WriteError(w, r, h.a.Log, err)
 		return false
 	}

@@ -79,20 +79,17 @@ func (h *handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // reply writes v, or err when set.
 func (h *handlers) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	httpapi.WriteJSON(w, status, v)
+	h.a.Reply(w, r, status, v, err)
 }
 
 // decode reads a JSON body; an empty body is allowed when optional.
 func (h *handlers) decode(w http.ResponseWriter, r *http.Request, v any, optional bool) bool {
-	if optional && r.ContentLength == 0 {
-		return true
+	decode := httpapi.Decode
+	if optional {
+		decode = httpapi.DecodeOptional
 	}
-	if err := httpapi.Decode(w, r, v); err != nil {
-		h.fail(w, r, err)
+	if err := decode(w, r, v); err != nil {
+		httpapi.WriteError(w, r, h.a.Log, err)
 		return false
 	}
 	return true

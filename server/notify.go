@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -262,18 +261,18 @@ func (s *Server) notifyRoutes(a *httpapi.API, m *http.ServeMux) {
 	})
 	m.Handle("GET /api/v1/mobile", a.User(func(w http.ResponseWriter, r *http.Request) {
 		st, err := f.phone.Status(r.Context(), httpapi.UserOf(r).ID)
-		writeResult(w, r, a, http.StatusOK, st, err)
+		a.Reply(w, r, http.StatusOK, st, err)
 	}))
 	m.Handle("POST /api/v1/mobile/verify", a.User(func(w http.ResponseWriter, r *http.Request) {
 		var b struct {
 			Mobile string `json:"mobile"`
 		}
-		if err := decodeOptional(w, r, &b); err != nil {
+		if err := httpapi.DecodeOptional(w, r, &b); err != nil {
 			httpapi.WriteError(w, r, a.Log, err)
 			return
 		}
 		st, err := f.phone.StartVerification(r.Context(), httpapi.UserOf(r).ID, b.Mobile)
-		writeResult(w, r, a, http.StatusAccepted, st, err)
+		a.Reply(w, r, http.StatusAccepted, st, err)
 	}))
 	m.Handle("POST /api/v1/mobile/confirm", a.User(func(w http.ResponseWriter, r *http.Request) {
 		var b struct {
@@ -284,7 +283,7 @@ func (s *Server) notifyRoutes(a *httpapi.API, m *http.ServeMux) {
 			return
 		}
 		st, err := f.phone.ConfirmVerification(r.Context(), httpapi.UserOf(r).ID, b.Code)
-		writeResult(w, r, a, http.StatusOK, st, err)
+		a.Reply(w, r, http.StatusOK, st, err)
 	}))
 	m.Handle("GET /api/v1/preferences", a.User(func(w http.ResponseWriter, r *http.Request) {
 		var p notify.Preferences
@@ -293,7 +292,7 @@ func (s *Server) notifyRoutes(a *httpapi.API, m *http.ServeMux) {
 			p, err = outbox.Preferences(r.Context(), tx, httpapi.UserOf(r))
 			return err
 		})
-		writeResult(w, r, a, http.StatusOK, p, err)
+		a.Reply(w, r, http.StatusOK, p, err)
 	}))
 	m.Handle("PUT /api/v1/preferences", a.User(func(w http.ResponseWriter, r *http.Request) {
 		var p notify.Preferences
@@ -302,14 +301,14 @@ func (s *Server) notifyRoutes(a *httpapi.API, m *http.ServeMux) {
 			return
 		}
 		err := s.savePreferences(r.Context(), httpapi.UserOf(r), p)
-		writeResult(w, r, a, http.StatusOK, p, err)
+		a.Reply(w, r, http.StatusOK, p, err)
 	}))
 	m.Handle("GET /api/v1/messages", a.User(func(w http.ResponseWriter, r *http.Request) {
 		list, err := f.messages.List(r.Context(), httpapi.UserOf(r).ID)
 		if list == nil {
 			list = []messages.Message{}
 		}
-		writeResult(w, r, a, http.StatusOK, map[string]any{"messages": list}, err)
+		a.Reply(w, r, http.StatusOK, map[string]any{"messages": list}, err)
 	}))
 	m.Handle("POST /api/v1/ops/users/{user}/messages", a.Operator(func(w http.ResponseWriter, r *http.Request) {
 		var b struct {
@@ -329,7 +328,7 @@ func (s *Server) notifyRoutes(a *httpapi.API, m *http.ServeMux) {
 		if msg != nil {
 			msg.Body = "" // the operator wrote it; no need to echo it
 		}
-		writeResult(w, r, a, http.StatusCreated, msg, err)
+		a.Reply(w, r, http.StatusCreated, msg, err)
 	}))
 	m.Handle("GET /api/v1/ops/sink", a.Operator(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -347,7 +346,7 @@ func (s *Server) notifyRoutes(a *httpapi.API, m *http.ServeMux) {
 		if list == nil {
 			list = []*sls.SinkMessage{}
 		}
-		writeResult(w, r, a, http.StatusOK, map[string]any{"messages": list}, err)
+		a.Reply(w, r, http.StatusOK, map[string]any{"messages": list}, err)
 	}))
 	m.Handle("GET /api/v1/ops/outbox", a.Operator(func(w http.ResponseWriter, r *http.Request) {
 		state := sls.OutboxState(orDefault(r.URL.Query().Get("state"), string(sls.OutboxPending)))
@@ -360,7 +359,7 @@ func (s *Server) notifyRoutes(a *httpapi.API, m *http.ServeMux) {
 		if list == nil {
 			list = []*sls.OutboxMessage{}
 		}
-		writeResult(w, r, a, http.StatusOK, map[string]any{"messages": list}, err)
+		a.Reply(w, r, http.StatusOK, map[string]any{"messages": list}, err)
 	}))
 }
 
@@ -380,28 +379,6 @@ func (s *Server) savePreferences(ctx context.Context, u *sls.User, p notify.Pref
 		return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), "preferences.changed", u.ID, "",
 			map[string]any{"primary_lang": p.PrimaryLang, "secondary_lang": p.SecondaryLang})
 	})
-}
-
-// writeResult writes v, or err when set.
-func writeResult(w http.ResponseWriter, r *http.Request, a *httpapi.API, status int, v any, err error) {
-	if err != nil {
-		httpapi.WriteError(w, r, a.Log, err)
-		return
-	}
-	httpapi.WriteJSON(w, status, v)
-}
-
-// decodeOptional decodes a body when there is one.
-func decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
-	if r.ContentLength == 0 {
-		return nil
-	}
-	err := httpapi.Decode(w, r, v)
-	var e *sls.Error
-	if errors.As(err, &e) && e.Message == "The body is empty; a JSON object is required." {
-		return nil
-	}
-	return err
 }
 
 func orDefault(s, def string) string {
