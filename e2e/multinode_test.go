@@ -3,8 +3,9 @@ package e2e
 import (
 	"path/filepath"
 
-	"github.com/secure-login-system/sls/sqlstore/storetest"
 	"testing"
+
+	"github.com/secure-login-system/sls/sqlstore/storetest"
 )
 
 // TestTwoNodesBehaveAsOne starts two slsd processes on one PostgreSQL: a

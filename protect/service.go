@@ -113,13 +113,6 @@ func (s *Service) now() time.Time {
 	return s.Clock.Now()
 }
 
-func (s *Service) log() *slog.Logger {
-	if s.Log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return s.Log
-}
-
 // Calendar returns the business calendar: the configured location and the
 // holidays operators stored.
 func (s *Service) Calendar(ctx context.Context, tx sls.Tx) (policy.Calendar, error) {

@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"time"
 
 	sls "github.com/secure-login-system/sls"
@@ -52,17 +50,3 @@ func (s *Server) purgeLogins(ctx context.Context, now time.Time) error {
 		return err
 	})
 }
-
-// extraRoutes are non-API handlers of the features (portal pages, IB Key
-// app connections…), by ServeMux pattern.
-func (s *Server) extraRoutes() map[string]http.Handler {
-	routes := map[string]http.Handler{}
-	for _, f := range []map[string]http.Handler{s.portal.routes(s)} {
-		for k, v := range f {
-			routes[k] = v
-		}
-	}
-	return routes
-}
-
-func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

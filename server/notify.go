@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -367,7 +368,7 @@ func (s *Server) savePreferences(ctx context.Context, u *sls.User, p notify.Pref
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	raw, err := jsonMarshal(p)
+	raw, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}

@@ -252,7 +252,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", s.API.Handler())
-	for pattern, h := range s.extraRoutes() {
+	for pattern, h := range s.portal.routes(s) {
 		mux.Handle(pattern, h)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

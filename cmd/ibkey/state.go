@@ -116,15 +116,6 @@ func (st *State) user(name string) (*User, error) {
 	return nil, fmt.Errorf("this instance does not hold user %q", name)
 }
 
-func (st *State) userByDevice(deviceID string) *User {
-	for i := range st.Users {
-		if st.Users[i].DeviceID == deviceID {
-			return &st.Users[i]
-		}
-	}
-	return nil
-}
-
 func salt() []byte {
 	b := make([]byte, 16)
 	rand.Read(b)

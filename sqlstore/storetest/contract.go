@@ -12,9 +12,9 @@ import (
 	"github.com/secure-login-system/sls/audit"
 )
 
-// Opener returns a fresh, empty store. Calling it twice in one test with
-// shared=true must return two handles on the SAME database (two nodes);
-// engines that cannot share (none so far) may return the same handle.
+// Opener returns a fresh, empty store for one contract test. Tests that
+// need two nodes on one database open a second handle themselves (see
+// PostgresDSN).
 type Opener func(t *testing.T) sls.Store
 
 // Run runs the whole contract against stores from open.
