@@ -92,6 +92,13 @@ type SessionStore interface {
 	Session(ctx context.Context, id string) (*Session, error)
 	Sessions(ctx context.Context, userID string) ([]*Session, error)
 	PutSession(ctx context.Context, s *Session) error
+	// EndSessionsByDevice sets EndedAt to now on every session the device
+	// authenticated that has neither ended nor expired, and returns their
+	// ids. Callers use EndSessions, which also audits.
+	EndSessionsByDevice(ctx context.Context, deviceID string, now time.Time) ([]string, error)
+	// EndSessionsByUser does the same for every session of the user,
+	// except those whose scope is keep (when keep is not empty).
+	EndSessionsByUser(ctx context.Context, userID string, keep Scope, now time.Time) ([]string, error)
 }
 
 // AuditStore is the append-only audit trail. There is deliberately no

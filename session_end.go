@@ -1,0 +1,91 @@
+package sls
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// SessionEndReason says why sessions were ended on the user's behalf. Each
+// reason has its own audit event (EndReason.Event), so the trail tells a
+// revoked device from a locked user without reading the detail. Strings
+// are stored; never rename one.
+type SessionEndReason string
+
+// Reasons for ending sessions that the user did not end.
+const (
+	EndDeviceRevoked   SessionEndReason = "device_revoked"   // an operator or the system revoked the device
+	EndDeviceSuspended SessionEndReason = "device_suspended" // an operator suspended the device
+	EndDeviceLost      SessionEndReason = "device_lost"      // the client reported the device lost or stolen
+	EndDeviceMigrated  SessionEndReason = "device_migrated"  // IB Key moved to another phone
+	EndDeviceReplaced  SessionEndReason = "device_replaced"  // a replacement device took its place
+	EndDeviceExpired   SessionEndReason = "device_expired"   // a temporary device stopped being valid
+	EndUserLocked      SessionEndReason = "user_locked"      // the user was locked (by an operator or a lock-out)
+	EndAccountClosed   SessionEndReason = "account_closed"   // the account was closed
+	EndByOperator      SessionEndReason = "operator"         // an operator ended the sessions explicitly
+)
+
+// Event is the audit event recorded when sessions end for reason r:
+// "session.ended." followed by the reason.
+func (r SessionEndReason) Event() string { return EventSessionEnded + "." + string(r) }
+
+// SessionFilter selects the live sessions EndSessions ends. Exactly one of
+// DeviceID, UserID or SessionID must be set; with UserID, sessions whose
+// scope is Keep (when set) are left alone.
+type SessionFilter struct {
+	DeviceID  string // every session the device authenticated
+	UserID    string // every session of the user
+	SessionID string // one session (with UserID: only if it is the user's)
+	Keep      Scope  // with UserID: leave sessions of this scope running
+}
+
+// EndSessions ends, inside tx, the sessions f selects that have not ended
+// yet, and audits them as one event named after reason (with the session
+// ids, never tokens). It is the one way a device, a user or an operator
+// action ends sessions, so that every path ends them the same way; a
+// session that ends stops authenticating at once on every node, because
+// login.Service.Authenticate reads the session row. It returns the ids it
+// ended; none is not an error and writes no audit entry. deviceID names
+// the device in the audit entry (may be empty).
+func EndSessions(ctx context.Context, tx Tx, f SessionFilter, reason SessionEndReason, actor string, now time.Time) ([]string, error) {
+	var ids []string
+	var err error
+	userID := f.UserID
+	switch {
+	case f.SessionID != "":
+		ids, err = endOne(ctx, tx, f, now)
+	case f.DeviceID != "":
+		ids, err = tx.EndSessionsByDevice(ctx, f.DeviceID, now)
+	case f.UserID != "":
+		ids, err = tx.EndSessionsByUser(ctx, f.UserID, f.Keep, now)
+	default:
+		return nil, Errorf(CodeInternal, "sls: EndSessions without a filter")
+	}
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	if userID == "" && f.DeviceID != "" {
+		if d, err := tx.Device(ctx, f.DeviceID); err == nil {
+			userID = d.UserID
+		}
+	}
+	detail := map[string]any{"reason": string(reason), "session_ids": ids, "count": len(ids)}
+	return ids, Audit(ctx, tx, now, actor, reason.Event(), userID, f.DeviceID, detail)
+}
+
+// endOne ends one session, refusing one that is not f.UserID's (when set)
+// with not_found, as if it did not exist.
+func endOne(ctx context.Context, tx Tx, f SessionFilter, now time.Time) ([]string, error) {
+	ss, err := tx.Session(ctx, f.SessionID)
+	if errors.Is(err, ErrNotFound) || (err == nil && f.UserID != "" && ss.UserID != f.UserID) {
+		return nil, Errorf(CodeNotFound, "Unknown session.")
+	}
+	if err != nil || !ss.EndedAt.IsZero() {
+		return nil, err
+	}
+	ss.EndedAt = now
+	if err := tx.PutSession(ctx, ss); err != nil {
+		return nil, err
+	}
+	return []string{ss.ID}, nil
+}
