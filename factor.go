@@ -52,8 +52,28 @@ func NewFactors(fs ...Factor) (Factors, error) {
 }
 
 // Availability is implemented by factors whose devices can be active yet
-// not usable for a while (SMS right after a number change). Devices for
-// which Available is false are not offered at login.
+// not usable for a while (SMS right after a number change) or because of
+// the user's other devices (a temporary passcode once a permanent device
+// is active). Devices for which Available is false are not offered at
+// login and do not answer. devices holds every device of u, in any state.
 type Availability interface {
-	Available(u *User, d *Device, now time.Time) bool
+	Available(u *User, d *Device, devices []*Device, now time.Time) bool
+}
+
+// DeviceAvailable reports whether d, of a kind f answers, may answer for u
+// at now: it is usable (Device.Usable) and, when f implements
+// Availability, available. It reads u's devices only when f needs them.
+func DeviceAvailable(ctx context.Context, tx Tx, f Factor, u *User, d *Device, now time.Time) (bool, error) {
+	if f == nil || !d.Usable(now) || d.UserID != u.ID {
+		return false, nil
+	}
+	av, ok := f.(Availability)
+	if !ok {
+		return true, nil
+	}
+	devices, err := tx.Devices(ctx, u.ID)
+	if err != nil {
+		return false, err
+	}
+	return av.Available(u, d, devices, now), nil
 }

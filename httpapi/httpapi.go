@@ -263,7 +263,7 @@ func (a *API) User(h http.HandlerFunc) http.Handler { return a.UserScoped(h) }
 // UserScoped requires a live session whose scope is full or one of also.
 func (a *API) UserScoped(h http.HandlerFunc, also ...sls.Scope) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, u, err := a.Login.Authenticate(r.Context(), bearer(r))
+		s, u, err := a.Login.Authenticate(r.Context(), bearer(r), ClientIP(r))
 		if err != nil {
 			WriteError(w, r, a.Log, err)
 			return

@@ -128,7 +128,7 @@ func TestDSCPlusLogin(t *testing.T) {
 		if len(done.Session.Token) < 40 {
 			t.Fatalf("token too short: %d", len(done.Session.Token))
 		}
-		got, u, err := h.login.Authenticate(context.Background(), done.Session.Token)
+		got, u, err := h.login.Authenticate(context.Background(), done.Session.Token, "")
 		if err != nil || got.ID != s.ID || u.Username != "alice" {
 			t.Fatalf("authenticate: %v %v", got, err)
 		}
@@ -440,14 +440,14 @@ func TestSessionsListAndEnd(t *testing.T) {
 		if err := h.login.End(ctx, s.UserID, s.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := h.login.Authenticate(ctx, done.Session.Token); !errors.Is(err, sls.ErrUnauthenticated) {
+		if _, _, err := h.login.Authenticate(ctx, done.Session.Token, ""); !errors.Is(err, sls.ErrUnauthenticated) {
 			t.Fatalf("ended session still works: %v", err)
 		}
 		// Idle timeout.
 		st = h.start("leo", sls.PlatformPortal)
 		done, _ = h.login.Answer(ctx, st.LoginID, respond(t, key, "4321", st))
 		h.clock.Advance(31 * time.Minute)
-		if _, _, err := h.login.Authenticate(ctx, done.Session.Token); !errors.Is(err, sls.ErrUnauthenticated) {
+		if _, _, err := h.login.Authenticate(ctx, done.Session.Token, ""); !errors.Is(err, sls.ErrUnauthenticated) {
 			t.Fatalf("idle session still works: %v", err)
 		}
 	})

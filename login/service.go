@@ -33,14 +33,29 @@ type Hooks interface {
 	LoginCompleted(ctx context.Context, tx sls.Tx, u *sls.User, s *sls.Session, userAgent string, now time.Time) error
 }
 
+// SessionGate checks every use of a session, not only its login: rules
+// that must hold for the whole session (IP restrictions, SPEC §5) live
+// here. It runs in a read-only transaction.
+type SessionGate interface {
+	// CheckSession returns an error (a *sls.Error with a stable code) to
+	// refuse this use of s from clientIP. The login service audits the
+	// refusal as session.refused; the session itself is not ended.
+	CheckSession(ctx context.Context, tx sls.Tx, s *sls.Session, u *sls.User, clientIP string, now time.Time) error
+}
+
+// EventSessionRefused is audited when a SessionGate refuses a use of a
+// live session (detail: session id, reason code, address).
+const EventSessionRefused = "session.refused"
+
 // Deps are what the service needs.
 type Deps struct {
 	Store   sls.Store
 	Factors sls.Factors
 	Clock   sls.Clock
 	Config  Config
-	Gate    Gate  // nil: BasicGate
-	Hooks   Hooks // nil: none
+	Gate    Gate        // nil: BasicGate
+	Session SessionGate // nil: no per-use rules beyond liveness
+	Hooks   Hooks       // nil: none
 	Logger  *slog.Logger
 	Metrics prometheus.Registerer // nil: not registered
 }
@@ -52,6 +67,7 @@ type Service struct {
 	clock   sls.Clock
 	cfg     Config
 	gate    Gate
+	sgate   SessionGate
 	hooks   Hooks
 	log     *slog.Logger
 
@@ -67,7 +83,7 @@ func New(d Deps) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{store: d.Store, factors: d.Factors, clock: d.Clock, cfg: cfg, gate: d.Gate, hooks: d.Hooks, log: d.Logger}
+	s := &Service{store: d.Store, factors: d.Factors, clock: d.Clock, cfg: cfg, gate: d.Gate, sgate: d.Session, hooks: d.Hooks, log: d.Logger}
 	if s.clock == nil {
 		s.clock = sls.SystemClock{}
 	}
@@ -315,7 +331,7 @@ func (s *Service) usableDevices(ctx context.Context, tx sls.Tx, u *sls.User, now
 		if !ok || !d.Usable(now) {
 			continue
 		}
-		if av, ok := f.(sls.Availability); ok && !av.Available(u, d, now) {
+		if av, ok := f.(sls.Availability); ok && !av.Available(u, d, all, now) {
 			continue
 		}
 		out = append(out, d)
@@ -482,10 +498,9 @@ func (s *Service) Answer(ctx context.Context, loginID, answer string) (*Step, er
 		}
 		kind = d.Kind
 		f := s.factors[d.Kind]
-		if f == nil || !d.Usable(now) || d.UserID != u.ID {
-			return sls.ErrDeviceUnavailable
-		}
-		if av, ok := f.(sls.Availability); ok && !av.Available(u, d, now) {
+		if ok, err := sls.DeviceAvailable(ctx, tx, f, u, d, now); err != nil {
+			return err
+		} else if !ok {
 			return sls.ErrDeviceUnavailable
 		}
 		l.Attempts++
@@ -643,21 +658,26 @@ func (s *Service) createSession(ctx context.Context, tx sls.Tx, u *sls.User, d *
 const sessionTouchInterval = time.Minute
 
 // Authenticate returns the live session for token and its user, refreshing
-// its last use.
-func (s *Service) Authenticate(ctx context.Context, token string) (*sls.Session, *sls.User, error) {
+// its last use. clientIP is the address this use comes from: the
+// SessionGate (when set) may refuse it, and the refusal is audited.
+func (s *Service) Authenticate(ctx context.Context, token, clientIP string) (*sls.Session, *sls.User, error) {
 	if token == "" || len(token) > 128 {
 		return nil, nil, sls.ErrUnauthenticated
 	}
 	now := s.clock.Now()
 	var ss *sls.Session
 	var u *sls.User
+	var refused error
 	err := s.store.View(ctx, func(tx sls.Tx) error {
 		var err error
 		if ss, err = tx.SessionByTokenHash(ctx, sls.TokenHash(token)); err != nil {
 			return err
 		}
-		u, err = tx.User(ctx, ss.UserID)
-		return err
+		if u, err = tx.User(ctx, ss.UserID); err != nil || s.sgate == nil || !ss.Live(now) {
+			return err
+		}
+		refused = s.sgate.CheckSession(ctx, tx, ss, u, clientIP, now)
+		return nil
 	})
 	if errors.Is(err, sls.ErrNotFound) {
 		return nil, nil, sls.ErrUnauthenticated
@@ -668,6 +688,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*sls.Session,
 	ss.Username = u.Username
 	if !ss.Live(now) {
 		return nil, nil, sls.Errorf(sls.CodeUnauthenticated, "Your session has ended. Please log in again.")
+	}
+	if refused != nil {
+		return nil, nil, s.refuseSession(ctx, ss, clientIP, refused, now)
 	}
 	if now.Sub(ss.LastSeenAt) >= sessionTouchInterval {
 		err := s.store.Update(ctx, func(tx sls.Tx) error {
@@ -684,6 +707,24 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*sls.Session,
 		ss.LastSeenAt = now
 	}
 	return ss, u, nil
+}
+
+// refuseSession audits a SessionGate refusal and returns it; when the audit
+// cannot be written the use is refused all the same (fail closed).
+func (s *Service) refuseSession(ctx context.Context, ss *sls.Session, clientIP string, refused error, now time.Time) error {
+	code := sls.CodeInternal
+	var se *sls.Error
+	if errors.As(refused, &se) {
+		code = se.Code
+	}
+	err := s.store.Update(ctx, func(tx sls.Tx) error {
+		return sls.Audit(ctx, tx, now, sls.ActorUser(ss.UserID), EventSessionRefused, ss.UserID, ss.DeviceID,
+			map[string]any{"session_id": ss.ID, "reason": string(code), "ip": truncate(clientIP, 64), "platform": ss.Platform})
+	})
+	if err != nil {
+		s.log.Error("session refusal not audited", "session_id", ss.ID, "err", err)
+	}
+	return refused
 }
 
 // Sessions lists a user's sessions, newest last.

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/httpapi"
 )
 
 // req is one request as the pages see it.
@@ -128,7 +129,7 @@ func (q *req) loadSession() {
 		q.clearCookie(cookieSession)
 		return
 	}
-	ss, u, err := p.d.Login.Authenticate(ctx, tok)
+	ss, u, err := p.d.Login.Authenticate(ctx, tok, httpapi.ClientIP(q.r))
 	if err != nil {
 		q.clearCookie(cookieSession)
 		return

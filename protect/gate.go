@@ -30,22 +30,50 @@ func (g Gate) Admit(ctx context.Context, tx sls.Tx, u *sls.User, a *sls.Account,
 	if err != nil || p != sls.PlatformTrading {
 		return need, scope, err
 	}
-	settings, err := tx.ProtectionSettings(ctx, u.ID)
-	if err != nil {
+	if err := checkIP(ctx, tx, u.ID, clientIP, "login"); err != nil {
 		return false, "", err
 	}
+	return need, scope, nil
+}
+
+// checkIP applies the user's IP restrictions to clientIP: nil when the
+// user has none or the address is on the list, else ip_not_allowed. what
+// names what is refused ("login", "session") in the message.
+func checkIP(ctx context.Context, tx sls.Tx, userID, clientIP, what string) error {
+	settings, err := tx.ProtectionSettings(ctx, userID)
+	if err != nil {
+		return err
+	}
 	if len(settings.IPRestrictions) == 0 {
-		return need, scope, nil
+		return nil
 	}
 	prefixes, perr := ParseStoredRestrictions(settings.IPRestrictions)
 	addr, _ := netip.ParseAddr(clientIP)
 	if perr != nil || !policy.IPAllowed(prefixes, addr) {
 		// Fail closed: an unreadable stored restriction refuses too.
-		return false, "", sls.Errorf(sls.CodeIPNotAllowed,
-			"Trading-platform logins of this user are allowed only from the IP addresses it registered; this login came from %s. Change the IP restrictions in the Client Portal or contact Client Services.", clientIP).
+		return sls.Errorf(sls.CodeIPNotAllowed,
+			"Trading-platform %ss of this user are allowed only from the IP addresses it registered; this %s came from %s. Change the IP restrictions in the Client Portal or contact Client Services.", what, what, clientIP).
 			WithDetail("ip", clientIP)
 	}
-	return need, scope, nil
+	return nil
 }
+
+// SessionGate holds the IP restrictions for the whole of a trading-platform
+// session, not only its login (SPEC §5): a session used from an address off
+// the list is refused with ip_not_allowed, and the login service audits it
+// as session.refused. The session is not ended: the user may come back
+// from an allowed address. Restrictions added after the login apply at
+// once, because they are read on every use.
+type SessionGate struct{}
+
+// CheckSession implements login.SessionGate.
+func (SessionGate) CheckSession(ctx context.Context, tx sls.Tx, s *sls.Session, _ *sls.User, clientIP string, _ time.Time) error {
+	if s.Platform != sls.PlatformTrading {
+		return nil
+	}
+	return checkIP(ctx, tx, s.UserID, clientIP, "session")
+}
+
+var _ login.SessionGate = SessionGate{}
 
 var _ login.Gate = Gate{}

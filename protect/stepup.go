@@ -67,10 +67,9 @@ func (s *Service) StartStepUp(ctx context.Context, sess *sls.Session, user *sls.
 			return err
 		}
 		f := factors[d.Kind]
-		if f == nil || !d.Usable(now) {
-			return sls.ErrDeviceUnavailable
-		}
-		if av, ok := f.(sls.Availability); ok && !av.Available(u, d, now) {
+		if ok, err := sls.DeviceAvailable(ctx, tx, f, u, d, now); err != nil {
+			return err
+		} else if !ok {
 			return sls.ErrDeviceUnavailable
 		}
 		// The factor sees a login transaction: the same screen, deadline

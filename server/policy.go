@@ -154,6 +154,8 @@ func (s *Server) configurePolicy(ctx context.Context) error {
 	// IP restrictions apply to every trading-platform login, whatever the
 	// gates before decided about the second factor.
 	s.gate = protect.Gate{Next: s.gate}
+	// … and to every use of a trading-platform session afterwards.
+	s.sessionGate = protect.SessionGate{}
 	s.API.Extra = append(s.API.Extra, f.protect.Routes, f.lifecycle.Routes)
 	for _, j := range f.lifecycle.Jobs() {
 		s.Scheduler.Add(j)

@@ -91,6 +91,7 @@ type Server struct {
 	notifier    sls.Notifier
 	factors     []sls.Factor
 	gate        login.Gate
+	sessionGate login.SessionGate // nil: none
 	loginHooks  []login.Hooks
 	manageHooks []manage.Hooks
 
@@ -181,7 +182,7 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	}
 	s.Manage = &manage.Service{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Argon: loginCfg.Argon, Hooks: manageHooks(s.manageHooks)}
 	if s.Login, err = login.New(login.Deps{Store: s.Store, Factors: factors, Clock: s.Clock, Config: loginCfg, Gate: s.gate,
-		Hooks: loginHooks(s.loginHooks), Logger: s.Log, Metrics: s.Registry}); err != nil {
+		Session: s.sessionGate, Hooks: loginHooks(s.loginHooks), Logger: s.Log, Metrics: s.Registry}); err != nil {
 		return nil, err
 	}
 	s.API.Login, s.API.Manage = s.Login, s.Manage

@@ -302,7 +302,7 @@ func (f *Factor) ResendLogin(ctx context.Context, store sls.Store, loginID, chan
 		if u.Locked(now) {
 			return sls.ErrLocked
 		}
-		if !f.Available(u, d, now) || !d.Usable(now) {
+		if !f.Available(u, d, nil, now) || !d.Usable(now) { // SMS availability does not depend on other devices
 			return sls.ErrDeviceUnavailable
 		}
 		if err := f.Resend(ctx, tx, u, l, channel, now); err != nil {

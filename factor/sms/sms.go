@@ -191,7 +191,7 @@ type challengeState struct {
 
 // Available implements sls.Availability: SMS is not a login method while
 // the number is unverified or within the suspension after a change.
-func (f *Factor) Available(u *sls.User, _ *sls.Device, now time.Time) bool {
+func (f *Factor) Available(u *sls.User, _ *sls.Device, _ []*sls.Device, now time.Time) bool {
 	if u.Mobile == "" || u.MobileVerifiedAt.IsZero() {
 		return false
 	}

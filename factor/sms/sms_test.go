@@ -132,11 +132,11 @@ func TestVerifyRules(t *testing.T) {
 	}
 	// Suspension after a number change.
 	u.MobileChangedAt = t0
-	if f.Available(u, nil, t0.Add(71*time.Hour)) || !f.Available(u, nil, t0.Add(72*time.Hour)) {
+	if f.Available(u, nil, nil, t0.Add(71*time.Hour)) || !f.Available(u, nil, nil, t0.Add(72*time.Hour)) {
 		t.Fatal("SMS suspension after a number change is not 72h")
 	}
 	u.MobileVerifiedAt = time.Time{}
-	if f.Available(u, nil, t0.Add(100*time.Hour)) {
+	if f.Available(u, nil, nil, t0.Add(100*time.Hour)) {
 		t.Fatal("SMS available on an unverified number")
 	}
 }

@@ -107,3 +107,19 @@ func (f *Factor) Verify(_ context.Context, _ sls.Tx, _ *sls.User, d *sls.Device,
 	}
 	return sls.Verified{}, nil
 }
+
+var _ sls.Availability = (*Factor)(nil)
+
+// Available implements sls.Availability: a temporary passcode is a bridge
+// to a permanent device (SPEC §1), so it is not offered, and does not
+// answer, while the user holds an active permanent device. Activation
+// already expires the passcode (manage.Service.ActivateInTx); this holds
+// even for a passcode issued beside an active device.
+func (*Factor) Available(_ *sls.User, _ *sls.Device, devices []*sls.Device, now time.Time) bool {
+	for _, o := range devices {
+		if !o.Kind.Temporary() && o.Usable(now) {
+			return false
+		}
+	}
+	return true
+}
