@@ -32,8 +32,8 @@ func (r Lockout) Fail(ctx context.Context, tx Tx, u *User, deviceID string, deta
 		return nil, err
 	}
 	if locked {
-		if err := Audit(ctx, tx, now, ActorSystem, EventLockout, u.ID, deviceID,
-			map[string]any{"until": u.LockedUntil, "max_failures": r.MaxFailures}); err != nil {
+		if err := RecordLockout(ctx, tx, u, deviceID,
+			map[string]any{"until": u.LockedUntil, "max_failures": r.MaxFailures}, now); err != nil {
 			return nil, err
 		}
 	}

@@ -89,3 +89,16 @@ func endOne(ctx context.Context, tx Tx, f SessionFilter, now time.Time) ([]strin
 	}
 	return []string{ss.ID}, nil
 }
+
+// RecordLockout records that u was just locked by a lock-out rule (too many
+// wrong answers or passwords; the caller has set u.LockedUntil and stores
+// u): it audits user.locked with detail and ends all of u's sessions, so a
+// locked user has no way in at all, not only no new login. Every
+// lock-out path calls it, so none forgets either half.
+func RecordLockout(ctx context.Context, tx Tx, u *User, deviceID string, detail map[string]any, now time.Time) error {
+	if err := Audit(ctx, tx, now, ActorSystem, EventLockout, u.ID, deviceID, detail); err != nil {
+		return err
+	}
+	_, err := EndSessions(ctx, tx, SessionFilter{UserID: u.ID}, EndUserLocked, ActorSystem, now)
+	return err
+}

@@ -111,7 +111,13 @@ func (s *Service) Activate(ctx context.Context, user *sls.User, orderID, respons
 			if err := tx.PutDeviceOrder(ctx, o); err != nil {
 				return err
 			}
-			return sls.Audit(ctx, tx, now, actor, sls.EventSecondFactorFail, u.ID, d.ID, map[string]any{"kind": d.Kind, "step": "card_activation", "order_id": o.ID})
+			if err := sls.Audit(ctx, tx, now, actor, sls.EventSecondFactorFail, u.ID, d.ID, map[string]any{"kind": d.Kind, "step": "card_activation", "order_id": o.ID}); err != nil {
+				return err
+			}
+			if errors.Is(outcome, sls.ErrLocked) {
+				return sls.RecordLockout(ctx, tx, u, d.ID, map[string]any{"until": u.LockedUntil, "max_failures": lockout.MaxFailures}, now)
+			}
+			return nil
 		}
 		if verr != nil {
 			return verr

@@ -107,23 +107,13 @@ func (s *Service) CloseAccount(ctx context.Context, actor, accountID, reason str
 				}
 				out.DevicesRevoked++
 			}
-			sessions, err := tx.Sessions(ctx, u.ID)
+			// The statements-only scope is what a closed account keeps (SPEC
+			// §6); it is left running, everything else ends.
+			ended, err := sls.EndSessions(ctx, tx, sls.SessionFilter{UserID: u.ID, Keep: sls.ScopeStatementsOnly}, sls.EndAccountClosed, actor, now)
 			if err != nil {
 				return err
 			}
-			for _, ss := range sessions {
-				if !ss.EndedAt.IsZero() || !now.Before(ss.ExpiresAt) {
-					continue
-				}
-				ss.EndedAt = now
-				if err := tx.PutSession(ctx, ss); err != nil {
-					return err
-				}
-				if err := sls.Audit(ctx, tx, now, actor, sls.EventSessionEnded, u.ID, ss.DeviceID, map[string]any{"session_id": ss.ID, "reason": "account_closed"}); err != nil {
-					return err
-				}
-				out.SessionsEnded++
-			}
+			out.SessionsEnded += len(ended)
 		}
 		a.ClosedAt = now
 		if err := tx.PutAccount(ctx, a); err != nil {

@@ -159,6 +159,9 @@ func (s *Service) ExpireDevices(ctx context.Context, now time.Time) error {
 					map[string]any{"kind": d.Kind, "expires_at": d.ExpiresAt, "was": was}); err != nil {
 					return err
 				}
+				if _, err := sls.EndSessions(ctx, tx, sls.SessionFilter{DeviceID: d.ID}, sls.EndDeviceExpired, sls.ActorSystem, now); err != nil {
+					return err
+				}
 			}
 			return nil
 		})

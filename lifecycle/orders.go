@@ -437,7 +437,7 @@ func (s *Service) retireReplaced(ctx context.Context, tx sls.Tx, p *prepared, ac
 			return err
 		}
 	}
-	return s.revokeCard(ctx, tx, rec, actor, "replaced: "+string(p.reason), now)
+	return s.revokeCard(ctx, tx, rec, actor, "replaced: "+string(p.reason), sls.EndDeviceReplaced, now)
 }
 
 func (s *Service) ledger(ctx context.Context, tx sls.Tx, o *sls.DeviceOrder, kind string, usd int64, event, actor string, now time.Time, reason string) error {

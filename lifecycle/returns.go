@@ -115,7 +115,7 @@ func (s *Service) SendReturn(ctx context.Context, user *sls.User, req ReturnRequ
 			map[string]any{"reason": req.Reason, "carrier": carrier, "tracking": tracking, "region": addr.Region}); err != nil {
 			return err
 		}
-		if err := s.revokeCard(ctx, tx, o, actor, "returned: "+req.Reason, now); err != nil {
+		if err := s.revokeCard(ctx, tx, o, actor, "returned: "+req.Reason, sls.EndDeviceRevoked, now); err != nil {
 			return err
 		}
 		v, err := s.view(ctx, tx, o, false)
@@ -196,7 +196,7 @@ func (s *Service) Report(ctx context.Context, user *sls.User, deviceID, what str
 		if err := s.step(ctx, tx, o, ev, actor, now, nil); err != nil {
 			return err
 		}
-		if err := s.revokeCard(ctx, tx, o, actor, "reported "+what, now); err != nil {
+		if err := s.revokeCard(ctx, tx, o, actor, "reported "+what, endReason(ev), now); err != nil {
 			return err
 		}
 		out, err = s.view(ctx, tx, o, false)
@@ -231,6 +231,9 @@ func (s *Service) ConfirmDestroyed(ctx context.Context, user *sls.User, deviceID
 		if d.State != sls.StateRevoked && d.State != sls.StateExpired {
 			d.State = sls.StateRevoked
 			if err := tx.PutDevice(ctx, d); err != nil {
+				return err
+			}
+			if _, err := sls.EndSessions(ctx, tx, sls.SessionFilter{DeviceID: d.ID}, sls.EndDeviceRevoked, actor, now); err != nil {
 				return err
 			}
 		}

@@ -294,8 +294,9 @@ func (s *Service) settle(ctx context.Context, tx sls.Tx, o *sls.DeviceOrder, ev 
 }
 
 // revokeCard turns off every device row of the order's physical device
-// (several users may share one card).
-func (s *Service) revokeCard(ctx context.Context, tx sls.Tx, o *sls.DeviceOrder, actor, reason string, now time.Time) error {
+// (several users may share one card) and ends every session those rows
+// authenticated, recorded under why.
+func (s *Service) revokeCard(ctx context.Context, tx sls.Tx, o *sls.DeviceOrder, actor, reason string, why sls.SessionEndReason, now time.Time) error {
 	var rows []*sls.Device
 	if o.Serial != "" {
 		var err error
@@ -320,6 +321,9 @@ func (s *Service) revokeCard(ctx context.Context, tx sls.Tx, o *sls.DeviceOrder,
 		}
 		if err := sls.Audit(ctx, tx, now, actor, sls.EventDeviceRevoked, d.UserID, d.ID,
 			map[string]any{"kind": d.Kind, "serial": d.Serial, "reason": reason, "order_id": o.ID}); err != nil {
+			return err
+		}
+		if _, err := sls.EndSessions(ctx, tx, sls.SessionFilter{DeviceID: d.ID}, why, actor, now); err != nil {
 			return err
 		}
 	}

@@ -222,6 +222,17 @@ var revoking = map[policy.Event]bool{
 	policy.EventCloseNotReturned: true,
 }
 
+// endReason is why the sessions of a card revoked by event ev end: a card
+// reported lost or stolen (or lost on its way back) may be in other
+// hands; any other revocation is a plain one.
+func endReason(ev policy.Event) sls.SessionEndReason {
+	switch ev {
+	case policy.EventReportLost, policy.EventReportStolen, policy.EventLostInShipping, policy.EventReturnLost:
+		return sls.EndDeviceLost
+	}
+	return sls.EndDeviceRevoked
+}
+
 // Apply records an event decided by an operator: cancel, undeliverable,
 // lost_in_shipping, return_lost, report_lost, report_stolen,
 // report_damaged or send_return. The card's device rows are revoked.
@@ -247,7 +258,7 @@ func (s *Service) Apply(ctx context.Context, actor, orderID string, ev policy.Ev
 			return err
 		}
 		if revoking[ev] {
-			if err := s.revokeCard(ctx, tx, o, actor, string(ev), now); err != nil {
+			if err := s.revokeCard(ctx, tx, o, actor, string(ev), endReason(ev), now); err != nil {
 				return err
 			}
 		}

@@ -307,8 +307,8 @@ func (s *Service) countPasswordFailure(ctx context.Context, tx sls.Tx, userID st
 	if u.FailedPasswords >= s.cfg.MaxPasswordFailures {
 		u.FailedPasswords, u.LockedUntil = 0, now.Add(s.cfg.LockoutCooldown)
 		s.log.Warn("user locked after consecutive wrong passwords", "user_id", u.ID, "until", u.LockedUntil)
-		if err := sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventLockout, u.ID, "",
-			map[string]any{"until": u.LockedUntil, "reason": "passwords", "max_password_failures": s.cfg.MaxPasswordFailures}); err != nil {
+		if err := sls.RecordLockout(ctx, tx, u, "",
+			map[string]any{"until": u.LockedUntil, "reason": "passwords", "max_password_failures": s.cfg.MaxPasswordFailures}, now); err != nil {
 			return err
 		}
 	}

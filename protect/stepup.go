@@ -190,8 +190,8 @@ func (s *Service) AnswerStepUp(ctx context.Context, sess *sls.Session, user *sls
 				return err
 			}
 			if errors.Is(outcome, sls.ErrLocked) {
-				return sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventLockout, u.ID, d.ID,
-					map[string]any{"until": u.LockedUntil, "max_failures": cfg.MaxFailures})
+				return sls.RecordLockout(ctx, tx, u, d.ID,
+					map[string]any{"until": u.LockedUntil, "max_failures": cfg.MaxFailures}, now)
 			}
 			return nil
 		}

@@ -242,6 +242,10 @@ func (s *Service) Activate(ctx context.Context, req proto.ActivateRequest, clien
 				map[string]any{"from_instance": d.Serial, "to_instance": in.ID}); err != nil {
 				return err
 			}
+			// The old phone may be lost or sold: what it opened closes.
+			if _, err := sls.EndSessions(ctx, tx, sls.SessionFilter{DeviceID: d.ID}, sls.EndDeviceMigrated, sls.ActorUser(u.ID), now); err != nil {
+				return err
+			}
 		}
 		pend, err := tx.IBKeyPendingPushes(ctx, []string{u.ID})
 		if err != nil {

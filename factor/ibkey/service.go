@@ -208,8 +208,8 @@ func (s *Service) countFailure(ctx context.Context, tx sls.Tx, u *sls.User, devi
 	}
 	if locked {
 		s.log.Warn("user locked after failed IB Key answers", "user_id", u.ID, "until", u.LockedUntil)
-		if err := sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventLockout, u.ID, deviceID,
-			map[string]any{"until": u.LockedUntil, "max_failures": cfg.MaxFailures}); err != nil {
+		if err := sls.RecordLockout(ctx, tx, u, deviceID,
+			map[string]any{"until": u.LockedUntil, "max_failures": cfg.MaxFailures}, now); err != nil {
 			return nil, err
 		}
 	}

@@ -262,6 +262,9 @@ func DisableForIBKey(ctx context.Context, tx sls.Tx, u *sls.User, activated *sls
 		if err := sls.Audit(ctx, tx, now, sls.ActorSystem, EventSMSDisabled, u.ID, d.ID, map[string]any{"reason": "ibkey_activated"}); err != nil {
 			return err
 		}
+		if _, err := sls.EndSessions(ctx, tx, sls.SessionFilter{DeviceID: d.ID}, sls.EndDeviceReplaced, sls.ActorSystem, now); err != nil {
+			return err
+		}
 	}
 	return nil
 }
