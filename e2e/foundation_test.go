@@ -205,7 +205,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	n := startNode(t, "")
 	setupUser(t, n, "carol", "U3003")
 	card := filepath.Join(t.TempDir(), "card.json")
-	n.mustCtl("", "dscplus", "issue", "carol", "--pin", "1111", "--out", card)
+	n.mustCtl("", "dscplus", "issue", "carol", "--pin", "1591", "--out", card)
 	cases := []struct {
 		name, path, body, code string
 		status                 int
@@ -233,7 +233,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		t.Errorf("unknown device: %s", bad.Raw)
 	}
 	// None of it counted as a failure or locked anything: the login still works.
-	if done := answer(t, n, r.str("login_id"), dscRespond(t, card, "1111", r.str("prompt", "challenge"))); done.Status != 201 {
+	if done := answer(t, n, r.str("login_id"), dscRespond(t, card, "1591", r.str("prompt", "challenge"))); done.Status != 201 {
 		t.Fatalf("login after bad input: %s", done.Raw)
 	}
 	// Operator API without a token.
@@ -247,10 +247,10 @@ func TestExpiredLogin(t *testing.T) {
 	n := startNode(t, "", withClockFile(clk))
 	setupUser(t, n, "dan", "U4004")
 	card := filepath.Join(t.TempDir(), "card.json")
-	n.mustCtl("", "dscplus", "issue", "dan", "--pin", "2222", "--out", card)
+	n.mustCtl("", "dscplus", "issue", "dan", "--pin", "2727", "--out", card)
 	r := startLogin(t, n, "dan", "portal")
 	setClock(t, clk, 4*time.Minute) // the DSC+ challenge lives 3 minutes
-	done := answer(t, n, r.str("login_id"), dscRespond(t, card, "2222", r.str("prompt", "challenge")))
+	done := answer(t, n, r.str("login_id"), dscRespond(t, card, "2727", r.str("prompt", "challenge")))
 	if done.code() != "login_expired" || done.Status != 410 {
 		t.Fatalf("late answer: %d %s", done.Status, done.Raw)
 	}

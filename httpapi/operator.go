@@ -19,6 +19,10 @@ func (a *API) operatorRoutes(m *http.ServeMux) {
 	m.Handle("POST /api/v1/ops/users/{user}/codecard", a.Operator(a.opIssueCodeCard))
 	m.Handle("POST /api/v1/ops/users/{user}/temppasscode", a.Operator(a.opIssueTempPasscode))
 	m.Handle("POST /api/v1/ops/users/{user}/unlock", a.Operator(a.opUnlock))
+	m.Handle("POST /api/v1/ops/users/{user}/lock", a.Operator(a.opLock))
+	m.Handle("GET /api/v1/ops/users/{user}/sessions", a.Operator(a.opSessions))
+	m.Handle("DELETE /api/v1/ops/users/{user}/sessions", a.Operator(a.opEndSessions))
+	m.Handle("DELETE /api/v1/ops/users/{user}/sessions/{id}", a.Operator(a.opEndSessions))
 	m.Handle("POST /api/v1/ops/devices/{id}/{action}", a.Operator(a.opDeviceAction))
 	m.Handle("GET /api/v1/ops/audit", a.Operator(a.opAudit))
 }
@@ -77,19 +81,14 @@ func (a *API) opDevices(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]any{"user": u.Username, "devices": list})
 }
 
-type issueDSCBody struct {
-	Serial   string `json:"serial"`
-	PIN      string `json:"pin"`
-	Activate bool   `json:"activate"`
-}
-
 func (a *API) opIssueDSCPlus(w http.ResponseWriter, r *http.Request) {
-	var b issueDSCBody
+	var b manage.DSCPlusIssue
 	if err := Decode(w, r, &b); err != nil {
 		WriteError(w, r, a.Log, err)
 		return
 	}
-	out, err := a.Manage.IssueDSCPlus(r.Context(), OperatorActor(r), r.PathValue("user"), b.Serial, b.PIN, b.Activate)
+	b.Username = r.PathValue("user")
+	out, err := a.Manage.IssueDSCPlusChecked(r.Context(), OperatorActor(r), b)
 	if err != nil {
 		WriteError(w, r, a.Log, err)
 		return
@@ -136,6 +135,44 @@ func (a *API) opUnlock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, u)
+}
+
+type lockBody struct {
+	Reason string `json:"reason"`
+}
+
+// opLock locks a user until unlocked and ends the user's sessions.
+func (a *API) opLock(w http.ResponseWriter, r *http.Request) {
+	var b lockBody
+	if err := Decode(w, r, &b); err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	u, err := a.Manage.Lock(r.Context(), OperatorActor(r), r.PathValue("user"), b.Reason)
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, u)
+}
+
+func (a *API) opSessions(w http.ResponseWriter, r *http.Request) {
+	u, list, err := a.Manage.UserSessions(r.Context(), r.PathValue("user"))
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"user": u.Username, "sessions": list})
+}
+
+// opEndSessions ends one session ({id}) or all of the user's sessions.
+func (a *API) opEndSessions(w http.ResponseWriter, r *http.Request) {
+	ended, err := a.Manage.EndUserSessions(r.Context(), OperatorActor(r), r.PathValue("user"), r.PathValue("id"))
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"ended": ended})
 }
 
 type deviceActionBody struct {

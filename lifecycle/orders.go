@@ -49,6 +49,18 @@ func (s *Service) eligibility(ctx context.Context, tx sls.Tx, a *sls.Account) (*
 	return el, nil
 }
 
+// CheckDSCPlusEligible refuses (not_eligible/equity_below_threshold) an
+// account whose equity, converted to USD rounding down, is below the
+// configured threshold. The order form and operator issuance
+// (manage.DSCPlusRules) both apply it.
+func (s *Service) CheckDSCPlusEligible(ctx context.Context, tx sls.Tx, a *sls.Account) error {
+	el, err := s.eligibility(ctx, tx, a)
+	if err != nil || el.Eligible {
+		return err
+	}
+	return policy.CheckDSCPlusEligible(el.EquityUSD, el.ThresholdUSD)
+}
+
 // Replacement names the device an order replaces, and why.
 type Replacement struct {
 	DeviceID string                   `json:"device_id"`
@@ -168,12 +180,8 @@ func (s *Service) prepare(ctx context.Context, tx sls.Tx, sess *sls.Session, u *
 					WithDetail(policy.DetailCondition, CondAlreadyHeld).WithDetail("device_id", d.ID)
 			}
 		}
-		el, err := s.eligibility(ctx, tx, a)
-		if err != nil {
+		if err := s.CheckDSCPlusEligible(ctx, tx, a); err != nil {
 			return nil, err
-		}
-		if !el.Eligible {
-			return nil, policy.CheckDSCPlusEligible(el.EquityUSD, el.ThresholdUSD)
 		}
 	} else {
 		// A replacement keeps the card of an existing holder whatever the

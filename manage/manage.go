@@ -24,6 +24,7 @@ import (
 	"github.com/secure-login-system/sls/factor/temppass"
 	"github.com/secure-login-system/sls/login"
 	"github.com/secure-login-system/sls/passhash"
+	"github.com/secure-login-system/sls/policy"
 	"github.com/secure-login-system/sls/seal"
 )
 
@@ -42,6 +43,9 @@ type Service struct {
 	Rand   io.Reader // nil: crypto/rand
 	Argon  passhash.Params
 	Hooks  Hooks // nil: none
+	// DSCPlus is the eligibility rule operator issuance applies (nil: it
+	// cannot be checked, and only an override issues).
+	DSCPlus DSCPlusRules
 }
 
 func (s *Service) now() time.Time {
@@ -274,7 +278,78 @@ type IssuedDSCPlus struct {
 // IssueDSCPlus issues a Digital Security Card+ with the PIN the client
 // chose. activate=false leaves it pending (shipped cards activate on
 // delivery or by themselves three weeks later — see the lifecycle feature).
+// It is the building block of the order lifecycle, which has applied the
+// eligibility and PIN rules when the client ordered; operators issue
+// through IssueDSCPlusChecked, which applies them.
 func (s *Service) IssueDSCPlus(ctx context.Context, actor, username, serial, pin string, activate bool) (*IssuedDSCPlus, error) {
+	return s.issueDSCPlus(ctx, actor, username, serial, pin, activate, nil)
+}
+
+// DSCPlusRules decides whether an account may hold a Digital Security
+// Card+: the same rule the client order form applies (the equity threshold
+// from configuration, lifecycle.Service.CheckDSCPlusEligible). It returns
+// not_eligible when the account may not.
+type DSCPlusRules interface {
+	CheckDSCPlusEligible(ctx context.Context, tx sls.Tx, a *sls.Account) error
+}
+
+// DSCPlusIssue is an operator's request to issue a DSC+.
+type DSCPlusIssue struct {
+	Username string `json:"-"`
+	Serial   string `json:"serial"`
+	PIN      string `json:"pin"`
+	Activate bool   `json:"activate"`
+	// OverrideEligibility issues to an account below the equity threshold;
+	// Reason (required with it) is recorded in the audit trail.
+	OverrideEligibility bool   `json:"override_eligibility"`
+	Reason              string `json:"reason"`
+}
+
+// EventDSCPlusEligibilityOverridden is audited when an operator issues a
+// DSC+ to an account the eligibility rule refuses.
+const EventDSCPlusEligibilityOverridden = "dscplus.eligibility_overridden"
+
+// IssueDSCPlusChecked issues a DSC+ by operator decision under the rules
+// the client order form applies: the PIN must not be trivially guessable
+// (policy.CheckPIN) and the account must be eligible (s.DSCPlus) unless
+// the operator overrides eligibility with a recorded reason. Without
+// s.DSCPlus the rule cannot be checked and only an override issues (fail
+// closed).
+func (s *Service) IssueDSCPlusChecked(ctx context.Context, actor string, req DSCPlusIssue) (*IssuedDSCPlus, error) {
+	if err := policy.CheckPIN(req.PIN); err != nil {
+		return nil, err
+	}
+	req.Reason = strings.TrimSpace(req.Reason)
+	if req.OverrideEligibility && (len(req.Reason) < 3 || len(req.Reason) > 500) {
+		return nil, sls.Errorf(sls.CodeInvalidArgument, "Record why eligibility is overridden (3 to 500 characters).").WithDetail("field", "reason")
+	}
+	if !req.OverrideEligibility && req.Reason != "" {
+		return nil, sls.Errorf(sls.CodeInvalidArgument, "A reason is recorded only with override_eligibility.").WithDetail("field", "reason")
+	}
+	check := func(ctx context.Context, tx sls.Tx, u *sls.User, now time.Time) error {
+		a, err := tx.Account(ctx, u.AccountID)
+		if err != nil {
+			return err
+		}
+		var refusal error = sls.Errorf(sls.CodeNotEligible, "The eligibility rule for the Digital Security Card+ is not configured on this server; issue with an override and a reason.")
+		if s.DSCPlus != nil {
+			refusal = s.DSCPlus.CheckDSCPlusEligible(ctx, tx, a)
+		}
+		var se *sls.Error
+		if refusal != nil && !errors.As(refusal, &se) {
+			return refusal // not a refusal: the check itself failed
+		}
+		if refusal == nil || !req.OverrideEligibility {
+			return refusal
+		}
+		return sls.Audit(ctx, tx, now, actor, EventDSCPlusEligibilityOverridden, u.ID, "",
+			map[string]any{"account_id": a.ID, "reason": req.Reason, "refusal": se.Message})
+	}
+	return s.issueDSCPlus(ctx, actor, req.Username, req.Serial, req.PIN, req.Activate, check)
+}
+
+func (s *Service) issueDSCPlus(ctx context.Context, actor, username, serial, pin string, activate bool,
+	check func(context.Context, sls.Tx, *sls.User, time.Time) error) (*IssuedDSCPlus, error) {
 	serial = strings.ToUpper(strings.TrimSpace(serial))
 	if serial == "" {
 		serial = "DSC" + randomDigits(s.rand(), 9)
@@ -288,6 +363,11 @@ func (s *Service) IssueDSCPlus(ctx context.Context, actor, username, serial, pin
 		u, err := LookupUser(ctx, tx, username)
 		if err != nil {
 			return err
+		}
+		if check != nil {
+			if err := check(ctx, tx, u, now); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.DeviceBySerial(ctx, sls.KindDSCPlus, serial); err == nil {
 			return sls.Errorf(sls.CodeConflict, "A card with serial %s exists.", serial)
@@ -394,7 +474,7 @@ func (s *Service) IssueTempPasscode(ctx context.Context, actor, username, verifi
 				if err := tx.PutDevice(ctx, d); err != nil {
 					return err
 				}
-				if _, err := sls.EndSessions(ctx, tx, sls.SessionFilter{DeviceID: d.ID}, sls.EndDeviceReplaced, actor, now); err != nil {
+				if err := endDeviceSessions(ctx, tx, d, sls.EndDeviceReplaced, actor, now); err != nil {
 					return err
 				}
 			}
@@ -487,8 +567,7 @@ func (s *Service) Suspend(ctx context.Context, actor, deviceID, reason string) (
 		}
 		// A suspended device is distrusted for now: what it opened closes
 		// (resuming it does not revive them; the user logs in again).
-		_, err := sls.EndSessions(ctx, tx, sls.SessionFilter{DeviceID: d.ID}, sls.EndDeviceSuspended, actor, now)
-		return err
+		return endDeviceSessions(ctx, tx, d, sls.EndDeviceSuspended, actor, now)
 	})
 }
 
@@ -519,8 +598,7 @@ func (s *Service) Revoke(ctx context.Context, actor, deviceID, reason string) (*
 		if err := sls.Audit(ctx, tx, now, actor, sls.EventDeviceRevoked, u.ID, d.ID, map[string]any{"kind": d.Kind, "reason": reason}); err != nil {
 			return err
 		}
-		_, err := sls.EndSessions(ctx, tx, sls.SessionFilter{DeviceID: d.ID}, sls.EndDeviceRevoked, actor, now)
-		return err
+		return endDeviceSessions(ctx, tx, d, sls.EndDeviceRevoked, actor, now)
 	})
 }
 
@@ -570,7 +648,7 @@ func expireTempPasscodes(ctx context.Context, tx sls.Tx, u *sls.User, activated 
 			map[string]any{"was": was, "by_device": activated.ID, "by_kind": activated.Kind}); err != nil {
 			return err
 		}
-		if _, err := sls.EndSessions(ctx, tx, sls.SessionFilter{DeviceID: d.ID}, sls.EndDeviceExpired, sls.ActorSystem, now); err != nil {
+		if err := endDeviceSessions(ctx, tx, d, sls.EndDeviceExpired, sls.ActorSystem, now); err != nil {
 			return err
 		}
 	}

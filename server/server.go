@@ -181,6 +181,9 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.Manage = &manage.Service{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Argon: loginCfg.Argon, Hooks: manageHooks(s.manageHooks)}
+	if s.policy.lifecycle != nil {
+		s.Manage.DSCPlus = s.policy.lifecycle // the order form's eligibility rule, for operator issuance too
+	}
 	if s.Login, err = login.New(login.Deps{Store: s.Store, Factors: factors, Clock: s.Clock, Config: loginCfg, Gate: s.gate,
 		Session: s.sessionGate, Hooks: loginHooks(s.loginHooks), Logger: s.Log, Metrics: s.Registry}); err != nil {
 		return nil, err

@@ -36,10 +36,14 @@ Commands:
   user show NAME
   devices NAME                                    list a user's devices
   dscplus issue NAME --pin 1234 [--serial S] [--pending] --out card.json
+              [--override-eligibility --reason "why"]   (below the equity threshold only with a recorded reason)
   codecard issue NAME [--html card.html]          prints the Security Code Card
   temppasscode issue NAME --verified "how identity was verified"
   device suspend|resume|revoke|activate DEVICE_ID [--reason R]
   unlock NAME
+  lock NAME --reason "why"                        lock until unlocked; ends the user's sessions
+  sessions NAME                                   list a user's sessions
+  sessions end NAME [SESSION_ID]                  end one or all of a user's sessions
   audit verify                                    verify the whole hash chain
   audit list [--after SEQ] [--limit N]
   sftp help                                       SFTP statement delivery: clients, keys, allow-lists, PGP keys
@@ -354,13 +358,15 @@ func (c *client) dscplus(args []string) error {
 	if len(args) == 0 || args[0] != "issue" {
 		return errors.New("usage: dscplus issue NAME --pin 1234 --out card.json")
 	}
-	var pin, serial, outPath string
-	var pending bool
+	var pin, serial, outPath, reason string
+	var pending, override bool
 	pos, err := flags("dscplus issue", args[1:], func(fs *flag.FlagSet) {
 		fs.StringVar(&pin, "pin", "", "")
 		fs.StringVar(&serial, "serial", "", "")
 		fs.StringVar(&outPath, "out", "", "")
 		fs.BoolVar(&pending, "pending", false, "")
+		fs.BoolVar(&override, "override-eligibility", false, "")
+		fs.StringVar(&reason, "reason", "", "")
 	})
 	if err != nil {
 		return err
@@ -376,7 +382,8 @@ func (c *client) dscplus(args []string) error {
 		Device device          `json:"device"`
 		Card   json.RawMessage `json:"card"`
 	}
-	if err := c.do("POST", "/api/v1/ops/users/"+url.PathEscape(name)+"/dscplus", map[string]any{"serial": serial, "pin": pin, "activate": !pending}, &out); err != nil {
+	if err := c.do("POST", "/api/v1/ops/users/"+url.PathEscape(name)+"/dscplus", map[string]any{"serial": serial, "pin": pin, "activate": !pending,
+		"override_eligibility": override, "reason": reason}, &out); err != nil {
 		return err
 	}
 	if err := writeCardFile(outPath, out.Card); err != nil {
