@@ -83,3 +83,30 @@ func testEndSessions(t *testing.T, s sls.Store) {
 		return nil
 	})
 }
+
+// LiveSession stores a live 12-hour session of userID authenticated by
+// deviceID (empty: password only) on platform, created at now, and returns
+// its bearer token. Tests use it to prove that an action ends the sessions
+// it should: the token stops authenticating.
+func LiveSession(tb testing.TB, s sls.Store, userID, deviceID string, platform sls.Platform, scope sls.Scope, now time.Time) (id, token string) {
+	tb.Helper()
+	token = sls.NewToken("ses")
+	ss := &sls.Session{ID: sls.NewID("ses"), TokenHash: sls.TokenHash(token), UserID: userID, Platform: platform, DeviceID: deviceID,
+		Scope: scope, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(12 * time.Hour), ClientIP: "192.0.2.10"}
+	if deviceID != "" {
+		err := s.View(context.Background(), func(tx sls.Tx) error {
+			d, err := tx.Device(context.Background(), deviceID)
+			if err == nil {
+				ss.DeviceKind = d.Kind
+			}
+			return err
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := s.Update(context.Background(), func(tx sls.Tx) error { return tx.CreateSession(context.Background(), ss) }); err != nil {
+		tb.Fatal(err)
+	}
+	return ss.ID, token
+}
