@@ -317,7 +317,7 @@ func TestIssueDSCPlusChecked(t *testing.T) {
 		t.Fatalf("ineligible: %v", err)
 	}
 	for _, bad := range []manage.DSCPlusIssue{
-		{Username: poor.Username, PIN: "2468", OverrideEligibility: true},                 // no reason
+		{Username: poor.Username, PIN: "2468", OverrideEligibility: true},                  // no reason
 		{Username: poor.Username, PIN: "2468", Reason: "VIP"},                              // reason without override
 		{Username: poor.Username, PIN: "1111", OverrideEligibility: true, Reason: "board"}, // weak PIN, override or not
 	} {
