@@ -437,7 +437,25 @@ func TestProtectionJourney(t *testing.T) {
 		if out := n.mustCtl("", "ip-restrictions", "ivan", "127.0.0.1", "10.9.8.0/24"); !strings.Contains(out, "127.0.0.1/32") {
 			t.Fatalf("support sets restrictions: %s", out)
 		}
-		polCardLogin(t, n, "ivan", values, "trading")
+		trading := polCardLogin(t, n, "ivan", values, "trading")
+		// The restrictions hold for the whole session, not only its login:
+		// once 127.0.0.1 is off the list, the live trading session is
+		// refused from it (audited), without being ended.
+		if s := call(t, "GET", n.url+"/api/v1/session", trading, nil); s.Status != 200 {
+			t.Fatalf("trading session from an allowed address: %s", s.Raw)
+		}
+		n.mustCtl("", "ip-restrictions", "ivan", "10.9.8.0/24")
+		if s := call(t, "GET", n.url+"/api/v1/session", trading, nil); s.Status != 403 || s.code() != "ip_not_allowed" {
+			t.Fatalf("trading session from an address off the list: %d %s", s.Status, s.Raw)
+		}
+		polWait(t, "the session refusal in the audit trail", func() bool {
+			out := n.mustCtl("", "audit", "list", "--limit", "10000")
+			return strings.Contains(out, "session.refused") && strings.Contains(out, "127.0.0.1")
+		})
+		n.mustCtl("", "ip-restrictions", "ivan", "127.0.0.1", "10.9.8.0/24")
+		if s := call(t, "GET", n.url+"/api/v1/session", trading, nil); s.Status != 200 {
+			t.Fatalf("trading session back on the list: %s", s.Raw)
+		}
 
 		// Opting out: trading with the password alone, portal still 2FA.
 		if o := call(t, "POST", n.url+"/api/v1/security/opt-out", token, nil); o.Status != 200 || o.str("opted_out") != "true" {

@@ -466,6 +466,7 @@ func TestPasswordGuessingLocks(t *testing.T) {
 			_, err := svc.Start(ctx, login.StartRequest{Username: "pete", Password: "guess-guess", Platform: sls.PlatformPortal})
 			return err
 		}
+		_, live := storetest.LiveSession(t, h.store, h.userID("pete"), "", sls.PlatformTrading, sls.ScopeFull, h.clock.Now())
 		// Two wrong, then right: the count starts again.
 		wrong()
 		wrong()
@@ -479,6 +480,9 @@ func TestPasswordGuessingLocks(t *testing.T) {
 		}
 		if _, err := svc.Start(ctx, login.StartRequest{Username: "pete", Password: password, Platform: sls.PlatformPortal}); !errors.Is(err, sls.ErrLocked) {
 			t.Fatalf("after 3 consecutive wrong passwords: %v, want locked", err)
+		}
+		if _, _, err := svc.Authenticate(ctx, live, ""); !errors.Is(err, sls.ErrUnauthenticated) {
+			t.Fatalf("a session of the locked user: %v", err)
 		}
 		if _, err := h.manage.Unlock(ctx, "operator:test", "pete"); err != nil {
 			t.Fatal(err)
@@ -500,4 +504,59 @@ func TestPasswordFailuresBoundedByNIST(t *testing.T) {
 	if got := login.DefaultConfig().MaxPasswordFailures; got != 100 {
 		t.Fatalf("default %d, want NIST's 100", got)
 	}
+}
+
+func (h *harness) userID(name string) string {
+	h.t.Helper()
+	u, err := h.manage.UserByName(context.Background(), name)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return u.ID
+}
+
+// onlyFrom is a SessionGate that allows one address.
+type onlyFrom string
+
+func (a onlyFrom) CheckSession(_ context.Context, _ sls.Tx, _ *sls.Session, _ *sls.User, ip string, _ time.Time) error {
+	if ip != string(a) {
+		return sls.Errorf(sls.CodeIPNotAllowed, "not from here")
+	}
+	return nil
+}
+
+// TestSessionGate: every use of a session passes the gate with its
+// address; a refusal is audited (session id, address) and does not end
+// the session, which works again from an allowed address.
+func TestSessionGate(t *testing.T) {
+	run(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		h.user("quin")
+		svc, err := login.New(login.Deps{Store: h.store, Factors: h.login.Factors(), Clock: h.clock, Session: onlyFrom("192.0.2.1")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, tok := storetest.LiveSession(t, h.store, h.userID("quin"), "", sls.PlatformTrading, sls.ScopeFull, h.clock.Now())
+		if _, _, err := svc.Authenticate(ctx, tok, "192.0.2.1"); err != nil {
+			t.Fatalf("allowed address: %v", err)
+		}
+		if _, _, err := svc.Authenticate(ctx, tok, "198.51.100.7"); sls.ErrorCode(err) != sls.CodeIPNotAllowed {
+			t.Fatalf("other address: %v", err)
+		}
+		var found bool
+		_ = h.store.View(ctx, func(tx sls.Tx) error {
+			list, err := tx.AuditEntries(ctx, 0, 1000)
+			for _, e := range list {
+				found = found || (e.Event == login.EventSessionRefused && strings.Contains(e.Detail, id) &&
+					strings.Contains(e.Detail, "198.51.100.7") && strings.Contains(e.Detail, "ip_not_allowed"))
+			}
+			return err
+		})
+		if !found {
+			t.Error("the refusal is not audited with session id, address and reason")
+		}
+		if _, _, err := svc.Authenticate(ctx, tok, "192.0.2.1"); err != nil {
+			t.Fatalf("back at the allowed address: %v", err)
+		}
+	})
 }

@@ -445,10 +445,28 @@ func TestMigrationRevokesOldInstance(t *testing.T) {
 	if _, err := e.activate(e.a, old, code2); reason(err) != "already_active" {
 		t.Fatalf("already active: %v", err)
 	}
+	// A session the old phone opened must not outlive the migration.
+	var oldDev string
+	_ = e.store.View(ctx, func(tx sls.Tx) error {
+		ds, err := tx.Devices(ctx, "usr_fay")
+		for _, d := range ds {
+			if d.Kind == sls.KindIBKey && d.State == sls.StateActive {
+				oldDev = d.ID
+			}
+		}
+		return err
+	})
+	_, oldTok := storetest.LiveSession(t, e.store, "usr_fay", oldDev, sls.PlatformTrading, sls.ScopeFull, e.clk.Now())
+	if _, _, err := e.a.login.Authenticate(ctx, oldTok, ""); err != nil {
+		t.Fatalf("old phone's session before migration: %v", err)
+	}
 	_, code3, _ := e.a.svc.Ticket(ctx, ss)
 	nw, err := e.activate(e.a, nil, code3)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, _, err := e.a.login.Authenticate(ctx, oldTok, ""); !errors.Is(err, sls.ErrUnauthenticated) {
+		t.Fatalf("old phone's session after migration: %v", err)
 	}
 	st, _ := e.a.login.Start(ctx, login.StartRequest{Username: "fay", Password: password, Platform: sls.PlatformPortal})
 	if pend, _, _ := e.a.svc.Pending(ctx, e.instance(old)); len(pend) != 0 {
