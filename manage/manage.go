@@ -671,16 +671,7 @@ func (s *Service) Lock(ctx context.Context, actor, username, reason string) (*sl
 	if len(reason) < 3 || len(reason) > 500 {
 		return nil, invalid("Record why the user is locked (3 to 500 characters).")
 	}
-	now := s.now()
-	var out *sls.User
-	err := s.Store.Update(ctx, func(tx sls.Tx) error {
-		u, err := LookupUser(ctx, tx, username)
-		if err != nil {
-			return err
-		}
-		if u, err = tx.UserForUpdate(ctx, u.ID); err != nil {
-			return err
-		}
+	return s.changeUser(ctx, username, func(tx sls.Tx, u *sls.User, now time.Time) error {
 		u.LockedUntil = now.Add(LockForever)
 		if err := tx.PutUser(ctx, u); err != nil {
 			return err
@@ -688,15 +679,26 @@ func (s *Service) Lock(ctx context.Context, actor, username, reason string) (*sl
 		if err := sls.Audit(ctx, tx, now, actor, sls.EventLockout, u.ID, "", map[string]any{"reason": reason, "until": u.LockedUntil, "by": "operator"}); err != nil {
 			return err
 		}
-		out = u
-		_, err = sls.EndSessions(ctx, tx, sls.SessionFilter{UserID: u.ID}, sls.EndUserLocked, actor, now)
+		_, err := sls.EndSessions(ctx, tx, sls.SessionFilter{UserID: u.ID}, sls.EndUserLocked, actor, now)
 		return err
 	})
-	return out, err
 }
 
 // Unlock clears a user's lockout and failure count.
 func (s *Service) Unlock(ctx context.Context, actor, username string) (*sls.User, error) {
+	return s.changeUser(ctx, username, func(tx sls.Tx, u *sls.User, now time.Time) error {
+		wasLocked := u.Locked(now)
+		u.LockedUntil, u.FailedAnswers, u.FailedPasswords = time.Time{}, 0, 0
+		if err := tx.PutUser(ctx, u); err != nil {
+			return err
+		}
+		return sls.Audit(ctx, tx, now, actor, sls.EventUnlock, u.ID, "", map[string]any{"was_locked": wasLocked})
+	})
+}
+
+// changeUser runs fn on the user named username, its row locked, in one
+// transaction, and returns the user as fn left it.
+func (s *Service) changeUser(ctx context.Context, username string, fn func(sls.Tx, *sls.User, time.Time) error) (*sls.User, error) {
 	now := s.now()
 	var out *sls.User
 	err := s.Store.Update(ctx, func(tx sls.Tx) error {
@@ -707,13 +709,11 @@ func (s *Service) Unlock(ctx context.Context, actor, username string) (*sls.User
 		if u, err = tx.UserForUpdate(ctx, u.ID); err != nil {
 			return err
 		}
-		wasLocked := u.Locked(now)
-		u.LockedUntil, u.FailedAnswers, u.FailedPasswords = time.Time{}, 0, 0
-		if err := tx.PutUser(ctx, u); err != nil {
+		if err := fn(tx, u, now); err != nil {
 			return err
 		}
 		out = u
-		return sls.Audit(ctx, tx, now, actor, sls.EventUnlock, u.ID, "", map[string]any{"was_locked": wasLocked})
+		return nil
 	})
 	return out, err
 }
