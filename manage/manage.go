@@ -581,7 +581,13 @@ func (s *Service) Resume(ctx context.Context, actor, deviceID string) (*sls.Devi
 		if err := tx.PutDevice(ctx, d); err != nil {
 			return err
 		}
-		return sls.Audit(ctx, tx, now, actor, sls.EventDeviceResumed, u.ID, d.ID, map[string]any{"kind": d.Kind})
+		if err := sls.Audit(ctx, tx, now, actor, sls.EventDeviceResumed, u.ID, d.ID, map[string]any{"kind": d.Kind}); err != nil {
+			return err
+		}
+		if d.Kind.Temporary() {
+			return nil
+		}
+		return expireTempPasscodes(ctx, tx, u, d, now) // active again, like an activation
 	})
 }
 

@@ -282,14 +282,20 @@ func TestTempPasscodeYieldsToPermanentDevice(t *testing.T) {
 		t.Errorf("audit: %v", ev)
 	}
 
-	// Defense in depth: a passcode standing beside an active permanent
-	// device (written straight to the store, as no service path makes
-	// one) is neither offered nor accepted.
+	// Defense in depth: a passcode still active although a permanent
+	// device activated at or after its issue (written straight to the
+	// store, as no service path leaves one) is neither offered nor
+	// accepted; one issued after the device activated is (the client lost
+	// that device and orders a replacement with the passcode).
 	f := &temppass.Factor{Sealer: e.sealer}
-	beside := temppass.NewDevice(e.sealer, u.ID, code, e.clk.Now())
+	beside := temppass.NewDevice(e.sealer, u.ID, code, card.ActivatedAt)
 	devs := []*sls.Device{card, beside}
 	if f.Available(u, beside, devs, e.clk.Now()) {
-		t.Error("a passcode is available beside an active permanent device")
+		t.Error("a passcode is available beside a permanent device activated after it")
+	}
+	later := temppass.NewDevice(e.sealer, u.ID, code, card.ActivatedAt.Add(time.Minute))
+	if !f.Available(u, later, []*sls.Device{card, later}, e.clk.Now()) {
+		t.Error("a passcode issued after the permanent device activated is unavailable")
 	}
 	card.State = sls.StateRevoked
 	if !f.Available(u, beside, devs, e.clk.Now()) {

@@ -111,13 +111,16 @@ func (f *Factor) Verify(_ context.Context, _ sls.Tx, _ *sls.User, d *sls.Device,
 var _ sls.Availability = (*Factor)(nil)
 
 // Available implements sls.Availability: a temporary passcode is a bridge
-// to a permanent device (SPEC §1), so it is not offered, and does not
-// answer, while the user holds an active permanent device. Activation
-// already expires the passcode (manage.Service.ActivateInTx); this holds
-// even for a passcode issued beside an active device.
-func (*Factor) Available(_ *sls.User, _ *sls.Device, devices []*sls.Device, now time.Time) bool {
+// to a permanent device (SPEC §1), so once a permanent device of the user
+// became active at or after the passcode was issued, the passcode is not
+// offered and does not answer. Activation already expires the passcode
+// (manage.Service.ActivateInTx); this holds even if that step was missed.
+// A permanent device active from before the passcode does not count: the
+// passcode is what Client Services issues when that device is lost and
+// not yet replaced (SPEC §6, ordering a replacement).
+func (*Factor) Available(_ *sls.User, d *sls.Device, devices []*sls.Device, now time.Time) bool {
 	for _, o := range devices {
-		if !o.Kind.Temporary() && o.Usable(now) {
+		if !o.Kind.Temporary() && o.Usable(now) && !o.ActivatedAt.Before(d.CreatedAt) {
 			return false
 		}
 	}
