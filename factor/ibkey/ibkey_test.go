@@ -326,9 +326,13 @@ func TestWrongPINAndNumberAreCounted(t *testing.T) {
 	if _, err := e.answerPush(e.a, p, pend[0], proto.DecisionApprove, wrong, nil); reason(err) != "wrong_number" {
 		t.Fatalf("wrong number: %v", err)
 	}
+	_, live := storetest.LiveSession(t, e.store, "usr_bob", "", sls.PlatformTrading, sls.ScopeFull, e.clk.Now())
 	st, _ = e.a.login.Start(ctx, login.StartRequest{Username: "bob", Password: password, Platform: sls.PlatformPortal})
 	if _, err := e.a.login.Answer(ctx, st.LoginID, "00000000"); !errors.Is(err, sls.ErrLocked) {
 		t.Fatalf("fourth failure: %v", err)
+	}
+	if _, _, err := e.a.login.Authenticate(ctx, live, ""); !errors.Is(err, sls.ErrUnauthenticated) {
+		t.Fatalf("a session of the locked user: %v", err)
 	}
 }
 
