@@ -36,11 +36,14 @@ type env struct {
 	login  *login.Service
 }
 
+// run runs fn on SQLite and, when SLS_TEST_POSTGRES is set, on PostgreSQL.
+func run(t *testing.T, fn func(t *testing.T, e *env)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, newEnv(t, storetest.MustOpenSQLite(t))) })
+	t.Run("postgres", func(t *testing.T) { fn(t, newEnv(t, storetest.MustOpenPostgres(t))) })
+}
+
 func newEnv(t *testing.T, store sls.Store) *env {
 	t.Helper()
-	if store == nil {
-		store = storetest.MustOpenSQLite(t)
-	}
 	sealer, err := seal.New(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
@@ -138,36 +141,38 @@ func TestDeviceActionsEndItsSessions(t *testing.T) {
 		{"suspend", func(e *env, id string) error { _, err := e.mgr.Suspend(ctx, "operator:cs", id, "check"); return err }, "session.ended.device_suspended"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, nil)
-			u := e.user("ada", 10)
-			card, other := e.codeCard(u), e.codeCard(u)
-			_, portal := e.session(u, card.ID, sls.PlatformPortal, sls.ScopeFull)
-			_, trading := e.session(u, card.ID, sls.PlatformTrading, sls.ScopeFull)
-			_, keep := e.session(u, other.ID, sls.PlatformTrading, sls.ScopeFull)
-			_, password := e.session(u, "", sls.PlatformTrading, sls.ScopeFull)
-			if !e.works(portal) || !e.works(trading) {
-				t.Fatal("sessions do not work before the action")
-			}
-			if err := tc.act(e, card.ID); err != nil {
-				t.Fatal(err)
-			}
-			if e.works(portal) || e.works(trading) {
-				t.Error("a session of the device still authenticates")
-			}
-			if !e.works(keep) || !e.works(password) {
-				t.Error("a session of another device (or password only) ended")
-			}
-			if !slices.Contains(e.events(), tc.event) {
-				t.Errorf("no %s in %v", tc.event, e.events())
-			}
+			run(t, func(t *testing.T, e *env) {
+				u := e.user("ada", 10)
+				card, other := e.codeCard(u), e.codeCard(u)
+				_, portal := e.session(u, card.ID, sls.PlatformPortal, sls.ScopeFull)
+				_, trading := e.session(u, card.ID, sls.PlatformTrading, sls.ScopeFull)
+				_, keep := e.session(u, other.ID, sls.PlatformTrading, sls.ScopeFull)
+				_, password := e.session(u, "", sls.PlatformTrading, sls.ScopeFull)
+				if !e.works(portal) || !e.works(trading) {
+					t.Fatal("sessions do not work before the action")
+				}
+				if err := tc.act(e, card.ID); err != nil {
+					t.Fatal(err)
+				}
+				if e.works(portal) || e.works(trading) {
+					t.Error("a session of the device still authenticates")
+				}
+				if !e.works(keep) || !e.works(password) {
+					t.Error("a session of another device (or password only) ended")
+				}
+				if !slices.Contains(e.events(), tc.event) {
+					t.Errorf("no %s in %v", tc.event, e.events())
+				}
+			})
 		})
 	}
 }
 
 // TestLockEndsSessions: an operator lock ends every session of the user,
 // and the user cannot log in until unlocked.
-func TestLockEndsSessions(t *testing.T) {
-	e := newEnv(t, nil)
+func TestLockEndsSessions(t *testing.T) { run(t, testLockEndsSessions) }
+
+func testLockEndsSessions(t *testing.T, e *env) {
 	u, v := e.user("ada", 10), e.user("bob", 10)
 	card := e.codeCard(u)
 	_, a1 := e.session(u, card.ID, sls.PlatformPortal, sls.ScopeFull)
@@ -199,8 +204,9 @@ func TestLockEndsSessions(t *testing.T) {
 
 // TestOperatorEndsSessions: operators list a user's sessions and end one
 // or all; a session of another user is not found and stays.
-func TestOperatorEndsSessions(t *testing.T) {
-	e := newEnv(t, nil)
+func TestOperatorEndsSessions(t *testing.T) { run(t, testOperatorEndsSessions) }
+
+func testOperatorEndsSessions(t *testing.T, e *env) {
 	u, v := e.user("ada", 10), e.user("bob", 10)
 	id1, tok1 := e.session(u, "", sls.PlatformTrading, sls.ScopeFull)
 	_, tok2 := e.session(u, "", sls.PlatformPortal, sls.ScopeFull)
@@ -251,7 +257,10 @@ func TestOperatorEndsSessions(t *testing.T) {
 // a temporary device (online card) does not; a passcode beside an active
 // permanent device is never offered nor accepted.
 func TestTempPasscodeYieldsToPermanentDevice(t *testing.T) {
-	e := newEnv(t, nil)
+	run(t, testTempPasscodeYieldsToPermanentDevice)
+}
+
+func testTempPasscodeYieldsToPermanentDevice(t *testing.T, e *env) {
 	u := e.user("ada", 10)
 	code, tp, err := e.mgr.IssueTempPasscode(ctx, "operator:cs", "ada", "called back on file number")
 	if err != nil {
@@ -306,8 +315,9 @@ func TestTempPasscodeYieldsToPermanentDevice(t *testing.T) {
 // TestIssueDSCPlusChecked: operator issuance refuses weak PINs (the order
 // form's rule) and ineligible accounts, unless eligibility is overridden
 // with a reason, which is audited.
-func TestIssueDSCPlusChecked(t *testing.T) {
-	e := newEnv(t, nil)
+func TestIssueDSCPlusChecked(t *testing.T) { run(t, testIssueDSCPlusChecked) }
+
+func testIssueDSCPlusChecked(t *testing.T, e *env) {
 	e.mgr.DSCPlus = thresholdRule(1_000_000)
 	rich, poor := e.user("rich", 2_000_000), e.user("poor", 5_000)
 	for _, pin := range []string{"0000", "1234", "4321", "7777", "123", "12a4"} {
