@@ -29,9 +29,10 @@ const (
 // "session.ended." followed by the reason.
 func (r SessionEndReason) Event() string { return EventSessionEnded + "." + string(r) }
 
-// SessionFilter selects the live sessions EndSessions ends. Exactly one of
-// DeviceID, UserID or SessionID must be set; with UserID, sessions whose
-// scope is Keep (when set) are left alone.
+// SessionFilter selects the live sessions EndSessions ends: the one
+// SessionID names (of UserID, when set), else those DeviceID
+// authenticated, else those of UserID but the ones whose scope is Keep
+// (when set). An empty filter is refused, never "everything".
 type SessionFilter struct {
 	DeviceID  string // every session the device authenticated
 	UserID    string // every session of the user
@@ -45,15 +46,18 @@ type SessionFilter struct {
 // action ends sessions, so that every path ends them the same way; a
 // session that ends stops authenticating at once on every node, because
 // login.Service.Authenticate reads the session row. It returns the ids it
-// ended; none is not an error and writes no audit entry. deviceID names
-// the device in the audit entry (may be empty).
+// ended; none is not an error and writes no audit entry. The entry names
+// the user and, when there is one, the device.
 func EndSessions(ctx context.Context, tx Tx, f SessionFilter, reason SessionEndReason, actor string, now time.Time) ([]string, error) {
 	var ids []string
 	var err error
-	userID := f.UserID
+	userID, deviceID := f.UserID, f.DeviceID
 	switch {
 	case f.SessionID != "":
-		ids, err = endOne(ctx, tx, f, now)
+		var ss *Session
+		if ss, err = endOne(ctx, tx, f, now); ss != nil {
+			ids, userID, deviceID = []string{ss.ID}, ss.UserID, ss.DeviceID
+		}
 	case f.DeviceID != "":
 		ids, err = tx.EndSessionsByDevice(ctx, f.DeviceID, now)
 	case f.UserID != "":
@@ -64,18 +68,19 @@ func EndSessions(ctx context.Context, tx Tx, f SessionFilter, reason SessionEndR
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	if userID == "" && f.DeviceID != "" {
-		if d, err := tx.Device(ctx, f.DeviceID); err == nil {
+	if userID == "" && deviceID != "" {
+		if d, err := tx.Device(ctx, deviceID); err == nil {
 			userID = d.UserID
 		}
 	}
 	detail := map[string]any{"reason": string(reason), "session_ids": ids, "count": len(ids)}
-	return ids, Audit(ctx, tx, now, actor, reason.Event(), userID, f.DeviceID, detail)
+	return ids, Audit(ctx, tx, now, actor, reason.Event(), userID, deviceID, detail)
 }
 
-// endOne ends one session, refusing one that is not f.UserID's (when set)
-// with not_found, as if it did not exist.
-func endOne(ctx context.Context, tx Tx, f SessionFilter, now time.Time) ([]string, error) {
+// endOne ends one session and returns it (nil when it had ended already),
+// refusing one that is not f.UserID's (when set) with not_found, as if it
+// did not exist.
+func endOne(ctx context.Context, tx Tx, f SessionFilter, now time.Time) (*Session, error) {
 	ss, err := tx.Session(ctx, f.SessionID)
 	if errors.Is(err, ErrNotFound) || (err == nil && f.UserID != "" && ss.UserID != f.UserID) {
 		return nil, Errorf(CodeNotFound, "Unknown session.")
@@ -87,7 +92,7 @@ func endOne(ctx context.Context, tx Tx, f SessionFilter, now time.Time) ([]strin
 	if err := tx.PutSession(ctx, ss); err != nil {
 		return nil, err
 	}
-	return []string{ss.ID}, nil
+	return ss, nil
 }
 
 // RecordLockout records that u was just locked by a lock-out rule (too many
