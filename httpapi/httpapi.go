@@ -84,7 +84,7 @@ func StatusOf(code sls.Code) int {
 		return http.StatusNotFound
 	case sls.CodeConflict, sls.CodeLoginCompleted:
 		return http.StatusConflict
-	case sls.CodeUnauthenticated, sls.CodeInvalidCredentials, sls.CodeBadResponse:
+	case sls.CodeUnauthenticated, sls.CodeInvalidCredentials, sls.CodeBadResponse, sls.CodeStepUpRequired:
 		return http.StatusUnauthorized
 	case sls.CodeForbidden, sls.CodeIPNotAllowed, sls.CodeNotEligible:
 		return http.StatusForbidden
@@ -128,7 +128,16 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	var body ErrorBody
 	body.Error.Code, body.Error.Message, body.Error.Detail = e.Code, e.Message, e.Detail
 	status := StatusOf(e.Code)
-	if status == http.StatusUnauthorized {
+	switch {
+	case e.Code == sls.CodeStepUpRequired:
+		// RFC 9470 (OAuth 2.0 Step Up Authentication Challenge): the
+		// session is valid but has not proven enough, recently enough.
+		h := `Bearer realm="sls", error="insufficient_user_authentication"`
+		if age, ok := e.Detail["max_age_seconds"].(int); ok {
+			h += fmt.Sprintf(`, max_age=%d`, age)
+		}
+		w.Header().Set("WWW-Authenticate", h)
+	case status == http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="sls"`)
 	}
 	WriteJSON(w, status, body)
