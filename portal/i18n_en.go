@@ -240,6 +240,7 @@ var textsEN = map[string]string{
 	"kind.deposit_released":       "Device deposit released",
 	"kind.deposit_forfeited":      "Device deposit kept",
 
+	"notice.not_allowed":    "This page is not available with this login.",
 	"notice.logged_out":     "You have logged out.",
 	"notice.session_ended":  "The session has ended.",
 	"notice.card_only":      "Your temporary passcode now gives access only to the Online Security Code Card.",

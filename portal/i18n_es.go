@@ -240,6 +240,7 @@ var textsES = map[string]string{
 	"kind.deposit_released":       "Depósito del dispositivo liberado",
 	"kind.deposit_forfeited":      "Depósito del dispositivo retenido",
 
+	"notice.not_allowed":    "Esta página no está disponible con este inicio de sesión.",
 	"notice.logged_out":     "Ha cerrado la sesión.",
 	"notice.session_ended":  "La sesión ha finalizado.",
 	"notice.card_only":      "Su código de acceso temporal solo da acceso ahora a la tarjeta de códigos de seguridad en línea.",

@@ -241,6 +241,7 @@ var textsHU = map[string]string{
 	"kind.deposit_released":       "Az eszköz letétjének zárolása feloldva",
 	"kind.deposit_forfeited":      "Az eszköz letétjét visszatartottuk",
 
+	"notice.not_allowed":    "Ez az oldal ezzel a bejelentkezéssel nem érhető el.",
 	"notice.logged_out":     "Kijelentkezett.",
 	"notice.session_ended":  "A munkamenet véget ért.",
 	"notice.card_only":      "Ideiglenes jelszava mostantól csak az Online Biztonsági Kódkártyához ad hozzáférést.",

@@ -241,6 +241,7 @@ var textsZH = map[string]string{
 	"kind.deposit_released":       "设备押金已解冻",
 	"kind.deposit_forfeited":      "设备押金已扣留",
 
+	"notice.not_allowed":    "使用此登录方式无法访问此页面。",
 	"notice.logged_out":     "您已退出。",
 	"notice.session_ended":  "该会话已结束。",
 	"notice.card_only":      "您的临时密码现在只能用于在线安全码卡页面。",

@@ -333,15 +333,17 @@ func (p *Portal) wrap(a sls.Access, h func(*req)) http.Handler {
 			}
 			return
 		}
-		if r.Method == http.MethodPost && !q.csrfOK(!public) {
-			p.forbidden(w, r, "csrf")
-			return
-		}
+		// Access first: a refusal only redirects and changes nothing, so
+		// it needs no token; everything that acts is checked for CSRF.
 		if !public {
 			if err := a.Check(q.ss, p.now(), p.stepUpWindow()); err != nil {
 				p.refuse(q, err)
 				return
 			}
+		}
+		if r.Method == http.MethodPost && !q.csrfOK(!public) {
+			p.forbidden(w, r, "csrf")
+			return
 		}
 		h(q)
 	})
@@ -359,7 +361,7 @@ func (p *Portal) refuse(q *req, err error) {
 		q.status = http.StatusUnauthorized
 		q.render("error", q.t("err.title"), errorPage{Message: q.errText(err)})
 	default:
-		q.redirect("/")
+		q.redirect("/?n=not_allowed")
 	}
 }
 
