@@ -59,24 +59,31 @@ func (k DeviceKind) Title() string {
 	return string(k)
 }
 
+// Assurance returns what proving a device of the kind is worth
+// (assurance.go); unknown kinds are worth nothing (fail closed).
+func (k DeviceKind) Assurance() Assurance { return kindInfo[k].assurance }
+
 type kindFacts struct {
 	title      string
 	protection Protection
 	temporary  bool
 	legacy     bool
 	physical   bool
+	assurance  Assurance
 }
 
 var kindInfo = map[DeviceKind]kindFacts{
-	KindDSCPlus:      {"Digital Security Card+", 90, false, false, true},
-	KindPlatinum:     {"Platinum", 85, false, true, true},
-	KindGold:         {"Gold", 85, false, true, true},
-	KindDSC:          {"Digital Security Card", 80, false, true, true},
-	KindIBKey:        {"IB Key", 70, false, false, false},
-	KindCodeCard:     {"Security Code Card", 40, false, false, false},
-	KindSMS:          {"SMS", 30, true, false, false},
-	KindOnlineCard:   {"Online Security Code Card", 20, true, false, false},
-	KindTempPasscode: {"Temporary passcode", 10, true, false, false},
+	KindDSCPlus:    {"Digital Security Card+", 90, false, false, true, AssuranceDevice},
+	KindPlatinum:   {"Platinum", 85, false, true, true, AssuranceDevice},
+	KindGold:       {"Gold", 85, false, true, true, AssuranceDevice},
+	KindDSC:        {"Digital Security Card", 80, false, true, true, AssuranceDevice},
+	KindIBKey:      {"IB Key", 70, false, false, false, AssuranceDevice},
+	KindCodeCard:   {"Security Code Card", 40, false, false, false, AssuranceDevice},
+	KindSMS:        {"SMS", 30, true, false, false, AssuranceDevice},
+	KindOnlineCard: {"Online Security Code Card", 20, true, false, false, AssuranceDevice},
+	// A temporary passcode is a shared secret Client Services read out on
+	// the phone: it proves the call, not the possession of a device.
+	KindTempPasscode: {"Temporary passcode", 10, true, false, false, AssuranceTemporary},
 }
 
 // DeviceState is the lifecycle state of a device.

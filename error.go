@@ -33,6 +33,7 @@ const (
 	CodeActivationFailed   Code = "activation_failed"   // IB Key / card activation refused
 	CodeInternal           Code = "internal"            // anything else; details only in the log
 	CodeUnavailable        Code = "unavailable"         // shutting down or dependency down
+	CodeStepUpRequired     Code = "step_up_required"    // prove a security device (again) first
 )
 
 // Error is the error type the domain returns to callers. Message is safe to

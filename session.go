@@ -37,6 +37,12 @@ type Session struct {
 	IdleTimeout time.Duration `json:"idle_timeout"`
 	EndedAt     time.Time     `json:"ended_at,omitzero"`
 	ClientIP    string        `json:"client_ip,omitempty"`
+	// ProvenKind is the device kind of the last second factor proven in
+	// this session: at login, or by a later step-up. Empty: none (a
+	// password-only session).
+	ProvenKind DeviceKind `json:"proven_kind,omitempty"`
+	// ProvenAt is when ProvenKind was proven (zero: never).
+	ProvenAt time.Time `json:"proven_at,omitzero"`
 }
 
 // Live reports whether the session may be used at now.

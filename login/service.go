@@ -626,6 +626,7 @@ func (s *Service) createSession(ctx context.Context, tx sls.Tx, u *sls.User, d *
 		Scope: scope, Biometric: v.Biometric, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(lifetime), IdleTimeout: idle, ClientIP: ip}
 	if d != nil {
 		ss.DeviceID, ss.DeviceKind = d.ID, d.Kind
+		ss.ProvenKind, ss.ProvenAt = d.Kind, now
 		if d.Kind == sls.KindTempPasscode && scope == sls.ScopeFull {
 			// Full access ends with the passcode's full-access window.
 			if end := d.ActivatedAt.Add(s.cfg.TempPasscodeFull); end.Before(ss.ExpiresAt) {
@@ -798,3 +799,6 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// Now is the service's clock, for the access decisions made at the edge.
+func (s *Service) Now() time.Time { return s.clock.Now() }

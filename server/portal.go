@@ -14,6 +14,7 @@ import (
 // portalFeature holds the Client Portal's pages.
 type portalFeature struct {
 	cfg     portal.Config
+	pages   *portal.Portal
 	handler http.Handler
 }
 
@@ -37,9 +38,13 @@ func (s *Server) buildPortal() error {
 	if err != nil {
 		return err
 	}
-	s.portal.handler = p.Handler()
+	s.portal.pages, s.portal.handler = p, p.Handler()
 	return nil
 }
+
+// Portal returns the Client Portal (its declared pages, for the access
+// matrix).
+func (s *Server) Portal() *portal.Portal { return s.portal.pages }
 
 // routes are the portal's page handlers by ServeMux pattern: everything
 // the API, health and metrics do not take.
