@@ -1,9 +1,14 @@
 package e2e
 
 import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSessionsFollowDeviceAndUser: as Client Services would, on the real
@@ -106,4 +111,55 @@ func TestSessionsFollowDeviceAndUser(t *testing.T) {
 			t.Fatal("override not audited with its reason")
 		}
 	})
+}
+
+// getFrom sends GET url with token from the local address ip (any
+// 127.0.0.0/8 address reaches a loopback listener on Linux), as a client
+// on another network would.
+func getFrom(t *testing.T, ip, url, token string) apiResult {
+	t.Helper()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
+	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: d.DialContext}}
+	defer c.CloseIdleConnections()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Skipf("cannot send from %s here: %v", ip, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := apiResult{Status: resp.StatusCode, Raw: raw}
+	_ = json.Unmarshal(raw, &r.Body)
+	return r
+}
+
+// TestSessionFromAnotherAddress: a trading session opened from an address
+// on the user's IP restriction list is refused, and audited, when it is
+// used from an address off the list; it is not ended, and works again
+// from the allowed address.
+func TestSessionFromAnotherAddress(t *testing.T) {
+	n := startNode(t, "", withArgs("--config", polConfigFile(t)))
+	values := polUser(t, n, "olaf", "U9103", "300000.00", "US", true)
+	token := polCardLogin(t, n, "olaf", values, "portal")
+	if put := call(t, "PUT", n.url+"/api/v1/security/ip-restrictions", token, map[string]any{"ip_restrictions": []string{"127.0.0.1"}}); put.Status != 200 {
+		t.Fatalf("set IP restrictions: %s", put.Raw)
+	}
+	trading := polCardLogin(t, n, "olaf", values, "trading")
+	if r := getFrom(t, "127.0.0.1", n.url+"/api/v1/session", trading); r.Status != 200 {
+		t.Fatalf("from the allowed address: %s", r.Raw)
+	}
+	if r := getFrom(t, "127.0.0.2", n.url+"/api/v1/session", trading); r.Status != 403 || r.code() != "ip_not_allowed" {
+		t.Fatalf("from 127.0.0.2: %d %s", r.Status, r.Raw)
+	}
+	audit := n.mustCtl("", "audit", "list", "--limit", "10000")
+	if !strings.Contains(audit, "session.refused") || !strings.Contains(audit, "127.0.0.2") {
+		t.Fatalf("refusal not audited with the address")
+	}
+	if r := getFrom(t, "127.0.0.1", n.url+"/api/v1/session", trading); r.Status != 200 {
+		t.Fatalf("back at the allowed address: %s", r.Raw)
+	}
 }
