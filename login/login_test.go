@@ -560,3 +560,27 @@ func TestSessionGate(t *testing.T) {
 		}
 	})
 }
+
+// TestLockedUserSessionRefused: a session of a locked user is refused even
+// if the lock was written without ending it (defense in depth).
+func TestLockedUserSessionRefused(t *testing.T) {
+	run(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		h.user("rita")
+		id := h.userID("rita")
+		_, tok := storetest.LiveSession(t, h.store, id, "", sls.PlatformTrading, sls.ScopeFull, h.clock.Now())
+		if err := h.store.Update(ctx, func(tx sls.Tx) error {
+			u, err := tx.UserForUpdate(ctx, id)
+			if err != nil {
+				return err
+			}
+			u.LockedUntil = h.clock.Now().Add(time.Hour)
+			return tx.PutUser(ctx, u)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := h.login.Authenticate(ctx, tok, ""); !errors.Is(err, sls.ErrLocked) {
+			t.Fatalf("session of a locked user: %v", err)
+		}
+	})
+}

@@ -690,6 +690,11 @@ func (s *Service) Authenticate(ctx context.Context, token, clientIP string) (*sl
 	if !ss.Live(now) {
 		return nil, nil, sls.Errorf(sls.CodeUnauthenticated, "Your session has ended. Please log in again.")
 	}
+	if u.Locked(now) {
+		// Locking ends the user's sessions (sls.RecordLockout, manage.Lock);
+		// this holds even for a path that forgot to (defense in depth).
+		return nil, nil, sls.ErrLocked
+	}
 	if refused != nil {
 		return nil, nil, s.refuseSession(ctx, ss, clientIP, refused, now)
 	}
