@@ -28,6 +28,7 @@ import (
 	"github.com/secure-login-system/sls/notify"
 	"github.com/secure-login-system/sls/passhash"
 	"github.com/secure-login-system/sls/seal"
+	"github.com/secure-login-system/sls/verify"
 )
 
 // Audit events of the feature. Strings are stored; never rename one.
@@ -170,9 +171,9 @@ type loginState struct {
 	PushID string `json:"push_id,omitempty"`
 }
 
-func readLoginState(l *sls.LoginTx) loginState {
+func readLoginState(c *sls.Challenge) loginState {
 	var st loginState
-	_ = json.Unmarshal(l.FactorState, &st)
+	_ = json.Unmarshal(c.FactorState, &st)
 	return st
 }
 
@@ -186,34 +187,20 @@ type promptExtra struct {
 }
 
 // countFailure records a wrong PIN (bad signature or proof) or a wrong
-// number against the user's lockout, like a failed login answer. It
-// returns the error for the caller: ErrBadResponse or ErrLocked.
-func (s *Service) countFailure(ctx context.Context, tx sls.Tx, u *sls.User, deviceID, step string, now time.Time) (error, error) {
-	cfg := login.DefaultConfig()
+// number against the user's lockout, through the one verifier (package
+// verify), like a failed login answer; step says where in the app it
+// happened. It returns the error for the caller: ErrBadResponse or
+// ErrLocked.
+func (s *Service) countFailure(ctx context.Context, tx sls.Tx, u *sls.User, deviceID string, purpose sls.Purpose, step string, now time.Time) (error, error) {
+	v := &verify.Verifier{Lockout: sls.Lockout{MaxFailures: login.DefaultConfig().MaxFailures, Cooldown: login.DefaultConfig().LockoutCooldown}}
 	if s.d.Login != nil && s.d.Login() != nil {
-		cfg = s.d.Login().Config()
+		v = s.d.Login().Verifier()
 	}
-	u.FailedAnswers++
-	outcome := error(sls.ErrBadResponse)
-	locked := false
-	if u.FailedAnswers >= cfg.MaxFailures {
-		u.LockedUntil, u.FailedAnswers, locked, outcome = now.Add(cfg.LockoutCooldown), 0, true, sls.ErrLocked
-	}
-	if err := tx.PutUser(ctx, u); err != nil {
-		return nil, err
-	}
-	if err := sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventSecondFactorFail, u.ID, deviceID,
-		map[string]any{"kind": sls.KindIBKey, "step": step}); err != nil {
-		return nil, err
-	}
-	if locked {
+	outcome, err := v.Fail(ctx, tx, u, deviceID, purpose, map[string]any{"kind": sls.KindIBKey, "step": step}, now)
+	if err == nil && errors.Is(outcome, sls.ErrLocked) {
 		s.log.Warn("user locked after failed IB Key answers", "user_id", u.ID, "until", u.LockedUntil)
-		if err := sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventLockout, u.ID, deviceID,
-			map[string]any{"until": u.LockedUntil, "max_failures": cfg.MaxFailures}); err != nil {
-			return nil, err
-		}
 	}
-	return outcome, nil
+	return outcome, err
 }
 
 // unapproved reports whether a final push state counts toward the
@@ -294,7 +281,7 @@ func setLoginPush(ctx context.Context, tx sls.Tx, p *sls.IBKeyPush, fail bool) e
 	if err != nil {
 		return err
 	}
-	if l.State != sls.LoginChallenged || l.DeviceID != p.DeviceID || readLoginState(l).PushID != p.ID || l.Prompt == nil {
+	if l.State != sls.LoginChallenged || l.DeviceID != p.DeviceID || readLoginState(&l.Challenge).PushID != p.ID || l.Prompt == nil {
 		return nil // the login moved on (another device, a newer push, done)
 	}
 	var ex promptExtra

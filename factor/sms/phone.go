@@ -305,7 +305,7 @@ func (f *Factor) ResendLogin(ctx context.Context, store sls.Store, loginID, chan
 		if !f.Available(u, d, now) || !d.Usable(now) {
 			return sls.ErrDeviceUnavailable
 		}
-		if err := f.Resend(ctx, tx, u, l, channel, now); err != nil {
+		if err := f.Resend(ctx, tx, u, &l.Challenge, channel, now); err != nil {
 			return err
 		}
 		// The new code gets its full lifetime, within the login's window.
