@@ -118,6 +118,16 @@ type challengeState struct {
 	Pair [2]int `json:"pair"`
 }
 
+// Pending prepares c to prove a pending card at its activation: the pair
+// asked is the one the card's print page shows (the last one drawn), not
+// a new one.
+func Pending(d *sls.Device, c *sls.Challenge) {
+	var st state
+	_ = json.Unmarshal(d.FactorState, &st) // unreadable state: a pair no answer matches
+	c.FactorState, _ = json.Marshal(challengeState{Pair: st.Last})
+	c.Prompt = &sls.Prompt{Kind: d.Kind, Indices: []int{st.Last[0], st.Last[1]}}
+}
+
 // Challenge implements sls.Factor.
 func (f *Factor) Challenge(_ context.Context, _ sls.Tx, _ *sls.User, d *sls.Device, c *sls.Challenge, _ time.Time) error {
 	card, err := OpenCard(f.Sealer, d)

@@ -7,6 +7,7 @@ import (
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/notify"
+	"github.com/secure-login-system/sls/verify"
 )
 
 // Audit events of the mobile number.
@@ -158,7 +159,9 @@ func (p *Phone) ConfirmVerification(ctx context.Context, userID, code string) (*
 			} else if err := tx.PutPhoneVerification(ctx, v); err != nil {
 				return err
 			}
-			outcome, err = p.Lockout.Fail(ctx, tx, u, "", map[string]any{"step": "mobile_verification", "attempt": v.Attempts}, now)
+			// Counted by the one verifier, like any failed proof.
+			outcome, err = (&verify.Verifier{Lockout: p.Lockout}).Fail(ctx, tx, u, "", sls.PurposePhone,
+				map[string]any{"step": "mobile_verification", "attempt": v.Attempts}, now)
 			return err
 		}
 		if err := tx.DeletePhoneVerification(ctx, userID); err != nil {
