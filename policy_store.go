@@ -221,6 +221,9 @@ type PolicyStore interface {
 	StepUpForUpdate(ctx context.Context, idHash string) (*StepUp, error)
 	PutStepUp(ctx context.Context, s *StepUp) error
 	DeleteStepUpsBefore(ctx context.Context, t time.Time) (int64, error)
+	// PendingStepUps lists the step-ups of purpose of a session still
+	// waiting for an answer at now (not answered, deadline after now).
+	PendingStepUps(ctx context.Context, sessionID string, purpose Purpose, now time.Time) ([]*StepUp, error)
 	// SupersedeStepUps ends (deadline = now) the step-ups of purpose of a
 	// session still waiting for an answer at now, so one is pending at a
 	// time; it returns how many.

@@ -153,6 +153,25 @@ func (t *tx) PutStepUp(ctx context.Context, s *sls.StepUp) error {
 	return mustAffect("put step-up", res, err)
 }
 
+func (t *tx) PendingStepUps(ctx context.Context, sessionID string, purpose sls.Purpose, now time.Time) ([]*sls.StepUp, error) {
+	rows, err := t.query(ctx, `SELECT `+stepUpCols+` FROM step_ups
+		WHERE session_id = ? AND purpose = ? AND verified_at IS NULL AND deadline > ? ORDER BY created_at, id_hash`,
+		sessionID, purpose, now.UnixMicro())
+	if err != nil {
+		return nil, wrap("pending step-ups", err)
+	}
+	defer rows.Close()
+	var out []*sls.StepUp
+	for rows.Next() {
+		su, err := scanStepUp(rows)
+		if err != nil {
+			return nil, wrap("pending step-ups", err)
+		}
+		out = append(out, su)
+	}
+	return out, wrap("pending step-ups", rows.Err())
+}
+
 func (t *tx) SupersedeStepUps(ctx context.Context, sessionID string, purpose sls.Purpose, now time.Time) (int64, error) {
 	res, err := t.exec(ctx, `UPDATE step_ups SET deadline = ?, factor_state = NULL
 		WHERE session_id = ? AND purpose = ? AND verified_at IS NULL AND deadline > ?`,

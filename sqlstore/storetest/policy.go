@@ -276,6 +276,13 @@ func testSupersedeStepUps(t *testing.T, s sls.Store) {
 	})
 	now := t0.Add(time.Minute)
 	update(t, s, func(ctx context.Context, tx sls.Tx) error {
+		pending, err := tx.PendingStepUps(ctx, "ses_1", sls.PurposeStepUp, now)
+		if err != nil || len(pending) != 1 || pending[0].IDHash != "pending" || pending[0].Bound.SessionID != "ses_1" {
+			return fmt.Errorf("pending: %+v %v", pending, err)
+		}
+		if late, err := tx.PendingStepUps(ctx, "ses_1", sls.PurposeStepUp, t0.Add(3*time.Minute)); err != nil || len(late) != 0 {
+			return fmt.Errorf("pending after the deadline: %+v %v", late, err)
+		}
 		n, err := tx.SupersedeStepUps(ctx, "ses_1", sls.PurposeStepUp, now)
 		if err != nil || n != 1 {
 			return fmt.Errorf("supersede: %d %v", n, err)
@@ -291,6 +298,9 @@ func testSupersedeStepUps(t *testing.T, s sls.Store) {
 			if wantEnded && got.FactorState != nil {
 				return fmt.Errorf("%s: factor state kept after supersede", id)
 			}
+		}
+		if pending, err := tx.PendingStepUps(ctx, "ses_1", sls.PurposeStepUp, now); err != nil || len(pending) != 0 {
+			return fmt.Errorf("pending after supersede: %+v %v", pending, err)
 		}
 		// A second call finds nothing pending.
 		if n, err := tx.SupersedeStepUps(ctx, "ses_1", sls.PurposeStepUp, now); err != nil || n != 0 {

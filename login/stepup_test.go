@@ -1,0 +1,114 @@
+package login_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/login"
+)
+
+// TestSessionStepUp: a DSC+ session older than the step-up window proves
+// its card again; the session's proof is renewed, wrong answers count
+// toward the user's lockout, restarts never buy answers, and another
+// session's handle is unknown.
+func TestSessionStepUp(t *testing.T) {
+	run(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		h.user("sue")
+		key := h.dscCard("sue")
+		st := h.start("sue", sls.PlatformPortal)
+		done, err := h.login.Answer(ctx, st.LoginID, respond(t, key, "4321", st))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess := done.Session.Session
+		h.clock.Advance(6 * time.Minute)
+		if sess.RecentlyProven(h.clock.Now(), 5*time.Minute) {
+			t.Fatal("the login's proof should be stale")
+		}
+		su := h.login.StepUps()
+		devs, err := su.Devices(ctx, sess)
+		if err != nil || len(devs) != 1 || devs[0].Kind != sls.KindDSCPlus {
+			t.Fatalf("devices: %+v %v", devs, err)
+		}
+		up, err := su.Start(ctx, sess, devs[0].ID)
+		if err != nil || up.Prompt == nil || up.AttemptsLeft != 5 {
+			t.Fatalf("start: %+v %v", up, err)
+		}
+		// A wrong answer counts.
+		res, err := su.Answer(ctx, sess, up.ID, "00000000")
+		if !errors.Is(err, sls.ErrBadResponse) || res == nil || res.AttemptsLeft != 4 {
+			t.Fatalf("wrong answer: %+v %v", res, err)
+		}
+		var u *sls.User
+		_ = h.store.View(ctx, func(tx sls.Tx) (err error) { u, err = tx.User(ctx, sess.UserID); return err })
+		if u.FailedAnswers != 1 {
+			t.Fatalf("failures %d, want 1", u.FailedAnswers)
+		}
+		// Another session's handle is unknown.
+		other := *sess
+		other.ID = "ses_other"
+		if _, err := su.Answer(ctx, &other, up.ID, "x"); sls.ErrorCode(err) != sls.CodeNotFound {
+			t.Fatalf("other session: %v", err)
+		}
+		// A restart supersedes the pending step-up and carries its count.
+		up2, err := su.Start(ctx, sess, devs[0].ID)
+		if err != nil || up2.AttemptsLeft != 3 {
+			t.Fatalf("restart: %+v %v", up2, err)
+		}
+		if _, err := su.Answer(ctx, sess, up.ID, respond(t, key, "4321", &login.Step{Prompt: up.Prompt})); !errors.Is(err, sls.ErrLoginExpired) {
+			t.Fatalf("superseded step-up: %v", err)
+		}
+		h.clock.Advance(time.Second)
+		res, err = su.Answer(ctx, sess, up2.ID, respond(t, key, "4321", &login.Step{Prompt: up2.Prompt}))
+		if err != nil || !res.Proven || res.ProvenKind != sls.KindDSCPlus || !res.ProvenAt.Equal(h.clock.Now()) {
+			t.Fatalf("right answer: %+v %v", res, err)
+		}
+		got, _, err := h.login.Authenticate(ctx, done.Session.Token)
+		if err != nil || !got.ProvenAt.Equal(h.clock.Now()) || !got.RecentlyProven(h.clock.Now(), 5*time.Minute) {
+			t.Fatalf("session after step-up: %+v %v", got, err)
+		}
+		if _, err := su.Answer(ctx, sess, up2.ID, "x"); sls.ErrorCode(err) != sls.CodeConflict {
+			t.Fatalf("answered twice: %v", err)
+		}
+		_ = h.store.View(ctx, func(tx sls.Tx) (err error) { u, err = tx.User(ctx, sess.UserID); return err })
+		if u.FailedAnswers != 0 {
+			t.Fatalf("failures %d after a right answer", u.FailedAnswers)
+		}
+	})
+}
+
+// TestStepUpRestartsBounded: restarting a step-up over and over (each
+// start may send an SMS or a push) is bounded by the answer budget.
+func TestStepUpRestartsBounded(t *testing.T) {
+	run(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		h.user("rex")
+		key := h.dscCard("rex")
+		st := h.start("rex", sls.PlatformPortal)
+		done, err := h.login.Answer(ctx, st.LoginID, respond(t, key, "4321", st))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess := done.Session.Session
+		su := h.login.StepUps()
+		var last error
+		n := 0
+		for ; n < 10; n++ {
+			if _, last = su.Start(ctx, sess, done.DeviceID); last != nil {
+				break
+			}
+		}
+		if !errors.Is(last, sls.ErrTooManyAttempts) || n != h.login.Config().MaxAnswers {
+			t.Fatalf("%d starts, then %v", n, last)
+		}
+		// Once the pending one expires, a fresh start is possible.
+		h.clock.Advance(h.login.Config().LoginTTL)
+		if _, err := su.Start(ctx, sess, done.DeviceID); err != nil {
+			t.Fatalf("after the deadline: %v", err)
+		}
+	})
+}
