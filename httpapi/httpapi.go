@@ -63,6 +63,7 @@ func (a *API) Handler() http.Handler {
 	m.Handle("POST /api/v1/onlinecard/activate", a.UserScoped(a.activateOnlineCard, sls.ScopeOnlineCardOnly))
 
 	a.operatorRoutes(m)
+	a.stepUpRoutes(m)
 	for _, extra := range a.Extra {
 		extra(a, m)
 	}
