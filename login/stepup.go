@@ -156,53 +156,22 @@ func (st *StepUps) Start(ctx context.Context, sess *sls.Session, deviceID string
 // unknown (not_found).
 func (st *StepUps) Answer(ctx context.Context, sess *sls.Session, stepUpID, answer string) (*StepUpResult, error) {
 	s := st.s
-	if sess == nil {
-		return nil, sls.ErrUnauthenticated
-	}
 	unknown := sls.Errorf(sls.CodeNotFound, "Unknown step-up. Please start over.")
-	if stepUpID == "" || len(stepUpID) > 128 {
-		return nil, unknown
-	}
 	now := s.clock.Now()
 	var out *StepUpResult
 	var outcome error
 	var kind sls.DeviceKind
 	err := s.store.Update(ctx, func(tx sls.Tx) error {
 		out, outcome = nil, nil
-		hash := sls.TokenHash(stepUpID)
-		// Lock order as in Start: user, then step-up.
-		peek, err := tx.StepUp(ctx, hash)
-		if errors.Is(err, sls.ErrNotFound) || (err == nil && (peek.Bound.SessionID != sess.ID || peek.UserID != sess.UserID ||
-			peek.Purpose != sls.PurposeStepUp)) {
-			return unknown
-		}
+		su, d, res, err := s.verify.AnswerInSession(ctx, tx, sess, sls.PurposeStepUp, stepUpID, answer, unknown, now)
 		if err != nil {
-			return err
-		}
-		u, err := tx.UserForUpdate(ctx, peek.UserID)
-		if err != nil {
-			return err
-		}
-		su, err := tx.StepUpForUpdate(ctx, hash)
-		if err != nil {
-			return err
-		}
-		if !su.VerifiedAt.IsZero() {
-			return sls.Errorf(sls.CodeConflict, "This step-up was already answered.")
-		}
-		d, err := tx.Device(ctx, su.DeviceID)
-		if err != nil {
-			return err
+			return err // not counted: unknown, expired, used up, locked, a push not yet approved
 		}
 		kind = d.Kind
-		res, err := s.verify.Answer(ctx, tx, u, d, &su.Challenge, answer, now)
-		if err != nil {
-			return err // not counted: expired, used up, locked, a push not yet approved
-		}
 		out = &StepUpResult{AttemptsLeft: max(s.cfg.MaxAnswers-su.Attempts, 0)}
 		if !res.OK() {
 			outcome = res.Refusal
-			return tx.PutStepUp(ctx, su)
+			return nil
 		}
 		ss, err := tx.Session(ctx, sess.ID)
 		if err != nil {
@@ -211,16 +180,12 @@ func (st *StepUps) Answer(ctx context.Context, sess *sls.Session, stepUpID, answ
 		if !ss.Live(now) {
 			return sls.Errorf(sls.CodeUnauthenticated, "Your session has ended. Please log in again.")
 		}
-		su.VerifiedAt = now
-		if err := tx.PutStepUp(ctx, su); err != nil {
-			return err
-		}
 		ss.ProvenKind, ss.ProvenAt = d.Kind, now
 		if err := tx.PutSession(ctx, ss); err != nil {
 			return err
 		}
 		out.Proven, out.ProvenKind, out.ProvenAt = true, d.Kind, now
-		return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), EventSteppedUp, u.ID, d.ID,
+		return sls.Audit(ctx, tx, now, sls.ActorUser(su.UserID), EventSteppedUp, su.UserID, d.ID,
 			map[string]any{"kind": d.Kind, "session_id": ss.ID, "platform": ss.Platform})
 	})
 	if err != nil {

@@ -10,6 +10,20 @@ import (
 	"github.com/secure-login-system/sls/login"
 )
 
+// dscLogin creates a user with a DSC+ (PIN 4321), logs in to the portal
+// with it and returns the card's key and the completed step.
+func (h *harness) dscLogin(t *testing.T, name string) ([]byte, *login.Step) {
+	t.Helper()
+	h.user(name)
+	key := h.dscCard(name)
+	st := h.start(name, sls.PlatformPortal)
+	done, err := h.login.Answer(context.Background(), st.LoginID, respond(t, key, "4321", st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, done
+}
+
 // TestSessionStepUp: a DSC+ session older than the step-up window proves
 // its card again; the session's proof is renewed, wrong answers count
 // toward the user's lockout, restarts never buy answers, and another
@@ -17,13 +31,7 @@ import (
 func TestSessionStepUp(t *testing.T) {
 	run(t, func(t *testing.T, h *harness) {
 		ctx := context.Background()
-		h.user("sue")
-		key := h.dscCard("sue")
-		st := h.start("sue", sls.PlatformPortal)
-		done, err := h.login.Answer(ctx, st.LoginID, respond(t, key, "4321", st))
-		if err != nil {
-			t.Fatal(err)
-		}
+		key, done := h.dscLogin(t, "sue")
 		sess := done.Session.Session
 		h.clock.Advance(6 * time.Minute)
 		if sess.RecentlyProven(h.clock.Now(), 5*time.Minute) {
@@ -86,13 +94,7 @@ func TestSessionStepUp(t *testing.T) {
 func TestStepUpRestartsBounded(t *testing.T) {
 	run(t, func(t *testing.T, h *harness) {
 		ctx := context.Background()
-		h.user("rex")
-		key := h.dscCard("rex")
-		st := h.start("rex", sls.PlatformPortal)
-		done, err := h.login.Answer(ctx, st.LoginID, respond(t, key, "4321", st))
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, done := h.dscLogin(t, "rex")
 		sess := done.Session.Session
 		su := h.login.StepUps()
 		var last error

@@ -110,9 +110,6 @@ func (s *Service) factors() sls.Factors {
 // returns bad_response (or account_locked, or too_many_attempts when the
 // confirmation is used up); the counts are committed even so.
 func (s *Service) AnswerStepUp(ctx context.Context, sess *sls.Session, user *sls.User, confirmationID, answer string) (*StepUpResult, error) {
-	if confirmationID == "" || len(confirmationID) > 128 {
-		return nil, sls.Errorf(sls.CodeNotFound, "Unknown withdrawal confirmation.")
-	}
 	if len(answer) > 512 {
 		return nil, sls.Errorf(sls.CodeInvalidArgument, "The answer is too long.")
 	}
@@ -126,26 +123,8 @@ func (s *Service) AnswerStepUp(ctx context.Context, sess *sls.Session, user *sls
 	var outcome error
 	err := s.Store.Update(ctx, func(tx sls.Tx) error {
 		out, outcome = nil, nil
-		su, err := tx.StepUpForUpdate(ctx, sls.TokenHash(confirmationID))
-		if errors.Is(err, sls.ErrNotFound) || (err == nil && (su.UserID != user.ID || su.Bound.SessionID != sess.ID ||
-			su.Purpose != sls.PurposeWithdrawal)) {
-			return sls.Errorf(sls.CodeNotFound, "Unknown withdrawal confirmation.")
-		}
-		if err != nil {
-			return err
-		}
-		if !su.VerifiedAt.IsZero() {
-			return sls.Errorf(sls.CodeConflict, "This withdrawal confirmation was already answered.")
-		}
-		u, err := tx.UserForUpdate(ctx, su.UserID)
-		if err != nil {
-			return err
-		}
-		d, err := tx.Device(ctx, su.DeviceID)
-		if err != nil {
-			return err
-		}
-		res, err := s.verifier(factors).Answer(ctx, tx, u, d, &su.Challenge, answer, now)
+		su, d, res, err := s.verifier(factors).AnswerInSession(ctx, tx, sess, sls.PurposeWithdrawal, confirmationID, answer,
+			sls.Errorf(sls.CodeNotFound, "Unknown withdrawal confirmation."), now)
 		if errors.Is(err, sls.ErrLoginExpired) {
 			return sls.Errorf(sls.CodeLoginExpired, "The confirmation has expired. Please start over.")
 		}
@@ -154,14 +133,10 @@ func (s *Service) AnswerStepUp(ctx context.Context, sess *sls.Session, user *sls
 		}
 		if !res.OK() {
 			outcome = res.Refusal
-			return tx.PutStepUp(ctx, su)
-		}
-		su.VerifiedAt = now
-		if err := tx.PutStepUp(ctx, su); err != nil {
-			return err
+			return nil
 		}
 		out = &StepUpResult{Confirmed: true, DeviceKind: d.Kind, ValidUntil: now.Add(cfg.StepUpValidity)}
-		return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), EventStepUpConfirmed, u.ID, d.ID,
+		return sls.Audit(ctx, tx, now, sls.ActorUser(su.UserID), EventStepUpConfirmed, su.UserID, d.ID,
 			map[string]any{"kind": d.Kind, "currency": su.Bound.Currency, "amount_minor": su.Bound.AmountMinor, "session_id": sess.ID})
 	})
 	if err != nil {
