@@ -272,24 +272,55 @@ func (s *Service) notify(ctx context.Context, tx sls.Tx, n sls.Notification) err
 
 // setLoginPush shows a push's new state on its login's prompt, and ends
 // the login when the user denied it. The login page's wait call sees the
-// change at once.
+// change at once. A push that belongs to no login belongs to a challenge
+// kept in step_ups (a session step-up, a withdrawal confirmation), which
+// is treated alike. The caller holds the user's row locked, so the order
+// of locks is the one of an answer (user, then challenge).
 func setLoginPush(ctx context.Context, tx sls.Tx, p *sls.IBKeyPush, fail bool) error {
 	l, err := tx.LoginForUpdate(ctx, p.LoginHash)
+	if errors.Is(err, sls.ErrNotFound) {
+		return setStepUpPush(ctx, tx, p, fail)
+	}
+	if err != nil {
+		return err
+	}
+	if l.State != sls.LoginChallenged || !showPush(&l.Challenge, p) {
+		return nil // the login moved on (another device, a newer push, done)
+	}
+	if fail {
+		l.State = sls.LoginFailed
+	}
+	return tx.PutLogin(ctx, l)
+}
+
+// setStepUpPush is setLoginPush for a challenge kept in step_ups: a
+// denial ends it (its deadline is now).
+func setStepUpPush(ctx context.Context, tx sls.Tx, p *sls.IBKeyPush, fail bool) error {
+	su, err := tx.StepUpForUpdate(ctx, p.LoginHash)
 	if errors.Is(err, sls.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if l.State != sls.LoginChallenged || l.DeviceID != p.DeviceID || readLoginState(&l.Challenge).PushID != p.ID || l.Prompt == nil {
-		return nil // the login moved on (another device, a newer push, done)
+	if !su.VerifiedAt.IsZero() || !showPush(&su.Challenge, p) {
+		return nil
+	}
+	if fail && p.UpdatedAt.Before(su.Deadline) {
+		su.Deadline = p.UpdatedAt
+	}
+	return tx.PutStepUp(ctx, su)
+}
+
+// showPush writes p's state into c's prompt when p is c's current push;
+// it reports whether it was.
+func showPush(c *sls.Challenge, p *sls.IBKeyPush) bool {
+	if c.DeviceID != p.DeviceID || readLoginState(c).PushID != p.ID || c.Prompt == nil {
+		return false
 	}
 	var ex promptExtra
-	_ = json.Unmarshal(l.Prompt.Extra, &ex)
+	_ = json.Unmarshal(c.Prompt.Extra, &ex)
 	ex.Push = p.State
-	l.Prompt.Extra, _ = json.Marshal(ex)
-	if fail {
-		l.State = sls.LoginFailed
-	}
-	return tx.PutLogin(ctx, l)
+	c.Prompt.Extra, _ = json.Marshal(ex)
+	return true
 }
