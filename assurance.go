@@ -3,6 +3,7 @@ package sls
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -192,4 +193,51 @@ func (a Access) Check(s *Session, now time.Time, stepUpWindow time.Duration) err
 		return ErrStepUpRequired.WithDetail("need", a.Need.String()).WithDetail("max_age_seconds", int(stepUpWindow.Seconds()))
 	}
 	return ErrForbidden // an unknown need: fail closed
+}
+
+// The declarations routes use, by name.
+var (
+	// ForAnyone: no credentials (the login steps; a login id or ticket in
+	// the body is the credential).
+	ForAnyone = Access{Caller: CallerAnyone}
+	// ForSession: any full session, the password alone included: reading
+	// and trading.
+	ForSession = Access{Caller: CallerClient, Need: NeedSession}
+	// ForSecondFactor: a session whose login proved a second factor.
+	ForSecondFactor = Access{Caller: CallerClient, Need: NeedSecondFactor}
+	// ForStepUp: a real device proven within the step-up window.
+	ForStepUp = Access{Caller: CallerClient, Need: NeedStepUp}
+	// ForStepUpOrTemporary: ForStepUp, or a temporary passcode session
+	// (SPEC §1/§6 recovery: print and activate an online card, order a
+	// replacement).
+	ForStepUpOrTemporary = Access{Caller: CallerClient, Need: NeedStepUpOrTemporary}
+	// ForOperator: an operator.
+	ForOperator = Access{Caller: CallerOperator}
+	// ForApp: an IB Key app instance.
+	ForApp = Access{Caller: CallerApp}
+)
+
+// Also returns a copy of a that serves sessions of the given scopes too.
+func (a Access) Also(scopes ...Scope) Access {
+	a.Scopes = append(slices.Clone(a.Scopes), scopes...)
+	return a
+}
+
+// String is the declaration in words, for the generated access matrix.
+func (a Access) String() string {
+	s := a.Caller.String()
+	if a.Caller == CallerClient {
+		s += ", " + a.Need.String()
+		if len(a.Scopes) > 0 {
+			sc := make([]string, len(a.Scopes))
+			for i, x := range a.Scopes {
+				sc[i] = string(x)
+			}
+			s += " (also " + strings.Join(sc, ", ") + ")"
+		}
+	}
+	if a.Permission != "" {
+		s += ", permission " + a.Permission
+	}
+	return s
 }

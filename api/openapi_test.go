@@ -1,18 +1,21 @@
 // Package api holds the OpenAPI description of slsd's JSON API and a test
-// that keeps it complete: every route registered in the Go sources must be
-// documented, and every documented route must exist.
+// that keeps it complete: every route of the server's declared route
+// table must be documented with the access it declares (x-sls-access),
+// and every documented route must exist.
 package api
 
 import (
+	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
-	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
 	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/httpapi"
+	"github.com/secure-login-system/sls/server"
 )
 
 type document struct {
@@ -35,32 +38,23 @@ func load(t *testing.T) document {
 	return d
 }
 
-// route matches `"METHOD /api/v1/…"` patterns in handler registrations.
-var route = regexp.MustCompile(`"(GET|POST|PUT|DELETE|PATCH) (/api/v1/[^"]*)"`)
-
-func registered(t *testing.T) map[string]bool {
-	out := map[string]bool{}
-	err := filepath.WalkDir("..", func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules" || d.Name() == "testdata") {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		for _, m := range route.FindAllStringSubmatch(string(b), -1) {
-			out[strings.ToLower(m[1])+" "+m[2]] = true
-		}
-		return nil
-	})
+// table is the server's declared route table: the routes the running
+// server mounts, each with its access.
+func table(t *testing.T) []httpapi.Route {
+	t.Helper()
+	srv, err := server.Open(context.Background(), server.Options{DataDir: t.TempDir(),
+		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Store.Close() })
+	return srv.API.Routes()
+}
+
+func registered(t *testing.T) map[string]httpapi.Route {
+	out := map[string]httpapi.Route{}
+	for _, rt := range table(t) {
+		out[strings.ToLower(rt.Method())+" "+rt.Path()] = rt
 	}
 	return out
 }
@@ -81,7 +75,7 @@ func TestEveryRouteDocumented(t *testing.T) {
 		}
 	}
 	for r := range documented {
-		if !reg[r] {
+		if _, ok := reg[r]; !ok {
 			stale = append(stale, r)
 		}
 	}
@@ -93,6 +87,17 @@ func TestEveryRouteDocumented(t *testing.T) {
 	if len(stale) > 0 {
 		t.Errorf("documented routes that do not exist:\n  %s", strings.Join(stale, "\n  "))
 	}
+	// Each operation states who may call it, as the table declares it.
+	for r, rt := range reg {
+		method, path, _ := strings.Cut(r, " ")
+		op := d.Paths[path][method]
+		if op == nil {
+			continue
+		}
+		if got, want := op["x-sls-access"], rt.Access.String(); got != want {
+			t.Errorf("%s: x-sls-access is %q, the route table declares %q", r, got, want)
+		}
+	}
 }
 
 // TestErrorCodesDocumented keeps the error code list in step with the
@@ -102,7 +107,7 @@ func TestErrorCodesDocumented(t *testing.T) {
 	for _, c := range []sls.Code{sls.CodeInvalidRequest, sls.CodeBodyTooLarge, sls.CodeInvalidArgument, sls.CodeNotFound, sls.CodeConflict,
 		sls.CodeUnauthenticated, sls.CodeForbidden, sls.CodeInvalidCredentials, sls.CodeBadResponse, sls.CodeLocked, sls.CodeLoginExpired,
 		sls.CodeLoginCompleted, sls.CodeTooManyAttempts, sls.CodeDeviceUnavailable, sls.CodeRateLimited, sls.CodeIPNotAllowed,
-		sls.CodeLimitExceeded, sls.CodeNotEligible, sls.CodeActivationFailed, sls.CodeInternal, sls.CodeUnavailable} {
+		sls.CodeLimitExceeded, sls.CodeNotEligible, sls.CodeActivationFailed, sls.CodeInternal, sls.CodeUnavailable, sls.CodeStepUpRequired} {
 		if !strings.Contains(string(raw), `"`+string(c)+`"`) {
 			t.Errorf("error code %s is not documented", c)
 		}

@@ -69,6 +69,7 @@ type LoginRules struct {
 	TradingLifetime     Duration         `json:"trading_lifetime,omitempty"`
 	TempPasscodeFull    Duration         `json:"temp_passcode_full,omitempty"`
 	TempPasscodePortal  Duration         `json:"temp_passcode_portal,omitempty"`
+	StepUpWindow        Duration         `json:"step_up_window,omitempty"`
 }
 
 // LoginConfig returns the login rules with defaults filled in and checked.
@@ -78,6 +79,7 @@ func (f *File) LoginConfig() (login.Config, error) {
 		LoginTTL: r.LoginTTL.D(), MaxAnswers: r.MaxAnswers, MaxFailures: r.MaxFailures, MaxPasswordFailures: r.MaxPasswordFailures,
 		LockoutCooldown: r.LockoutCooldown.D(), SessionLifetime: r.SessionLifetime.D(), IdleTimeout: r.IdleTimeout.D(),
 		TradingLifetime: r.TradingLifetime.D(), TempPasscodeFull: r.TempPasscodeFull.D(), TempPasscodePortal: r.TempPasscodePortal.D(),
+		StepUpWindow: r.StepUpWindow.D(),
 	}
 	if r.Argon2 != nil {
 		c.Argon = *r.Argon2

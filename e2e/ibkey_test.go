@@ -782,7 +782,7 @@ func TestIBKeySwitchesSMSOff(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, db string) {
 		n := startNode(t, db)
 		setupUser(t, n, "gus", "U7701")
-		tok := tempPasscodeSession(t, n, "gus")
+		_, tok := onlineCardSession(t, n, "gus")
 		if r := verifyMobile(t, n, tok, mobile); r.Status != 200 {
 			t.Fatalf("verify mobile: %s", r.Raw)
 		}

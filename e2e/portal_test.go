@@ -520,8 +520,8 @@ func issuePasscode(t *testing.T, n *node, user string) string {
 }
 
 // printAndActivate requests, prints and activates an Online Security Code
-// Card, reading its values from the printed page.
-func (b *browser) printAndActivate() {
+// Card, reading its values from the printed page, and returns them.
+func (b *browser) printAndActivate() map[string]string {
 	b.t.Helper()
 	b.open("/settings/onlinecard")
 	if b.has("#request-card") {
@@ -533,6 +533,11 @@ func (b *browser) printAndActivate() {
 	b.open("/settings/onlinecard/print")
 	b.expect("#card-values")
 	v1, v2 := b.text(`td[data-index="`+i1+`"]`), b.text(`td[data-index="`+i2+`"]`)
+	values, err := chromedp.Run(b.ctx, chromedp.Evaluate[map[string]string](
+		`Object.fromEntries([...document.querySelectorAll('td[data-index]')].map(td => [td.dataset.index, td.textContent.trim()]))`))
+	if err != nil || len(values) == 0 {
+		b.t.Fatalf("reading the printed card: %v", err)
+	}
 	b.shot("32-onlinecard-print")
 	b.open("/settings/onlinecard")
 	b.fill("#value1", v1)
@@ -542,6 +547,20 @@ func (b *browser) printAndActivate() {
 		b.t.Fatalf("card not active: %s", b.dump())
 	}
 	b.shot("33-onlinecard-active")
+	return values
+}
+
+// stepUpWithCard answers the step-up page with a code card's values and
+// expects to be back on the page that asked for it.
+func (b *browser) stepUpWithCard(values map[string]string, back string) {
+	b.t.Helper()
+	b.expect("#stepup-intro", "#value1", "#value2")
+	b.fill("#value1", values[b.attr("#value1", "data-index")])
+	b.fill("#value2", values[b.attr("#value2", "data-index")])
+	b.submit("#answer-form button[type=submit]")
+	if loc := b.location(); loc != back {
+		b.t.Fatalf("after the step-up: at %s, want %s: %s", loc, back, b.dump())
+	}
 }
 
 func TestPortalTemporaryPasscodeAndOnlineCard(t *testing.T) {
@@ -598,11 +617,17 @@ func TestPortalSMS(t *testing.T) {
 	b.passwordStep("sam")
 	b.fill("#response", code)
 	b.submit("#answer-form button[type=submit]")
+	// A temporary passcode prints and activates an online card; changing
+	// the number then needs that card proven (a step-up in place).
+	card := b.printAndActivate()
 
 	// Settings → Mobile Number: VERIFY, the Confirm Code, SMS Verified.
 	b.open("/settings/mobile")
 	b.expect("#mobile-status", "#verify-form")
 	b.shot("40-mobile")
+	b.submit("#verify")
+	b.shot("40-stepup")
+	b.stepUpWithCard(card, "/settings/mobile")
 	b.submit("#verify")
 	b.expect("#confirm-form", "#code")
 	b.shot("41-mobile-confirm")

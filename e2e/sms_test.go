@@ -130,7 +130,7 @@ func TestSMSJourney(t *testing.T) {
 		clk := filepath.Join(t.TempDir(), "clock")
 		n := startNode(t, db, withClockFile(clk))
 		setupUser(t, n, "sara", "U6006")
-		token := tempPasscodeSession(t, n, "sara")
+		_, token := onlineCardSession(t, n, "sara")
 
 		// Verify the number: SMS verified, and SMS login enrolled.
 		conf := verifyMobile(t, n, token, mobile)
@@ -240,7 +240,7 @@ func TestSMSCaps(t *testing.T) {
 	cfg := writeConfig(t, `{"sms": {"max_per_user_day": 3, "resend_interval": "1s"}}`)
 	n := startNode(t, "", withArgs("--config", cfg))
 	setupUser(t, n, "cap", "U6106")
-	token := tempPasscodeSession(t, n, "cap")
+	_, token := onlineCardSession(t, n, "cap")
 	if conf := verifyMobile(t, n, token, mobile); conf.Status != 200 {
 		t.Fatalf("confirm: %s", conf.Raw)
 	}
@@ -288,7 +288,7 @@ func TestPreferencesLanguage(t *testing.T) {
 	n := startNode(t, "")
 	n.mustCtl("", "account", "create", "--id", "U6306", "--currency", "USD", "--jurisdiction", "US")
 	n.mustCtl(pw+"\n", "user", "create", "--username", "hugo", "--account", "U6306", "--email", "hugo@example.test")
-	token := tempPasscodeSession(t, n, "hugo")
+	_, token := onlineCardSession(t, n, "hugo")
 	bad := call(t, "PUT", n.url+"/api/v1/preferences", token, map[string]any{"primary_lang": "xx"})
 	if bad.code() != "invalid_argument" {
 		t.Fatalf("bad language: %s", bad.Raw)

@@ -33,44 +33,29 @@ type API struct {
 	Manage *manage.Service
 	Store  sls.Store
 	Log    *slog.Logger
-	// Extra registers routes of other features (SMS, IB Key, policy…) on
-	// the same mux, with the same helpers.
-	Extra []func(*API, *http.ServeMux)
+	// Extra returns the routes of other features (SMS, IB Key, policy…),
+	// declared like the core's (Route).
+	Extra []func(*API) []Route
+	// AppAuth authenticates IB Key app instances (sls.CallerApp routes);
+	// set by the IB Key feature.
+	AppAuth func(http.HandlerFunc) http.Handler
 
 	mux *http.ServeMux
 }
 
-// Handler returns the API's handler.
+// Handler returns the API's handler (Build must have succeeded; a
+// handler asked for before that builds now and panics on a bad table, a
+// programming error that tests catch).
 func (a *API) Handler() http.Handler {
 	if a.Log == nil {
 		a.Log = slog.New(slog.DiscardHandler)
 	}
-	a.mux = http.NewServeMux()
-	m := a.mux
-	m.HandleFunc("POST /api/v1/login", a.startLogin)
-	m.HandleFunc("POST /api/v1/login/device", a.selectDevice)
-	m.HandleFunc("POST /api/v1/login/answer", a.answer)
-	m.HandleFunc("POST /api/v1/login/status", a.status)
-
-	m.Handle("GET /api/v1/session", a.User(a.getSession))
-	m.Handle("GET /api/v1/sessions", a.User(a.listSessions))
-	m.Handle("DELETE /api/v1/sessions/{id}", a.User(a.endSession))
-	m.Handle("POST /api/v1/logout", a.User(a.logout))
-	m.Handle("GET /api/v1/devices", a.User(a.myDevices))
-	m.Handle("POST /api/v1/onlinecard", a.UserScoped(a.requestOnlineCard, sls.ScopeOnlineCardOnly))
-	m.Handle("GET /api/v1/onlinecard", a.UserScoped(a.getOnlineCard, sls.ScopeOnlineCardOnly))
-	m.Handle("GET /api/v1/onlinecard/print", a.UserScoped(a.printOnlineCard, sls.ScopeOnlineCardOnly))
-	m.Handle("POST /api/v1/onlinecard/activate", a.UserScoped(a.activateOnlineCard, sls.ScopeOnlineCardOnly))
-
-	a.operatorRoutes(m)
-	a.stepUpRoutes(m)
-	for _, extra := range a.Extra {
-		extra(a, m)
+	if a.mux == nil {
+		if err := a.Build(); err != nil {
+			panic(err)
+		}
 	}
-	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		WriteError(w, r, a.Log, sls.Errorf(sls.CodeNotFound, "No such API endpoint: %s %s.", r.Method, r.URL.Path))
-	})
-	return m
+	return a.mux
 }
 
 // StatusOf is the HTTP status that goes with an error code, for the API
@@ -249,55 +234,26 @@ const (
 	operatorKey
 )
 
-// SessionOf returns the authenticated session of a request handled by User.
+// SessionOf returns the authenticated session of a client route's request.
 func SessionOf(r *http.Request) *sls.Session {
 	s, _ := r.Context().Value(sessionKey).(*sls.Session)
 	return s
 }
 
-// UserOf returns the authenticated user of a request handled by User.
+// UserOf returns the authenticated user of a client route's request.
 func UserOf(r *http.Request) *sls.User {
 	u, _ := r.Context().Value(userKey).(*sls.User)
 	return u
 }
 
-// OperatorOf returns the operator's name of a request handled by Operator.
+// OperatorOf returns the operator's name of an operator route's request.
 func OperatorOf(r *http.Request) string {
 	s, _ := r.Context().Value(operatorKey).(string)
 	return s
 }
 
-// User requires a live session with full scope.
-func (a *API) User(h http.HandlerFunc) http.Handler { return a.UserScoped(h) }
-
-// UserScoped requires a live session whose scope is full or one of also.
-func (a *API) UserScoped(h http.HandlerFunc, also ...sls.Scope) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, u, err := a.Login.Authenticate(r.Context(), bearer(r))
-		if err != nil {
-			WriteError(w, r, a.Log, err)
-			return
-		}
-		ok := s.Scope == sls.ScopeFull
-		for _, sc := range also {
-			ok = ok || s.Scope == sc
-		}
-		// Every session may look at itself and log out.
-		p := r.URL.Path
-		if p == "/api/v1/session" || p == "/api/v1/logout" {
-			ok = true
-		}
-		if !ok {
-			WriteError(w, r, a.Log, sls.Errorf(sls.CodeForbidden, "This session may not do that (scope %s).", s.Scope))
-			return
-		}
-		ctx := context.WithValue(context.WithValue(r.Context(), sessionKey, s), userKey, u)
-		h(w, r.WithContext(ctx))
-	})
-}
-
-// Operator requires an operator token.
-func (a *API) Operator(h http.HandlerFunc) http.Handler {
+// operator requires an operator token.
+func (a *API) operator(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := bearer(r)
 		var name string

@@ -10,17 +10,19 @@ import (
 	"github.com/secure-login-system/sls/manage"
 )
 
-func (a *API) operatorRoutes(m *http.ServeMux) {
-	m.Handle("POST /api/v1/ops/accounts", a.Operator(a.opCreateAccount))
-	m.Handle("POST /api/v1/ops/users", a.Operator(a.opCreateUser))
-	m.Handle("GET /api/v1/ops/users/{user}", a.Operator(a.opGetUser))
-	m.Handle("GET /api/v1/ops/users/{user}/devices", a.Operator(a.opDevices))
-	m.Handle("POST /api/v1/ops/users/{user}/dscplus", a.Operator(a.opIssueDSCPlus))
-	m.Handle("POST /api/v1/ops/users/{user}/codecard", a.Operator(a.opIssueCodeCard))
-	m.Handle("POST /api/v1/ops/users/{user}/temppasscode", a.Operator(a.opIssueTempPasscode))
-	m.Handle("POST /api/v1/ops/users/{user}/unlock", a.Operator(a.opUnlock))
-	m.Handle("POST /api/v1/ops/devices/{id}/{action}", a.Operator(a.opDeviceAction))
-	m.Handle("GET /api/v1/ops/audit", a.Operator(a.opAudit))
+func (a *API) operatorRoutes() []Route {
+	return []Route{
+		{"POST /api/v1/ops/accounts", sls.ForOperator, a.opCreateAccount},
+		{"POST /api/v1/ops/users", sls.ForOperator, a.opCreateUser},
+		{"GET /api/v1/ops/users/{user}", sls.ForOperator, a.opGetUser},
+		{"GET /api/v1/ops/users/{user}/devices", sls.ForOperator, a.opDevices},
+		{"POST /api/v1/ops/users/{user}/dscplus", sls.ForOperator, a.opIssueDSCPlus},
+		{"POST /api/v1/ops/users/{user}/codecard", sls.ForOperator, a.opIssueCodeCard},
+		{"POST /api/v1/ops/users/{user}/temppasscode", sls.ForOperator, a.opIssueTempPasscode},
+		{"POST /api/v1/ops/users/{user}/unlock", sls.ForOperator, a.opUnlock},
+		{"POST /api/v1/ops/devices/{id}/{action}", sls.ForOperator, a.opDeviceAction},
+		{"GET /api/v1/ops/audit", sls.ForOperator, a.opAudit},
+	}
 }
 
 // OperatorActor is the audit actor of a request handled by Operator.

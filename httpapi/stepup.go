@@ -6,13 +6,16 @@ import (
 	sls "github.com/secure-login-system/sls"
 )
 
-// stepUpRoutes registers the session step-up: proving a device inside a
-// live session, which renews the session's proof (what routes needing a
-// recent step-up read). Its logic is login.StepUps.
-func (a *API) stepUpRoutes(m *http.ServeMux) {
-	m.Handle("GET /api/v1/stepup/devices", a.User(a.stepUpDevices))
-	m.Handle("POST /api/v1/stepup", a.User(a.startStepUp))
-	m.Handle("POST /api/v1/stepup/answer", a.User(a.answerStepUp))
+// stepUpRoutes are the session step-up: proving a device inside a live
+// session, which renews the session's proof (what routes declared
+// sls.ForStepUp read). They need only a session: proving a device is how
+// a session earns more. The logic is login.StepUps.
+func (a *API) stepUpRoutes() []Route {
+	return []Route{
+		{"GET /api/v1/stepup/devices", sls.ForSession, a.stepUpDevices},
+		{"POST /api/v1/stepup", sls.ForSession, a.startStepUp},
+		{"POST /api/v1/stepup/answer", sls.ForSession, a.answerStepUp},
+	}
 }
 
 func (a *API) stepUpDevices(w http.ResponseWriter, r *http.Request) {

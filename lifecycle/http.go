@@ -9,7 +9,7 @@ import (
 	"github.com/secure-login-system/sls/policy"
 )
 
-// Routes registers the lifecycle API on m (append it to httpapi.API.Extra).
+// Routes declares the lifecycle API (append it to httpapi.API.Extra).
 //
 // Clients, with their session:
 //
@@ -38,32 +38,34 @@ import (
 //	GET  /api/v1/ops/accounts/{id}/deposits
 //	POST /api/v1/ops/accounts/{id}/close
 //	PUT  /api/v1/ops/users/{user}/shipping-address
-func (s *Service) Routes(a *httpapi.API, m *http.ServeMux) {
+func (s *Service) Routes(a *httpapi.API) []httpapi.Route {
 	h := &handlers{s: s, a: a}
-	m.Handle("GET /api/v1/dscplus/order-form", a.User(h.form))
-	m.Handle("POST /api/v1/dscplus/orders/preview", a.User(h.preview))
-	m.Handle("POST /api/v1/dscplus/orders", a.User(h.place))
-	m.Handle("GET /api/v1/lifecycle/orders", a.User(h.myOrders))
-	m.Handle("GET /api/v1/lifecycle/orders/{id}", a.User(h.myOrder))
-	m.Handle("POST /api/v1/lifecycle/orders/{id}/activation", a.User(h.startActivation))
-	m.Handle("POST /api/v1/lifecycle/orders/{id}/activate", a.User(h.activate))
-	m.Handle("POST /api/v1/lifecycle/devices/{id}/report", a.User(h.report))
-	m.Handle("POST /api/v1/lifecycle/devices/{id}/destroyed", a.User(h.destroyed))
-	m.Handle("GET /api/v1/lifecycle/return-address", a.User(h.returnAddress))
-	m.Handle("POST /api/v1/lifecycle/returns", a.User(h.sendReturn))
-	m.Handle("GET /api/v1/lifecycle/shipping-address", a.User(h.getAddress))
-	m.Handle("PUT /api/v1/lifecycle/shipping-address", a.User(h.putAddress))
-	m.Handle("GET /api/v1/lifecycle/deposits", a.User(h.myDeposits))
+	return []httpapi.Route{
+		httpapi.Declare("GET /api/v1/dscplus/order-form", sls.ForSession, h.form),
+		httpapi.Declare("POST /api/v1/dscplus/orders/preview", sls.ForSession, h.preview),
+		httpapi.Declare("POST /api/v1/dscplus/orders", sls.ForStepUpOrTemporary, h.place),
+		httpapi.Declare("GET /api/v1/lifecycle/orders", sls.ForSession, h.myOrders),
+		httpapi.Declare("GET /api/v1/lifecycle/orders/{id}", sls.ForSession, h.myOrder),
+		httpapi.Declare("POST /api/v1/lifecycle/orders/{id}/activation", sls.ForStepUpOrTemporary, h.startActivation),
+		httpapi.Declare("POST /api/v1/lifecycle/orders/{id}/activate", sls.ForStepUpOrTemporary, h.activate),
+		httpapi.Declare("POST /api/v1/lifecycle/devices/{id}/report", sls.ForStepUpOrTemporary, h.report),
+		httpapi.Declare("POST /api/v1/lifecycle/devices/{id}/destroyed", sls.ForStepUpOrTemporary, h.destroyed),
+		httpapi.Declare("GET /api/v1/lifecycle/return-address", sls.ForSession, h.returnAddress),
+		httpapi.Declare("POST /api/v1/lifecycle/returns", sls.ForStepUpOrTemporary, h.sendReturn),
+		httpapi.Declare("GET /api/v1/lifecycle/shipping-address", sls.ForSession, h.getAddress),
+		httpapi.Declare("PUT /api/v1/lifecycle/shipping-address", sls.ForStepUp, h.putAddress),
+		httpapi.Declare("GET /api/v1/lifecycle/deposits", sls.ForSession, h.myDeposits),
 
-	m.Handle("GET /api/v1/ops/orders", a.Operator(h.opOrders))
-	m.Handle("GET /api/v1/ops/orders/{id}", a.Operator(h.opOrder))
-	m.Handle("POST /api/v1/ops/orders/{id}/ship", a.Operator(h.opShip))
-	m.Handle("POST /api/v1/ops/orders/{id}/deliver", a.Operator(h.opDeliver))
-	m.Handle("POST /api/v1/ops/orders/{id}/receive", a.Operator(h.opReceive))
-	m.Handle("POST /api/v1/ops/orders/{id}/event", a.Operator(h.opEvent))
-	m.Handle("GET /api/v1/ops/accounts/{id}/deposits", a.Operator(h.opDeposits))
-	m.Handle("POST /api/v1/ops/accounts/{id}/close", a.Operator(h.opClose))
-	m.Handle("PUT /api/v1/ops/users/{user}/shipping-address", a.Operator(h.opPutAddress))
+		httpapi.Declare("GET /api/v1/ops/orders", sls.ForOperator, h.opOrders),
+		httpapi.Declare("GET /api/v1/ops/orders/{id}", sls.ForOperator, h.opOrder),
+		httpapi.Declare("POST /api/v1/ops/orders/{id}/ship", sls.ForOperator, h.opShip),
+		httpapi.Declare("POST /api/v1/ops/orders/{id}/deliver", sls.ForOperator, h.opDeliver),
+		httpapi.Declare("POST /api/v1/ops/orders/{id}/receive", sls.ForOperator, h.opReceive),
+		httpapi.Declare("POST /api/v1/ops/orders/{id}/event", sls.ForOperator, h.opEvent),
+		httpapi.Declare("GET /api/v1/ops/accounts/{id}/deposits", sls.ForOperator, h.opDeposits),
+		httpapi.Declare("POST /api/v1/ops/accounts/{id}/close", sls.ForOperator, h.opClose),
+		httpapi.Declare("PUT /api/v1/ops/users/{user}/shipping-address", sls.ForOperator, h.opPutAddress),
+	}
 }
 
 type handlers struct {

@@ -724,3 +724,6 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// Now is the service's clock, for the access decisions made at the edge.
+func (s *Service) Now() time.Time { return s.clock.Now() }

@@ -29,7 +29,10 @@ func (s *Service) StepUps() *StepUps { return &StepUps{s: s} }
 // StepUp is a step-up waiting for its answer. ID is a bearer handle: it
 // goes back in a JSON body, never in a URL; only its hash is stored.
 type StepUp struct {
-	ID           string         `json:"stepup_id"`
+	ID string `json:"stepup_id"`
+	// State is challenged while answers are accepted, completed once
+	// proven, failed when used up.
+	State        sls.LoginState `json:"state"`
 	DeviceID     string         `json:"device_id"`
 	DeviceKind   sls.DeviceKind `json:"device_kind"`
 	Prompt       *sls.Prompt    `json:"prompt,omitempty"`
@@ -133,8 +136,7 @@ func (st *StepUps) Start(ctx context.Context, sess *sls.Session, deviceID string
 		if err := tx.CreateStepUp(ctx, su); err != nil {
 			return err
 		}
-		out = &StepUp{ID: id, DeviceID: d.ID, DeviceKind: d.Kind, Prompt: su.Prompt, Deadline: su.Deadline,
-			AttemptsLeft: s.cfg.MaxAnswers - su.Attempts}
+		out = s.stepUpOf(id, su, now)
 		return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), EventStepUpStarted, u.ID, d.ID,
 			map[string]any{"kind": d.Kind, "session_id": sess.ID, "superseded": len(pending)})
 	})
@@ -198,4 +200,100 @@ func (st *StepUps) Answer(ctx context.Context, sess *sls.Session, stepUpID, answ
 	}
 	s.outcomes.WithLabelValues("step_up", "ok", string(kind)).Inc()
 	return out, nil
+}
+
+// stepUpOf is what the holder of id sees of su at now.
+func (s *Service) stepUpOf(id string, su *sls.StepUp, now time.Time) *StepUp {
+	out := &StepUp{ID: id, State: sls.LoginChallenged, DeviceID: su.DeviceID, DeviceKind: su.DeviceKind, Prompt: su.Prompt,
+		Deadline: su.Deadline, AttemptsLeft: max(s.cfg.MaxAnswers-su.Attempts, 0)}
+	switch {
+	case !su.VerifiedAt.IsZero():
+		out.State, out.Prompt = sls.LoginCompleted, nil
+	case out.AttemptsLeft == 0:
+		out.State = sls.LoginFailed
+	}
+	return out
+}
+
+// Status shows where a step-up of sess stands without changing it (the
+// page waiting for an IB Key push polls it: the prompt follows the push).
+// A handle of another session is unknown; an expired step-up is
+// login_expired.
+func (st *StepUps) Status(ctx context.Context, sess *sls.Session, stepUpID string) (*StepUp, error) {
+	s := st.s
+	now := s.clock.Now()
+	var out *StepUp
+	err := s.store.View(ctx, func(tx sls.Tx) error {
+		su, err := tx.StepUp(ctx, sls.TokenHash(stepUpID))
+		if errors.Is(err, sls.ErrNotFound) || (err == nil && (sess == nil || su.Bound.SessionID != sess.ID ||
+			su.UserID != sess.UserID || su.Purpose != sls.PurposeStepUp)) {
+			return sls.Errorf(sls.CodeNotFound, "Unknown step-up. Please start over.")
+		}
+		if err != nil {
+			return err
+		}
+		out = s.stepUpOf(stepUpID, su, now)
+		if out.State == sls.LoginChallenged && !now.Before(su.Deadline) {
+			return sls.ErrLoginExpired
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Steps is the step-up in the login's shape (Step: LoginID is the
+// step-up's handle), for pages that show it with the login's screens
+// (the portal's in-place step-up, portal.StepUp).
+func (st *StepUps) Steps() *StepUpSteps { return &StepUpSteps{st: st} }
+
+// StepUpSteps is StepUps in the login's shape.
+type StepUpSteps struct{ st *StepUps }
+
+func stepOfStepUp(up *StepUp) *Step {
+	return &Step{LoginID: up.ID, State: up.State, Deadline: up.Deadline, DeviceID: up.DeviceID, Prompt: up.Prompt,
+		AttemptsLeft: up.AttemptsLeft}
+}
+
+// Devices is StepUps.Devices.
+func (x *StepUpSteps) Devices(ctx context.Context, sess *sls.Session) ([]DeviceChoice, error) {
+	return x.st.Devices(ctx, sess)
+}
+
+// Start is StepUps.Start.
+func (x *StepUpSteps) Start(ctx context.Context, sess *sls.Session, deviceID string) (*Step, error) {
+	up, err := x.st.Start(ctx, sess, deviceID)
+	if err != nil {
+		return nil, err
+	}
+	return stepOfStepUp(up), nil
+}
+
+// Status is StepUps.Status.
+func (x *StepUpSteps) Status(ctx context.Context, sess *sls.Session, id string) (*Step, error) {
+	up, err := x.st.Status(ctx, sess, id)
+	if err != nil {
+		return nil, err
+	}
+	return stepOfStepUp(up), nil
+}
+
+// Answer is StepUps.Answer. After a wrong answer that leaves the step-up
+// open, the step (challenged, with its prompt and the attempts left)
+// comes with the error; a step-up used up or a user locked gives a failed
+// step.
+func (x *StepUpSteps) Answer(ctx context.Context, sess *sls.Session, id, answer string) (*Step, error) {
+	res, err := x.st.Answer(ctx, sess, id, answer)
+	switch {
+	case err == nil:
+		return &Step{State: sls.LoginCompleted}, nil
+	case res == nil:
+		return nil, err // nothing was counted
+	}
+	step := &Step{State: sls.LoginFailed, AttemptsLeft: res.AttemptsLeft}
+	if errors.Is(err, sls.ErrBadResponse) && res.AttemptsLeft > 0 {
+		if cur, serr := x.st.Status(ctx, sess, id); serr == nil {
+			step = stepOfStepUp(cur)
+		}
+	}
+	return step, err
 }

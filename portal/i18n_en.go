@@ -29,9 +29,13 @@ var textsEN = map[string]string{
 	"login.help":       "Lost, damaged or temporarily unavailable security device? Call Client Services: after verifying your identity they give you a temporary passcode.",
 	"login.start_over": "Start over",
 
-	"select.title":  "Select Second Factor Device",
-	"select.legend": "Which security device do you want to use?",
-	"select.submit": "Continue",
+	"stepup.title":     "Confirm it's you",
+	"stepup.intro":     "This change needs a security device proven in the last few minutes. Choose a device and answer its challenge; you will come back to where you were.",
+	"stepup.no_device": "This change needs one of your security devices, and none can be used now. Please contact Client Services.",
+	"banner.confirm":   "Confirm with one of your security devices to see your activation code.",
+	"select.title":     "Select Second Factor Device",
+	"select.legend":    "Which security device do you want to use?",
+	"select.submit":    "Continue",
 
 	"challenge.title":         "Security Code",
 	"challenge.response":      "Security Code",
@@ -236,6 +240,7 @@ var textsEN = map[string]string{
 	"kind.deposit_released":       "Device deposit released",
 	"kind.deposit_forfeited":      "Device deposit kept",
 
+	"notice.not_allowed":    "This page is not available with this login.",
 	"notice.logged_out":     "You have logged out.",
 	"notice.session_ended":  "The session has ended.",
 	"notice.card_only":      "Your temporary passcode now gives access only to the Online Security Code Card.",

@@ -29,9 +29,13 @@ var textsES = map[string]string{
 	"login.help":       "¿Ha perdido su dispositivo de seguridad, está dañado o no lo tiene a mano? Llame a Atención al cliente: tras verificar su identidad le darán un código de acceso temporal.",
 	"login.start_over": "Volver a empezar",
 
-	"select.title":  "Seleccione el dispositivo de segundo factor",
-	"select.legend": "¿Qué dispositivo de seguridad desea utilizar?",
-	"select.submit": "Continuar",
+	"stepup.title":     "Confirme que es usted",
+	"stepup.intro":     "Este cambio requiere un dispositivo de seguridad verificado en los últimos minutos. Elija un dispositivo y responda a su desafío; volverá a donde estaba.",
+	"stepup.no_device": "Este cambio requiere uno de sus dispositivos de seguridad y ninguno puede usarse ahora. Póngase en contacto con el Servicio al Cliente.",
+	"banner.confirm":   "Confirme con uno de sus dispositivos de seguridad para ver su código de activación.",
+	"select.title":     "Seleccione el dispositivo de segundo factor",
+	"select.legend":    "¿Qué dispositivo de seguridad desea utilizar?",
+	"select.submit":    "Continuar",
 
 	"challenge.title":         "Código de seguridad",
 	"challenge.response":      "Código de seguridad",
@@ -236,6 +240,7 @@ var textsES = map[string]string{
 	"kind.deposit_released":       "Depósito del dispositivo liberado",
 	"kind.deposit_forfeited":      "Depósito del dispositivo retenido",
 
+	"notice.not_allowed":    "Esta página no está disponible con este inicio de sesión.",
 	"notice.logged_out":     "Ha cerrado la sesión.",
 	"notice.session_ended":  "La sesión ha finalizado.",
 	"notice.card_only":      "Su código de acceso temporal solo da acceso ahora a la tarjeta de códigos de seguridad en línea.",

@@ -30,9 +30,13 @@ var textsHU = map[string]string{
 	"login.help":       "Elveszett, megsérült vagy átmenetileg nem elérhető a biztonsági eszköze? Hívja az Ügyfélszolgálatot: személyazonossága igazolása után ideiglenes jelszót kap.",
 	"login.start_over": "Újrakezdés",
 
-	"select.title":  "Válassza ki a második hitelesítési eszközt",
-	"select.legend": "Melyik biztonsági eszközét szeretné használni?",
-	"select.submit": "Folytatás",
+	"stepup.title":     "Erősítse meg, hogy Ön az",
+	"stepup.intro":     "Ehhez a módosításhoz az elmúlt néhány percben igazolt biztonsági eszköz kell. Válasszon eszközt, és válaszoljon a kihívására; utána visszatér oda, ahol volt.",
+	"stepup.no_device": "Ehhez a módosításhoz az egyik biztonsági eszközére van szükség, de most egyik sem használható. Kérjük, forduljon az ügyfélszolgálathoz.",
+	"banner.confirm":   "Az aktiváló kód megtekintéséhez erősítse meg egyik biztonsági eszközével.",
+	"select.title":     "Válassza ki a második hitelesítési eszközt",
+	"select.legend":    "Melyik biztonsági eszközét szeretné használni?",
+	"select.submit":    "Folytatás",
 
 	"challenge.title":         "Biztonsági kód",
 	"challenge.response":      "Biztonsági kód",
@@ -237,6 +241,7 @@ var textsHU = map[string]string{
 	"kind.deposit_released":       "Az eszköz letétjének zárolása feloldva",
 	"kind.deposit_forfeited":      "Az eszköz letétjét visszatartottuk",
 
+	"notice.not_allowed":    "Ez az oldal ezzel a bejelentkezéssel nem érhető el.",
 	"notice.logged_out":     "Kijelentkezett.",
 	"notice.session_ended":  "A munkamenet véget ért.",
 	"notice.card_only":      "Ideiglenes jelszava mostantól csak az Online Biztonsági Kódkártyához ad hozzáférést.",

@@ -30,9 +30,13 @@ var textsZH = map[string]string{
 	"login.help":       "安全设备丢失、损坏或暂时无法使用？请致电客户服务部：核实您的身份后，他们会给您一个临时密码。",
 	"login.start_over": "重新开始",
 
-	"select.title":  "选择双因素验证设备",
-	"select.legend": "您想使用哪一个安全设备？",
-	"select.submit": "继续",
+	"stepup.title":     "确认是您本人",
+	"stepup.intro":     "此项更改需要您在最近几分钟内验证过的安全设备。请选择一个设备并回答其质询；完成后将返回原页面。",
+	"stepup.no_device": "此项更改需要使用您的安全设备之一，但目前没有可用的设备。请联系客户服务部。",
+	"banner.confirm":   "请使用您的安全设备之一进行确认，以查看您的激活码。",
+	"select.title":     "选择双因素验证设备",
+	"select.legend":    "您想使用哪一个安全设备？",
+	"select.submit":    "继续",
 
 	"challenge.title":         "安全码",
 	"challenge.response":      "安全码",
@@ -237,6 +241,7 @@ var textsZH = map[string]string{
 	"kind.deposit_released":       "设备押金已解冻",
 	"kind.deposit_forfeited":      "设备押金已扣留",
 
+	"notice.not_allowed":    "使用此登录方式无法访问此页面。",
 	"notice.logged_out":     "您已退出。",
 	"notice.session_ended":  "该会话已结束。",
 	"notice.card_only":      "您的临时密码现在只能用于在线安全码卡页面。",

@@ -43,19 +43,22 @@ type lifecycleSection struct {
 	HasDSCPlus bool
 }
 
-func (p *Portal) lifecycleRoutes(handle func(string, access, func(*req))) {
+func (p *Portal) lifecycleRoutes(handle func(string, sls.Access, func(*req))) {
 	if p.d.Lifecycle == nil {
 		return
 	}
-	handle("GET /settings/dscplus", full, p.orderPage)
-	handle("POST /settings/dscplus/summary", full, p.orderSummary)
-	handle("POST /settings/dscplus/back", full, p.orderBack)
-	handle("POST /settings/dscplus/place", full, p.orderPlace)
-	handle("POST /settings/dscplus/activation", full, p.orderActivation)
-	handle("POST /settings/dscplus/activate", full, p.orderActivate)
-	handle("GET /settings/returns", full, p.returnsPage)
-	handle("POST /settings/returns", full, p.sendReturn)
-	handle("POST /settings/returns/destroyed", full, p.destroyed)
+	// Ordering, activating and returning devices change what protects
+	// the account: a device proven just now, or the temporary passcode
+	// Client Services issued for exactly this (SPEC §6).
+	handle("GET /settings/dscplus", sls.ForSession, p.orderPage)
+	handle("POST /settings/dscplus/summary", sls.ForSession, p.orderSummary)
+	handle("POST /settings/dscplus/back", sls.ForSession, p.orderBack)
+	handle("POST /settings/dscplus/place", sls.ForStepUpOrTemporary, p.orderPlace)
+	handle("POST /settings/dscplus/activation", sls.ForStepUpOrTemporary, p.orderActivation)
+	handle("POST /settings/dscplus/activate", sls.ForStepUpOrTemporary, p.orderActivate)
+	handle("GET /settings/returns", sls.ForSession, p.returnsPage)
+	handle("POST /settings/returns", sls.ForStepUpOrTemporary, p.sendReturn)
+	handle("POST /settings/returns/destroyed", sls.ForStepUpOrTemporary, p.destroyed)
 }
 
 func (p *Portal) lifecycleSection(q *req, devs []*sls.Device) (*lifecycleSection, error) {

@@ -19,10 +19,17 @@ type loginPageData struct {
 type selectPageData struct {
 	Choices []choice
 	Current string
+	// Action is where the forms post: "/login", or "/stepup" for a
+	// device proof inside a session (the login's pages serve both).
+	Action string
+	Intro  string
 }
 
 // challengePage is the chosen device's screen.
 type challengePage struct {
+	// Action and Intro: see selectPageData.
+	Action       string
+	Intro        string
 	Kind         sls.DeviceKind
 	DeviceID     string
 	Prompt       *sls.Prompt
@@ -92,10 +99,10 @@ func (p *Portal) loginPage(q *req) {
 	}
 	switch st.State {
 	case sls.LoginSelectDevice:
-		q.render("select", q.t("select.title"), selectPageData{Choices: c.Choices})
+		q.render("select", q.t("select.title"), selectPageData{Choices: c.Choices, Action: "/login"})
 	case sls.LoginChallenged:
 		if q.r.URL.Query().Get("choose") == "1" && len(c.Choices) > 1 {
-			q.render("select", q.t("select.title"), selectPageData{Choices: c.Choices, Current: st.DeviceID})
+			q.render("select", q.t("select.title"), selectPageData{Choices: c.Choices, Current: st.DeviceID, Action: "/login"})
 			return
 		}
 		q.renderChallenge(c, st)
@@ -145,13 +152,31 @@ func endsLogin(err error) bool {
 }
 
 func (q *req) renderChallenge(c loginCookie, st *login.Step, opts ...renderOpt) {
+	q.renderDeviceScreen(deviceScreen{action: "/login", choices: len(c.Choices), script: true}, st, opts...)
+}
+
+// deviceScreen says where a device's screen is shown: in the login, or
+// in a step-up inside a session.
+type deviceScreen struct {
+	action  string // "/login" or "/stepup"
+	choices int    // devices offered (another may be chosen when > 1)
+	intro   string
+	script  bool // the push page's script may wait for the approval
+}
+
+// renderDeviceScreen shows the chosen device's challenge.
+func (q *req) renderDeviceScreen(ds deviceScreen, st *login.Step, opts ...renderOpt) {
 	pr := st.Prompt
 	if pr == nil {
-		q.endLogin(sls.ErrLoginExpired)
+		if ds.action == "/login" {
+			q.endLogin(sls.ErrLoginExpired)
+		} else {
+			q.redirect(ds.action)
+		}
 		return
 	}
-	cp := challengePage{Kind: pr.Kind, DeviceID: st.DeviceID, Prompt: pr, Deadline: st.Deadline, AttemptsLeft: st.AttemptsLeft,
-		CanSwitch: len(c.Choices) > 1}
+	cp := challengePage{Action: ds.action, Intro: ds.intro, Kind: pr.Kind, DeviceID: st.DeviceID, Prompt: pr, Deadline: st.Deadline,
+		AttemptsLeft: st.AttemptsLeft, CanSwitch: ds.choices > 1}
 	title := q.t("challenge.title")
 	switch pr.Kind {
 	case sls.KindCodeCard, sls.KindOnlineCard:
@@ -159,12 +184,12 @@ func (q *req) renderChallenge(c loginCookie, st *login.Step, opts ...renderOpt) 
 			cp.Index1, cp.Index2 = pr.Indices[0], pr.Indices[1]
 		}
 	case sls.KindSMS:
-		cp.CanResend = q.p.d.Resend != nil
+		cp.CanResend = q.p.d.Resend != nil && ds.action == "/login"
 		cp.ResendAfter = pr.ResendAfter
 	case sls.KindIBKey:
 		x := readPushExtra(pr)
 		cp.Push, cp.PushReason, cp.PushExpiresAt = x.Push, x.Reason, x.PushExpiresAt
-		if x.Push == sls.PushPending && q.p.d.IBKey != nil {
+		if x.Push == sls.PushPending && q.p.d.IBKey != nil && ds.script {
 			opts = append(opts, withScript())
 		}
 	}
@@ -233,7 +258,7 @@ func (p *Portal) loginDevice(q *req) {
 			}
 		}
 		q.status = statusOf(err)
-		q.render("select", q.t("select.title"), selectPageData{Choices: c.Choices}, withError(q.errText(err)))
+		q.render("select", q.t("select.title"), selectPageData{Choices: c.Choices, Action: "/login"}, withError(q.errText(err)))
 		return
 	}
 	p.pokeIBKey(q, c.ID, step)

@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,6 +76,9 @@ type Deps struct {
 	IBKey     IBKey
 	Protect   Protect
 	Lifecycle Lifecycle
+	// StepUp proves a device inside a session; nil: pages that need a
+	// fresh proof answer with an error instead of asking for one.
+	StepUp StepUp
 }
 
 // Portal serves the pages.
@@ -82,6 +87,7 @@ type Portal struct {
 	cfg     Config
 	pages   map[string]*pageTemplate
 	mux     *http.ServeMux
+	table   []Route
 	cop     *http.CrossOriginProtection
 	static  http.Handler
 	handler http.Handler
@@ -119,7 +125,9 @@ func New(d Deps) (*Portal, error) {
 	p.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.forbidden(w, r, "cross-origin")
 	}))
-	p.routes()
+	if err := p.routes(); err != nil {
+		return nil, err
+	}
 	p.handler = http.HandlerFunc(p.serve)
 	return p, nil
 }
@@ -174,59 +182,80 @@ func staticFiles(fsys fs.FS) http.Handler {
 	})
 }
 
-// access says which sessions may use a page.
-type access int
+// Route is one declared page: its pattern ("METHOD /path"), who may see
+// it (sls.Access: the same declaration and the same decision as the JSON
+// API's routes) and its handler. New refuses a page that declares
+// nothing.
+type Route struct {
+	Pattern string
+	Access  sls.Access
+	handle  func(*req)
+}
 
-const (
-	anyone     access = iota // no session needed (login pages)
-	full                     // a full-scope session
-	cardOnly                 // also a temporary passcode past its 2 days (SPEC §1: only the online card page)
-	closedOK                 // also a closed account's statements-only session
-	anySession               // any session, whatever its scope (logging out)
-)
+// Routes returns the declared pages, for the access matrix and its test.
+func (p *Portal) Routes() []Route { return slices.Clone(p.table) }
 
-func (p *Portal) routes() {
+func (p *Portal) routes() error {
 	m := http.NewServeMux()
 	p.mux = m
-	handle := func(pattern string, a access, h func(*req)) { m.Handle(pattern, p.wrap(a, h)) }
+	handle := func(pattern string, a sls.Access, h func(*req)) {
+		p.table = append(p.table, Route{Pattern: pattern, Access: a, handle: h})
+	}
+	session := sls.ForSession
+	closedOK := sls.ForSession.Also(sls.ScopeStatementsOnly)
+	cardPage := sls.ForSession.Also(sls.ScopeOnlineCardOnly)
+	// SPEC §1/§6: a temporary passcode (even past its 2 days) prints and
+	// activates an Online Security Code Card; anyone else who holds a
+	// device proves it first.
+	card := sls.ForStepUpOrTemporary.Also(sls.ScopeOnlineCardOnly)
 
 	handle("GET /{$}", closedOK, p.home)
-	handle("GET /login", anyone, p.loginPage)
-	handle("POST /login", anyone, p.loginStart)
-	handle("POST /login/device", anyone, p.loginDevice)
-	handle("POST /login/answer", anyone, p.loginAnswer)
-	handle("POST /login/resend", anyone, p.loginResend)
-	handle("POST /login/push", anyone, p.loginPushDone)
-	handle("POST /login/wait", anyone, p.loginWait)
-	handle("POST /login/cancel", anyone, p.loginCancel)
-	handle("POST /logout", anySession, p.logout)
-	handle("POST /lang", anyone, p.setLang)
+	handle("GET /login", sls.ForAnyone, p.loginPage)
+	handle("POST /login", sls.ForAnyone, p.loginStart)
+	handle("POST /login/device", sls.ForAnyone, p.loginDevice)
+	handle("POST /login/answer", sls.ForAnyone, p.loginAnswer)
+	handle("POST /login/resend", sls.ForAnyone, p.loginResend)
+	handle("POST /login/push", sls.ForAnyone, p.loginPushDone)
+	handle("POST /login/wait", sls.ForAnyone, p.loginWait)
+	handle("POST /login/cancel", sls.ForAnyone, p.loginCancel)
+	handle("POST /logout", sls.ForSession.Also(sls.AnyScope), p.logout)
+	handle("POST /lang", sls.ForAnyone, p.setLang)
 
-	handle("GET /settings/security", full, p.securityPage)
-	handle("GET /settings/onlinecard", cardOnly, p.onlineCardPage)
-	handle("POST /settings/onlinecard", cardOnly, p.onlineCardRequest)
-	handle("GET /settings/onlinecard/print", cardOnly, p.onlineCardPrint)
-	handle("POST /settings/onlinecard/activate", cardOnly, p.onlineCardActivate)
-	handle("GET /settings/sessions", full, p.sessionsPage)
-	handle("POST /settings/sessions/end", full, p.sessionEnd)
+	handle("GET /settings/security", session, p.securityPage)
+	handle("GET /settings/onlinecard", cardPage, p.onlineCardPage)
+	handle("POST /settings/onlinecard", card, p.onlineCardRequest)
+	handle("GET /settings/onlinecard/print", card, p.onlineCardPrint)
+	handle("POST /settings/onlinecard/activate", card, p.onlineCardActivate)
+	handle("GET /settings/sessions", session, p.sessionsPage)
+	handle("POST /settings/sessions/end", session, p.sessionEnd)
 	if p.d.Phone != nil {
-		handle("GET /settings/mobile", full, p.mobilePage)
-		handle("POST /settings/mobile/verify", full, p.mobileVerify)
-		handle("POST /settings/mobile/confirm", full, p.mobileConfirm)
+		handle("GET /settings/mobile", session, p.mobilePage)
+		handle("POST /settings/mobile/verify", sls.ForStepUp, p.mobileVerify)
+		handle("POST /settings/mobile/confirm", session, p.mobileConfirm)
 	}
 	if p.d.Prefs != nil {
-		handle("GET /settings/messages", full, p.prefsPage)
-		handle("POST /settings/messages", full, p.prefsSave)
+		handle("GET /settings/messages", session, p.prefsPage)
+		handle("POST /settings/messages", sls.ForStepUp, p.prefsSave)
 	}
 	if p.d.Messages != nil {
-		handle("GET /messages", full, p.messagesPage)
+		handle("GET /messages", session, p.messagesPage)
 	}
 	if p.d.IBKey != nil {
-		handle("GET /ibkey", full, p.ibkeyPage)
+		handle("GET /ibkey", sls.ForStepUp, p.ibkeyPage)
+	}
+	if p.d.StepUp != nil {
+		p.stepUpRoutes(handle)
 	}
 	p.protectRoutes(handle)
 	p.lifecycleRoutes(handle)
-	m.Handle("/", p.wrap(anyone, func(q *req) { q.notFound() }))
+	for _, rt := range p.table {
+		if !rt.Access.Declared() || rt.handle == nil {
+			return fmt.Errorf("portal: page %q declares no access (deny by default)", rt.Pattern)
+		}
+		m.Handle(rt.Pattern, p.wrap(rt.Access, rt.handle))
+	}
+	m.Handle("/", p.wrap(sls.ForAnyone, func(q *req) { q.notFound() }))
+	return nil
 }
 
 // navItem is one entry of the menu.
@@ -273,8 +302,11 @@ func (p *Portal) now() time.Time { return p.d.Clock.Now() }
 const maxForm = 32 << 10
 
 // wrap turns a page function into a handler: it finds the session and
-// the language, refuses forged posts, and enforces who may see the page.
-func (p *Portal) wrap(a access, h func(*req)) http.Handler {
+// the language, refuses forged posts, and applies the page's declared
+// access (sls.Access.Check, the one decision the JSON API uses too). A
+// session that must prove a device first is sent to the step-up page,
+// which brings it back here.
+func (p *Portal) wrap(a sls.Access, h func(*req)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := &req{p: p, w: w, r: r, secure: p.secureCookies(r)}
 		if r.Method == http.MethodPost {
@@ -291,7 +323,8 @@ func (p *Portal) wrap(a access, h func(*req)) http.Handler {
 		q.loadSession()
 		q.lang = p.chooseLang(q)
 		q.ensurePre()
-		if a != anyone && q.ss == nil {
+		public := a.Caller == sls.CallerAnyone
+		if !public && q.ss == nil {
 			if r.Method == http.MethodGet {
 				q.redirect("/login")
 			} else {
@@ -300,35 +333,68 @@ func (p *Portal) wrap(a access, h func(*req)) http.Handler {
 			}
 			return
 		}
-		if r.Method == http.MethodPost && !q.csrfOK(a != anyone) {
-			p.forbidden(w, r, "csrf")
-			return
-		}
-		if q.ss != nil && !allowed(a, q.ss.Scope) {
-			if q.ss.Scope == sls.ScopeOnlineCardOnly {
-				q.redirect("/settings/onlinecard?n=card_only")
-			} else {
-				q.redirect("/")
+		// Access first: a refusal only redirects and changes nothing, so
+		// it needs no token; everything that acts is checked for CSRF.
+		if !public {
+			if err := a.Check(q.ss, p.now(), p.stepUpWindow()); err != nil {
+				p.refuse(q, err)
+				return
 			}
+		}
+		if r.Method == http.MethodPost && !q.csrfOK(!public) {
+			p.forbidden(w, r, "csrf")
 			return
 		}
 		h(q)
 	})
 }
 
-func allowed(a access, scope sls.Scope) bool {
-	if a == anySession {
-		return true
+// refuse answers a session the page's access turned down: to the step-up
+// page when a device proof would do, else to the page its scope allows.
+func (p *Portal) refuse(q *req, err error) {
+	switch {
+	case sls.ErrorCode(err) == sls.CodeStepUpRequired && p.d.StepUp != nil:
+		q.redirect("/stepup?next=" + url.QueryEscape(p.returnPath(q.r.URL.Path)))
+	case q.ss.Scope == sls.ScopeOnlineCardOnly:
+		q.redirect("/settings/onlinecard?n=card_only")
+	case sls.ErrorCode(err) == sls.CodeStepUpRequired:
+		q.status = http.StatusUnauthorized
+		q.render("error", q.t("err.title"), errorPage{Message: q.errText(err)})
+	default:
+		q.redirect("/?n=not_allowed")
 	}
-	switch scope {
-	case sls.ScopeFull:
-		return true
-	case sls.ScopeOnlineCardOnly:
-		return a == anyone || a == cardOnly
-	case sls.ScopeStatementsOnly:
-		return a == anyone || a == closedOK
+}
+
+// allows reports whether the request's session passes access a (for
+// parts of a page, such as the IB Key banner with its activation code).
+func (q *req) allows(a sls.Access) bool {
+	return q.ss != nil && a.Check(q.ss, q.p.now(), q.p.stepUpWindow()) == nil
+}
+
+func (p *Portal) stepUpWindow() time.Duration { return p.d.Login.Config().StepUpWindow }
+
+// returnPath is the page to come back to after a step-up: the page
+// itself, or for a form post the nearest page above it (POST
+// /settings/security/opt-out comes back to /settings/security).
+func (p *Portal) returnPath(path string) string {
+	for path != "" && path != "/" {
+		if p.isPage(path) {
+			return path
+		}
+		path = path[:strings.LastIndex(path, "/")]
 	}
-	return a == anyone
+	return "/"
+}
+
+// isPage reports whether path is a declared GET page (the only places a
+// step-up may send the browser back to: no open redirect).
+func (p *Portal) isPage(path string) bool {
+	for _, rt := range p.table {
+		if rt.Pattern == "GET "+path {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *Portal) forbidden(w http.ResponseWriter, r *http.Request, why string) {

@@ -53,16 +53,18 @@ type sharingView struct {
 	Kind    sls.DeviceKind
 }
 
-func (p *Portal) protectRoutes(handle func(string, access, func(*req))) {
+func (p *Portal) protectRoutes(handle func(string, sls.Access, func(*req))) {
 	if p.d.Protect == nil {
 		return
 	}
-	handle("GET /withdraw", full, p.withdrawPage)
-	handle("POST /withdraw", full, p.withdraw)
-	handle("POST /settings/security/opt-out", full, p.optOut)
-	handle("POST /settings/security/opt-in", full, p.optIn)
-	handle("POST /settings/security/ip", full, p.setIP)
-	handle("POST /settings/security/sharing", full, p.checkSharing)
+	// Withdrawals above the password-only limit need a fresh device proof
+	// (decided with the limit, package protect); the settings always do.
+	handle("GET /withdraw", sls.ForSession, p.withdrawPage)
+	handle("POST /withdraw", sls.ForSession, p.withdraw)
+	handle("POST /settings/security/opt-out", sls.ForStepUp, p.optOut)
+	handle("POST /settings/security/opt-in", sls.ForStepUp, p.optIn)
+	handle("POST /settings/security/ip", sls.ForStepUp, p.setIP)
+	handle("POST /settings/security/sharing", sls.ForSession, p.checkSharing)
 }
 
 func (p *Portal) protectSection(q *req) (*protectSection, error) {

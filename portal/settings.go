@@ -13,8 +13,11 @@ import (
 )
 
 type homePage struct {
-	Banner     *activationView // IB Key activation for users without IB Key
-	BannerErr  string
+	Banner    *activationView // IB Key activation for users without IB Key
+	BannerErr string
+	// BannerLink: a user without IB Key whose session must prove a
+	// device before the activation code shows.
+	BannerLink bool
 	Devices    []*sls.Device
 	Messages   int
 	HasProtect bool
@@ -32,7 +35,11 @@ func (p *Portal) home(q *req) {
 			return
 		}
 		hp.Devices = activeFirst(devs)
-		if p.d.IBKey != nil && !hasActive(devs, sls.KindIBKey) {
+		// The banner's activation code enrols a device: it shows only to
+		// a session that proved a device just now (sls.ForStepUp, as the
+		// /ibkey page); others get a link that asks for that proof.
+		hp.BannerLink = p.d.IBKey != nil && !hasActive(devs, sls.KindIBKey) && !q.allows(sls.ForStepUp)
+		if p.d.IBKey != nil && !hasActive(devs, sls.KindIBKey) && !hp.BannerLink {
 			a, err := p.activation(q)
 			if err != nil {
 				hp.BannerErr = q.errText(err)

@@ -126,6 +126,16 @@ func session(u *sls.User, kind sls.DeviceKind, deviceID string) *sls.Session {
 		DeviceKind: kind, Scope: sls.ScopeFull, ClientIP: "192.0.2.10"}
 }
 
+// fresh is s as if its device had been proven just now (at login or by
+// a step-up), which a session needs for its device's withdrawal limit.
+func (e *env) fresh(s *sls.Session) *sls.Session {
+	c := *s
+	if c.DeviceKind != "" {
+		c.ProvenKind, c.ProvenAt = c.DeviceKind, e.clk.Now()
+	}
+	return &c
+}
+
 func codeOf(err error) string {
 	var e *sls.Error
 	if errors.As(err, &e) {

@@ -8,7 +8,7 @@ import (
 	"github.com/secure-login-system/sls/httpapi"
 )
 
-// Routes registers the feature's API on m (append it to httpapi.API.Extra).
+// Routes declares the feature's API (append it to httpapi.API.Extra).
 //
 // Clients and integrators, with the user's session:
 //
@@ -35,37 +35,39 @@ import (
 //	POST /api/v1/ops/sharing/check, POST /api/v1/ops/sharing
 //	GET /api/v1/ops/accounts/{id}/movements?kind=withdrawal|ach_funding&since=RFC3339
 //	POST /api/v1/ops/movements/{id}/reverse
-func (s *Service) Routes(a *httpapi.API, m *http.ServeMux) {
+func (s *Service) Routes(a *httpapi.API) []httpapi.Route {
 	h := &handlers{s: s, a: a}
-	m.Handle("GET /api/v1/withdrawals/limits", a.User(h.limits))
-	m.Handle("POST /api/v1/withdrawals/check", a.User(h.checkWithdrawal))
-	m.Handle("POST /api/v1/withdrawals", a.User(h.recordWithdrawal))
-	m.Handle("POST /api/v1/withdrawals/confirmations", a.User(h.startStepUp))
-	m.Handle("POST /api/v1/withdrawals/confirmations/answer", a.User(h.answerStepUp))
-	m.Handle("POST /api/v1/benefits/ach-funding/check", a.User(h.checkACH))
-	m.Handle("POST /api/v1/benefits/ach-funding", a.User(h.recordACH))
-	m.Handle("POST /api/v1/benefits/{benefit}/check", a.User(h.checkBenefit))
-	m.Handle("GET /api/v1/security/participation", a.User(h.participation))
-	m.Handle("POST /api/v1/security/opt-out", a.User(h.optOut))
-	m.Handle("POST /api/v1/security/opt-in", a.User(h.optIn))
-	m.Handle("GET /api/v1/security/ip-restrictions", a.User(h.getIP))
-	m.Handle("PUT /api/v1/security/ip-restrictions", a.User(h.putIP))
-	m.Handle("GET /api/v1/security/penny-stock", a.User(h.getPenny))
-	m.Handle("PUT /api/v1/security/penny-stock", a.User(h.putPenny))
+	return []httpapi.Route{
+		httpapi.Declare("GET /api/v1/withdrawals/limits", sls.ForSession, h.limits),
+		httpapi.Declare("POST /api/v1/withdrawals/check", sls.ForSession, h.checkWithdrawal),
+		httpapi.Declare("POST /api/v1/withdrawals", sls.ForSession, h.recordWithdrawal),
+		httpapi.Declare("POST /api/v1/withdrawals/confirmations", sls.ForSession, h.startStepUp),
+		httpapi.Declare("POST /api/v1/withdrawals/confirmations/answer", sls.ForSession, h.answerStepUp),
+		httpapi.Declare("POST /api/v1/benefits/ach-funding/check", sls.ForSession, h.checkACH),
+		httpapi.Declare("POST /api/v1/benefits/ach-funding", sls.ForSession, h.recordACH),
+		httpapi.Declare("POST /api/v1/benefits/{benefit}/check", sls.ForSession, h.checkBenefit),
+		httpapi.Declare("GET /api/v1/security/participation", sls.ForSession, h.participation),
+		httpapi.Declare("POST /api/v1/security/opt-out", sls.ForStepUp, h.optOut),
+		httpapi.Declare("POST /api/v1/security/opt-in", sls.ForStepUp, h.optIn),
+		httpapi.Declare("GET /api/v1/security/ip-restrictions", sls.ForSession, h.getIP),
+		httpapi.Declare("PUT /api/v1/security/ip-restrictions", sls.ForStepUp, h.putIP),
+		httpapi.Declare("GET /api/v1/security/penny-stock", sls.ForSession, h.getPenny),
+		httpapi.Declare("PUT /api/v1/security/penny-stock", sls.ForStepUp, h.putPenny),
 
-	m.Handle("GET /api/v1/ops/rates", a.Operator(h.opRates))
-	m.Handle("PUT /api/v1/ops/rates", a.Operator(h.opSetRates))
-	m.Handle("DELETE /api/v1/ops/rates/{currency}", a.Operator(h.opDeleteRate))
-	m.Handle("GET /api/v1/ops/holidays", a.Operator(h.opHolidays))
-	m.Handle("POST /api/v1/ops/holidays", a.Operator(h.opAddHoliday))
-	m.Handle("DELETE /api/v1/ops/holidays/{date}", a.Operator(h.opDeleteHoliday))
-	m.Handle("GET /api/v1/ops/users/{user}/protection", a.Operator(h.opProtection))
-	m.Handle("GET /api/v1/ops/users/{user}/ip-restrictions", a.Operator(h.opGetIP))
-	m.Handle("PUT /api/v1/ops/users/{user}/ip-restrictions", a.Operator(h.opPutIP))
-	m.Handle("POST /api/v1/ops/sharing/check", a.Operator(h.opSharingCheck))
-	m.Handle("POST /api/v1/ops/sharing", a.Operator(h.opShare))
-	m.Handle("GET /api/v1/ops/accounts/{id}/movements", a.Operator(h.opMovements))
-	m.Handle("POST /api/v1/ops/movements/{id}/reverse", a.Operator(h.opReverse))
+		httpapi.Declare("GET /api/v1/ops/rates", sls.ForOperator, h.opRates),
+		httpapi.Declare("PUT /api/v1/ops/rates", sls.ForOperator, h.opSetRates),
+		httpapi.Declare("DELETE /api/v1/ops/rates/{currency}", sls.ForOperator, h.opDeleteRate),
+		httpapi.Declare("GET /api/v1/ops/holidays", sls.ForOperator, h.opHolidays),
+		httpapi.Declare("POST /api/v1/ops/holidays", sls.ForOperator, h.opAddHoliday),
+		httpapi.Declare("DELETE /api/v1/ops/holidays/{date}", sls.ForOperator, h.opDeleteHoliday),
+		httpapi.Declare("GET /api/v1/ops/users/{user}/protection", sls.ForOperator, h.opProtection),
+		httpapi.Declare("GET /api/v1/ops/users/{user}/ip-restrictions", sls.ForOperator, h.opGetIP),
+		httpapi.Declare("PUT /api/v1/ops/users/{user}/ip-restrictions", sls.ForOperator, h.opPutIP),
+		httpapi.Declare("POST /api/v1/ops/sharing/check", sls.ForOperator, h.opSharingCheck),
+		httpapi.Declare("POST /api/v1/ops/sharing", sls.ForOperator, h.opShare),
+		httpapi.Declare("GET /api/v1/ops/accounts/{id}/movements", sls.ForOperator, h.opMovements),
+		httpapi.Declare("POST /api/v1/ops/movements/{id}/reverse", sls.ForOperator, h.opReverse),
+	}
 }
 
 type handlers struct {

@@ -94,7 +94,7 @@ type WithdrawalAnswer struct {
 // row is locked so that the caller can mark it used.
 func (s *Service) limitSource(ctx context.Context, tx sls.Tx, sess *sls.Session, u *sls.User, req MoneyRequest, m policy.Money,
 	now time.Time, lock bool) (LimitInfo, *sls.StepUp, error) {
-	info := LimitInfo{DeviceKind: sess.DeviceKind, Source: "session", InSLS: inSLS(u)}
+	info := s.sessionLimit(sess, u, now)
 	if req.ConfirmationID == "" {
 		return info, nil, nil
 	}
@@ -127,6 +127,21 @@ func (s *Service) limitSource(ctx context.Context, tx sls.Tx, sess *sls.Session,
 	}
 	info.DeviceKind, info.Source = su.DeviceKind, "confirmation"
 	return info, su, nil
+}
+
+// sessionLimit is the limit a session sets without a confirmation. Only
+// a device proven in the session within the confirmation validity (at
+// login or by a step-up) lends its limit; an older session withdraws as
+// if by password alone (OWASP ASVS 4.0.3 V3.7.1: re-authenticate before
+// sensitive transactions), and a confirmation lifts it to the device's.
+func (s *Service) sessionLimit(sess *sls.Session, u *sls.User, now time.Time) LimitInfo {
+	info := LimitInfo{Source: "session", InSLS: inSLS(u)}
+	if sess.RecentlyProven(now, s.cfg().StepUpValidity) {
+		info.DeviceKind = sess.ProvenKind
+	} else if sess.DeviceKind != "" {
+		info.Source = "session_not_recent"
+	}
+	return info
 }
 
 // evaluate decides a withdrawal inside tx.
@@ -221,7 +236,7 @@ func (s *Service) Limits(ctx context.Context, sess *sls.Session, u *sls.User) (*
 	now := s.now()
 	var out *LimitsAnswer
 	err := s.Store.View(ctx, func(tx sls.Tx) error {
-		info := LimitInfo{DeviceKind: sess.DeviceKind, Source: "session", InSLS: inSLS(u)}
+		info := s.sessionLimit(sess, u, now)
 		a, _, err := s.evaluate(ctx, tx, u, info, policy.Money{}, 1, now)
 		if err != nil {
 			return err

@@ -61,7 +61,7 @@ func TestLimitsPerDeviceAndWindow(t *testing.T) {
 			sess := session(u, c.kind, "dev_x")
 			if c.day == 0 {
 				for j := 0; j < 3; j++ {
-					a, err := e.svc.RecordWithdrawal(ctx, sess, u, req(fmt.Sprint("big", j), 1_000_000_000))
+					a, err := e.svc.RecordWithdrawal(ctx, e.fresh(sess), u, req(fmt.Sprint("big", j), 1_000_000_000))
 					if err != nil || !a.Allowed || !a.Day.Unlimited || a.Day.Limit != nil || a.FiveBusinessDays.Remaining != nil {
 						t.Fatalf("unlimited device refused or capped: %+v %v", a, err)
 					}
@@ -69,17 +69,17 @@ func TestLimitsPerDeviceAndWindow(t *testing.T) {
 				return
 			}
 			// One withdrawal above the cap can never fit.
-			a, err := e.svc.CheckWithdrawal(ctx, sess, u, MoneyRequest{Currency: "USD", Amount: FormatAmount("USD", c.day*100+1)})
+			a, err := e.svc.CheckWithdrawal(ctx, e.fresh(sess), u, MoneyRequest{Currency: "USD", Amount: FormatAmount("USD", c.day*100+1)})
 			if err != nil || a.Allowed || a.Reason != string(policy.ReasonAboveCap) || a.Limit.Basis != c.basis || *a.Day.Limit != c.day*100 {
 				t.Fatalf("above cap: %+v %v", a, err)
 			}
 			// The whole day's limit at once is fine (exactly what is left).
-			a, err = e.svc.RecordWithdrawal(ctx, sess, u, req("d1", c.day))
+			a, err = e.svc.RecordWithdrawal(ctx, e.fresh(sess), u, req("d1", c.day))
 			if err != nil || !a.Allowed || a.Withdrawal == nil || *a.Day.Remaining != c.day*100 {
 				t.Fatalf("first withdrawal: %+v %v", a, err)
 			}
 			// One more cent: the day is used up.
-			a, err = e.svc.RecordWithdrawal(ctx, sess, u, MoneyRequest{RequestID: "d1b", Currency: "USD", Amount: "0.01"})
+			a, err = e.svc.RecordWithdrawal(ctx, e.fresh(sess), u, MoneyRequest{RequestID: "d1b", Currency: "USD", Amount: "0.01"})
 			want, wantRoom := policy.ReasonDayLimit, t0.Add(24*time.Hour)
 			if c.five == c.day {
 				want, wantRoom = policy.ReasonBothLimits, satAfterT0
@@ -90,7 +90,7 @@ func TestLimitsPerDeviceAndWindow(t *testing.T) {
 			// A day later the daily window is empty; the five-day window
 			// still holds the first withdrawal.
 			e.clk.Set(t0.Add(24 * time.Hour))
-			a, err = e.svc.CheckWithdrawal(ctx, sess, u, req("", c.day))
+			a, err = e.svc.CheckWithdrawal(ctx, e.fresh(sess), u, req("", c.day))
 			if err != nil || a.Day.Used != 0 || a.FiveBusinessDays.Used != c.day*100 || *a.FiveBusinessDays.Remaining != (c.five-c.day)*100 {
 				t.Fatalf("next day windows: %+v %v", a, err)
 			}
@@ -119,13 +119,13 @@ func TestBusinessDayWindow(t *testing.T) {
 	// Thursday, Friday and Saturday: the Saturday one counts toward Monday.
 	for i, d := range []int{5, 6, 7} {
 		e.clk.Set(at(d, 10))
-		if _, err := e.svc.RecordWithdrawal(ctx, sess, u, req(fmt.Sprint("w", i), 200_000)); err != nil {
+		if _, err := e.svc.RecordWithdrawal(ctx, e.fresh(sess), u, req(fmt.Sprint("w", i), 200_000)); err != nil {
 			t.Fatalf("withdrawal on March %d: %v", d, err)
 		}
 	}
 	// Monday 9 March: the window (Tue 3 … Mon 9) is full.
 	e.clk.Set(at(9, 10))
-	a, err := e.svc.CheckWithdrawal(ctx, sess, u, MoneyRequest{Currency: "USD", Amount: "0.01"})
+	a, err := e.svc.CheckWithdrawal(ctx, e.fresh(sess), u, MoneyRequest{Currency: "USD", Amount: "0.01"})
 	if err != nil || a.Allowed || a.Reason != string(policy.ReasonFiveDayLimit) || a.FiveBusinessDays.Used != 600_000*100 {
 		t.Fatalf("Monday: %+v %v", a, err)
 	}
@@ -138,16 +138,16 @@ func TestBusinessDayWindow(t *testing.T) {
 	if _, err := e.svc.AddHoliday(ctx, "operator:test", "2026-03-10", "test holiday"); err != nil {
 		t.Fatal(err)
 	}
-	a, _ = e.svc.CheckWithdrawal(ctx, sess, u, MoneyRequest{Currency: "USD", Amount: "0.01"})
+	a, _ = e.svc.CheckWithdrawal(ctx, e.fresh(sess), u, MoneyRequest{Currency: "USD", Amount: "0.01"})
 	if want := at(13, 0); !a.NextRoomAt.Equal(want) {
 		t.Fatalf("with the holiday: next room at %v, want %v", a.NextRoomAt, want)
 	}
 	e.clk.Set(at(13, 0).Add(-time.Microsecond))
-	if a, _ := e.svc.CheckWithdrawal(ctx, sess, u, req("", 200_000)); a.Allowed {
+	if a, _ := e.svc.CheckWithdrawal(ctx, e.fresh(sess), u, req("", 200_000)); a.Allowed {
 		t.Fatalf("just before the room frees up: %+v", a)
 	}
 	e.clk.Set(at(13, 0))
-	if a, _ := e.svc.CheckWithdrawal(ctx, sess, u, req("", 200_000)); !a.Allowed || *a.FiveBusinessDays.Remaining != 200_000*100 {
+	if a, _ := e.svc.CheckWithdrawal(ctx, e.fresh(sess), u, req("", 200_000)); !a.Allowed || *a.FiveBusinessDays.Remaining != 200_000*100 {
 		t.Fatalf("when the room frees up: %+v", a)
 	}
 	// Removing the holiday brings the earlier date back.
@@ -155,7 +155,7 @@ func TestBusinessDayWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clk.Set(at(12, 0))
-	if a, _ := e.svc.CheckWithdrawal(ctx, sess, u, req("", 200_000)); !a.Allowed {
+	if a, _ := e.svc.CheckWithdrawal(ctx, e.fresh(sess), u, req("", 200_000)); !a.Allowed {
 		t.Fatalf("without the holiday on Thursday: %+v", a)
 	}
 }
@@ -166,7 +166,7 @@ func TestWithdrawalCurrencies(t *testing.T) {
 	e.account("C1", "DE")
 	u := e.user("carl", "C1")
 	sess := session(u, sls.KindCodeCard, "dev_cc")
-	_, err := e.svc.CheckWithdrawal(ctx, sess, u, MoneyRequest{Currency: "EUR", Amount: "100.00"})
+	_, err := e.svc.CheckWithdrawal(ctx, e.fresh(sess), u, MoneyRequest{Currency: "EUR", Amount: "100.00"})
 	if codeOf(err) != string(sls.CodeInvalidArgument) || condOf(err) != CondRateMissing {
 		t.Fatalf("EUR without a rate: %v", err)
 	}
@@ -192,12 +192,12 @@ func TestWithdrawalCurrencies(t *testing.T) {
 		{"GBP", "1", 0, "invalid_argument"},
 	}
 	for _, c := range cases {
-		a, err := e.svc.CheckWithdrawal(ctx, sess, u, MoneyRequest{Currency: c.cur, Amount: c.amount})
+		a, err := e.svc.CheckWithdrawal(ctx, e.fresh(sess), u, MoneyRequest{Currency: c.cur, Amount: c.amount})
 		if codeOf(err) != c.code || (err == nil && (a.AmountUSD != c.cents || !a.Allowed)) {
 			t.Errorf("%s %s: %+v %v, want %d cents / %q", c.cur, c.amount, a, err, c.cents, c.code)
 		}
 	}
-	a, err := e.svc.RecordWithdrawal(ctx, sess, u, MoneyRequest{RequestID: "eur-1", Currency: "EUR", Amount: "100.01"})
+	a, err := e.svc.RecordWithdrawal(ctx, e.fresh(sess), u, MoneyRequest{RequestID: "eur-1", Currency: "EUR", Amount: "100.01"})
 	if err != nil || a.Withdrawal.USD != 10836 || a.Withdrawal.Currency != "EUR" || a.Withdrawal.AmountMinor != 10001 || a.Rate != "1.0834" {
 		t.Fatalf("record EUR: %+v %v", a, err)
 	}
@@ -209,19 +209,19 @@ func TestWithdrawalIdempotent(t *testing.T) {
 	e.account("I1", "US")
 	u := e.user("ida", "I1")
 	sess := session(u, sls.KindCodeCard, "dev_cc")
-	first, err := e.svc.RecordWithdrawal(ctx, sess, u, req("pay-1", 150_000))
+	first, err := e.svc.RecordWithdrawal(ctx, e.fresh(sess), u, req("pay-1", 150_000))
 	if err != nil || first.Replayed {
 		t.Fatal(first, err)
 	}
-	again, err := e.svc.RecordWithdrawal(ctx, sess, u, req("pay-1", 150_000))
+	again, err := e.svc.RecordWithdrawal(ctx, e.fresh(sess), u, req("pay-1", 150_000))
 	if err != nil || !again.Replayed || again.Withdrawal.ID != first.Withdrawal.ID || again.Day.Used != 150_000*100 {
 		t.Fatalf("retry: %+v %v", again, err)
 	}
-	if _, err := e.svc.RecordWithdrawal(ctx, sess, u, req("pay-1", 1)); codeOf(err) != string(sls.CodeConflict) {
+	if _, err := e.svc.RecordWithdrawal(ctx, e.fresh(sess), u, req("pay-1", 1)); codeOf(err) != string(sls.CodeConflict) {
 		t.Fatalf("same id, other amount: %v", err)
 	}
 	for _, bad := range []string{"", "has space", string(make([]byte, 65))} {
-		if _, err := e.svc.RecordWithdrawal(ctx, sess, u, req(bad, 1)); codeOf(err) != string(sls.CodeInvalidArgument) {
+		if _, err := e.svc.RecordWithdrawal(ctx, e.fresh(sess), u, req(bad, 1)); codeOf(err) != string(sls.CodeInvalidArgument) {
 			t.Errorf("request id %q: %v", bad, err)
 		}
 	}
@@ -232,7 +232,7 @@ func TestWithdrawalIdempotent(t *testing.T) {
 	if _, err := e.svc.ReverseWithdrawal(ctx, "operator:test", first.Withdrawal.ID, "again"); codeOf(err) != string(sls.CodeConflict) {
 		t.Fatalf("second reversal: %v", err)
 	}
-	a, _ := e.svc.CheckWithdrawal(ctx, sess, u, req("", 200_000))
+	a, _ := e.svc.CheckWithdrawal(ctx, e.fresh(sess), u, req("", 200_000))
 	if !a.Allowed || a.Day.Used != 0 {
 		t.Fatalf("after reversal: %+v", a)
 	}
@@ -253,7 +253,7 @@ func TestStepUp(t *testing.T) {
 	dsc, key := e.dsc(u, "2468")
 	sess := session(u, sls.KindCodeCard, "dev_cc") // 200,000 a day
 	big := MoneyRequest{Currency: "USD", Amount: usd(500_000)}
-	if a, _ := e.svc.CheckWithdrawal(ctx, sess, u, big); a.Allowed {
+	if a, _ := e.svc.CheckWithdrawal(ctx, e.fresh(sess), u, big); a.Allowed {
 		t.Fatalf("500,000 with a code card: %+v", a)
 	}
 	start, err := e.svc.StartStepUp(ctx, sess, u, StepUpRequest{DeviceID: dsc.ID, Currency: "USD", Amount: usd(500_000)})
@@ -261,7 +261,7 @@ func TestStepUp(t *testing.T) {
 		t.Fatalf("start: %+v %v", start, err)
 	}
 	big.ConfirmationID = start.ConfirmationID
-	if _, err := e.svc.CheckWithdrawal(ctx, sess, u, big); codeOf(err) != string(sls.CodeForbidden) {
+	if _, err := e.svc.CheckWithdrawal(ctx, e.fresh(sess), u, big); codeOf(err) != string(sls.CodeForbidden) {
 		t.Fatalf("unanswered confirmation: %v", err)
 	}
 	// A wrong answer counts toward the user's lockout.
@@ -282,25 +282,25 @@ func TestStepUp(t *testing.T) {
 		t.Fatalf("right answer: %+v %v", res, err)
 	}
 	// Bound to the amount.
-	if _, err := e.svc.CheckWithdrawal(ctx, sess, u, MoneyRequest{Currency: "USD", Amount: usd(500_001), ConfirmationID: start.ConfirmationID}); codeOf(err) != string(sls.CodeInvalidArgument) {
+	if _, err := e.svc.CheckWithdrawal(ctx, e.fresh(sess), u, MoneyRequest{Currency: "USD", Amount: usd(500_001), ConfirmationID: start.ConfirmationID}); codeOf(err) != string(sls.CodeInvalidArgument) {
 		t.Fatalf("other amount: %v", err)
 	}
-	a, err := e.svc.CheckWithdrawal(ctx, sess, u, big)
+	a, err := e.svc.CheckWithdrawal(ctx, e.fresh(sess), u, big)
 	if err != nil || !a.Allowed || a.Limit.Source != "confirmation" || a.Limit.DeviceKind != sls.KindDSCPlus || !a.Day.Unlimited {
 		t.Fatalf("check with confirmation: %+v %v", a, err)
 	}
 	big.RequestID = "big-1"
-	a, err = e.svc.RecordWithdrawal(ctx, sess, u, big)
+	a, err = e.svc.RecordWithdrawal(ctx, e.fresh(sess), u, big)
 	if err != nil || a.Withdrawal.DeviceKind != sls.KindDSCPlus {
 		t.Fatalf("record with confirmation: %+v %v", a, err)
 	}
 	// Used once.
 	big.RequestID = "big-2"
-	if _, err := e.svc.RecordWithdrawal(ctx, sess, u, big); codeOf(err) != string(sls.CodeConflict) {
+	if _, err := e.svc.RecordWithdrawal(ctx, e.fresh(sess), u, big); codeOf(err) != string(sls.CodeConflict) {
 		t.Fatalf("second use: %v", err)
 	}
 	// The 500,000 counts for the code card's window too.
-	if a, _ := e.svc.CheckWithdrawal(ctx, sess, u, req("", 1)); a.Allowed || a.Reason != string(policy.ReasonDayLimit) {
+	if a, _ := e.svc.CheckWithdrawal(ctx, e.fresh(sess), u, req("", 1)); a.Allowed || a.Reason != string(policy.ReasonDayLimit) {
 		t.Fatalf("code card after the big withdrawal: %+v", a)
 	}
 	// A confirmation expires.
@@ -310,7 +310,7 @@ func TestStepUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clk.Advance(6 * time.Minute)
-	if _, err := e.svc.CheckWithdrawal(ctx, sess, u, MoneyRequest{Currency: "USD", Amount: "10.00", ConfirmationID: start.ConfirmationID}); codeOf(err) != string(sls.CodeForbidden) {
+	if _, err := e.svc.CheckWithdrawal(ctx, e.fresh(sess), u, MoneyRequest{Currency: "USD", Amount: "10.00", ConfirmationID: start.ConfirmationID}); codeOf(err) != string(sls.CodeForbidden) {
 		t.Fatalf("expired confirmation: %v", err)
 	}
 	// A device of someone else is not offered.
@@ -366,7 +366,7 @@ func raceWithdrawals(t *testing.T, dsn string) {
 			if i%2 == 1 {
 				svc = b.svc
 			}
-			ans, err := svc.RecordWithdrawal(ctx, sess, u, req(fmt.Sprint("race-", i), each))
+			ans, err := svc.RecordWithdrawal(ctx, a.fresh(sess), u, req(fmt.Sprint("race-", i), each))
 			results <- result{ok: err == nil && ans.Withdrawal != nil, err: err}
 		}()
 	}
@@ -385,7 +385,7 @@ func raceWithdrawals(t *testing.T, dsn string) {
 		t.Fatalf("%d withdrawals of %d booked, want %d", booked, each, 200_000/each)
 	}
 	for _, e := range []*env{a, b} {
-		ans, err := e.svc.CheckWithdrawal(ctx, sess, u, req("", 1))
+		ans, err := e.svc.CheckWithdrawal(ctx, e.fresh(sess), u, req("", 1))
 		if err != nil || ans.Day.Used != int64(booked*each*100) || *ans.Day.Remaining != int64(200_000-booked*each)*100 {
 			t.Fatalf("check after the race: %+v %v", ans, err)
 		}
@@ -451,5 +451,27 @@ func TestBenefitsAndACH(t *testing.T) {
 	again, err := e.svc.RecordACH(ctx, session(in, sls.KindDSCPlus, "d"), in, req("ach-in", 1_000_000))
 	if err != nil || !again.Replayed || again.FundedSoFar != a.FundedSoFar+a.AmountUSD {
 		t.Fatalf("retry: %+v %v", again, err)
+	}
+}
+
+// A session whose device was proven longer ago than the confirmation
+// validity withdraws as if by password alone; proving the device again
+// (or a confirmation) brings its limit back.
+func TestStaleSessionGetsThePasswordLimit(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	e.account("ST1", "US")
+	u := e.user("stan", "ST1")
+	sess := e.fresh(session(u, sls.KindIBKey, "dev_ibk")) // 1,000,000 a day while fresh
+	if a, err := e.svc.CheckWithdrawal(ctx, sess, u, req("", 500_000)); err != nil || !a.Allowed {
+		t.Fatalf("fresh IB Key session: %+v %v", a, err)
+	}
+	e.clk.Advance(6 * time.Minute)
+	a, err := e.svc.CheckWithdrawal(ctx, sess, u, req("", 500_000))
+	if err != nil || a.Allowed || a.Limit.Source != "session_not_recent" || a.Limit.DeviceKind != "" {
+		t.Fatalf("stale session kept its device's limit: %+v %v", a, err)
+	}
+	if a, err := e.svc.CheckWithdrawal(ctx, e.fresh(sess), u, req("", 500_000)); err != nil || !a.Allowed {
+		t.Fatalf("proven again: %+v %v", a, err)
 	}
 }

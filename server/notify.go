@@ -239,129 +239,131 @@ func (h notifyHooks) LoginCompleted(ctx context.Context, tx sls.Tx, u *sls.User,
 		Data: map[string]string{"Platform": string(ss.Platform), "Address": ss.ClientIP, "Time": now.Format("2006-01-02 15:04 MST")}})
 }
 
-func (s *Server) notifyRoutes(a *httpapi.API, m *http.ServeMux) {
+func (s *Server) notifyRoutes(a *httpapi.API) []httpapi.Route {
 	f := &s.notify
-	m.HandleFunc("POST /api/v1/login/resend", func(w http.ResponseWriter, r *http.Request) {
-		var b struct {
-			LoginID string `json:"login_id"`
-			Channel string `json:"channel"`
-		}
-		if err := httpapi.Decode(w, r, &b); err != nil {
-			httpapi.WriteError(w, r, a.Log, err)
-			return
-		}
-		if b.Channel == "" {
-			b.Channel = "sms"
-		}
-		p, err := f.sms.ResendLogin(r.Context(), s.Store, b.LoginID, b.Channel, s.Clock.Now())
-		if err != nil {
-			httpapi.WriteError(w, r, a.Log, err)
-			return
-		}
-		httpapi.WriteJSON(w, http.StatusOK, map[string]any{"prompt": p})
-	})
-	m.Handle("GET /api/v1/mobile", a.User(func(w http.ResponseWriter, r *http.Request) {
-		st, err := f.phone.Status(r.Context(), httpapi.UserOf(r).ID)
-		a.Reply(w, r, http.StatusOK, st, err)
-	}))
-	m.Handle("POST /api/v1/mobile/verify", a.User(func(w http.ResponseWriter, r *http.Request) {
-		var b struct {
-			Mobile string `json:"mobile"`
-		}
-		if err := httpapi.DecodeOptional(w, r, &b); err != nil {
-			httpapi.WriteError(w, r, a.Log, err)
-			return
-		}
-		st, err := f.phone.StartVerification(r.Context(), httpapi.UserOf(r).ID, b.Mobile)
-		a.Reply(w, r, http.StatusAccepted, st, err)
-	}))
-	m.Handle("POST /api/v1/mobile/confirm", a.User(func(w http.ResponseWriter, r *http.Request) {
-		var b struct {
-			Code string `json:"code"`
-		}
-		if err := httpapi.Decode(w, r, &b); err != nil {
-			httpapi.WriteError(w, r, a.Log, err)
-			return
-		}
-		st, err := f.phone.ConfirmVerification(r.Context(), httpapi.UserOf(r).ID, b.Code)
-		a.Reply(w, r, http.StatusOK, st, err)
-	}))
-	m.Handle("GET /api/v1/preferences", a.User(func(w http.ResponseWriter, r *http.Request) {
-		var p notify.Preferences
-		err := s.Store.View(r.Context(), func(tx sls.Tx) error {
-			var err error
-			p, err = outbox.Preferences(r.Context(), tx, httpapi.UserOf(r))
-			return err
-		})
-		a.Reply(w, r, http.StatusOK, p, err)
-	}))
-	m.Handle("PUT /api/v1/preferences", a.User(func(w http.ResponseWriter, r *http.Request) {
-		var p notify.Preferences
-		if err := httpapi.Decode(w, r, &p); err != nil {
-			httpapi.WriteError(w, r, a.Log, err)
-			return
-		}
-		err := s.savePreferences(r.Context(), httpapi.UserOf(r), p)
-		a.Reply(w, r, http.StatusOK, p, err)
-	}))
-	m.Handle("GET /api/v1/messages", a.User(func(w http.ResponseWriter, r *http.Request) {
-		list, err := f.messages.List(r.Context(), httpapi.UserOf(r).ID)
-		if list == nil {
-			list = []messages.Message{}
-		}
-		a.Reply(w, r, http.StatusOK, map[string]any{"messages": list}, err)
-	}))
-	m.Handle("POST /api/v1/ops/users/{user}/messages", a.Operator(func(w http.ResponseWriter, r *http.Request) {
-		var b struct {
-			Summary string `json:"summary"`
-			Body    string `json:"body"`
-		}
-		if err := httpapi.Decode(w, r, &b); err != nil {
-			httpapi.WriteError(w, r, a.Log, err)
-			return
-		}
-		u, err := s.Manage.UserByName(r.Context(), r.PathValue("user"))
-		if err != nil {
-			httpapi.WriteError(w, r, a.Log, err)
-			return
-		}
-		msg, err := f.messages.Send(r.Context(), sls.ActorOperator(httpapi.OperatorOf(r)), u.ID, b.Summary, b.Body)
-		if msg != nil {
-			msg.Body = "" // the operator wrote it; no need to echo it
-		}
-		a.Reply(w, r, http.StatusCreated, msg, err)
-	}))
-	m.Handle("GET /api/v1/ops/sink", a.Operator(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		limit, err := strconv.Atoi(orDefault(q.Get("limit"), "1000"))
-		if err != nil || limit < 1 || limit > 10000 {
-			httpapi.WriteError(w, r, a.Log, sls.Errorf(sls.CodeInvalidArgument, "limit must be between 1 and 10000."))
-			return
-		}
-		var list []*sls.SinkMessage
-		err = s.Store.View(r.Context(), func(tx sls.Tx) error {
-			var err error
-			list, err = tx.SinkMessages(r.Context(), q.Get("to"), q.Get("kind"), limit)
-			return err
-		})
-		if list == nil {
-			list = []*sls.SinkMessage{}
-		}
-		a.Reply(w, r, http.StatusOK, map[string]any{"messages": list}, err)
-	}))
-	m.Handle("GET /api/v1/ops/outbox", a.Operator(func(w http.ResponseWriter, r *http.Request) {
-		state := sls.OutboxState(orDefault(r.URL.Query().Get("state"), string(sls.OutboxPending)))
-		var list []*sls.OutboxMessage
-		err := s.Store.View(r.Context(), func(tx sls.Tx) error {
-			var err error
-			list, err = tx.OutboxMessages(r.Context(), state, 1000)
-			return err
-		})
-		if list == nil {
-			list = []*sls.OutboxMessage{}
-		}
-		a.Reply(w, r, http.StatusOK, map[string]any{"messages": list}, err)
-	}))
+	return []httpapi.Route{
+		httpapi.Declare("POST /api/v1/login/resend", sls.ForAnyone, func(w http.ResponseWriter, r *http.Request) {
+			var b struct {
+				LoginID string `json:"login_id"`
+				Channel string `json:"channel"`
+			}
+			if err := httpapi.Decode(w, r, &b); err != nil {
+				httpapi.WriteError(w, r, a.Log, err)
+				return
+			}
+			if b.Channel == "" {
+				b.Channel = "sms"
+			}
+			p, err := f.sms.ResendLogin(r.Context(), s.Store, b.LoginID, b.Channel, s.Clock.Now())
+			if err != nil {
+				httpapi.WriteError(w, r, a.Log, err)
+				return
+			}
+			httpapi.WriteJSON(w, http.StatusOK, map[string]any{"prompt": p})
+		}),
+		httpapi.Declare("GET /api/v1/mobile", sls.ForSession, func(w http.ResponseWriter, r *http.Request) {
+			st, err := f.phone.Status(r.Context(), httpapi.UserOf(r).ID)
+			a.Reply(w, r, http.StatusOK, st, err)
+		}),
+		httpapi.Declare("POST /api/v1/mobile/verify", sls.ForStepUp, func(w http.ResponseWriter, r *http.Request) {
+			var b struct {
+				Mobile string `json:"mobile"`
+			}
+			if err := httpapi.DecodeOptional(w, r, &b); err != nil {
+				httpapi.WriteError(w, r, a.Log, err)
+				return
+			}
+			st, err := f.phone.StartVerification(r.Context(), httpapi.UserOf(r).ID, b.Mobile)
+			a.Reply(w, r, http.StatusAccepted, st, err)
+		}),
+		httpapi.Declare("POST /api/v1/mobile/confirm", sls.ForSession, func(w http.ResponseWriter, r *http.Request) {
+			var b struct {
+				Code string `json:"code"`
+			}
+			if err := httpapi.Decode(w, r, &b); err != nil {
+				httpapi.WriteError(w, r, a.Log, err)
+				return
+			}
+			st, err := f.phone.ConfirmVerification(r.Context(), httpapi.UserOf(r).ID, b.Code)
+			a.Reply(w, r, http.StatusOK, st, err)
+		}),
+		httpapi.Declare("GET /api/v1/preferences", sls.ForSession, func(w http.ResponseWriter, r *http.Request) {
+			var p notify.Preferences
+			err := s.Store.View(r.Context(), func(tx sls.Tx) error {
+				var err error
+				p, err = outbox.Preferences(r.Context(), tx, httpapi.UserOf(r))
+				return err
+			})
+			a.Reply(w, r, http.StatusOK, p, err)
+		}),
+		httpapi.Declare("PUT /api/v1/preferences", sls.ForStepUp, func(w http.ResponseWriter, r *http.Request) {
+			var p notify.Preferences
+			if err := httpapi.Decode(w, r, &p); err != nil {
+				httpapi.WriteError(w, r, a.Log, err)
+				return
+			}
+			err := s.savePreferences(r.Context(), httpapi.UserOf(r), p)
+			a.Reply(w, r, http.StatusOK, p, err)
+		}),
+		httpapi.Declare("GET /api/v1/messages", sls.ForSession, func(w http.ResponseWriter, r *http.Request) {
+			list, err := f.messages.List(r.Context(), httpapi.UserOf(r).ID)
+			if list == nil {
+				list = []messages.Message{}
+			}
+			a.Reply(w, r, http.StatusOK, map[string]any{"messages": list}, err)
+		}),
+		httpapi.Declare("POST /api/v1/ops/users/{user}/messages", sls.ForOperator, func(w http.ResponseWriter, r *http.Request) {
+			var b struct {
+				Summary string `json:"summary"`
+				Body    string `json:"body"`
+			}
+			if err := httpapi.Decode(w, r, &b); err != nil {
+				httpapi.WriteError(w, r, a.Log, err)
+				return
+			}
+			u, err := s.Manage.UserByName(r.Context(), r.PathValue("user"))
+			if err != nil {
+				httpapi.WriteError(w, r, a.Log, err)
+				return
+			}
+			msg, err := f.messages.Send(r.Context(), sls.ActorOperator(httpapi.OperatorOf(r)), u.ID, b.Summary, b.Body)
+			if msg != nil {
+				msg.Body = "" // the operator wrote it; no need to echo it
+			}
+			a.Reply(w, r, http.StatusCreated, msg, err)
+		}),
+		httpapi.Declare("GET /api/v1/ops/sink", sls.ForOperator, func(w http.ResponseWriter, r *http.Request) {
+			q := r.URL.Query()
+			limit, err := strconv.Atoi(orDefault(q.Get("limit"), "1000"))
+			if err != nil || limit < 1 || limit > 10000 {
+				httpapi.WriteError(w, r, a.Log, sls.Errorf(sls.CodeInvalidArgument, "limit must be between 1 and 10000."))
+				return
+			}
+			var list []*sls.SinkMessage
+			err = s.Store.View(r.Context(), func(tx sls.Tx) error {
+				var err error
+				list, err = tx.SinkMessages(r.Context(), q.Get("to"), q.Get("kind"), limit)
+				return err
+			})
+			if list == nil {
+				list = []*sls.SinkMessage{}
+			}
+			a.Reply(w, r, http.StatusOK, map[string]any{"messages": list}, err)
+		}),
+		httpapi.Declare("GET /api/v1/ops/outbox", sls.ForOperator, func(w http.ResponseWriter, r *http.Request) {
+			state := sls.OutboxState(orDefault(r.URL.Query().Get("state"), string(sls.OutboxPending)))
+			var list []*sls.OutboxMessage
+			err := s.Store.View(r.Context(), func(tx sls.Tx) error {
+				var err error
+				list, err = tx.OutboxMessages(r.Context(), state, 1000)
+				return err
+			})
+			if list == nil {
+				list = []*sls.OutboxMessage{}
+			}
+			a.Reply(w, r, http.StatusOK, map[string]any{"messages": list}, err)
+		}),
+	}
 }
 
 func (s *Server) savePreferences(ctx context.Context, u *sls.User, p notify.Preferences) error {

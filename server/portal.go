@@ -14,6 +14,7 @@ import (
 // portalFeature holds the Client Portal's pages.
 type portalFeature struct {
 	cfg     portal.Config
+	pages   *portal.Portal
 	handler http.Handler
 }
 
@@ -37,9 +38,13 @@ func (s *Server) buildPortal() error {
 	if err != nil {
 		return err
 	}
-	s.portal.handler = p.Handler()
+	s.portal.pages, s.portal.handler = p, p.Handler()
 	return nil
 }
+
+// Portal returns the Client Portal (its declared pages, for the access
+// matrix).
+func (s *Server) Portal() *portal.Portal { return s.portal.pages }
 
 // routes are the portal's page handlers by ServeMux pattern: everything
 // the API, health and metrics do not take.
@@ -52,7 +57,7 @@ func (f portalFeature) routes(*Server) map[string]http.Handler {
 
 func (s *Server) portalDeps() portal.Deps {
 	d := portal.Deps{Login: s.Login, Manage: s.Manage, Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Log: s.Log,
-		Config: s.portal.cfg}
+		Config: s.portal.cfg, StepUp: s.Login.StepUps().Steps()}
 	if n := &s.notify; n.phone != nil {
 		d.Phone, d.Resend, d.Messages = n.phone, n.sms, n.messages
 		d.Prefs = portalPrefs{s}

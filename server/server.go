@@ -185,6 +185,11 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.API.Login, s.API.Manage = s.Login, s.Manage
+	// Every route declares who may call it; a route that declares
+	// nothing stops the server here (deny by default).
+	if err := s.API.Build(); err != nil {
+		return nil, err
+	}
 	if err := s.buildPortal(); err != nil {
 		return nil, err
 	}

@@ -40,24 +40,26 @@ const (
 	minIPv6Bits = 32
 )
 
-// sftpRoutes registers the operator endpoints of statement delivery.
-func (s *Server) sftpRoutes(a *httpapi.API, m *http.ServeMux) {
-	h := func(fn func(a *httpapi.API, w http.ResponseWriter, r *http.Request)) http.Handler {
-		return a.Operator(func(w http.ResponseWriter, r *http.Request) { fn(a, w, r) })
+// sftpRoutes declares the operator endpoints of statement delivery.
+func (s *Server) sftpRoutes(a *httpapi.API) []httpapi.Route {
+	h := func(fn func(a *httpapi.API, w http.ResponseWriter, r *http.Request)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { fn(a, w, r) }
 	}
-	m.Handle("GET /api/v1/ops/sftp/server", h(s.opSFTPServer))
-	m.Handle("GET /api/v1/ops/sftp/clients", h(s.opSFTPList))
-	m.Handle("POST /api/v1/ops/sftp/clients", h(s.opSFTPRegister))
-	m.Handle("GET /api/v1/ops/sftp/clients/{client}", h(s.opSFTPShow))
-	m.Handle("POST /api/v1/ops/sftp/clients/{client}/keys", h(s.opSFTPAddKey))
-	m.Handle("DELETE /api/v1/ops/sftp/clients/{client}/keys/{id}", h(s.opSFTPRevokeKey))
-	m.Handle("PUT /api/v1/ops/sftp/clients/{client}/allow", h(s.opSFTPAllow))
-	m.Handle("PUT /api/v1/ops/sftp/clients/{client}/pgp", h(s.opSFTPSetPGP))
-	m.Handle("DELETE /api/v1/ops/sftp/clients/{client}/pgp", h(s.opSFTPRemovePGP))
-	m.Handle("POST /api/v1/ops/sftp/clients/{client}/enable", h(s.opSFTPEnable(true)))
-	m.Handle("POST /api/v1/ops/sftp/clients/{client}/disable", h(s.opSFTPEnable(false)))
-	m.Handle("POST /api/v1/ops/sftp/clients/{client}/statements", h(s.opDeliverStatement))
-	m.Handle("GET /api/v1/ops/sftp/clients/{client}/statements", h(s.opListStatements))
+	return []httpapi.Route{
+		httpapi.Declare("GET /api/v1/ops/sftp/server", sls.ForOperator, h(s.opSFTPServer)),
+		httpapi.Declare("GET /api/v1/ops/sftp/clients", sls.ForOperator, h(s.opSFTPList)),
+		httpapi.Declare("POST /api/v1/ops/sftp/clients", sls.ForOperator, h(s.opSFTPRegister)),
+		httpapi.Declare("GET /api/v1/ops/sftp/clients/{client}", sls.ForOperator, h(s.opSFTPShow)),
+		httpapi.Declare("POST /api/v1/ops/sftp/clients/{client}/keys", sls.ForOperator, h(s.opSFTPAddKey)),
+		httpapi.Declare("DELETE /api/v1/ops/sftp/clients/{client}/keys/{id}", sls.ForOperator, h(s.opSFTPRevokeKey)),
+		httpapi.Declare("PUT /api/v1/ops/sftp/clients/{client}/allow", sls.ForOperator, h(s.opSFTPAllow)),
+		httpapi.Declare("PUT /api/v1/ops/sftp/clients/{client}/pgp", sls.ForOperator, h(s.opSFTPSetPGP)),
+		httpapi.Declare("DELETE /api/v1/ops/sftp/clients/{client}/pgp", sls.ForOperator, h(s.opSFTPRemovePGP)),
+		httpapi.Declare("POST /api/v1/ops/sftp/clients/{client}/enable", sls.ForOperator, h(s.opSFTPEnable(true))),
+		httpapi.Declare("POST /api/v1/ops/sftp/clients/{client}/disable", sls.ForOperator, h(s.opSFTPEnable(false))),
+		httpapi.Declare("POST /api/v1/ops/sftp/clients/{client}/statements", sls.ForOperator, h(s.opDeliverStatement)),
+		httpapi.Declare("GET /api/v1/ops/sftp/clients/{client}/statements", sls.ForOperator, h(s.opListStatements)),
+	}
 }
 
 // errSFTPOff answers requests that need this node's SFTP server.

@@ -16,22 +16,28 @@ import (
 	"github.com/secure-login-system/sls/login"
 )
 
-// Routes registers the feature's endpoints on the API mux (see
-// docs/ibkey.md). Portal endpoints take the user's session; app endpoints
-// take the instance's token (Authorization: Bearer ibk_…); activation is
-// authorised by the ticket in its body.
-func (s *Service) Routes(a *httpapi.API, m *http.ServeMux) {
-	m.Handle("GET /api/v1/ibkey/ticket", a.User(s.getTicket))
-	m.Handle("GET /api/v1/ibkey/ticket/qr.png", a.User(s.getTicketPNG))
-	m.HandleFunc("POST /api/v1/ibkey/activate", s.activate(a))
-	m.Handle("POST /api/v1/ibkey/app/adduser", s.instance(a, s.addUser))
-	m.Handle("GET /api/v1/ibkey/app/users", s.instance(a, s.users))
-	m.Handle("GET /api/v1/ibkey/app/pushes", s.instance(a, s.pushes))
-	m.Handle("GET /api/v1/ibkey/app/events", s.instance(a, s.events))
-	m.Handle("POST /api/v1/ibkey/app/answer", s.instance(a, s.answer))
-	m.Handle("POST /api/v1/ibkey/app/reauth/nonce", s.instance(a, s.reauthNonce))
-	m.Handle("POST /api/v1/ibkey/app/reauth", s.instance(a, s.reauth))
-	m.HandleFunc("POST /api/v1/login/wait", s.wait(a))
+// Routes declares the feature's endpoints (see docs/ibkey.md). Portal
+// endpoints take the user's session, and handing out an activation
+// ticket needs a device proven in it just now (a password alone must
+// never enrol a device); app endpoints take the instance's token
+// (Authorization: Bearer ibk_…); activation is authorised by the ticket in
+// its body.
+func (s *Service) Routes(a *httpapi.API) []httpapi.Route {
+	a.AppAuth = s.instance(a)
+	app := func(h handler) http.HandlerFunc { return func(w http.ResponseWriter, r *http.Request) { h(a, w, r) } }
+	return []httpapi.Route{
+		httpapi.Declare("GET /api/v1/ibkey/ticket", sls.ForStepUp, s.getTicket),
+		httpapi.Declare("GET /api/v1/ibkey/ticket/qr.png", sls.ForStepUp, s.getTicketPNG),
+		httpapi.Declare("POST /api/v1/ibkey/activate", sls.ForAnyone, s.activate(a)),
+		httpapi.Declare("POST /api/v1/ibkey/app/adduser", sls.ForApp, app(s.addUser)),
+		httpapi.Declare("GET /api/v1/ibkey/app/users", sls.ForApp, app(s.users)),
+		httpapi.Declare("GET /api/v1/ibkey/app/pushes", sls.ForApp, app(s.pushes)),
+		httpapi.Declare("GET /api/v1/ibkey/app/events", sls.ForApp, app(s.events)),
+		httpapi.Declare("POST /api/v1/ibkey/app/answer", sls.ForApp, app(s.answer)),
+		httpapi.Declare("POST /api/v1/ibkey/app/reauth/nonce", sls.ForApp, app(s.reauthNonce)),
+		httpapi.Declare("POST /api/v1/ibkey/app/reauth", sls.ForApp, app(s.reauth)),
+		httpapi.Declare("POST /api/v1/login/wait", sls.ForAnyone, s.wait(a)),
+	}
 }
 
 type instanceKey struct{}
@@ -43,31 +49,34 @@ func instanceOf(r *http.Request) *sls.IBKeyInstance {
 
 type handler func(a *httpapi.API, w http.ResponseWriter, r *http.Request)
 
-// instance authenticates an app instance by its bearer token.
-func (s *Service) instance(a *httpapi.API, h handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok := ""
-		if v := r.Header.Get("Authorization"); len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
-			tok = strings.TrimSpace(v[7:])
-		}
-		var in *sls.IBKeyInstance
-		err := error(sls.ErrUnauthenticated)
-		if strings.HasPrefix(tok, "ibk_") && len(tok) < 128 {
-			err = s.d.Store.View(r.Context(), func(tx sls.Tx) error {
-				var e error
-				in, e = tx.IBKeyInstanceByTokenHash(r.Context(), sls.TokenHash(tok))
-				return e
-			})
-			if errors.Is(err, sls.ErrNotFound) {
-				err = sls.ErrUnauthenticated
+// instance authenticates an app instance by its bearer token: the API's
+// authenticator of sls.CallerApp routes.
+func (s *Service) instance(a *httpapi.API) func(http.HandlerFunc) http.Handler {
+	return func(h http.HandlerFunc) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			tok := ""
+			if v := r.Header.Get("Authorization"); len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
+				tok = strings.TrimSpace(v[7:])
 			}
-		}
-		if err != nil {
-			httpapi.WriteError(w, r, a.Log, err)
-			return
-		}
-		h(a, w, r.WithContext(context.WithValue(r.Context(), instanceKey{}, in)))
-	})
+			var in *sls.IBKeyInstance
+			err := error(sls.ErrUnauthenticated)
+			if strings.HasPrefix(tok, "ibk_") && len(tok) < 128 {
+				err = s.d.Store.View(r.Context(), func(tx sls.Tx) error {
+					var e error
+					in, e = tx.IBKeyInstanceByTokenHash(r.Context(), sls.TokenHash(tok))
+					return e
+				})
+				if errors.Is(err, sls.ErrNotFound) {
+					err = sls.ErrUnauthenticated
+				}
+			}
+			if err != nil {
+				httpapi.WriteError(w, r, a.Log, err)
+				return
+			}
+			h(w, r.WithContext(context.WithValue(r.Context(), instanceKey{}, in)))
+		})
+	}
 }
 
 func (s *Service) getTicket(w http.ResponseWriter, r *http.Request) {
