@@ -114,3 +114,40 @@ func TestStepUpRestartsBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestStepUpSteps: the step-up in the login's shape, as the portal shows
+// it: a wrong answer gives back the challenge with the attempts left,
+// Status follows it, a right answer completes it.
+func TestStepUpSteps(t *testing.T) {
+	run(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		key, done := h.dscLogin(t, "tess")
+		sess := done.Session.Session
+		steps := h.login.StepUps().Steps()
+		st, err := steps.Start(ctx, sess, done.DeviceID)
+		if err != nil || st.State != sls.LoginChallenged || st.LoginID == "" || st.Prompt == nil {
+			t.Fatalf("start: %+v %v", st, err)
+		}
+		bad, err := steps.Answer(ctx, sess, st.LoginID, "00000000")
+		if !errors.Is(err, sls.ErrBadResponse) || bad == nil || bad.State != sls.LoginChallenged || bad.AttemptsLeft != 4 ||
+			bad.Prompt == nil || bad.Prompt.Challenge != st.Prompt.Challenge {
+			t.Fatalf("wrong answer: %+v %v", bad, err)
+		}
+		cur, err := steps.Status(ctx, sess, st.LoginID)
+		if err != nil || cur.State != sls.LoginChallenged || cur.AttemptsLeft != 4 {
+			t.Fatalf("status: %+v %v", cur, err)
+		}
+		ok, err := steps.Answer(ctx, sess, st.LoginID, respond(t, key, "4321", st))
+		if err != nil || ok.State != sls.LoginCompleted {
+			t.Fatalf("right answer: %+v %v", ok, err)
+		}
+		if cur, err := steps.Status(ctx, sess, st.LoginID); err != nil || cur.State != sls.LoginCompleted {
+			t.Fatalf("status after: %+v %v", cur, err)
+		}
+		other := *sess
+		other.ID = "ses_other"
+		if _, err := steps.Status(ctx, &other, st.LoginID); sls.ErrorCode(err) != sls.CodeNotFound {
+			t.Fatalf("another session's status: %v", err)
+		}
+	})
+}
