@@ -6,26 +6,29 @@ import (
 	"time"
 )
 
-// Factor answers logins for one device kind. Each kind lives in its own
-// package under factor/ and is registered in one explicit list by the
-// program that wires the server (package server).
+// Factor proves the possession of one device kind: at login, at a
+// step-up, to confirm a withdrawal, to activate a card. Each kind lives in
+// its own package under factor/ and is registered in one explicit list by
+// the program that wires the server (package server). Factors prepare and
+// check a Challenge; only the verifier (package verify) calls them and
+// counts the answers.
 //
-// Both methods run inside the login's store transaction, so anything they
+// Both methods run inside the caller's store transaction, so anything they
 // write (a queued SMS, a used-response record, the device's factor state)
-// commits or rolls back with the login.
+// commits or rolls back with the challenge.
 type Factor interface {
 	Kind() DeviceKind
-	// Challenge prepares the device's login screen: it sets l.Prompt (what
-	// the caller sees) and l.FactorState (what only the server keeps), and
-	// may shorten l.Deadline to the factor's own lifetime. It may change
+	// Challenge prepares the device's screen: it sets c.Prompt (what the
+	// caller sees) and c.FactorState (what only the server keeps), and
+	// may shorten c.Deadline to the factor's own lifetime. It may change
 	// d.FactorState; the caller stores d afterwards.
-	Challenge(ctx context.Context, tx Tx, u *User, d *Device, l *LoginTx, now time.Time) error
-	// Verify checks answer against the challenge prepared for l. It returns
-	// ErrBadResponse when the answer is wrong (the caller counts the
-	// attempt toward the login's and the user's limits), and must compare
-	// in constant time. On success it may mark the response used, so that
-	// it is never accepted again. The caller stores d afterwards.
-	Verify(ctx context.Context, tx Tx, u *User, d *Device, l *LoginTx, answer string, now time.Time) (Verified, error)
+	Challenge(ctx context.Context, tx Tx, u *User, d *Device, c *Challenge, now time.Time) error
+	// Verify checks answer against the challenge prepared in c. It returns
+	// ErrBadResponse when the answer is wrong (the verifier counts the
+	// attempt toward the challenge's and the user's limits), and must
+	// compare in constant time. On success it may mark the response used,
+	// so that it is never accepted again. The caller stores d afterwards.
+	Verify(ctx context.Context, tx Tx, u *User, d *Device, c *Challenge, answer string, now time.Time) (Verified, error)
 }
 
 // Verified carries what a successful answer tells about how the user

@@ -30,24 +30,12 @@ const (
 
 // LoginTx is one login in progress, from an accepted password to a session.
 // Its id is a bearer secret held by the caller; only its hash is stored.
+// Its second step is a Challenge of purpose PurposeLogin.
 type LoginTx struct {
-	IDHash    string     `json:"-"`
-	UserID    string     `json:"-"`
-	Platform  Platform   `json:"platform"`
-	State     LoginState `json:"state"`
-	DeviceID  string     `json:"device_id,omitempty"`
-	Attempts  int        `json:"attempts"`
-	CreatedAt time.Time  `json:"created_at"`
-	Deadline  time.Time  `json:"deadline"`
-	ClientIP  string     `json:"-"`
-	UserAgent string     `json:"-"`
-	// Prompt is what the device's screen shows (public).
-	Prompt *Prompt `json:"prompt,omitempty"`
-	// FactorState is the factor's private state for this challenge (for
-	// example the hash of an SMS code). Never sent to the caller.
-	FactorState []byte    `json:"-"`
-	CompletedAt time.Time `json:"completed_at,omitzero"`
-	SessionID   string    `json:"-"`
+	Challenge
+	State       LoginState `json:"state"`
+	CompletedAt time.Time  `json:"completed_at,omitzero"`
+	SessionID   string     `json:"-"`
 }
 
 // Prompt is what a device's login screen needs.

@@ -41,26 +41,18 @@ type MoneyMovement struct {
 	ReverseReason string     `json:"reverse_reason,omitempty"`
 }
 
-// StepUp is a fresh second-factor confirmation of one withdrawal, asked of
-// a user who already has a session: the device that answers it sets the
-// withdrawal's limit (SPEC §4: "the device that authenticated the
-// withdrawal"). Its id is a bearer secret; only the hash is stored.
+// StepUp is a challenge asked of a user who already has a session, kept
+// in the step_ups table: a withdrawal confirmation (PurposeWithdrawal,
+// bound to the amount: the device that answers it sets the withdrawal's
+// limit, SPEC §4 "the device that authenticated the withdrawal") or a
+// session step-up (PurposeStepUp: the session's device proof is renewed).
+// Its id is a bearer secret; only the hash is stored. Bound.SessionID is
+// always set.
 type StepUp struct {
-	IDHash     string     `json:"-"`
-	UserID     string     `json:"user_id"`
-	SessionID  string     `json:"session_id"`
-	DeviceID   string     `json:"device_id"`
+	Challenge
 	DeviceKind DeviceKind `json:"device_kind"`
-	// What is confirmed: the withdrawal of AmountMinor of Currency.
-	Currency    string    `json:"currency"`
-	AmountMinor int64     `json:"amount_minor"`
-	Prompt      *Prompt   `json:"prompt,omitempty"`
-	FactorState []byte    `json:"-"`
-	Attempts    int       `json:"attempts"`
-	CreatedAt   time.Time `json:"created_at"`
-	Deadline    time.Time `json:"deadline"`             // answer before this
-	VerifiedAt  time.Time `json:"verified_at,omitzero"` // zero until answered correctly
-	UsedAt      time.Time `json:"used_at,omitzero"`     // zero until a withdrawal consumed it
+	VerifiedAt time.Time  `json:"verified_at,omitzero"` // zero until answered correctly
+	UsedAt     time.Time  `json:"used_at,omitzero"`     // zero until a withdrawal consumed it
 }
 
 // ProtectionSettings are a user's account-protection settings kept by the
@@ -229,6 +221,13 @@ type PolicyStore interface {
 	StepUpForUpdate(ctx context.Context, idHash string) (*StepUp, error)
 	PutStepUp(ctx context.Context, s *StepUp) error
 	DeleteStepUpsBefore(ctx context.Context, t time.Time) (int64, error)
+	// PendingStepUps lists the step-ups of purpose of a session still
+	// waiting for an answer at now (not answered, deadline after now).
+	PendingStepUps(ctx context.Context, sessionID string, purpose Purpose, now time.Time) ([]*StepUp, error)
+	// SupersedeStepUps ends (deadline = now) the step-ups of purpose of a
+	// session still waiting for an answer at now, so one is pending at a
+	// time; it returns how many.
+	SupersedeStepUps(ctx context.Context, sessionID string, purpose Purpose, now time.Time) (int64, error)
 
 	// ProtectionSettings returns the user's settings; a user who never
 	// changed any gets zero settings, not ErrNotFound.

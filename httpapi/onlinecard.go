@@ -82,7 +82,7 @@ func (a *API) activateOnlineCard(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, a.Log, err)
 		return
 	}
-	d, err := a.Manage.ActivateOnlineCard(r.Context(), UserOf(r).ID, b.DeviceID, b.Values, a.Login.Lockout())
+	d, err := a.Manage.ActivateOnlineCard(r.Context(), UserOf(r).ID, b.DeviceID, b.Values, a.Login.Verifier())
 	if err != nil {
 		WriteError(w, r, a.Log, err)
 		return

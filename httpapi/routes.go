@@ -56,7 +56,8 @@ func (a *API) coreRoutes() []Route {
 // Routes returns every route of the API: the core's, the operators' and
 // each feature's (Extra), in registration order.
 func (a *API) Routes() []Route {
-	routes := append(a.coreRoutes(), a.operatorRoutes()...)
+	routes := append(a.coreRoutes(), a.stepUpRoutes()...)
+	routes = append(routes, a.operatorRoutes()...)
 	for _, extra := range a.Extra {
 		routes = append(routes, extra(a)...)
 	}

@@ -6,10 +6,10 @@ import (
 	"time"
 
 	sls "github.com/secure-login-system/sls"
-	"github.com/secure-login-system/sls/factor"
 	"github.com/secure-login-system/sls/factor/dscplus"
 	"github.com/secure-login-system/sls/login"
 	"github.com/secure-login-system/sls/policy"
+	"github.com/secure-login-system/sls/verify"
 )
 
 // ActivationChallenge is what the activation screen shows: enter the PIN
@@ -23,30 +23,47 @@ type ActivationChallenge struct {
 
 // StartActivation gives the client a challenge to answer with the new
 // card: answering it proves the client holds the card (and knows its PIN).
+// The challenge comes from the one verifier (package verify), which
+// refuses a locked user and a card not waiting for activation.
 func (s *Service) StartActivation(ctx context.Context, user *sls.User, orderID string) (*ActivationChallenge, error) {
-	ch, err := factor.Digits(s.rand(), 6)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
 	var out *ActivationChallenge
-	err = s.Store.Update(ctx, func(tx sls.Tx) error {
-		o, _, err := lockOrder(ctx, tx, orderID)
+	err := s.Store.Update(ctx, func(tx sls.Tx) error {
+		o, u, err := lockOrder(ctx, tx, orderID)
 		if err != nil || o.UserID != user.ID {
 			return sls.Errorf(sls.CodeNotFound, "No device order %q.", orderID)
 		}
 		if err := activatable(o); err != nil {
 			return err
 		}
-		o.ActivationChallenge, o.ActivationDeadline, o.UpdatedAt = ch, now.Add(s.challengeTTL()), now
+		d, err := tx.Device(ctx, o.DeviceID)
+		if err != nil {
+			return err
+		}
+		c := &sls.Challenge{Purpose: sls.PurposeCardActivation, Bound: sls.Binding{OrderID: o.ID}, UserID: u.ID,
+			CreatedAt: now, Deadline: now.Add(s.challengeTTL())}
+		if err := s.verifier().Start(ctx, tx, u, d, c, now); err != nil {
+			return err
+		}
+		o.ActivationChallenge, o.ActivationDeadline, o.UpdatedAt = c.Prompt.Challenge, c.Deadline, now
 		if err := tx.PutDeviceOrder(ctx, o); err != nil {
 			return err
 		}
-		out = &ActivationChallenge{OrderID: o.ID, Challenge: ch, Deadline: o.ActivationDeadline,
+		out = &ActivationChallenge{OrderID: o.ID, Challenge: c.Prompt.Challenge, Deadline: o.ActivationDeadline,
 			Message: "Enter your PIN into the new Digital Security Card+, then this challenge, and type the 8-digit response."}
 		return nil
 	})
 	return out, err
+}
+
+// verifier is the one verifier (package verify) for the card's activation
+// challenge, under the login's lockout rule. The challenge takes one
+// answer: it is spent either way.
+func (s *Service) verifier() *verify.Verifier {
+	cfg := login.Config{MaxFailures: s.Config.MaxFailures, LockoutCooldown: s.Config.LockoutCooldown}.WithDefaults()
+	card := &dscplus.Factor{Sealer: s.Sealer, Rand: s.rand(), ChallengeTTL: s.challengeTTL()}
+	return &verify.Verifier{Factors: sls.Factors{sls.KindDSCPlus: card},
+		Lockout: sls.Lockout{MaxFailures: cfg.MaxFailures, Cooldown: cfg.LockoutCooldown}, MaxAttempts: 1}
 }
 
 // activatable: a card with the client (delivered), or on its way (shipped:
@@ -68,7 +85,6 @@ func (s *Service) Activate(ctx context.Context, user *sls.User, orderID, respons
 	if len(response) > 64 {
 		return nil, sls.Errorf(sls.CodeInvalidArgument, "The response is too long.")
 	}
-	lockout := login.Config{MaxFailures: s.Config.MaxFailures, LockoutCooldown: s.Config.LockoutCooldown}.WithDefaults()
 	now := s.now()
 	actor := sls.ActorUser(user.ID)
 	var out *OrderView
@@ -92,39 +108,19 @@ func (s *Service) Activate(ctx context.Context, user *sls.User, orderID, respons
 		if err != nil {
 			return err
 		}
-		if d.State != sls.StatePending {
-			return sls.Errorf(sls.CodeConflict, "The card is %s, not waiting for activation.", d.State)
-		}
-		ch := o.ActivationChallenge
+		c := &sls.Challenge{Purpose: sls.PurposeCardActivation, Bound: sls.Binding{OrderID: o.ID}, UserID: u.ID, DeviceID: d.ID,
+			Prompt: &sls.Prompt{Kind: sls.KindDSCPlus, Challenge: o.ActivationChallenge}, Deadline: o.ActivationDeadline}
 		o.ActivationChallenge, o.ActivationDeadline = "", time.Time{}
-		l := &sls.LoginTx{UserID: u.ID, DeviceID: d.ID, State: sls.LoginChallenged, Prompt: &sls.Prompt{Kind: sls.KindDSCPlus, Challenge: ch}}
-		_, verr := (&dscplus.Factor{Sealer: s.Sealer}).Verify(ctx, tx, u, d, l, response, now)
-		if errors.Is(verr, sls.ErrBadResponse) {
-			outcome = sls.ErrBadResponse
-			u.FailedAnswers++
-			if u.FailedAnswers >= lockout.MaxFailures {
-				u.LockedUntil, u.FailedAnswers, outcome = now.Add(lockout.LockoutCooldown), 0, sls.ErrLocked
-			}
-			if err := tx.PutUser(ctx, u); err != nil {
-				return err
-			}
-			if err := tx.PutDeviceOrder(ctx, o); err != nil {
-				return err
-			}
-			if err := sls.Audit(ctx, tx, now, actor, sls.EventSecondFactorFail, u.ID, d.ID, map[string]any{"kind": d.Kind, "step": "card_activation", "order_id": o.ID}); err != nil {
-				return err
-			}
-			if errors.Is(outcome, sls.ErrLocked) {
-				return sls.RecordLockout(ctx, tx, u, d.ID, map[string]any{"until": u.LockedUntil, "max_failures": lockout.MaxFailures}, now)
-			}
-			return nil
-		}
-		if verr != nil {
-			return verr
-		}
-		u.FailedAnswers = 0
-		if err := tx.PutUser(ctx, u); err != nil {
+		res, err := s.verifier().Answer(ctx, tx, u, d, c, response, now)
+		if err != nil {
 			return err
+		}
+		if !res.OK() {
+			outcome = res.Refusal
+			if errors.Is(outcome, sls.ErrTooManyAttempts) {
+				outcome = sls.ErrBadResponse // one answer per challenge: ask for a new one
+			}
+			return tx.PutDeviceOrder(ctx, o)
 		}
 		if o.State == string(policy.StateShipped) {
 			o.DeliveredAt = now

@@ -380,3 +380,47 @@ func TestReturnsAndDestruction(t *testing.T) {
 		t.Fatalf("notices (no deposit to release for a legacy card): %v", e.notes.kinds(de.ID))
 	}
 }
+
+// TestActivationLockoutAudited: wrong responses to the card's activation
+// challenge count through the one verifier, so the lock they cause is in
+// the audit trail (user.locked) like a lock caused at login, and the
+// failures name their purpose.
+func TestActivationLockoutAudited(t *testing.T) {
+	e := newEnv(t)
+	e.svc.Config.MaxFailures = 3
+	u := e.client("lena", "US", 2_000_000)
+	id := e.order(u, "2468").Order.ID
+	key := e.ship(id)
+	for i := 1; i <= 3; i++ {
+		_, err := e.activate(u, id, key, "1357") // a wrong PIN gives a wrong response
+		want := sls.CodeBadResponse
+		if i == 3 {
+			want = sls.CodeLocked
+		}
+		if codeOf(err) != string(want) {
+			t.Fatalf("wrong response %d: %v, want %s", i, err, want)
+		}
+	}
+	if _, err := e.svc.StartActivation(ctx, u, id); codeOf(err) != string(sls.CodeLocked) {
+		t.Fatalf("a locked user got a challenge: %v", err)
+	}
+	var failed, locked int
+	err := e.store.View(ctx, func(tx sls.Tx) error {
+		es, err := tx.AuditEntries(ctx, 0, 1000)
+		for _, en := range es {
+			switch en.Event {
+			case sls.EventSecondFactorFail:
+				if !strings.Contains(string(en.Detail), `"purpose":"card_activation"`) || !strings.Contains(string(en.Detail), id) {
+					t.Errorf("failure detail: %s", en.Detail)
+				}
+				failed++
+			case sls.EventLockout:
+				locked++
+			}
+		}
+		return err
+	})
+	if err != nil || failed != 3 || locked != 1 {
+		t.Fatalf("audit: %d failures, %d locks (%v); want 3 and 1", failed, locked, err)
+	}
+}

@@ -359,12 +359,12 @@ func TestTempPasscodeAccessWindows(t *testing.T) {
 		if err != nil || dev.ID != card.Device.ID {
 			t.Fatal(err)
 		}
-		if _, err := h.manage.ActivateOnlineCard(ctx, dev.UserID, dev.ID, "000 000", h.login.Lockout()); !errors.Is(err, sls.ErrBadResponse) {
+		if _, err := h.manage.ActivateOnlineCard(ctx, dev.UserID, dev.ID, "000 000", h.login.Verifier()); !errors.Is(err, sls.ErrBadResponse) {
 			t.Fatalf("wrong activation: %v", err)
 		}
 		a, _ := values.Value(pair[0])
 		b, _ := values.Value(pair[1])
-		act, err := h.manage.ActivateOnlineCard(ctx, dev.UserID, dev.ID, a+b, h.login.Lockout())
+		act, err := h.manage.ActivateOnlineCard(ctx, dev.UserID, dev.ID, a+b, h.login.Verifier())
 		if err != nil || act.State != sls.StateActive || !act.ExpiresAt.Equal(h.clock.Now().Add(21*24*time.Hour)) {
 			t.Fatalf("activation: %v %+v", err, act)
 		}

@@ -13,6 +13,7 @@ import (
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/passhash"
+	"github.com/secure-login-system/sls/verify"
 )
 
 // Gate adds account-protection rules to a login (IP restrictions, opt-out,
@@ -70,6 +71,7 @@ type Service struct {
 	sgate   SessionGate
 	hooks   Hooks
 	log     *slog.Logger
+	verify  *verify.Verifier
 
 	dummyOnce sync.Once
 	dummy     string
@@ -93,6 +95,7 @@ func New(d Deps) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.verify = &verify.Verifier{Factors: d.Factors, Lockout: s.Lockout(), MaxAttempts: cfg.MaxAnswers}
 	s.outcomes = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sls_login_steps_total",
 		Help: "Login steps by step, outcome and device kind.",
@@ -110,6 +113,10 @@ func (s *Service) Factors() sls.Factors { return s.factors }
 
 // Config returns the effective configuration.
 func (s *Service) Config() Config { return s.cfg }
+
+// Verifier returns the verifier every "prove you hold the device" flow
+// goes through: the service's factors, lockout rule and answer budget.
+func (s *Service) Verifier() *verify.Verifier { return s.verify }
 
 // DeviceChoice is one device offered on "Select Second Factor Device".
 type DeviceChoice struct {
@@ -207,8 +214,9 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*Step, error) {
 			return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, "", map[string]any{"reason": "no_device", "ip": r.ClientIP})
 		}
 		loginID := sls.NewToken("login")
-		l := &sls.LoginTx{IDHash: sls.TokenHash(loginID), UserID: u.ID, Platform: r.Platform, State: sls.LoginSelectDevice,
-			CreatedAt: now, Deadline: now.Add(s.cfg.LoginTTL), ClientIP: r.ClientIP, UserAgent: truncate(r.UserAgent, 256)}
+		l := &sls.LoginTx{State: sls.LoginSelectDevice, Challenge: sls.Challenge{IDHash: sls.TokenHash(loginID), Purpose: sls.PurposeLogin,
+			UserID: u.ID, Platform: r.Platform, CreatedAt: now, Deadline: now.Add(s.cfg.LoginTTL), ClientIP: r.ClientIP,
+			UserAgent: truncate(r.UserAgent, 256)}}
 		if len(devices) == 1 {
 			// One device: "Select Second Factor Device" is skipped.
 			if err := s.challenge(ctx, tx, u, devices[0], l, now); err != nil {
@@ -356,21 +364,15 @@ func (s *Service) stepOf(loginID string, l *sls.LoginTx, devices []*sls.Device) 
 	return st
 }
 
-// challenge asks the device's factor for its screen and moves l to
-// LoginChallenged.
+// challenge asks the device's factor for its screen, through the
+// verifier, and moves l to LoginChallenged.
 func (s *Service) challenge(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, l *sls.LoginTx, now time.Time) error {
-	f := s.factors[d.Kind]
-	if f == nil {
-		return sls.ErrDeviceUnavailable
-	}
-	l.DeviceID, l.State, l.Prompt, l.FactorState = d.ID, sls.LoginChallenged, nil, nil
-	if err := f.Challenge(ctx, tx, u, d, l, now); err != nil {
+	l.Deadline = l.CreatedAt.Add(s.cfg.LoginTTL)
+	if err := s.verify.Start(ctx, tx, u, d, &l.Challenge, now); err != nil {
 		return err
 	}
-	if l.Deadline.After(l.CreatedAt.Add(s.cfg.LoginTTL)) {
-		l.Deadline = l.CreatedAt.Add(s.cfg.LoginTTL)
-	}
-	return tx.PutDevice(ctx, d)
+	l.State = sls.LoginChallenged
+	return nil
 }
 
 // openLogin loads and locks a login transaction, refusing it when it can
@@ -489,36 +491,27 @@ func (s *Service) Answer(ctx context.Context, loginID, answer string) (*Step, er
 		if err != nil {
 			return err
 		}
-		if u.Locked(now) {
-			return sls.ErrLocked
-		}
 		d, err := tx.Device(ctx, l.DeviceID)
 		if err != nil {
 			return err
 		}
 		kind = d.Kind
-		f := s.factors[d.Kind]
-		if ok, err := sls.DeviceAvailable(ctx, tx, f, u, d, now); err != nil {
-			return err
-		} else if !ok {
-			return sls.ErrDeviceUnavailable
+		res, err := s.verify.Answer(ctx, tx, u, d, &l.Challenge, answer, now)
+		if err != nil {
+			return err // not counted: expired, used up, locked, or not an answer at all
 		}
-		l.Attempts++
-		verified, verr := f.Verify(ctx, tx, u, d, l, answer, now)
-		if verr != nil {
-			if !errors.Is(verr, sls.ErrBadResponse) {
-				return verr // not an answer at all (e.g. push not yet approved): nothing counted
+		if !res.OK() {
+			outcome = res.Refusal
+			if res.Spent {
+				l.State = sls.LoginFailed
 			}
-			outcome, err = s.countFailure(ctx, tx, u, d, l, now)
-			if err != nil {
-				return err
-			}
-			if err := tx.PutLogin(ctx, l); err != nil {
-				return err
+			if errors.Is(outcome, sls.ErrLocked) {
+				s.log.Warn("user locked after failed second-factor answers", "user_id", u.ID, "until", u.LockedUntil)
 			}
 			step = s.stepOf(loginID, l, nil)
-			return tx.PutDevice(ctx, d)
+			return tx.PutLogin(ctx, l)
 		}
+		verified := res.Verified
 		// Success.
 		scope, err := s.scopeFor(ctx, tx, u, d, l.Platform, now)
 		if err != nil {
@@ -529,13 +522,6 @@ func (s *Service) Answer(ctx context.Context, loginID, answer string) (*Step, er
 			}
 			return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, d.ID,
 				map[string]any{"reason": string(sls.ErrorCode(err)), "kind": d.Kind, "platform": l.Platform})
-		}
-		s.Lockout().Succeed(u)
-		if err := tx.PutUser(ctx, u); err != nil {
-			return err
-		}
-		if err := tx.PutDevice(ctx, d); err != nil {
-			return err
 		}
 		ns, err := s.createSession(ctx, tx, u, d, l.Platform, scope, l.ClientIP, l.UserAgent, verified, now)
 		if err != nil {
@@ -558,25 +544,6 @@ func (s *Service) Answer(ctx context.Context, loginID, answer string) (*Step, er
 	}
 	s.outcomes.WithLabelValues("answer", "ok", string(kind)).Inc()
 	return step, nil
-}
-
-// countFailure records a wrong answer: on the login (its answer budget)
-// and on the user (the lockout counter shared by every login). It returns
-// the error to give the caller.
-func (s *Service) countFailure(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, l *sls.LoginTx, now time.Time) (error, error) {
-	outcome, err := s.Lockout().Fail(ctx, tx, u, d.ID,
-		map[string]any{"kind": d.Kind, "attempt": l.Attempts, "platform": l.Platform, "ip": l.ClientIP}, now)
-	if err != nil {
-		return nil, err
-	}
-	if errors.Is(outcome, sls.ErrLocked) {
-		s.log.Warn("user locked after failed second-factor answers", "user_id", u.ID, "until", u.LockedUntil)
-		l.State = sls.LoginFailed
-	} else if l.Attempts >= s.cfg.MaxAnswers {
-		l.State = sls.LoginFailed
-		outcome = sls.ErrTooManyAttempts
-	}
-	return outcome, nil
 }
 
 // Lockout is the lockout rule of the configuration, for other features

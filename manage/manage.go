@@ -26,6 +26,7 @@ import (
 	"github.com/secure-login-system/sls/passhash"
 	"github.com/secure-login-system/sls/policy"
 	"github.com/secure-login-system/sls/seal"
+	"github.com/secure-login-system/sls/verify"
 )
 
 // Hooks let other features react to device changes inside the same
@@ -804,9 +805,10 @@ func lastPair(d *sls.Device) [2]int {
 }
 
 // ActivateOnlineCard activates the user's pending online card when answer
-// holds the values at the two index numbers shown. A wrong answer counts
-// toward the user's lockout like a failed login answer.
-func (s *Service) ActivateOnlineCard(ctx context.Context, userID, deviceID, answer string, lockout sls.Lockout) (*sls.Device, error) {
+// holds the values at the two index numbers shown. The answer goes
+// through the one verifier v (package verify): a wrong one counts toward
+// the user's lockout like a failed login answer.
+func (s *Service) ActivateOnlineCard(ctx context.Context, userID, deviceID, answer string, v *verify.Verifier) (*sls.Device, error) {
 	now := s.now()
 	var out *sls.Device
 	var outcome error
@@ -826,17 +828,17 @@ func (s *Service) ActivateOnlineCard(ctx context.Context, userID, deviceID, answ
 		if d.State != sls.StatePending {
 			return sls.Errorf(sls.CodeConflict, "This card is %s, not waiting for activation.", d.State)
 		}
-		card, err := cards.OpenCard(s.Sealer, d)
+		// The challenge is the pair on the print page; it lives as long as
+		// this call.
+		c := &sls.Challenge{Purpose: sls.PurposeActivation, UserID: u.ID, DeviceID: d.ID, CreatedAt: now, Deadline: now.Add(time.Minute)}
+		cards.Pending(d, c)
+		res, err := v.Answer(ctx, tx, u, d, c, answer, now)
 		if err != nil {
 			return err
 		}
-		if !codecard.Check(card, lastPair(d), answer) {
-			outcome, err = lockout.Fail(ctx, tx, u, d.ID, map[string]any{"kind": d.Kind, "step": "activation"}, now)
-			return err
-		}
-		lockout.Succeed(u)
-		if err := tx.PutUser(ctx, u); err != nil {
-			return err
+		if !res.OK() {
+			outcome = res.Refusal
+			return nil
 		}
 		if err := s.ActivateInTx(ctx, tx, sls.ActorUser(u.ID), u, d, now); err != nil {
 			return err

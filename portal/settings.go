@@ -200,7 +200,7 @@ func cardRows(card codecard.Card, cols int) [][]printCell {
 
 func (p *Portal) onlineCardActivate(q *req) {
 	ans := answerOf(q.r)
-	_, err := p.d.Manage.ActivateOnlineCard(q.r.Context(), q.u.ID, q.r.PostFormValue("device_id"), ans, p.d.Login.Lockout())
+	_, err := p.d.Manage.ActivateOnlineCard(q.r.Context(), q.u.ID, q.r.PostFormValue("device_id"), ans, p.d.Login.Verifier())
 	if err != nil {
 		d, _, pair, lerr := p.d.Manage.OnlineCard(q.r.Context(), q.u.ID)
 		pg := onlineCardPage{CardOnly: q.ss.Scope == sls.ScopeOnlineCardOnly}

@@ -96,7 +96,7 @@ func TestShare(t *testing.T) {
 	nd := ans.Devices[0]
 	f := &dscplus.Factor{Sealer: e.sealer}
 	err = e.store.Update(ctx, func(tx sls.Tx) error {
-		l := &sls.LoginTx{Prompt: &sls.Prompt{Challenge: "123456"}}
+		l := &sls.Challenge{Prompt: &sls.Prompt{Challenge: "123456"}}
 		resp, _ := dscplus.Respond(key, "2468", "123456")
 		_, err := f.Verify(ctx, tx, b, nd, l, resp, t0)
 		return err

@@ -108,7 +108,7 @@ func (s *Service) limitSource(ctx context.Context, tx sls.Tx, sess *sls.Session,
 	} else {
 		su, err = tx.StepUp(ctx, sls.TokenHash(req.ConfirmationID))
 	}
-	if errors.Is(err, sls.ErrNotFound) || (err == nil && (su.UserID != u.ID || su.SessionID != sess.ID)) {
+	if errors.Is(err, sls.ErrNotFound) || (err == nil && (su.UserID != u.ID || su.Bound.SessionID != sess.ID)) {
 		return info, nil, sls.Errorf(sls.CodeNotFound, "Unknown withdrawal confirmation.")
 	}
 	if err != nil {
@@ -121,9 +121,9 @@ func (s *Service) limitSource(ctx context.Context, tx sls.Tx, sess *sls.Session,
 		return info, nil, sls.Errorf(sls.CodeConflict, "This withdrawal confirmation was already used.")
 	case !now.Before(su.VerifiedAt.Add(s.cfg().StepUpValidity)):
 		return info, nil, sls.Errorf(sls.CodeForbidden, "This withdrawal confirmation has expired; confirm the withdrawal again.")
-	case su.Currency != m.Currency || su.AmountMinor != m.Minor:
+	case su.Bound.Currency != m.Currency || su.Bound.AmountMinor != m.Minor:
 		return info, nil, sls.Errorf(sls.CodeInvalidArgument, "The confirmation was given for %s %s, not for this withdrawal.",
-			FormatAmount(su.Currency, su.AmountMinor), su.Currency)
+			FormatAmount(su.Bound.Currency, su.Bound.AmountMinor), su.Bound.Currency)
 	}
 	info.DeviceKind, info.Source = su.DeviceKind, "confirmation"
 	return info, su, nil

@@ -13,7 +13,7 @@ const loginCols = `id_hash, user_id, platform, state, device_id, attempts, creat
 	prompt, factor_state, completed_at, session_id`
 
 func scanLogin(s scanner) (*sls.LoginTx, error) {
-	var l sls.LoginTx
+	l := sls.LoginTx{Challenge: sls.Challenge{Purpose: sls.PurposeLogin}} // the logins table holds login challenges only
 	var created, deadline int64
 	var prompt string
 	err := s.Scan(&l.IDHash, &l.UserID, &l.Platform, &l.State, &l.DeviceID, &l.Attempts, &created, &deadline,

@@ -91,14 +91,15 @@ func (t *tx) ReverseMoneyMovement(ctx context.Context, id string, at time.Time, 
 // --- step-up confirmations ---
 
 const stepUpCols = `id_hash, user_id, session_id, device_id, device_kind, currency, amount_minor, prompt, factor_state, attempts,
-	created_at, deadline, verified_at, used_at`
+	created_at, deadline, verified_at, used_at, purpose, platform, client_ip, user_agent, order_id`
 
 func scanStepUp(s scanner) (*sls.StepUp, error) {
 	var u sls.StepUp
 	var prompt string
 	var created, deadline int64
-	err := s.Scan(&u.IDHash, &u.UserID, &u.SessionID, &u.DeviceID, &u.DeviceKind, &u.Currency, &u.AmountMinor, &prompt,
-		&u.FactorState, &u.Attempts, &created, &deadline, nullTime{&u.VerifiedAt}, nullTime{&u.UsedAt})
+	err := s.Scan(&u.IDHash, &u.UserID, &u.Bound.SessionID, &u.DeviceID, &u.DeviceKind, &u.Bound.Currency, &u.Bound.AmountMinor, &prompt,
+		&u.FactorState, &u.Attempts, &created, &deadline, nullTime{&u.VerifiedAt}, nullTime{&u.UsedAt},
+		&u.Purpose, &u.Platform, &u.ClientIP, &u.UserAgent, &u.Bound.OrderID)
 	if err != nil {
 		return nil, err
 	}
@@ -125,9 +126,10 @@ func (t *tx) CreateStepUp(ctx context.Context, s *sls.StepUp) error {
 	if err != nil {
 		return wrap("create step-up", err)
 	}
-	_, err = t.exec(ctx, `INSERT INTO step_ups (`+stepUpCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		s.IDHash, s.UserID, s.SessionID, s.DeviceID, s.DeviceKind, s.Currency, s.AmountMinor, p, s.FactorState, s.Attempts,
-		s.CreatedAt.UnixMicro(), s.Deadline.UnixMicro(), ts(s.VerifiedAt), ts(s.UsedAt))
+	_, err = t.exec(ctx, `INSERT INTO step_ups (`+stepUpCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.IDHash, s.UserID, s.Bound.SessionID, s.DeviceID, s.DeviceKind, s.Bound.Currency, s.Bound.AmountMinor, p, s.FactorState, s.Attempts,
+		s.CreatedAt.UnixMicro(), s.Deadline.UnixMicro(), ts(s.VerifiedAt), ts(s.UsedAt),
+		s.Purpose, s.Platform, s.ClientIP, s.UserAgent, s.Bound.OrderID)
 	return wrap("create step-up", err)
 }
 
@@ -149,6 +151,36 @@ func (t *tx) PutStepUp(ctx context.Context, s *sls.StepUp) error {
 	res, err := t.exec(ctx, `UPDATE step_ups SET prompt = ?, factor_state = ?, attempts = ?, deadline = ?, verified_at = ?, used_at = ?
 		WHERE id_hash = ?`, p, s.FactorState, s.Attempts, s.Deadline.UnixMicro(), ts(s.VerifiedAt), ts(s.UsedAt), s.IDHash)
 	return mustAffect("put step-up", res, err)
+}
+
+func (t *tx) PendingStepUps(ctx context.Context, sessionID string, purpose sls.Purpose, now time.Time) ([]*sls.StepUp, error) {
+	rows, err := t.query(ctx, `SELECT `+stepUpCols+` FROM step_ups
+		WHERE session_id = ? AND purpose = ? AND verified_at IS NULL AND deadline > ? ORDER BY created_at, id_hash`,
+		sessionID, purpose, now.UnixMicro())
+	if err != nil {
+		return nil, wrap("pending step-ups", err)
+	}
+	defer rows.Close()
+	var out []*sls.StepUp
+	for rows.Next() {
+		su, err := scanStepUp(rows)
+		if err != nil {
+			return nil, wrap("pending step-ups", err)
+		}
+		out = append(out, su)
+	}
+	return out, wrap("pending step-ups", rows.Err())
+}
+
+func (t *tx) SupersedeStepUps(ctx context.Context, sessionID string, purpose sls.Purpose, now time.Time) (int64, error) {
+	res, err := t.exec(ctx, `UPDATE step_ups SET deadline = ?, factor_state = NULL
+		WHERE session_id = ? AND purpose = ? AND verified_at IS NULL AND deadline > ?`,
+		now.UnixMicro(), sessionID, purpose, now.UnixMicro())
+	if err != nil {
+		return 0, wrap("supersede step-ups", err)
+	}
+	n, err := res.RowsAffected()
+	return n, wrap("supersede step-ups", err)
 }
 
 func (t *tx) DeleteStepUpsBefore(ctx context.Context, before time.Time) (int64, error) {

@@ -118,8 +118,18 @@ type challengeState struct {
 	Pair [2]int `json:"pair"`
 }
 
+// Pending prepares c to prove a pending card at its activation: the pair
+// asked is the one the card's print page shows (the last one drawn), not
+// a new one.
+func Pending(d *sls.Device, c *sls.Challenge) {
+	var st state
+	_ = json.Unmarshal(d.FactorState, &st) // unreadable state: a pair no answer matches
+	c.FactorState, _ = json.Marshal(challengeState{Pair: st.Last})
+	c.Prompt = &sls.Prompt{Kind: d.Kind, Indices: []int{st.Last[0], st.Last[1]}}
+}
+
 // Challenge implements sls.Factor.
-func (f *Factor) Challenge(_ context.Context, _ sls.Tx, _ *sls.User, d *sls.Device, l *sls.LoginTx, _ time.Time) error {
+func (f *Factor) Challenge(_ context.Context, _ sls.Tx, _ *sls.User, d *sls.Device, c *sls.Challenge, _ time.Time) error {
 	card, err := OpenCard(f.Sealer, d)
 	if err != nil {
 		return err
@@ -128,16 +138,16 @@ func (f *Factor) Challenge(_ context.Context, _ sls.Tx, _ *sls.User, d *sls.Devi
 	if err != nil {
 		return err
 	}
-	l.FactorState, _ = json.Marshal(challengeState{Pair: pair})
-	l.Prompt = &sls.Prompt{Kind: f.CardKind, Indices: []int{pair[0], pair[1]},
+	c.FactorState, _ = json.Marshal(challengeState{Pair: pair})
+	c.Prompt = &sls.Prompt{Kind: f.CardKind, Indices: []int{pair[0], pair[1]},
 		Message: fmt.Sprintf("Enter the values beside index numbers %d and %d on your %s.", pair[0], pair[1], f.CardKind.Title())}
 	return nil
 }
 
 // Verify implements sls.Factor.
-func (f *Factor) Verify(_ context.Context, _ sls.Tx, _ *sls.User, d *sls.Device, l *sls.LoginTx, answer string, _ time.Time) (sls.Verified, error) {
+func (f *Factor) Verify(_ context.Context, _ sls.Tx, _ *sls.User, d *sls.Device, c *sls.Challenge, answer string, _ time.Time) (sls.Verified, error) {
 	var cs challengeState
-	if err := json.Unmarshal(l.FactorState, &cs); err != nil {
+	if err := json.Unmarshal(c.FactorState, &cs); err != nil {
 		return sls.Verified{}, sls.ErrDeviceUnavailable.Wrap(err)
 	}
 	card, err := OpenCard(f.Sealer, d)

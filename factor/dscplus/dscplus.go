@@ -147,7 +147,7 @@ func Respond(key []byte, pin, challenge string) (string, error) {
 }
 
 // Challenge implements sls.Factor: a random 6-digit challenge.
-func (f *Factor) Challenge(_ context.Context, _ sls.Tx, _ *sls.User, d *sls.Device, l *sls.LoginTx, now time.Time) error {
+func (f *Factor) Challenge(_ context.Context, _ sls.Tx, _ *sls.User, d *sls.Device, c *sls.Challenge, now time.Time) error {
 	ch, err := factor.Digits(f.Rand, 6)
 	if err != nil {
 		return err
@@ -156,17 +156,17 @@ func (f *Factor) Challenge(_ context.Context, _ sls.Tx, _ *sls.User, d *sls.Devi
 	if ttl <= 0 {
 		ttl = DefaultChallengeTTL
 	}
-	if dl := now.Add(ttl); dl.Before(l.Deadline) {
-		l.Deadline = dl
+	if dl := now.Add(ttl); dl.Before(c.Deadline) {
+		c.Deadline = dl
 	}
-	l.Prompt = &sls.Prompt{Kind: sls.KindDSCPlus, Challenge: ch,
+	c.Prompt = &sls.Prompt{Kind: sls.KindDSCPlus, Challenge: ch,
 		Message: "Enter your PIN into the Digital Security Card+, then the challenge code, and type the 8-digit response."}
 	return nil
 }
 
 // Verify implements sls.Factor.
-func (f *Factor) Verify(ctx context.Context, tx sls.Tx, _ *sls.User, d *sls.Device, l *sls.LoginTx, answer string, now time.Time) (sls.Verified, error) {
-	if l.Prompt == nil || l.Prompt.Challenge == "" {
+func (f *Factor) Verify(ctx context.Context, tx sls.Tx, _ *sls.User, d *sls.Device, c *sls.Challenge, answer string, now time.Time) (sls.Verified, error) {
+	if c.Prompt == nil || c.Prompt.Challenge == "" {
 		return sls.Verified{}, sls.ErrDeviceUnavailable
 	}
 	plain, err := factor.OpenSecret(f.Sealer, d)
@@ -177,7 +177,7 @@ func (f *Factor) Verify(ctx context.Context, tx sls.Tx, _ *sls.User, d *sls.Devi
 	if err := json.Unmarshal(plain, &sec); err != nil {
 		return sls.Verified{}, sls.ErrDeviceUnavailable.Wrap(err)
 	}
-	want, err := Suite.Compute(sec.Key, ocra.Input{Question: l.Prompt.Challenge, PINHash: sec.PINHash})
+	want, err := Suite.Compute(sec.Key, ocra.Input{Question: c.Prompt.Challenge, PINHash: sec.PINHash})
 	if err != nil {
 		return sls.Verified{}, sls.ErrDeviceUnavailable.Wrap(err)
 	}
@@ -187,7 +187,7 @@ func (f *Factor) Verify(ctx context.Context, tx sls.Tx, _ *sls.User, d *sls.Devi
 	}
 	// Refuse a response that was accepted before (replay), also across
 	// restarts: the record is in the database.
-	err = tx.MarkResponseUsed(ctx, d.ID, factor.ResponseDigest(l.Prompt.Challenge, want), now, now.Add(replayMemory))
+	err = tx.MarkResponseUsed(ctx, d.ID, factor.ResponseDigest(c.Prompt.Challenge, want), now, now.Add(replayMemory))
 	if errors.Is(err, sls.ErrConflict) {
 		return sls.Verified{}, sls.ErrBadResponse
 	}

@@ -176,7 +176,7 @@ func (s *Service) Activate(ctx context.Context, req proto.ActivateRequest, clien
 				if err := tx.PutIBKeyTicket(ctx, t); err != nil {
 					return err
 				}
-				if _, err := s.countFailure(ctx, tx, u, "", "add_user_sms_code", now); err != nil {
+				if _, err := s.countFailure(ctx, tx, u, "", sls.PurposeActivation, "add_user_sms_code", now); err != nil {
 					return err
 				}
 				return refuse("wrong_code", u.ID)
@@ -343,7 +343,7 @@ func (s *Service) countInstanceFailure(ctx context.Context, tx sls.Tx, in *sls.I
 		if err != nil {
 			return err
 		}
-		if _, err := s.countFailure(ctx, tx, u, d.ID, "instance_unlock", now); err != nil {
+		if _, err := s.countFailure(ctx, tx, u, d.ID, sls.PurposeActivation, "instance_unlock", now); err != nil {
 			return err
 		}
 	}

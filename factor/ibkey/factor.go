@@ -34,7 +34,7 @@ func (*Factor) Kind() sls.DeviceKind { return sls.KindIBKey }
 // instance holding the user, with the number the user must match. An
 // earlier push still pending for the user is superseded: at most one is
 // outstanding.
-func (f *Factor) Challenge(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, l *sls.LoginTx, now time.Time) error {
+func (f *Factor) Challenge(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, c *sls.Challenge, now time.Time) error {
 	s := f.s
 	challenge, err := factor.Digits(s.d.Rand, proto.ChallengeDigits)
 	if err != nil {
@@ -52,7 +52,7 @@ func (f *Factor) Challenge(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.D
 		if err := s.closePush(ctx, tx, p, state, d, now); err != nil {
 			return err
 		}
-		if p.LoginHash != l.IDHash {
+		if p.LoginHash != c.IDHash {
 			if err := setLoginPush(ctx, tx, p, false); err != nil {
 				return err
 			}
@@ -63,15 +63,15 @@ func (f *Factor) Challenge(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.D
 	if st.Streak >= s.cfg.MaxUnanswered {
 		prompt.Message = "Too many IB Key notifications were not approved, so none was sent. In the IBKR Mobile app, tap Authenticate, enter the challenge code and your PIN, and type the response string here."
 		prompt.Extra, _ = json.Marshal(promptExtra{Push: "off", Reason: "too_many_unapproved"})
-		l.Prompt, l.FactorState = prompt, nil
+		c.Prompt, c.FactorState = prompt, nil
 		return nil
 	}
 	number, err := factor.Digits(s.d.Rand, s.cfg.MatchDigits)
 	if err != nil {
 		return err
 	}
-	p := &sls.IBKeyPush{ID: sls.NewID("psh"), UserID: u.ID, DeviceID: d.ID, LoginHash: l.IDHash, State: sls.PushPending,
-		Number: number, Platform: l.Platform, ClientIP: l.ClientIP, UserAgent: l.UserAgent,
+	p := &sls.IBKeyPush{ID: sls.NewID("psh"), UserID: u.ID, DeviceID: d.ID, LoginHash: c.IDHash, State: sls.PushPending,
+		Number: number, Platform: c.Platform, ClientIP: c.ClientIP, UserAgent: c.UserAgent,
 		CreatedAt: now, ExpiresAt: now.Add(s.cfg.PushTTL.D()), UpdatedAt: now}
 	if err := tx.CreateIBKeyPush(ctx, p); err != nil {
 		return err
@@ -79,8 +79,8 @@ func (f *Factor) Challenge(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.D
 	prompt.MatchNumber = number
 	prompt.Message = "A notification was sent to your phone. Open it, enter the number shown here and unlock to approve. No notification? In the IBKR Mobile app, tap Authenticate, enter the challenge code and your PIN, and type the response string here."
 	prompt.Extra, _ = json.Marshal(promptExtra{PushID: p.ID, Push: sls.PushPending, PushExpiresAt: p.ExpiresAt})
-	l.Prompt = prompt
-	l.FactorState, _ = json.Marshal(loginState{PushID: p.ID})
+	c.Prompt = prompt
+	c.FactorState, _ = json.Marshal(loginState{PushID: p.ID})
 	return nil
 }
 
@@ -88,12 +88,12 @@ func (f *Factor) Challenge(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.D
 // its push was approved (the login page calls it once its wait returns
 // "approved"); a push not approved yet is not an answer and counts
 // nothing. Any other answer is a challenge/response string.
-func (f *Factor) Verify(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, l *sls.LoginTx, answer string, now time.Time) (sls.Verified, error) {
+func (f *Factor) Verify(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, c *sls.Challenge, answer string, now time.Time) (sls.Verified, error) {
 	s := f.s
-	if l.Prompt == nil || l.Prompt.Kind != sls.KindIBKey {
+	if c.Prompt == nil || c.Prompt.Kind != sls.KindIBKey {
 		return sls.Verified{}, sls.ErrDeviceUnavailable
 	}
-	st := readLoginState(l)
+	st := readLoginState(c)
 	answer = strings.Join(strings.Fields(answer), "")
 	if answer == "" {
 		if st.PushID == "" {
@@ -103,7 +103,7 @@ func (f *Factor) Verify(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Devi
 		if err != nil {
 			return sls.Verified{}, err
 		}
-		if p.LoginHash != l.IDHash || p.DeviceID != d.ID {
+		if p.LoginHash != c.IDHash || p.DeviceID != d.ID {
 			return sls.Verified{}, sls.ErrDeviceUnavailable
 		}
 		if p.State != sls.PushApproved {
@@ -121,10 +121,10 @@ func (f *Factor) Verify(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Devi
 	if err != nil {
 		return sls.Verified{}, err
 	}
-	if !proto.CheckResponse(key, l.Prompt.Challenge, answer) {
+	if !proto.CheckResponse(key, c.Prompt.Challenge, answer) {
 		return sls.Verified{}, sls.ErrBadResponse // a wrong PIN gives a wrong key: counted like any wrong answer
 	}
-	err = tx.MarkResponseUsed(ctx, d.ID, factor.ResponseDigest(l.Prompt.Challenge, answer), now, now.Add(replayMemory))
+	err = tx.MarkResponseUsed(ctx, d.ID, factor.ResponseDigest(c.Prompt.Challenge, answer), now, now.Add(replayMemory))
 	if errors.Is(err, sls.ErrConflict) {
 		return sls.Verified{}, sls.ErrBadResponse
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -483,5 +484,78 @@ func TestMigrationRevokesOldInstance(t *testing.T) {
 	resp, _ := proto.Respond(nw.keys["usr_fay"], st.Prompt.Challenge)
 	if _, err := e.a.login.Answer(ctx, st.LoginID, resp); err != nil {
 		t.Fatalf("new key: %v", err)
+	}
+}
+
+// TestStepUpPush: a session step-up by push binds the push to the
+// step-up's handle; an approval is answered with an empty answer, a
+// pending push is no answer yet, a denial ends the step-up and a wrong
+// number counts toward the lockout with the step-up's purpose.
+func TestStepUpPush(t *testing.T) {
+	e := newEnv(t, Config{})
+	ctx := context.Background()
+	_, ss := e.user("dora")
+	_, code, _ := e.a.svc.Ticket(ctx, ss)
+	p, err := e.activate(e.a, nil, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := p.devices["usr_dora"]
+	stepUps := e.a.login.StepUps()
+	start := func() (*login.StepUp, proto.Push) {
+		t.Helper()
+		up, err := stepUps.Start(ctx, ss, dev)
+		if err != nil || up.Prompt == nil || up.Prompt.MatchNumber == "" {
+			t.Fatalf("start: %+v %v", up, err)
+		}
+		pend, _, _ := e.a.svc.Pending(ctx, e.instance(p))
+		if len(pend) != 1 || pend[0].Tx != proto.TxBinding(sls.TokenHash(up.ID), pend[0].ID) {
+			t.Fatalf("push not bound to the step-up: %+v", pend)
+		}
+		return up, pend[0]
+	}
+
+	up, push := start()
+	if _, err := stepUps.Answer(ctx, ss, up.ID, ""); sls.ErrorCode(err) != sls.CodeConflict {
+		t.Fatalf("pending push: %v", err)
+	}
+	if _, err := e.answerPush(e.b, p, push, proto.DecisionApprove, up.Prompt.MatchNumber, nil); err != nil {
+		t.Fatalf("approve: %v", err)
+	}
+	res, err := stepUps.Answer(ctx, ss, up.ID, "")
+	if err != nil || !res.Proven || res.ProvenKind != sls.KindIBKey {
+		t.Fatalf("approved push: %+v %v", res, err)
+	}
+
+	up, push = start()
+	if _, err := e.answerPush(e.a, p, push, proto.DecisionDeny, "", nil); err != nil {
+		t.Fatalf("deny: %v", err)
+	}
+	if _, err := stepUps.Answer(ctx, ss, up.ID, ""); !errors.Is(err, sls.ErrLoginExpired) {
+		t.Fatalf("denied step-up still open: %v", err)
+	}
+
+	up, push = start()
+	wrong := "00"
+	if up.Prompt.MatchNumber == wrong {
+		wrong = "11"
+	}
+	if _, err := e.answerPush(e.a, p, push, proto.DecisionApprove, wrong, nil); reason(err) != "wrong_number" {
+		t.Fatalf("wrong number: %v", err)
+	}
+	var found bool
+	_ = e.store.View(ctx, func(tx sls.Tx) error {
+		u, _ := tx.User(ctx, "usr_dora")
+		if u.FailedAnswers != 1 {
+			t.Errorf("failures %d, want 1", u.FailedAnswers)
+		}
+		es, err := tx.AuditEntries(ctx, 0, 1000)
+		for _, en := range es {
+			found = found || (en.Event == sls.EventSecondFactorFail && strings.Contains(string(en.Detail), `"purpose":"step_up"`))
+		}
+		return err
+	})
+	if !found {
+		t.Fatal("the wrong number is not audited with the step-up's purpose")
 	}
 }

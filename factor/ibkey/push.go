@@ -103,7 +103,12 @@ func (s *Service) Answer(ctx context.Context, in *sls.IBKeyInstance, a proto.App
 		if err != nil {
 			return err
 		}
-		if _, err := tx.LoginForUpdate(ctx, peek.LoginHash); err != nil && !errors.Is(err, sls.ErrNotFound) {
+		// A push that belongs to no login belongs to a step-up or a
+		// withdrawal confirmation (a challenge kept elsewhere).
+		purpose := sls.PurposeLogin
+		if _, err := tx.LoginForUpdate(ctx, peek.LoginHash); errors.Is(err, sls.ErrNotFound) {
+			purpose = sls.PurposeStepUp
+		} else if err != nil {
 			return err
 		}
 		u, err := tx.UserForUpdate(ctx, peek.UserID)
@@ -154,7 +159,7 @@ func (s *Service) Answer(ctx context.Context, in *sls.IBKeyInstance, a proto.App
 				map[string]any{"push_id": p.ID, "bad_unlocks": p.BadUnlocks}); err != nil {
 				return err
 			}
-			if outcome, err = s.countFailure(ctx, tx, u, d.ID, "push_unlock", now); err != nil {
+			if outcome, err = s.countFailure(ctx, tx, u, d.ID, purpose, "push_unlock", now); err != nil {
 				return err
 			}
 			if p.BadUnlocks >= s.cfg.MaxBadUnlocks || errors.Is(outcome, sls.ErrLocked) {
@@ -196,7 +201,7 @@ func (s *Service) Answer(ctx context.Context, in *sls.IBKeyInstance, a proto.App
 			if err := sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), EventPushWrongNumber, u.ID, d.ID, detail); err != nil {
 				return err
 			}
-			if outcome, err = s.countFailure(ctx, tx, u, d.ID, "push_number", now); err != nil {
+			if outcome, err = s.countFailure(ctx, tx, u, d.ID, purpose, "push_number", now); err != nil {
 				return err
 			}
 			if e, ok := outcome.(*sls.Error); ok {
@@ -347,7 +352,7 @@ func (s *Service) Reauth(ctx context.Context, in *sls.IBKeyInstance, r proto.Rea
 			return err
 		}
 		if err := proto.VerifyReauth(ed25519.PublicKey(in.SignPub), key, in.ID, d.ID, r.Unlock, r.Nonce, r.Signature, r.MAC); err != nil {
-			outcome, err = s.countFailure(ctx, tx, u, d.ID, "reauth_unlock", now)
+			outcome, err = s.countFailure(ctx, tx, u, d.ID, sls.PurposeStepUp, "reauth_unlock", now)
 			return err
 		}
 		sessions, err := tx.Sessions(ctx, u.ID)

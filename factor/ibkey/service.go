@@ -28,6 +28,7 @@ import (
 	"github.com/secure-login-system/sls/notify"
 	"github.com/secure-login-system/sls/passhash"
 	"github.com/secure-login-system/sls/seal"
+	"github.com/secure-login-system/sls/verify"
 )
 
 // Audit events of the feature. Strings are stored; never rename one.
@@ -170,9 +171,9 @@ type loginState struct {
 	PushID string `json:"push_id,omitempty"`
 }
 
-func readLoginState(l *sls.LoginTx) loginState {
+func readLoginState(c *sls.Challenge) loginState {
 	var st loginState
-	_ = json.Unmarshal(l.FactorState, &st)
+	_ = json.Unmarshal(c.FactorState, &st)
 	return st
 }
 
@@ -186,34 +187,20 @@ type promptExtra struct {
 }
 
 // countFailure records a wrong PIN (bad signature or proof) or a wrong
-// number against the user's lockout, like a failed login answer. It
-// returns the error for the caller: ErrBadResponse or ErrLocked.
-func (s *Service) countFailure(ctx context.Context, tx sls.Tx, u *sls.User, deviceID, step string, now time.Time) (error, error) {
-	cfg := login.DefaultConfig()
+// number against the user's lockout, through the one verifier (package
+// verify), like a failed login answer; step says where in the app it
+// happened. It returns the error for the caller: ErrBadResponse or
+// ErrLocked.
+func (s *Service) countFailure(ctx context.Context, tx sls.Tx, u *sls.User, deviceID string, purpose sls.Purpose, step string, now time.Time) (error, error) {
+	v := &verify.Verifier{Lockout: sls.Lockout{MaxFailures: login.DefaultConfig().MaxFailures, Cooldown: login.DefaultConfig().LockoutCooldown}}
 	if s.d.Login != nil && s.d.Login() != nil {
-		cfg = s.d.Login().Config()
+		v = s.d.Login().Verifier()
 	}
-	u.FailedAnswers++
-	outcome := error(sls.ErrBadResponse)
-	locked := false
-	if u.FailedAnswers >= cfg.MaxFailures {
-		u.LockedUntil, u.FailedAnswers, locked, outcome = now.Add(cfg.LockoutCooldown), 0, true, sls.ErrLocked
-	}
-	if err := tx.PutUser(ctx, u); err != nil {
-		return nil, err
-	}
-	if err := sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventSecondFactorFail, u.ID, deviceID,
-		map[string]any{"kind": sls.KindIBKey, "step": step}); err != nil {
-		return nil, err
-	}
-	if locked {
+	outcome, err := v.Fail(ctx, tx, u, deviceID, purpose, map[string]any{"kind": sls.KindIBKey, "step": step}, now)
+	if err == nil && errors.Is(outcome, sls.ErrLocked) {
 		s.log.Warn("user locked after failed IB Key answers", "user_id", u.ID, "until", u.LockedUntil)
-		if err := sls.RecordLockout(ctx, tx, u, deviceID,
-			map[string]any{"until": u.LockedUntil, "max_failures": cfg.MaxFailures}, now); err != nil {
-			return nil, err
-		}
 	}
-	return outcome, nil
+	return outcome, err
 }
 
 // unapproved reports whether a final push state counts toward the
@@ -285,24 +272,55 @@ func (s *Service) notify(ctx context.Context, tx sls.Tx, n sls.Notification) err
 
 // setLoginPush shows a push's new state on its login's prompt, and ends
 // the login when the user denied it. The login page's wait call sees the
-// change at once.
+// change at once. A push that belongs to no login belongs to a challenge
+// kept in step_ups (a session step-up, a withdrawal confirmation), which
+// is treated alike. The caller holds the user's row locked, so the order
+// of locks is the one of an answer (user, then challenge).
 func setLoginPush(ctx context.Context, tx sls.Tx, p *sls.IBKeyPush, fail bool) error {
 	l, err := tx.LoginForUpdate(ctx, p.LoginHash)
+	if errors.Is(err, sls.ErrNotFound) {
+		return setStepUpPush(ctx, tx, p, fail)
+	}
+	if err != nil {
+		return err
+	}
+	if l.State != sls.LoginChallenged || !showPush(&l.Challenge, p) {
+		return nil // the login moved on (another device, a newer push, done)
+	}
+	if fail {
+		l.State = sls.LoginFailed
+	}
+	return tx.PutLogin(ctx, l)
+}
+
+// setStepUpPush is setLoginPush for a challenge kept in step_ups: a
+// denial ends it (its deadline is now).
+func setStepUpPush(ctx context.Context, tx sls.Tx, p *sls.IBKeyPush, fail bool) error {
+	su, err := tx.StepUpForUpdate(ctx, p.LoginHash)
 	if errors.Is(err, sls.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if l.State != sls.LoginChallenged || l.DeviceID != p.DeviceID || readLoginState(l).PushID != p.ID || l.Prompt == nil {
-		return nil // the login moved on (another device, a newer push, done)
+	if !su.VerifiedAt.IsZero() || !showPush(&su.Challenge, p) {
+		return nil
+	}
+	if fail && p.UpdatedAt.Before(su.Deadline) {
+		su.Deadline = p.UpdatedAt
+	}
+	return tx.PutStepUp(ctx, su)
+}
+
+// showPush writes p's state into c's prompt when p is c's current push;
+// it reports whether it was.
+func showPush(c *sls.Challenge, p *sls.IBKeyPush) bool {
+	if c.DeviceID != p.DeviceID || readLoginState(c).PushID != p.ID || c.Prompt == nil {
+		return false
 	}
 	var ex promptExtra
-	_ = json.Unmarshal(l.Prompt.Extra, &ex)
+	_ = json.Unmarshal(c.Prompt.Extra, &ex)
 	ex.Push = p.State
-	l.Prompt.Extra, _ = json.Marshal(ex)
-	if fail {
-		l.State = sls.LoginFailed
-	}
-	return tx.PutLogin(ctx, l)
+	c.Prompt.Extra, _ = json.Marshal(ex)
+	return true
 }

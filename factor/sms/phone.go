@@ -7,6 +7,7 @@ import (
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/notify"
+	"github.com/secure-login-system/sls/verify"
 )
 
 // Audit events of the mobile number.
@@ -158,7 +159,9 @@ func (p *Phone) ConfirmVerification(ctx context.Context, userID, code string) (*
 			} else if err := tx.PutPhoneVerification(ctx, v); err != nil {
 				return err
 			}
-			outcome, err = p.Lockout.Fail(ctx, tx, u, "", map[string]any{"step": "mobile_verification", "attempt": v.Attempts}, now)
+			// Counted by the one verifier, like any failed proof.
+			outcome, err = (&verify.Verifier{Lockout: p.Lockout}).Fail(ctx, tx, u, "", sls.PurposePhone,
+				map[string]any{"step": "mobile_verification", "attempt": v.Attempts}, now)
 			return err
 		}
 		if err := tx.DeletePhoneVerification(ctx, userID); err != nil {
@@ -308,7 +311,7 @@ func (f *Factor) ResendLogin(ctx context.Context, store sls.Store, loginID, chan
 		if !f.Available(u, d, nil, now) || !d.Usable(now) { // SMS availability does not depend on other devices
 			return sls.ErrDeviceUnavailable
 		}
-		if err := f.Resend(ctx, tx, u, l, channel, now); err != nil {
+		if err := f.Resend(ctx, tx, u, &l.Challenge, channel, now); err != nil {
 			return err
 		}
 		// The new code gets its full lifetime, within the login's window.

@@ -199,13 +199,13 @@ func (f *Factor) Available(u *sls.User, _ *sls.Device, _ []*sls.Device, now time
 }
 
 // Challenge implements sls.Factor: it sends a code by SMS.
-func (f *Factor) Challenge(ctx context.Context, tx sls.Tx, u *sls.User, _ *sls.Device, l *sls.LoginTx, now time.Time) error {
+func (f *Factor) Challenge(ctx context.Context, tx sls.Tx, u *sls.User, _ *sls.Device, c *sls.Challenge, now time.Time) error {
 	var prev challengeState
-	_ = json.Unmarshal(l.FactorState, &prev)
-	return f.send(ctx, tx, u, l, notify.ChannelSMS, prev.SentAt, now)
+	_ = json.Unmarshal(c.FactorState, &prev)
+	return f.send(ctx, tx, u, c, notify.ChannelSMS, prev.SentAt, now)
 }
 
-func (f *Factor) send(ctx context.Context, tx sls.Tx, u *sls.User, l *sls.LoginTx, ch notify.Channel, lastSent, now time.Time) error {
+func (f *Factor) send(ctx context.Context, tx sls.Tx, u *sls.User, c *sls.Challenge, ch notify.Channel, lastSent, now time.Time) error {
 	kind := notify.KindLoginCodeSMS
 	if ch == notify.ChannelVoice {
 		kind = notify.KindLoginCodeVoice
@@ -215,34 +215,34 @@ func (f *Factor) send(ctx context.Context, tx sls.Tx, u *sls.User, l *sls.LoginT
 		return err
 	}
 	st := challengeState{Hash: hash, SentAt: now, Expires: now.Add(f.Codes.Rules.CodeTTL), Channel: string(ch)}
-	l.FactorState, _ = json.Marshal(st)
-	if l.Deadline.IsZero() || st.Expires.Before(l.Deadline) {
-		l.Deadline = st.Expires
+	c.FactorState, _ = json.Marshal(st)
+	if c.Deadline.IsZero() || st.Expires.Before(c.Deadline) {
+		c.Deadline = st.Expires
 	}
 	msg := fmt.Sprintf("A security code was sent by text message to %s.", MaskNumber(u.Mobile))
 	if ch == notify.ChannelVoice {
 		msg = fmt.Sprintf("You will receive an automated call at %s within a minute; it reads out your security code.", MaskNumber(u.Mobile))
 	}
-	l.Prompt = &sls.Prompt{Kind: sls.KindSMS, Message: msg, ResendAfter: now.Add(f.Codes.Rules.ResendInterval)}
+	c.Prompt = &sls.Prompt{Kind: sls.KindSMS, Message: msg, ResendAfter: now.Add(f.Codes.Rules.ResendInterval)}
 	return nil
 }
 
 // Resend replaces the login's code with a new one sent by channel ("sms"
 // or "voice"): "Didn't receive a security code?".
-func (f *Factor) Resend(ctx context.Context, tx sls.Tx, u *sls.User, l *sls.LoginTx, channel string, now time.Time) error {
+func (f *Factor) Resend(ctx context.Context, tx sls.Tx, u *sls.User, c *sls.Challenge, channel string, now time.Time) error {
 	ch := notify.Channel(channel)
 	if ch != notify.ChannelSMS && ch != notify.ChannelVoice {
 		return sls.Errorf(sls.CodeInvalidArgument, "A code can be sent again by \"sms\" or \"voice\".")
 	}
 	var prev challengeState
-	_ = json.Unmarshal(l.FactorState, &prev)
-	return f.send(ctx, tx, u, l, ch, prev.SentAt, now)
+	_ = json.Unmarshal(c.FactorState, &prev)
+	return f.send(ctx, tx, u, c, ch, prev.SentAt, now)
 }
 
 // Verify implements sls.Factor.
-func (f *Factor) Verify(_ context.Context, _ sls.Tx, _ *sls.User, _ *sls.Device, l *sls.LoginTx, answer string, now time.Time) (sls.Verified, error) {
+func (f *Factor) Verify(_ context.Context, _ sls.Tx, _ *sls.User, _ *sls.Device, c *sls.Challenge, answer string, now time.Time) (sls.Verified, error) {
 	var st challengeState
-	if err := json.Unmarshal(l.FactorState, &st); err != nil || len(st.Hash) == 0 {
+	if err := json.Unmarshal(c.FactorState, &st); err != nil || len(st.Hash) == 0 {
 		return sls.Verified{}, sls.Errorf(sls.CodeConflict, "No security code is waiting; request a new one.")
 	}
 	if !now.Before(st.Expires) {
@@ -254,10 +254,10 @@ func (f *Factor) Verify(_ context.Context, _ sls.Tx, _ *sls.User, _ *sls.Device,
 		if st.Attempts >= f.Codes.Rules.MaxAttemptsPerCode {
 			st.Hash = nil // used up: only a new code can be answered
 		}
-		l.FactorState, _ = json.Marshal(st)
+		c.FactorState, _ = json.Marshal(st)
 		return sls.Verified{}, sls.ErrBadResponse
 	}
-	l.FactorState = nil // single use
+	c.FactorState = nil // single use
 	return sls.Verified{}, nil
 }
 

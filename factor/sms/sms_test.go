@@ -107,7 +107,7 @@ func TestVerifyRules(t *testing.T) {
 	s, c, rec, u := setup(t, sms.Rules{})
 	u.Mobile, u.MobileVerifiedAt = "+36301112222", t0
 	f := &sms.Factor{Codes: c}
-	l := &sls.LoginTx{CreatedAt: t0, Deadline: t0.Add(10 * time.Minute)}
+	l := &sls.Challenge{CreatedAt: t0, Deadline: t0.Add(10 * time.Minute)}
 	err := s.Update(context.Background(), func(tx sls.Tx) error { return f.Challenge(context.Background(), tx, u, nil, l, t0) })
 	if err != nil {
 		t.Fatal(err)

@@ -95,13 +95,13 @@ func NewDevice(s *seal.Sealer, userID, code string, now time.Time) *sls.Device {
 }
 
 // Challenge implements sls.Factor: the screen only asks for the code.
-func (*Factor) Challenge(_ context.Context, _ sls.Tx, _ *sls.User, _ *sls.Device, l *sls.LoginTx, _ time.Time) error {
-	l.Prompt = &sls.Prompt{Kind: sls.KindTempPasscode, Message: "Enter the temporary passcode you received from Client Services."}
+func (*Factor) Challenge(_ context.Context, _ sls.Tx, _ *sls.User, _ *sls.Device, c *sls.Challenge, _ time.Time) error {
+	c.Prompt = &sls.Prompt{Kind: sls.KindTempPasscode, Message: "Enter the temporary passcode you received from Client Services."}
 	return nil
 }
 
 // Verify implements sls.Factor.
-func (f *Factor) Verify(_ context.Context, _ sls.Tx, _ *sls.User, d *sls.Device, _ *sls.LoginTx, answer string, _ time.Time) (sls.Verified, error) {
+func (f *Factor) Verify(_ context.Context, _ sls.Tx, _ *sls.User, d *sls.Device, _ *sls.Challenge, answer string, _ time.Time) (sls.Verified, error) {
 	if subtle.ConstantTimeCompare(Hash(f.Sealer, answer), d.Secret) != 1 {
 		return sls.Verified{}, sls.ErrBadResponse
 	}

@@ -212,8 +212,8 @@ func testUsedResponses(t *testing.T, s sls.Store) {
 
 func testLogins(t *testing.T, s sls.Store) {
 	u := Fixture(t, s, "dave")
-	l := &sls.LoginTx{IDHash: "h1", UserID: u.ID, Platform: sls.PlatformPortal, State: sls.LoginSelectDevice,
-		CreatedAt: t0, Deadline: t0.Add(3 * time.Minute), ClientIP: "192.0.2.1"}
+	l := &sls.LoginTx{State: sls.LoginSelectDevice, Challenge: sls.Challenge{IDHash: "h1", Purpose: sls.PurposeLogin, UserID: u.ID,
+		Platform: sls.PlatformPortal, CreatedAt: t0, Deadline: t0.Add(3 * time.Minute), ClientIP: "192.0.2.1"}}
 	update(t, s, func(ctx context.Context, tx sls.Tx) error { return tx.CreateLogin(ctx, l) })
 	l.State, l.DeviceID, l.Attempts = sls.LoginChallenged, "dev_1", 2
 	l.Prompt = &sls.Prompt{Kind: sls.KindDSCPlus, Challenge: "123456", Indices: []int{3, 9}}

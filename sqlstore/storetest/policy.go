@@ -18,6 +18,7 @@ func init() {
 	Register("PolicyMoneyMovementsAppendOnly", testMoneyMovementsAppendOnly)
 	Register("PolicyConcurrentWithdrawals", testConcurrentWithdrawals)
 	Register("PolicyStepUps", testStepUps)
+	Register("PolicySupersedeStepUps", testSupersedeStepUps)
 	Register("PolicyProtectionSettings", testProtectionSettings)
 	Register("PolicyRatesAndHolidays", testRatesAndHolidays)
 	Register("PolicyDeviceOrders", testDeviceOrders)
@@ -215,17 +216,19 @@ func testConcurrentWithdrawals(t *testing.T, s sls.Store) {
 
 func testStepUps(t *testing.T, s sls.Store) {
 	u := Fixture(t, s, "pia")
-	su := &sls.StepUp{IDHash: "h1", UserID: u.ID, SessionID: "ses_1", DeviceID: "dev_1", DeviceKind: sls.KindDSCPlus, Currency: "EUR",
-		AmountMinor: 12345, Prompt: &sls.Prompt{Kind: sls.KindDSCPlus, Challenge: "123456"}, FactorState: []byte("fs"),
-		CreatedAt: t0, Deadline: t0.Add(3 * time.Minute)}
+	su := &sls.StepUp{DeviceKind: sls.KindDSCPlus, Challenge: sls.Challenge{IDHash: "h1", Purpose: sls.PurposeWithdrawal, UserID: u.ID,
+		Bound: sls.Binding{SessionID: "ses_1", Currency: "EUR", AmountMinor: 12345}, DeviceID: "dev_1", Platform: sls.PlatformPortal,
+		ClientIP: "192.0.2.7", UserAgent: "ua", Prompt: &sls.Prompt{Kind: sls.KindDSCPlus, Challenge: "123456"}, FactorState: []byte("fs"),
+		CreatedAt: t0, Deadline: t0.Add(3 * time.Minute)}}
 	update(t, s, func(ctx context.Context, tx sls.Tx) error { return tx.CreateStepUp(ctx, su) })
 	update(t, s, func(ctx context.Context, tx sls.Tx) error {
 		got, err := tx.StepUpForUpdate(ctx, "h1")
 		if err != nil {
 			return err
 		}
-		if got.Prompt == nil || got.Prompt.Challenge != "123456" || string(got.FactorState) != "fs" || got.AmountMinor != 12345 ||
-			got.Currency != "EUR" || !got.Deadline.Equal(su.Deadline) || !got.VerifiedAt.IsZero() {
+		if got.Prompt == nil || got.Prompt.Challenge != "123456" || string(got.FactorState) != "fs" || got.Bound.AmountMinor != 12345 ||
+			got.Bound.Currency != "EUR" || got.Bound.SessionID != "ses_1" || got.Purpose != sls.PurposeWithdrawal ||
+			got.Platform != sls.PlatformPortal || got.ClientIP != "192.0.2.7" || got.UserAgent != "ua" || !got.Deadline.Equal(su.Deadline) || !got.VerifiedAt.IsZero() {
 			return fmt.Errorf("round trip: %+v", got)
 		}
 		if plain, err := tx.StepUp(ctx, "h1"); err != nil || plain.UserID != u.ID {
@@ -245,6 +248,63 @@ func testStepUps(t *testing.T, s sls.Store) {
 		n, err := tx.DeleteStepUpsBefore(ctx, t0.Add(time.Hour))
 		if err != nil || n != 1 {
 			return fmt.Errorf("purge: %d %v", n, err)
+		}
+		return nil
+	})
+}
+
+func testSupersedeStepUps(t *testing.T, s sls.Store) {
+	u := Fixture(t, s, "pim")
+	mk := func(id, session string, purpose sls.Purpose, verified time.Time) *sls.StepUp {
+		return &sls.StepUp{DeviceKind: sls.KindDSCPlus, VerifiedAt: verified, Challenge: sls.Challenge{IDHash: id, Purpose: purpose,
+			UserID: u.ID, Bound: sls.Binding{SessionID: session}, DeviceID: "dev_1", FactorState: []byte("fs"),
+			CreatedAt: t0, Deadline: t0.Add(3 * time.Minute)}}
+	}
+	rows := []*sls.StepUp{
+		mk("pending", "ses_1", sls.PurposeStepUp, time.Time{}),
+		mk("answered", "ses_1", sls.PurposeStepUp, t0.Add(time.Second)),
+		mk("withdrawal", "ses_1", sls.PurposeWithdrawal, time.Time{}),
+		mk("other", "ses_2", sls.PurposeStepUp, time.Time{}),
+	}
+	update(t, s, func(ctx context.Context, tx sls.Tx) error {
+		for _, r := range rows {
+			if err := tx.CreateStepUp(ctx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	now := t0.Add(time.Minute)
+	update(t, s, func(ctx context.Context, tx sls.Tx) error {
+		pending, err := tx.PendingStepUps(ctx, "ses_1", sls.PurposeStepUp, now)
+		if err != nil || len(pending) != 1 || pending[0].IDHash != "pending" || pending[0].Bound.SessionID != "ses_1" {
+			return fmt.Errorf("pending: %+v %v", pending, err)
+		}
+		if late, err := tx.PendingStepUps(ctx, "ses_1", sls.PurposeStepUp, t0.Add(3*time.Minute)); err != nil || len(late) != 0 {
+			return fmt.Errorf("pending after the deadline: %+v %v", late, err)
+		}
+		n, err := tx.SupersedeStepUps(ctx, "ses_1", sls.PurposeStepUp, now)
+		if err != nil || n != 1 {
+			return fmt.Errorf("supersede: %d %v", n, err)
+		}
+		for id, wantEnded := range map[string]bool{"pending": true, "answered": false, "withdrawal": false, "other": false} {
+			got, err := tx.StepUp(ctx, id)
+			if err != nil {
+				return err
+			}
+			if ended := !got.Deadline.After(now); ended != wantEnded {
+				return fmt.Errorf("%s: deadline %v, ended %v, want %v", id, got.Deadline, ended, wantEnded)
+			}
+			if wantEnded && got.FactorState != nil {
+				return fmt.Errorf("%s: factor state kept after supersede", id)
+			}
+		}
+		if pending, err := tx.PendingStepUps(ctx, "ses_1", sls.PurposeStepUp, now); err != nil || len(pending) != 0 {
+			return fmt.Errorf("pending after supersede: %+v %v", pending, err)
+		}
+		// A second call finds nothing pending.
+		if n, err := tx.SupersedeStepUps(ctx, "ses_1", sls.PurposeStepUp, now); err != nil || n != 0 {
+			return fmt.Errorf("second supersede: %d %v", n, err)
 		}
 		return nil
 	})
