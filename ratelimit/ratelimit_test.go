@@ -1,0 +1,102 @@
+package ratelimit_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/clock"
+	"github.com/secure-login-system/sls/ratelimit"
+	"github.com/secure-login-system/sls/sqlstore/storetest"
+)
+
+func retryAfter(t *testing.T, err error) int {
+	t.Helper()
+	var e *sls.Error
+	if !errors.As(err, &e) || e.Code != sls.CodeRateLimited {
+		t.Fatalf("got %v, want a rate_limited error", err)
+	}
+	s, ok := e.Detail["retry_after_seconds"].(int)
+	if !ok {
+		t.Fatalf("no retry_after_seconds in %v", e.Detail)
+	}
+	return s
+}
+
+func TestTake(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewFake(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
+	l, err := ratelimit.New(storetest.MustOpenSQLite(t), clk, map[string]ratelimit.Rule{
+		"r":   {Rate: 5, Per: time.Minute, Burst: 2}, // one every 12s
+		"off": {},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		advance time.Duration
+		key     string
+		wait    int // 0: allowed
+	}{
+		{0, "a", 0}, {0, "a", 0}, {0, "a", 12},
+		{0, "b", 0}, // keys are separate
+		{5 * time.Second, "a", 7},
+		{6*time.Second + 500*time.Millisecond, "a", 1}, // 0.5s left rounds up
+		{500 * time.Millisecond, "a", 0},
+		{0, "a", 12},
+		{time.Hour, "a", 0}, {0, "a", 0}, {0, "a", 12}, // a quiet hour refills the burst, no more
+	}
+	for i, s := range steps {
+		clk.Advance(s.advance)
+		err := l.Take(ctx, "r", s.key)
+		if s.wait == 0 && err != nil {
+			t.Fatalf("step %d: refused: %v", i, err)
+		}
+		if s.wait != 0 {
+			if got := retryAfter(t, err); got != s.wait {
+				t.Fatalf("step %d: retry after %d, want %d", i, got, s.wait)
+			}
+		}
+	}
+	for i := 0; i < 100; i++ {
+		if err := l.Take(ctx, "off", "a"); err != nil {
+			t.Fatal("a rule with no rate limited")
+		}
+		if err := l.Take(ctx, "unknown", "a"); err != nil {
+			t.Fatal("an unknown rule limited")
+		}
+	}
+	var nilLimiter *ratelimit.Limiter
+	if err := nilLimiter.Take(ctx, "r", "a"); err != nil {
+		t.Fatal("a nil limiter limited")
+	}
+	clk.Advance(time.Hour)
+	if err := l.Purge(ctx, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRuleValidate(t *testing.T) {
+	for _, tc := range []struct {
+		r  ratelimit.Rule
+		ok bool
+	}{
+		{ratelimit.Rule{}, true},
+		{ratelimit.Rule{Rate: 1, Per: time.Second, Burst: 1}, true},
+		{ratelimit.Rule{Rate: 1, Burst: 1}, false},
+		{ratelimit.Rule{Rate: 1, Per: time.Second}, false},
+		{ratelimit.Rule{Rate: -1}, false},
+		{ratelimit.Rule{Rate: 10, Per: time.Nanosecond, Burst: 1}, false},
+	} {
+		if err := tc.r.Validate(); (err == nil) != tc.ok {
+			t.Errorf("%+v: err %v, want ok=%v", tc.r, err, tc.ok)
+		}
+	}
+	for name, r := range ratelimit.Defaults() {
+		if err := r.Validate(); err != nil || r.Rate == 0 {
+			t.Errorf("default %s: %v", name, err)
+		}
+	}
+}
