@@ -14,14 +14,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/login"
 	"github.com/secure-login-system/sls/manage"
+	"github.com/secure-login-system/sls/ratelimit"
 )
 
 // MaxBody bounds request bodies; nothing in the API needs more.
@@ -39,6 +40,8 @@ type API struct {
 	// AppAuth authenticates IB Key app instances (sls.CallerApp routes);
 	// set by the IB Key feature.
 	AppAuth func(http.HandlerFunc) http.Handler
+	// Limiter bounds the operator API per client address (nil: no limit).
+	Limiter *ratelimit.Limiter
 
 	mux *http.ServeMux
 }
@@ -114,6 +117,11 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	var body ErrorBody
 	body.Error.Code, body.Error.Message, body.Error.Detail = e.Code, e.Message, e.Detail
 	status := StatusOf(e.Code)
+	if secs, ok := e.Detail["retry_after_seconds"].(int); ok && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
+		// RFC 9110 §10.2.3; RFC 6585 §4 (429) and RFC 9110 §15.6.4 (503)
+		// let the server say when to come back.
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
 	switch {
 	case e.Code == sls.CodeStepUpRequired:
 		// RFC 9470 (OAuth 2.0 Step Up Authentication Challenge): the
@@ -207,16 +215,6 @@ func DecodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
 	return err
 }
 
-// ClientIP is the address of the caller (the direct peer; deployments
-// behind a proxy put the proxy's trusted header logic in front).
-func ClientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // bearer returns the token of an Authorization: Bearer header.
 func bearer(r *http.Request) string {
 	h := r.Header.Get("Authorization")
@@ -255,6 +253,12 @@ func OperatorOf(r *http.Request) string {
 // operator requires an operator token.
 func (a *API) operator(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Limited before the token is looked at, so the limit also
+		// bounds token guessing.
+		if err := a.Limiter.Take(r.Context(), ratelimit.OperatorAddress, ClientIP(r)); err != nil {
+			WriteError(w, r, a.Log, err)
+			return
+		}
 		tok := bearer(r)
 		var name string
 		var err error = sls.ErrUnauthenticated
