@@ -89,7 +89,7 @@ func (f *File) LoginConfig() (login.Config, error) {
 }
 
 // knownSections are the feature sections a file may hold besides "login".
-var knownSections = map[string]bool{"sms": true, "notify": true, "ibkey": true, "policy": true, "lifecycle": true, "sftp": true, "portal": true}
+var knownSections = map[string]bool{"sms": true, "notify": true, "ibkey": true, "policy": true, "lifecycle": true, "sftp": true, "portal": true, "limits": true}
 
 // Parse reads a configuration file's bytes.
 func Parse(b []byte) (*File, error) {
@@ -116,6 +116,9 @@ func Parse(b []byte) (*File, error) {
 	}
 	if _, err := f.LoginConfig(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
+	}
+	if _, err := f.LimitsConfig(); err != nil {
+		return nil, err
 	}
 	return f, nil
 }

@@ -55,3 +55,42 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestLimits(t *testing.T) {
+	f, err := Parse([]byte(`{"limits": {"trusted_proxies": ["10.0.0.0/8", "192.0.2.1"], "password_per_address": {"rate": 100, "per": "1m", "burst": 50},
+		"sms_per_address": {"rate": 0}, "hash_concurrency": 3, "hash_wait": "500ms"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := f.LimitsConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Proxies) != 2 || l.HashSlots != 3 || l.HashQueue != 12 || l.HashWait != 500*time.Millisecond {
+		t.Fatalf("limits: %+v", l)
+	}
+	if r := l.Rules["password_per_address"]; r.Rate != 100 || r.Per != time.Minute || r.Burst != 50 {
+		t.Fatalf("password rule: %+v", r)
+	}
+	if l.Rules["sms_per_address"].Rate != 0 || l.Rules["password_per_address_user"].Rate != 5 {
+		t.Fatalf("rules: %+v", l.Rules)
+	}
+	d, _ := (&File{}).LimitsConfig()
+	if len(d.Proxies) != 0 || d.HashSlots < 1 || d.HashQueue != 4*d.HashSlots {
+		t.Fatalf("defaults: %+v", d)
+	}
+	for in, want := range map[string]string{
+		`{"limits": {"trusted_proxies": ["nope"]}}`:                      "trusted proxy",
+		`{"limits": {"password_per_address": {"rate": 5}}}`:              "password_per_address",
+		`{"limits": {"password_per_address": {"rate": 5, "per": "1m"}}}`: "burst",
+		`{"limits": {"hash_concurrency": 100000}}`:                       "hash_concurrency",
+		`{"limits": {"hash_queue": -1}}`:                                 "hash_queue",
+		`{"limits": {"hash_wait": "1h"}}`:                                "hash_wait",
+		`{"limits": {"bogus": 1}}`:                                       "unknown field",
+		`{"limits": {"operator_per_address": {"rate": 1, "per": 60}}}`:   "duration",
+	} {
+		if _, err := Parse([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(%s) = %v, want error containing %q", in, err, want)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/passhash"
+	"github.com/secure-login-system/sls/ratelimit"
 	"github.com/secure-login-system/sls/verify"
 )
 
@@ -59,6 +60,11 @@ type Deps struct {
 	Hooks   Hooks       // nil: none
 	Logger  *slog.Logger
 	Metrics prometheus.Registerer // nil: not registered
+	// Limiter bounds password checks per address and per (address,
+	// username), and device selections and answers per user (nil: none).
+	Limiter *ratelimit.Limiter
+	// Hashing bounds concurrent Argon2id computations (nil: unbounded).
+	Hashing *passhash.Gate
 }
 
 // Service runs logins and checks sessions.
@@ -72,6 +78,8 @@ type Service struct {
 	hooks   Hooks
 	log     *slog.Logger
 	verify  *verify.Verifier
+	limiter *ratelimit.Limiter
+	hashing *passhash.Gate
 
 	dummyOnce sync.Once
 	dummy     string
@@ -85,7 +93,8 @@ func New(d Deps) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{store: d.Store, factors: d.Factors, clock: d.Clock, cfg: cfg, gate: d.Gate, sgate: d.Session, hooks: d.Hooks, log: d.Logger}
+	s := &Service{store: d.Store, factors: d.Factors, clock: d.Clock, cfg: cfg, gate: d.Gate, sgate: d.Session, hooks: d.Hooks, log: d.Logger,
+		limiter: d.Limiter, hashing: d.Hashing}
 	if s.clock == nil {
 		s.clock = sls.SystemClock{}
 	}
@@ -166,7 +175,7 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*Step, error) {
 	if !r.Platform.Valid() {
 		return nil, sls.Errorf(sls.CodeInvalidArgument, "platform must be %q or %q", sls.PlatformPortal, sls.PlatformTrading)
 	}
-	user, err := s.CheckPassword(ctx, r.Username, r.Password, map[string]any{"platform": r.Platform, "ip": r.ClientIP})
+	user, err := s.CheckPassword(ctx, r.Username, r.Password, r.ClientIP, map[string]any{"platform": r.Platform, "ip": r.ClientIP})
 	if err != nil {
 		if errors.Is(err, sls.ErrInvalidCredentials) {
 			s.outcomes.WithLabelValues("password", "failed", "").Inc()
@@ -246,14 +255,35 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*Step, error) {
 // user and a wrong password, after the same work (one Argon2id hash
 // against a dummy for unknown users) and an audited login.failed entry
 // with detail.
-func (s *Service) CheckPassword(ctx context.Context, username, password string, detail map[string]any) (*sls.User, error) {
+func (s *Service) CheckPassword(ctx context.Context, username, password, clientIP string, detail map[string]any) (*sls.User, error) {
 	if username == "" || password == "" || len(username) > 128 || len(password) > 1024 {
 		// Length caps keep the hash's input bounded; they are far above
 		// NIST SP 800-63B §5.1.1.2's required 64 characters.
 		return nil, sls.ErrInvalidCredentials
 	}
+	// Rate limits come before any work (NIST SP 800-63B §5.2.2; OWASP
+	// Credential Stuffing Prevention): per address, then per (address,
+	// username) so one source cannot aim a dictionary at one user. The
+	// username key is hashed by the limiter.
+	if err := s.limiter.Take(ctx, ratelimit.PasswordAddress, clientIP); err != nil {
+		return nil, err
+	}
+	if err := s.limiter.Take(ctx, ratelimit.PasswordAccount, ratelimit.AccountKey(clientIP, normalizeUsername(username))); err != nil {
+		return nil, err
+	}
+	// At most Hashing's slots of Argon2id run at once: memory stays
+	// bounded under any number of concurrent logins.
+	release, err := s.hashing.Enter(ctx)
+	if errors.Is(err, passhash.ErrBusy) {
+		return nil, sls.Errorf(sls.CodeUnavailable, "The service is busy. Please try again in a moment.").
+			WithDetail("retry_after_seconds", int(s.hashing.Wait().Seconds()+0.999))
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	var user *sls.User
-	err := s.store.View(ctx, func(tx sls.Tx) error {
+	err = s.store.View(ctx, func(tx sls.Tx) error {
 		var err error
 		user, err = tx.UserByUsername(ctx, normalizeUsername(username))
 		return err
@@ -414,6 +444,11 @@ func (s *Service) SelectDevice(ctx context.Context, loginID, deviceID string) (*
 		if err != nil {
 			return err
 		}
+		// Re-selecting re-rolls the challenge, so it is limited like an
+		// answer (NIST SP 800-63B §5.2.2).
+		if err := s.limiter.TakeIn(ctx, tx, ratelimit.SecondFactorUser, u.ID); err != nil {
+			return err
+		}
 		if u.Locked(now) {
 			return sls.ErrLocked
 		}
@@ -489,6 +524,9 @@ func (s *Service) Answer(ctx context.Context, loginID, answer string) (*Step, er
 		}
 		u, err := tx.UserForUpdate(ctx, l.UserID)
 		if err != nil {
+			return err
+		}
+		if err := s.limiter.TakeIn(ctx, tx, ratelimit.SecondFactorUser, u.ID); err != nil {
 			return err
 		}
 		d, err := tx.Device(ctx, l.DeviceID)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/ratelimit"
 )
 
 // Audit events of the session step-up. Strings are stored; never rename
@@ -100,6 +101,10 @@ func (st *StepUps) Start(ctx context.Context, sess *sls.Session, deviceID string
 		if err != nil {
 			return err
 		}
+		// Limited per user like the login's device selection.
+		if err := s.limiter.TakeIn(ctx, tx, ratelimit.SecondFactorUser, u.ID); err != nil {
+			return err
+		}
 		if u.Locked(now) {
 			return sls.ErrLocked
 		}
@@ -165,6 +170,11 @@ func (st *StepUps) Answer(ctx context.Context, sess *sls.Session, stepUpID, answ
 	var kind sls.DeviceKind
 	err := s.store.Update(ctx, func(tx sls.Tx) error {
 		out, outcome = nil, nil
+		if sess != nil {
+			if err := s.limiter.TakeIn(ctx, tx, ratelimit.SecondFactorUser, sess.UserID); err != nil {
+				return err
+			}
+		}
 		su, d, res, err := s.verify.AnswerInSession(ctx, tx, sess, sls.PurposeStepUp, stepUpID, answer, unknown, now)
 		if err != nil {
 			return err // not counted: unknown, expired, used up, locked, a push not yet approved

@@ -33,7 +33,7 @@ var staticFS embed.FS
 // Phone is mobile-number verification (*sms.Phone).
 type Phone interface {
 	Status(ctx context.Context, userID string) (*sms.VerificationStatus, error)
-	StartVerification(ctx context.Context, userID, mobile string) (*sms.VerificationStatus, error)
+	StartVerification(ctx context.Context, userID, mobile, clientIP string) (*sms.VerificationStatus, error)
 	ConfirmVerification(ctx context.Context, userID, code string) (*sms.VerificationStatus, error)
 }
 

@@ -8,6 +8,7 @@ import (
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/codecard"
 	"github.com/secure-login-system/sls/factor/sms"
+	"github.com/secure-login-system/sls/httpapi"
 	"github.com/secure-login-system/sls/messages"
 	"github.com/secure-login-system/sls/notify"
 )
@@ -250,7 +251,7 @@ func (p *Portal) mobileRefused(q *req, err error) {
 
 func (p *Portal) mobileVerify(q *req) {
 	number := strings.TrimSpace(q.r.PostFormValue("mobile"))
-	if _, err := p.d.Phone.StartVerification(q.r.Context(), q.u.ID, number); err != nil {
+	if _, err := p.d.Phone.StartVerification(q.r.Context(), q.u.ID, number, httpapi.ClientIP(q.r)); err != nil {
 		p.mobileRefused(q, err)
 		return
 	}

@@ -33,7 +33,8 @@ func (s *Server) configureIBKey(ctx context.Context) error {
 		Activate: func(ctx context.Context, tx sls.Tx, actor string, u *sls.User, d *sls.Device, now time.Time) error {
 			return s.Manage.ActivateInTx(ctx, tx, actor, u, d, now)
 		},
-		Login: func() *login.Service { return s.Login },
+		Login:   func() *login.Service { return s.Login },
+		Limiter: s.Limiter,
 	})
 	if err != nil {
 		return err

@@ -182,7 +182,7 @@ func (s *Server) configureNotify(ctx context.Context) error {
 	for i := 0; i < workers; i++ {
 		s.OnStart(f.worker.Run)
 	}
-	codes := &sms.Codes{Sealer: s.Sealer, Notifier: f.queue, Rules: rules}
+	codes := &sms.Codes{Sealer: s.Sealer, Notifier: f.queue, Rules: rules, Limiter: s.Limiter}
 	f.sms = &sms.Factor{Codes: codes}
 	s.factors = append(s.factors, f.sms)
 	loginCfg, err := s.Config.LoginConfig()
@@ -273,7 +273,7 @@ func (s *Server) notifyRoutes(a *httpapi.API) []httpapi.Route {
 				httpapi.WriteError(w, r, a.Log, err)
 				return
 			}
-			st, err := f.phone.StartVerification(r.Context(), httpapi.UserOf(r).ID, b.Mobile)
+			st, err := f.phone.StartVerification(r.Context(), httpapi.UserOf(r).ID, b.Mobile, httpapi.ClientIP(r))
 			a.Reply(w, r, http.StatusAccepted, st, err)
 		}),
 		httpapi.Declare("POST /api/v1/mobile/confirm", sls.ForSession, func(w http.ResponseWriter, r *http.Request) {

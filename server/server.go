@@ -31,6 +31,8 @@ import (
 	"github.com/secure-login-system/sls/httpapi"
 	"github.com/secure-login-system/sls/login"
 	"github.com/secure-login-system/sls/manage"
+	"github.com/secure-login-system/sls/passhash"
+	"github.com/secure-login-system/sls/ratelimit"
 	"github.com/secure-login-system/sls/scheduler"
 	"github.com/secure-login-system/sls/seal"
 	"github.com/secure-login-system/sls/sqlstore"
@@ -78,12 +80,17 @@ type Server struct {
 	Registry  *prometheus.Registry
 	Scheduler *scheduler.Scheduler
 	Log       *slog.Logger
+	// Limiter holds the rate limits shared by every node (config section
+	// "limits"); Hashing bounds concurrent password hashing on this node.
+	Limiter *ratelimit.Limiter
+	Hashing *passhash.Gate
 
 	// OperatorTokenFile is where the operator token was written.
 	OperatorTokenFile string
 
 	handler http.Handler
 	bg      []func(ctx context.Context)
+	proxies httpapi.Proxies
 
 	// Filled by the features while Open runs.
 	// notifier queues notifications in the outbox (set by configureNotify,
@@ -156,7 +163,16 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	s.Scheduler = &scheduler.Scheduler{Store: s.Store, Clock: s.Clock, Log: s.Log, Tick: o.SchedulerTick}
-	s.API = &httpapi.API{Store: s.Store, Log: s.Log}
+	limits, err := cfg.LimitsConfig()
+	if err != nil {
+		return nil, err
+	}
+	if s.Limiter, err = ratelimit.New(s.Store, s.Clock, limits.Rules); err != nil {
+		return nil, err
+	}
+	s.Hashing = passhash.NewGate(limits.HashSlots, limits.HashQueue, limits.HashWait)
+	s.proxies = limits.Proxies
+	s.API = &httpapi.API{Store: s.Store, Log: s.Log, Limiter: s.Limiter}
 
 	// The one explicit list of device kinds this server offers; features
 	// below add theirs (SMS, IB Key).
@@ -185,7 +201,8 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 		s.Manage.DSCPlus = s.policy.lifecycle // the order form's eligibility rule, for operator issuance too
 	}
 	if s.Login, err = login.New(login.Deps{Store: s.Store, Factors: factors, Clock: s.Clock, Config: loginCfg, Gate: s.gate,
-		Session: s.sessionGate, Hooks: loginHooks(s.loginHooks), Logger: s.Log, Metrics: s.Registry}); err != nil {
+		Session: s.sessionGate, Hooks: loginHooks(s.loginHooks), Logger: s.Log, Metrics: s.Registry,
+		Limiter: s.Limiter, Hashing: s.Hashing}); err != nil {
 		return nil, err
 	}
 	s.API.Login, s.API.Manage = s.Login, s.Manage
@@ -198,6 +215,7 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.Scheduler.Add(scheduler.Job{Name: "purge-logins", Every: time.Hour, Run: s.purgeLogins})
+	s.Scheduler.Add(scheduler.Job{Name: "purge-rate-limits", Every: 10 * time.Minute, Run: s.Limiter.Purge})
 	s.OnStart(s.Scheduler.Run)
 	if s.OperatorTokenFile, err = s.ensureOperatorToken(ctx); err != nil {
 		return nil, err
@@ -279,7 +297,9 @@ func (s *Server) Handler() http.Handler {
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
-	s.handler = httpapi.Recover(s.Log, httpapi.Logging(s.Log, securityHeaders(mux)))
+	// The client address is decided once, before anything logs or
+	// limits by it (trusted proxies, config section "limits").
+	s.handler = httpapi.Recover(s.Log, httpapi.TrustProxies(s.proxies, httpapi.Logging(s.Log, securityHeaders(mux))))
 	return s.handler
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/secure-login-system/sls/factor/sms"
 	proto "github.com/secure-login-system/sls/ibkey"
 	"github.com/secure-login-system/sls/notify"
+	"github.com/secure-login-system/sls/ratelimit"
 	"github.com/secure-login-system/sls/seal"
 )
 
@@ -107,6 +108,11 @@ type activation struct {
 // again." with the reason in the error detail.
 func (s *Service) Activate(ctx context.Context, req proto.ActivateRequest, clientIP string) (*proto.ActivateResponse, error) {
 	if err := checkActivateRequest(&req); err != nil {
+		return nil, err
+	}
+	// Tickets are guessed online from somewhere: limit per address (NIST
+	// SP 800-63B §5.2.2) before the ticket is looked up.
+	if err := s.d.Limiter.Take(ctx, ratelimit.ActivationAddress, clientIP); err != nil {
 		return nil, err
 	}
 	var binding, via string
@@ -356,7 +362,7 @@ func (s *Service) countInstanceFailure(ctx context.Context, tx sls.Tx, in *sls.I
 // code by SMS to the user's verified mobile number. The app then
 // activates with the pending id, the code and its PIN.
 func (s *Service) AddUser(ctx context.Context, in *sls.IBKeyInstance, r proto.AddUserRequest, clientIP string) (*proto.AddUserResponse, error) {
-	user, err := s.d.Login().CheckPassword(ctx, r.Username, r.Password,
+	user, err := s.d.Login().CheckPassword(ctx, r.Username, r.Password, clientIP,
 		map[string]any{"via": "ibkey_add_user", "instance_id": in.ID, "ip": clientIP})
 	if err != nil {
 		return nil, err
@@ -379,7 +385,7 @@ func (s *Service) AddUser(ctx context.Context, in *sls.IBKeyInstance, r proto.Ad
 		}
 		// The SMS rules apply: caps per user, number and country against
 		// SMS pumping; a capped request sends nothing.
-		hash, err := s.d.Codes.Send(ctx, tx, u, u.Mobile, notify.ChannelSMS, notify.KindIBKeyActivationCode, time.Time{}, now)
+		hash, err := s.d.Codes.Send(ctx, tx, u, clientIP, u.Mobile, notify.ChannelSMS, notify.KindIBKeyActivationCode, time.Time{}, now)
 		if err != nil {
 			return err
 		}

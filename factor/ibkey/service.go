@@ -27,6 +27,7 @@ import (
 	"github.com/secure-login-system/sls/login"
 	"github.com/secure-login-system/sls/notify"
 	"github.com/secure-login-system/sls/passhash"
+	"github.com/secure-login-system/sls/ratelimit"
 	"github.com/secure-login-system/sls/seal"
 	"github.com/secure-login-system/sls/verify"
 )
@@ -67,11 +68,14 @@ type Deps struct {
 	Config   Config
 	Activate ActivateFunc
 	Login    func() *login.Service
+	// Limiter bounds activation-ticket use per client address (nil: no
+	// limit).
+	Limiter *ratelimit.Limiter
 }
 
 // CodeSender sends one-time codes by SMS and checks them (*sms.Codes).
 type CodeSender interface {
-	Send(ctx context.Context, tx sls.Tx, u *sls.User, to string, ch notify.Channel, kind notify.Kind, lastSent, now time.Time) ([]byte, error)
+	Send(ctx context.Context, tx sls.Tx, u *sls.User, clientIP, to string, ch notify.Channel, kind notify.Kind, lastSent, now time.Time) ([]byte, error)
 	Matches(stored []byte, code string) bool
 }
 

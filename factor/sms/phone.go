@@ -79,7 +79,7 @@ func (p *Phone) Status(ctx context.Context, userID string) (*VerificationStatus,
 // StartVerification sends a confirmation code to mobile (the user's
 // current number when empty). A different number becomes the user's only
 // once confirmed.
-func (p *Phone) StartVerification(ctx context.Context, userID, mobile string) (*VerificationStatus, error) {
+func (p *Phone) StartVerification(ctx context.Context, userID, mobile, clientIP string) (*VerificationStatus, error) {
 	now := p.Clock.Now()
 	err := p.Store.Update(ctx, func(tx sls.Tx) error {
 		u, err := tx.UserForUpdate(ctx, userID)
@@ -102,7 +102,7 @@ func (p *Phone) StartVerification(ctx context.Context, userID, mobile string) (*
 		} else if !errors.Is(err, sls.ErrNotFound) {
 			return err
 		}
-		hash, err := p.Codes.Send(ctx, tx, u, norm, notify.ChannelSMS, notify.KindPhoneVerifyCode, last, now)
+		hash, err := p.Codes.Send(ctx, tx, u, clientIP, norm, notify.ChannelSMS, notify.KindPhoneVerifyCode, last, now)
 		if err != nil {
 			return err
 		}

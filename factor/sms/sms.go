@@ -22,6 +22,7 @@ import (
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/factor"
 	"github.com/secure-login-system/sls/notify"
+	"github.com/secure-login-system/sls/ratelimit"
 	"github.com/secure-login-system/sls/seal"
 )
 
@@ -103,6 +104,9 @@ type Codes struct {
 	Notifier sls.Notifier
 	Rules    Rules
 	Rand     io.Reader // nil: crypto/rand
+	// Limiter bounds sends per client address, however a code is asked
+	// for (nil: no limit).
+	Limiter *ratelimit.Limiter
 }
 
 const codePurpose = "sms code v1"
@@ -118,8 +122,10 @@ func (c *Codes) Matches(stored []byte, code string) bool {
 // Send checks the caps, makes a fresh code and queues it to `to` by
 // channel (sms or voice) as a message of kind. It returns the code's hash.
 // lastSent is when this flow last sent a code (zero: never) for the
-// resend interval. Nothing is sent when a cap is hit.
-func (c *Codes) Send(ctx context.Context, tx sls.Tx, u *sls.User, to string, channel notify.Channel, kind notify.Kind,
+// resend interval. clientIP is the address that asked for the code: sends
+// are rate-limited per address (ratelimit.SMSAddress) against SMS
+// pumping. Nothing is sent when a cap or limit is hit.
+func (c *Codes) Send(ctx context.Context, tx sls.Tx, u *sls.User, clientIP, to string, channel notify.Channel, kind notify.Kind,
 	lastSent, now time.Time) ([]byte, error) {
 	r := c.Rules
 	if !lastSent.IsZero() && now.Sub(lastSent) < r.ResendInterval {
@@ -130,6 +136,9 @@ func (c *Codes) Send(ctx context.Context, tx sls.Tx, u *sls.User, to string, cha
 	prefix := notify.CountryPrefix(to)
 	if prefix == "" {
 		return nil, sls.Errorf(sls.CodeInvalidArgument, "The mobile number is not a valid international number.")
+	}
+	if err := c.Limiter.TakeIn(ctx, tx, ratelimit.SMSAddress, clientIP); err != nil {
+		return nil, err
 	}
 	caps := []struct {
 		count sls.SMSCount
@@ -210,7 +219,7 @@ func (f *Factor) send(ctx context.Context, tx sls.Tx, u *sls.User, c *sls.Challe
 	if ch == notify.ChannelVoice {
 		kind = notify.KindLoginCodeVoice
 	}
-	hash, err := f.Codes.Send(ctx, tx, u, u.Mobile, ch, kind, lastSent, now)
+	hash, err := f.Codes.Send(ctx, tx, u, c.ClientIP, u.Mobile, ch, kind, lastSent, now)
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,7 @@ var t0 = time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
 
 func send(s sls.Store, c *sms.Codes, u *sls.User, to string, last, now time.Time) error {
 	return s.Update(context.Background(), func(tx sls.Tx) error {
-		_, err := c.Send(context.Background(), tx, u, to, notify.ChannelSMS, notify.KindLoginCodeSMS, last, now)
+		_, err := c.Send(context.Background(), tx, u, "192.0.2.1", to, notify.ChannelSMS, notify.KindLoginCodeSMS, last, now)
 		return err
 	})
 }

@@ -1,0 +1,79 @@
+package passhash
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+// ErrBusy is returned by Gate.Enter when every slot is taken and the
+// queue is full, or the wait ran out: the caller answers "try again
+// shortly" instead of computing the hash.
+var ErrBusy = errors.New("passhash: too many password checks at once")
+
+// Gate bounds how many Argon2id computations run at once. Each one holds
+// its memory cost (19 MiB by default) for its duration, so unbounded
+// concurrent logins would let anyone exhaust the server's memory; with a
+// gate, memory stays below Slots × memory cost + the rest of the process,
+// whatever the number of requests (OWASP Denial of Service cheat sheet:
+// bound expensive work; OWASP Password Storage: Argon2id's memory is the
+// point, so it must be budgeted).
+type Gate struct {
+	slots   chan struct{}
+	queue   int64
+	wait    time.Duration
+	waiting atomic.Int64
+}
+
+// NewGate lets slots computations run at once (0: runtime.NumCPU()),
+// queue more wait for a slot (negative: 4 × slots) for at most wait (0:
+// 2 s); beyond that Enter fails with ErrBusy.
+func NewGate(slots, queue int, wait time.Duration) *Gate {
+	if slots <= 0 {
+		slots = runtime.NumCPU()
+	}
+	if queue < 0 {
+		queue = 4 * slots
+	}
+	if wait <= 0 {
+		wait = 2 * time.Second
+	}
+	return &Gate{slots: make(chan struct{}, slots), queue: int64(queue), wait: wait}
+}
+
+// Slots is how many computations may run at once.
+func (g *Gate) Slots() int { return cap(g.slots) }
+
+// Wait is the longest a caller waits in the queue.
+func (g *Gate) Wait() time.Duration { return g.wait }
+
+// Enter takes a slot, waiting in the bounded queue if need be, and returns
+// the function that gives it back. A nil Gate lets everything through.
+func (g *Gate) Enter(ctx context.Context) (release func(), err error) {
+	if g == nil {
+		return func() {}, nil
+	}
+	release = func() { <-g.slots }
+	select {
+	case g.slots <- struct{}{}:
+		return release, nil
+	default:
+	}
+	if g.waiting.Add(1) > g.queue {
+		g.waiting.Add(-1)
+		return nil, ErrBusy
+	}
+	defer g.waiting.Add(-1)
+	t := time.NewTimer(g.wait)
+	defer t.Stop()
+	select {
+	case g.slots <- struct{}{}:
+		return release, nil
+	case <-t.C:
+		return nil, ErrBusy
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
