@@ -117,11 +117,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	var body ErrorBody
 	body.Error.Code, body.Error.Message, body.Error.Detail = e.Code, e.Message, e.Detail
 	status := StatusOf(e.Code)
-	if secs, ok := e.Detail["retry_after_seconds"].(int); ok && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
-		// RFC 9110 §10.2.3; RFC 6585 §4 (429) and RFC 9110 §15.6.4 (503)
-		// let the server say when to come back.
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-	}
+	SetRetryAfter(w, e)
 	switch {
 	case e.Code == sls.CodeStepUpRequired:
 		// RFC 9470 (OAuth 2.0 Step Up Authentication Challenge): the
@@ -135,6 +131,21 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		w.Header().Set("WWW-Authenticate", `Bearer realm="sls"`)
 	}
 	WriteJSON(w, status, body)
+}
+
+// SetRetryAfter sets the Retry-After header (RFC 9110 §10.2.3) from the
+// wait a rate-limited (429, RFC 6585 §4) or busy (503) refusal carries in
+// Detail["retry_after_seconds"]; the API and the portal's pages both use
+// it.
+func SetRetryAfter(w http.ResponseWriter, err error) {
+	var e *sls.Error
+	if !errors.As(err, &e) {
+		return
+	}
+	status := StatusOf(e.Code)
+	if secs, ok := e.Detail["retry_after_seconds"].(int); ok && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
 }
 
 // WriteJSON writes v with status.

@@ -268,6 +268,8 @@ var textsEN = map[string]string{
 	"err.unauthenticated":     "Your session has ended. Please log in again.",
 	"err.ip_not_allowed":      "Access from this IP address is not allowed for this user.",
 	"err.rate_limited":        "Too many requests. Please wait and try again.",
+	"err.limited_after":       "Too many attempts from here. Please wait %s seconds and try again.",
+	"err.busy":                "The service is busy. Please try again in a moment.",
 	"err.rate_limited_after":  "A new code can be requested in %s seconds.",
 	"err.push_denied":         "The login was denied on your phone. If it was not you who tried to log in, contact Client Services.",
 	"err.push_not_approved":   "The notification has not been approved yet. Approve it on your phone, or use the challenge/response method.",

@@ -268,6 +268,8 @@ var textsES = map[string]string{
 	"err.unauthenticated":     "Su sesión ha finalizado. Inicie sesión de nuevo.",
 	"err.ip_not_allowed":      "No se permite el acceso de este usuario desde esta dirección IP.",
 	"err.rate_limited":        "Demasiadas solicitudes. Espere e inténtelo de nuevo.",
+	"err.limited_after":       "Demasiados intentos desde aquí. Espere %s segundos e inténtelo de nuevo.",
+	"err.busy":                "El servicio está ocupado. Inténtelo de nuevo en un momento.",
 	"err.rate_limited_after":  "Podrá solicitar un código nuevo dentro de %s segundos.",
 	"err.push_denied":         "El inicio de sesión fue denegado en su teléfono. Si no fue usted quien intentó iniciar sesión, póngase en contacto con Atención al cliente.",
 	"err.push_not_approved":   "La notificación aún no ha sido aprobada. Apruébela en su teléfono o utilice el método de desafío/respuesta.",

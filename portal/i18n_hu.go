@@ -269,6 +269,8 @@ var textsHU = map[string]string{
 	"err.unauthenticated":     "Munkamenete véget ért. Kérjük, jelentkezzen be újra.",
 	"err.ip_not_allowed":      "Erről az IP-címről ez a felhasználó nem jelentkezhet be.",
 	"err.rate_limited":        "Túl sok kérés. Kérjük, várjon, majd próbálja újra.",
+	"err.limited_after":       "Túl sok próbálkozás innen. Kérjük, várjon %s másodpercet, majd próbálja újra.",
+	"err.busy":                "A szolgáltatás foglalt. Kérjük, próbálja újra egy pillanat múlva.",
 	"err.rate_limited_after":  "Új kód %s másodperc múlva kérhető.",
 	"err.push_denied":         "A bejelentkezést elutasították a telefonján. Ha nem Ön próbált bejelentkezni, forduljon az Ügyfélszolgálathoz.",
 	"err.push_not_approved":   "Az értesítést még nem hagyták jóvá. Hagyja jóvá a telefonján, vagy használja a kihívás-válasz módszert.",

@@ -269,6 +269,8 @@ var textsZH = map[string]string{
 	"err.unauthenticated":     "您的会话已结束，请重新登录。",
 	"err.ip_not_allowed":      "此用户不允许从该IP地址访问。",
 	"err.rate_limited":        "请求过于频繁，请稍后重试。",
+	"err.limited_after":       "尝试次数过多。请等待 %s 秒后重试。",
+	"err.busy":                "服务繁忙，请稍后重试。",
 	"err.rate_limited_after":  "%s 秒后可申请新的验证码。",
 	"err.push_denied":         "登录已在您的手机上被拒绝。如果尝试登录的不是您本人，请联系客户服务部。",
 	"err.push_not_approved":   "通知尚未获批准。请在手机上批准，或使用验证码/响应方式。",

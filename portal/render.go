@@ -129,15 +129,23 @@ func (q *req) errText(err error) string {
 		q.p.d.Log.Error("portal: internal error", "path", q.r.URL.Path, "err", err)
 		return q.t("err.internal")
 	}
+	httpapi.SetRetryAfter(q.w, e) // the page about to be shown says when to come back too
 	switch e.Code {
 	case sls.CodeInvalidCredentials, sls.CodeBadResponse, sls.CodeLocked, sls.CodeLoginExpired, sls.CodeLoginCompleted,
 		sls.CodeTooManyAttempts, sls.CodeUnauthenticated, sls.CodeIPNotAllowed:
 		return q.t("err." + string(e.Code))
 	case sls.CodeRateLimited:
+		if s, ok := e.Detail["retry_after_seconds"]; ok && e.Detail["limit"] != nil {
+			return q.t("err.limited_after", fmt.Sprint(s)) // a rate limit (package ratelimit)
+		}
 		if s, ok := e.Detail["retry_after_seconds"]; ok {
 			return q.t("err.rate_limited_after", fmt.Sprint(s))
 		}
 		return q.t("err.rate_limited")
+	case sls.CodeUnavailable:
+		if _, ok := e.Detail["retry_after_seconds"]; ok {
+			return q.t("err.busy")
+		}
 	case sls.CodeInternal:
 		return q.t("err.internal")
 	}

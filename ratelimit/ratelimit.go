@@ -153,7 +153,7 @@ func (l *Limiter) TakeIn(ctx context.Context, tx sls.Tx, rule, key string) error
 	if allowed {
 		return nil
 	}
-	return Refusal(wait)
+	return Refusal(wait).WithDetail("limit", rule)
 }
 
 // Refusal is the error of a request over its limit: code rate_limited,
