@@ -134,7 +134,7 @@ func (n *node) start() {
 	if n.clockFile != "" {
 		args = append(args, "--test-clock-file", n.clockFile)
 	}
-	args = append(args, n.extra...)
+	args = append(args, relaxLimits(t, n.extra)...)
 	n.logs = &syncBuffer{}
 	n.cmd = exec.Command(bin["slsd"], args...)
 	n.cmd.Stdout, n.cmd.Stderr = n.logs, n.logs
@@ -158,6 +158,58 @@ func (n *node) start() {
 			t.Fatalf("slsd did not start:\n%s", n.logs.String())
 		}
 	}
+}
+
+// relaxedLimits are the rate limits of nodes whose configuration has no
+// "limits" section: the journeys log in many times from 127.0.0.1, which
+// the defaults (rightly) refuse. Tests of the limits give their own
+// section, which is kept.
+const relaxedLimits = `{"password_per_address": {"rate": 100000, "per": "1m", "burst": 100000},
+	"password_per_address_user": {"rate": 100000, "per": "1m", "burst": 100000},
+	"second_factor_per_user": {"rate": 100000, "per": "1m", "burst": 100000},
+	"activation_per_address": {"rate": 100000, "per": "1m", "burst": 100000},
+	"sms_per_address": {"rate": 100000, "per": "1m", "burst": 100000},
+	"operator_per_address": {"rate": 100000, "per": "1m", "burst": 100000}}`
+
+// relaxLimits returns args with the --config file given a "limits"
+// section of relaxedLimits when it has none (and a --config holding only
+// that when there is none).
+func relaxLimits(t *testing.T, args []string) []string {
+	t.Helper()
+	out := append([]string(nil), args...)
+	at := -1
+	for i, a := range out {
+		if a == "--config" && i+1 < len(out) {
+			at = i + 1
+		}
+	}
+	cfg := map[string]json.RawMessage{}
+	if at >= 0 {
+		b, err := os.ReadFile(out[at])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &cfg); err != nil {
+			t.Fatalf("config %s: %v", out[at], err)
+		}
+		if _, ok := cfg["limits"]; ok {
+			return out
+		}
+	}
+	cfg["limits"] = json.RawMessage(relaxedLimits)
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "sls-relaxed.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if at >= 0 {
+		out[at] = path
+		return out
+	}
+	return append(out, "--config", path)
 }
 
 // stop sends SIGTERM and waits for a graceful exit.
