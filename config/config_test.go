@@ -66,7 +66,7 @@ func TestLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(l.Proxies) != 2 || l.HashSlots != 3 || l.HashQueue != 12 || l.HashWait != 500*time.Millisecond {
+	if len(l.Proxies) != 2 || l.HashSlots != 3 || l.HashQueue != 48 || l.HashWait != 500*time.Millisecond {
 		t.Fatalf("limits: %+v", l)
 	}
 	if r := l.Rules["password_per_address"]; r.Rate != 100 || r.Per != time.Minute || r.Burst != 50 {
@@ -76,7 +76,7 @@ func TestLimits(t *testing.T) {
 		t.Fatalf("rules: %+v", l.Rules)
 	}
 	d, _ := (&File{}).LimitsConfig()
-	if len(d.Proxies) != 0 || d.HashSlots < 1 || d.HashQueue != 4*d.HashSlots {
+	if len(d.Proxies) != 0 || d.HashSlots < 1 || d.HashQueue != 16*d.HashSlots {
 		t.Fatalf("defaults: %+v", d)
 	}
 	for in, want := range map[string]string{

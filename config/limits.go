@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/secure-login-system/sls/httpapi"
+	"github.com/secure-login-system/sls/passhash"
 	"github.com/secure-login-system/sls/ratelimit"
 )
 
@@ -35,8 +36,8 @@ type LimitsSection struct {
 
 	// HashConcurrency is how many Argon2id computations may run at once
 	// (default: the number of CPUs). HashQueue is how many more may wait
-	// for one (default 4 × HashConcurrency; 0 is "no queue" only when
-	// written as 0), at most HashWait (default 2s); beyond, 503.
+	// for one (default 16 × HashConcurrency, passhash.DefaultQueuePerSlot;
+	// 0 means no queue), at most HashWait (default 2s); beyond, 503.
 	HashConcurrency int      `json:"hash_concurrency,omitempty"`
 	HashQueue       *int     `json:"hash_queue,omitempty"`
 	HashWait        Duration `json:"hash_wait,omitempty"`
@@ -58,7 +59,7 @@ func (f *File) LimitsConfig() (Limits, error) {
 	if err := f.Section("limits", &sec); err != nil {
 		return Limits{}, err
 	}
-	out := Limits{Rules: ratelimit.Defaults(), HashSlots: runtime.NumCPU(), HashWait: 2 * time.Second}
+	out := Limits{Rules: ratelimit.Defaults(), HashSlots: runtime.NumCPU(), HashWait: passhash.DefaultWait}
 	var err error
 	if out.Proxies, err = httpapi.ParseProxies(sec.TrustedProxies); err != nil {
 		return Limits{}, fmt.Errorf("config: limits: %w", err)
@@ -85,7 +86,7 @@ func (f *File) LimitsConfig() (Limits, error) {
 	if sec.HashConcurrency > 0 {
 		out.HashSlots = sec.HashConcurrency
 	}
-	out.HashQueue = 4 * out.HashSlots
+	out.HashQueue = passhash.DefaultQueuePerSlot * out.HashSlots
 	if sec.HashQueue != nil {
 		if *sec.HashQueue < 0 || *sec.HashQueue > 10000 {
 			return Limits{}, fmt.Errorf("config: limits: hash_queue %d must be between 0 and 10000", *sec.HashQueue)

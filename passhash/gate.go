@@ -27,18 +27,27 @@ type Gate struct {
 	waiting atomic.Int64
 }
 
+// Gate defaults. A waiter costs a parked request, not a hash's memory, so
+// the queue can be deeper than the slots: at ~50 ms per hash, 16 waiters
+// per slot clear within DefaultWait, and a burst of logins (a market
+// opening) waits instead of failing.
+const (
+	DefaultQueuePerSlot = 16
+	DefaultWait         = 2 * time.Second
+)
+
 // NewGate lets slots computations run at once (0: runtime.NumCPU()),
-// queue more wait for a slot (negative: 4 × slots) for at most wait (0:
-// 2 s); beyond that Enter fails with ErrBusy.
+// queue more wait for a slot (negative: DefaultQueuePerSlot × slots) for
+// at most wait (0: DefaultWait); beyond that Enter fails with ErrBusy.
 func NewGate(slots, queue int, wait time.Duration) *Gate {
 	if slots <= 0 {
 		slots = runtime.NumCPU()
 	}
 	if queue < 0 {
-		queue = 4 * slots
+		queue = DefaultQueuePerSlot * slots
 	}
 	if wait <= 0 {
-		wait = 2 * time.Second
+		wait = DefaultWait
 	}
 	return &Gate{slots: make(chan struct{}, slots), queue: int64(queue), wait: wait}
 }
