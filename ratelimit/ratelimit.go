@@ -48,9 +48,9 @@ const (
 // most Burst at once after a quiet time. A zero Rate switches the rule
 // off.
 type Rule struct {
-	Rate  int           `json:"rate"`
-	Per   time.Duration `json:"-"`
-	Burst int           `json:"burst"`
+	Rate  int
+	Per   time.Duration
+	Burst int
 }
 
 // Interval is the time one token takes to come back.
