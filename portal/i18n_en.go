@@ -234,6 +234,8 @@ var textsEN = map[string]string{
 	"kind.device_auto_activated":  "Replacement device activated by itself",
 	"kind.phone_number_changed":   "Mobile number changed",
 	"kind.push_denied":            "IB Key login request denied",
+	"kind.login_refused_ip": "Login refused: address not on your list",
+	"kind.password_guessing": "Many wrong passwords",
 	"kind.push_flood":             "Many IB Key requests not approved",
 	"kind.secure_message_summary": "New secure message (summary only)",
 	"kind.return_received":        "Returned device received",

@@ -234,6 +234,8 @@ var textsES = map[string]string{
 	"kind.device_auto_activated":  "El dispositivo de sustitución se ha activado automáticamente",
 	"kind.phone_number_changed":   "Número de móvil cambiado",
 	"kind.push_denied":            "Solicitud de inicio de sesión de IB Key denegada",
+	"kind.login_refused_ip": "Inicio de sesión rechazado: dirección no autorizada",
+	"kind.password_guessing": "Muchas contraseñas incorrectas",
 	"kind.push_flood":             "Muchas solicitudes de IB Key sin aprobar",
 	"kind.secure_message_summary": "Nuevo mensaje seguro (solo el resumen)",
 	"kind.return_received":        "Dispositivo devuelto recibido",

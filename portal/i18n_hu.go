@@ -235,6 +235,8 @@ var textsHU = map[string]string{
 	"kind.device_auto_activated":  "A csereeszköz automatikusan aktiválódott",
 	"kind.phone_number_changed":   "Mobiltelefonszám megváltozott",
 	"kind.push_denied":            "IB Key bejelentkezési kérés elutasítva",
+	"kind.login_refused_ip": "Elutasított bejelentkezés: nem engedélyezett cím",
+	"kind.password_guessing": "Sok hibás jelszó",
 	"kind.push_flood":             "Sok jóvá nem hagyott IB Key kérés",
 	"kind.secure_message_summary": "Új biztonságos üzenet (csak összefoglaló)",
 	"kind.return_received":        "Visszaküldött eszköz megérkezett",

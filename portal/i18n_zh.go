@@ -235,6 +235,8 @@ var textsZH = map[string]string{
 	"kind.device_auto_activated":  "替换设备已自动激活",
 	"kind.phone_number_changed":   "手机号码已更改",
 	"kind.push_denied":            "IB Key登录请求被拒绝",
+	"kind.login_refused_ip": "登录被拒绝：地址不在列表中",
+	"kind.password_guessing": "多次密码错误",
 	"kind.push_flood":             "多个IB Key请求未获批准",
 	"kind.secure_message_summary": "新的安全消息（仅摘要）",
 	"kind.return_received":        "已收到退回的设备",
