@@ -23,6 +23,8 @@ const (
 	NoteDepositForfeited     = "deposit_forfeited"      // the device deposit was kept
 	NoteDepositReleased      = "deposit_released"       // the device deposit was released
 	NoteReturnReceived       = "return_received"        // a returned device arrived
+	NoteLoginRefusedIP       = "login_refused_ip"       // the right password from an address outside the IP restrictions
+	NotePasswordGuessing     = "password_guessing"      // many wrong passwords; unknown browsers and apps held off
 )
 
 // Notification is a message to a user, queued inside the transaction of

@@ -35,6 +35,7 @@ type Tx interface {
 	IBKeyStore
 	PolicyStore
 	SFTPStore
+	KnownClientStore
 	RateLimitStore
 }
 

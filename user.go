@@ -58,10 +58,16 @@ type User struct {
 	// FailedAnswers counts failed second-factor answers since the last
 	// success, across all login transactions.
 	FailedAnswers int `json:"failed_answers"`
-	// FailedPasswords counts wrong passwords since the last right one.
+	// FailedPasswords counts wrong passwords from unknown clients (no
+	// KnownClient token of this user) since the last right password.
 	FailedPasswords int       `json:"failed_passwords"`
 	LockedUntil     time.Time `json:"locked_until,omitzero"`
-	CreatedAt       time.Time `json:"created_at"`
+	// UntrustedUntil holds off logins from unknown clients until then,
+	// after wrong passwords from unknown clients; known clients are not
+	// held off (OWASP "Slow Down Online Guessing Attacks with Device
+	// Cookies").
+	UntrustedUntil time.Time `json:"untrusted_until,omitzero"`
+	CreatedAt      time.Time `json:"created_at"`
 }
 
 // Locked reports whether the user is locked at now.

@@ -70,6 +70,9 @@ type LoginRules struct {
 	TempPasscodeFull    Duration         `json:"temp_passcode_full,omitempty"`
 	TempPasscodePortal  Duration         `json:"temp_passcode_portal,omitempty"`
 	StepUpWindow        Duration         `json:"step_up_window,omitempty"`
+	UntrustedBurst      int              `json:"untrusted_burst,omitempty"`
+	UntrustedHoldOff    Duration         `json:"untrusted_hold_off,omitempty"`
+	KnownClientFailures int              `json:"known_client_max_failures,omitempty"`
 }
 
 // LoginConfig returns the login rules with defaults filled in and checked.
@@ -79,7 +82,8 @@ func (f *File) LoginConfig() (login.Config, error) {
 		LoginTTL: r.LoginTTL.D(), MaxAnswers: r.MaxAnswers, MaxFailures: r.MaxFailures, MaxPasswordFailures: r.MaxPasswordFailures,
 		LockoutCooldown: r.LockoutCooldown.D(), SessionLifetime: r.SessionLifetime.D(), IdleTimeout: r.IdleTimeout.D(),
 		TradingLifetime: r.TradingLifetime.D(), TempPasscodeFull: r.TempPasscodeFull.D(), TempPasscodePortal: r.TempPasscodePortal.D(),
-		StepUpWindow: r.StepUpWindow.D(),
+		StepUpWindow: r.StepUpWindow.D(), UntrustedBurst: r.UntrustedBurst, UntrustedHoldOff: r.UntrustedHoldOff.D(),
+		KnownClientMaxFailures: r.KnownClientFailures,
 	}
 	if r.Argon2 != nil {
 		c.Argon = *r.Argon2

@@ -189,9 +189,12 @@ func TestLockoutAndUnlock(t *testing.T) {
 		if last.code() != "account_locked" || last.Status != 423 {
 			t.Fatalf("10th failure: %d %s", last.Status, last.Raw)
 		}
+		// Locked: a stranger learns nothing (the right password answers
+		// byte for byte as a wrong one).
 		r := call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "bob", "password": pw, "platform": "portal"})
-		if r.code() != "account_locked" {
-			t.Fatalf("login while locked: %s", r.Raw)
+		w := call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "bob", "password": "wrong-password", "platform": "portal"})
+		if r.code() != "invalid_credentials" || string(r.Raw) != string(w.Raw) || r.Status != w.Status {
+			t.Fatalf("login while locked: %d %s / wrong password %d %s", r.Status, r.Raw, w.Status, w.Raw)
 		}
 		n.mustCtl("", "unlock", "bob")
 		r = startLogin(t, n, "bob", "portal")

@@ -525,8 +525,8 @@ func TestIBKeyStolenStateFile(t *testing.T) {
 		if err == nil || !strings.Contains(out, "account_locked") {
 			t.Fatalf("third guess: %v %s", err, out)
 		}
-		if r := call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "alice", "password": pw}); r.code() != "account_locked" {
-			t.Fatalf("not locked after three PIN guesses: %s", r.Raw)
+		if r := call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "alice", "password": pw}); r.code() != "invalid_credentials" {
+			t.Fatalf("not locked after three PIN guesses (a locked user's right password looks wrong): %s", r.Raw)
 		}
 		n.mustCtl("", "unlock", "alice")
 		// With the PIN, the same file works.

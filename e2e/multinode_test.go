@@ -42,10 +42,16 @@ func TestTwoNodesBehaveAsOne(t *testing.T) {
 	if last.code() != "account_locked" {
 		t.Fatalf("failures on two nodes did not add up to a lockout: %s", last.Raw)
 	}
+	// Both nodes see the lock: the known client of the first login (made
+	// on node b) is told so on either; a stranger is not.
+	known := done.str("session", "client_token")
 	for _, n := range []*node{a, b} {
-		r := call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "nina", "password": pw, "platform": "portal"})
+		r := call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "nina", "password": pw, "platform": "portal", "client_token": known})
 		if r.code() != "account_locked" {
 			t.Fatalf("node %s does not see the lock: %s", n.url, r.Raw)
+		}
+		if r := call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "nina", "password": pw, "platform": "portal"}); r.code() != "invalid_credentials" {
+			t.Fatalf("node %s tells a stranger of the lock: %s", n.url, r.Raw)
 		}
 	}
 	if out := a.mustCtl("", "audit", "verify"); out == "" {

@@ -424,9 +424,12 @@ func TestProtectionJourney(t *testing.T) {
 			t.Fatalf("set IP restrictions: %s", put.Raw)
 		}
 		r := call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "ivan", "password": pw, "platform": "trading"})
-		if r.Status != 403 || r.code() != "ip_not_allowed" || !strings.Contains(r.str("error", "message"), "127.0.0.1") {
+		// Refused as a wrong password is (no confirmation of the
+		// password); audited, and the user is told through their channels.
+		if r.Status != 401 || r.code() != "invalid_credentials" {
 			t.Fatalf("trading login from elsewhere: %d %s", r.Status, r.Raw)
 		}
+		n.waitSink("ivan@example.test", "login_refused_ip", 1)
 		polWait(t, "the refusal in the audit trail", func() bool {
 			out := n.mustCtl("", "audit", "list", "--limit", "10000")
 			return strings.Contains(out, "login.refused") && strings.Contains(out, "ip_not_allowed")

@@ -668,6 +668,10 @@ func TestPortalLockoutAndExpiry(t *testing.T) {
 	clk := filepath.Join(t.TempDir(), "clock")
 	n, card := portalNode(t, withClockFile(clk))
 	b := newBrowser(t, n.url, browserOpt{})
+	// A login makes this browser a known client of alice (its device
+	// cookie).
+	b.dscLogin("alice", card, "2468")
+	b.logout()
 	// The DSC+ challenge lasts 3 minutes: "if the passcode expires, start over".
 	b.passwordStep("alice")
 	setClock(t, clk, 4*time.Minute)
@@ -689,11 +693,18 @@ func TestPortalLockoutAndExpiry(t *testing.T) {
 	if msg := b.text("#page-error"); !strings.Contains(msg, "locked") {
 		t.Fatalf("after ten failures: %q", msg)
 	}
+	// The known browser is told the user is locked; anyone else, with
+	// the right password or a wrong one, sees only "incorrect".
 	b.passwordStep("alice")
 	if msg := b.text("#page-error"); !strings.Contains(msg, "locked") {
 		t.Fatalf("locked user's login: %q", msg)
 	}
 	b.shot("08-locked")
+	right := call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "alice", "password": pw, "platform": "portal"})
+	wrong := call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "alice", "password": "not-it", "platform": "portal"})
+	if right.code() != "invalid_credentials" || string(right.Raw) != string(wrong.Raw) || right.Status != wrong.Status {
+		t.Fatalf("a stranger tells the right password from a wrong one: %d %s / %d %s", right.Status, right.Raw, wrong.Status, wrong.Raw)
+	}
 }
 
 // TestPortalTLS starts slsd with --tls-self-signed, fetches /healthz
@@ -974,8 +985,8 @@ func TestPortalParticipationIPAndSharing(t *testing.T) {
 	b.submit("#ip-form button[type=submit]")
 	b.expect("#ip-list")
 	b.shot("72-ip-restrictions")
-	if r := call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "olga", "password": pw, "platform": "trading"}); r.code() != "ip_not_allowed" {
-		t.Fatalf("trading login from outside the restrictions: %s", r.Raw)
+	if r := call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "olga", "password": pw, "platform": "trading"}); r.code() != "invalid_credentials" {
+		t.Fatalf("trading login from outside the restrictions (refused as a wrong password would be): %s", r.Raw)
 	}
 	b.fillArea("#ip_restrictions", "127.0.0.0/8")
 	b.submit("#ip-form button[type=submit]")

@@ -83,7 +83,7 @@ func TestSessionsFollowDeviceAndUser(t *testing.T) {
 		if works(tok4) {
 			t.Fatal("a session of the locked user still works")
 		}
-		if r := call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "sam", "password": pw, "platform": "portal"}); r.code() != "account_locked" {
+		if r := call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "sam", "password": pw, "platform": "portal"}); r.code() != "invalid_credentials" {
 			t.Fatalf("login of a locked user: %s", r.Raw)
 		}
 		audit := n.mustCtl("", "audit", "list", "--limit", "10000")

@@ -11,6 +11,9 @@ type startBody struct {
 	Username string       `json:"username"`
 	Password string       `json:"password"`
 	Platform sls.Platform `json:"platform"`
+	// ClientToken is the client_token of an earlier completed login of
+	// this user from this app (see login.KnownClient).
+	ClientToken string `json:"client_token"`
 }
 
 func (a *API) startLogin(w http.ResponseWriter, r *http.Request) {
@@ -23,7 +26,7 @@ func (a *API) startLogin(w http.ResponseWriter, r *http.Request) {
 		b.Platform = sls.PlatformPortal
 	}
 	step, err := a.Login.Start(r.Context(), login.StartRequest{Username: b.Username, Password: b.Password, Platform: b.Platform,
-		ClientIP: ClientIP(r), UserAgent: r.UserAgent()})
+		ClientIP: ClientIP(r), UserAgent: r.UserAgent(), ClientToken: b.ClientToken})
 	a.writeStep(w, r, step, err)
 }
 

@@ -52,6 +52,18 @@ type Config struct {
 	// fresh authentication before sensitive changes, and 5 minutes keeps
 	// one step-up enough for one task.
 	StepUpWindow time.Duration `json:"step_up_window"`
+	// UntrustedBurst wrong passwords in a row from clients the user never
+	// logged in with hold such clients off for UntrustedHoldOff, doubled
+	// at each further burst (at most a day); MaxPasswordFailures in a row
+	// hold them off until the user logs in from a known client or an
+	// operator unlocks. Known clients are never held off by them (OWASP
+	// "Slow Down Online Guessing Attacks with Device Cookies": 10 and 15
+	// minutes are its example figures).
+	UntrustedBurst   int           `json:"untrusted_burst"`
+	UntrustedHoldOff time.Duration `json:"untrusted_hold_off"`
+	// KnownClientMaxFailures wrong passwords given with one known-client
+	// token end its standing (it becomes an unknown client).
+	KnownClientMaxFailures int `json:"known_client_max_failures"`
 }
 
 // NISTMaxFailures is the ceiling of NIST SP 800-63B §5.2.2.
@@ -60,18 +72,21 @@ const NISTMaxFailures = 100
 // DefaultConfig returns the defaults named in the issue and the sources.
 func DefaultConfig() Config {
 	return Config{
-		Argon:               passhash.Default,
-		LoginTTL:            10 * time.Minute,
-		MaxAnswers:          5,
-		MaxFailures:         10,
-		MaxPasswordFailures: NISTMaxFailures,
-		LockoutCooldown:     30 * time.Minute,
-		SessionLifetime:     12 * time.Hour,
-		IdleTimeout:         30 * time.Minute,
-		TradingLifetime:     12 * time.Hour,
-		TempPasscodeFull:    2 * 24 * time.Hour,
-		TempPasscodePortal:  10 * 24 * time.Hour,
-		StepUpWindow:        5 * time.Minute,
+		Argon:                  passhash.Default,
+		LoginTTL:               10 * time.Minute,
+		MaxAnswers:             5,
+		MaxFailures:            10,
+		MaxPasswordFailures:    NISTMaxFailures,
+		LockoutCooldown:        30 * time.Minute,
+		SessionLifetime:        12 * time.Hour,
+		IdleTimeout:            30 * time.Minute,
+		TradingLifetime:        12 * time.Hour,
+		TempPasscodeFull:       2 * 24 * time.Hour,
+		TempPasscodePortal:     10 * 24 * time.Hour,
+		StepUpWindow:           5 * time.Minute,
+		UntrustedBurst:         10,
+		UntrustedHoldOff:       15 * time.Minute,
+		KnownClientMaxFailures: 10,
 	}
 }
 
@@ -94,6 +109,13 @@ func (c Config) WithDefaults() Config {
 	set(&c.TempPasscodeFull, d.TempPasscodeFull)
 	set(&c.TempPasscodePortal, d.TempPasscodePortal)
 	set(&c.StepUpWindow, d.StepUpWindow)
+	set(&c.UntrustedHoldOff, d.UntrustedHoldOff)
+	if c.UntrustedBurst == 0 {
+		c.UntrustedBurst = d.UntrustedBurst
+	}
+	if c.KnownClientMaxFailures == 0 {
+		c.KnownClientMaxFailures = d.KnownClientMaxFailures
+	}
 	if c.MaxAnswers == 0 {
 		c.MaxAnswers = d.MaxAnswers
 	}
@@ -125,6 +147,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("login: idle_timeout must not be negative")
 	case c.StepUpWindow < 30*time.Second || c.StepUpWindow > time.Hour:
 		return fmt.Errorf("login: step_up_window %s must be between 30s and 1h", c.StepUpWindow)
+	case c.UntrustedBurst < 1 || c.UntrustedBurst > c.MaxPasswordFailures:
+		return fmt.Errorf("login: untrusted_burst %d must be between 1 and max_password_failures (%d)", c.UntrustedBurst, c.MaxPasswordFailures)
+	case c.UntrustedHoldOff < time.Second || c.UntrustedHoldOff > 24*time.Hour:
+		return fmt.Errorf("login: untrusted_hold_off %s must be between 1s and 24h", c.UntrustedHoldOff)
+	case c.KnownClientMaxFailures < 1 || c.KnownClientMaxFailures > NISTMaxFailures:
+		return fmt.Errorf("login: known_client_max_failures %d must be between 1 and %d (NIST SP 800-63B §5.2.2)", c.KnownClientMaxFailures, NISTMaxFailures)
 	case c.LockoutCooldown <= 0:
 		return fmt.Errorf("login: lockout_cooldown must be positive")
 	}

@@ -167,53 +167,6 @@ func TestUnknownUserAndWrongPasswordLookTheSame(t *testing.T) {
 	})
 }
 
-func TestLockoutAcrossLogins(t *testing.T) {
-	run(t, func(t *testing.T, h *harness) {
-		ctx := context.Background()
-		h.user("dave")
-		key := h.dscCard("dave")
-		var last error
-		// 10 failures spread over several logins (5 answers each at most).
-		for i := 0; i < 10; i++ {
-			st := h.start("dave", sls.PlatformPortal)
-			_, last = h.login.Answer(ctx, st.LoginID, "00000000")
-		}
-		if !errors.Is(last, sls.ErrLocked) {
-			t.Fatalf("10th failure: %v, want locked", last)
-		}
-		// Locked: the right password is told the account is locked.
-		_, err := h.login.Start(ctx, login.StartRequest{Username: "dave", Password: password, Platform: sls.PlatformPortal})
-		if !errors.Is(err, sls.ErrLocked) {
-			t.Fatalf("start while locked: %v", err)
-		}
-		// The cool-down ends the lock.
-		h.clock.Advance(31 * time.Minute)
-		st := h.start("dave", sls.PlatformPortal)
-		if _, err := h.login.Answer(ctx, st.LoginID, respond(t, key, "4321", st)); err != nil {
-			t.Fatalf("after cool-down: %v", err)
-		}
-	})
-}
-
-func TestOperatorUnlock(t *testing.T) {
-	run(t, func(t *testing.T, h *harness) {
-		ctx := context.Background()
-		h.user("erin")
-		h.dscCard("erin")
-		for i := 0; i < 10; i++ {
-			st := h.start("erin", sls.PlatformPortal)
-			h.login.Answer(ctx, st.LoginID, "00000000")
-		}
-		if _, err := h.login.Start(ctx, login.StartRequest{Username: "erin", Password: password, Platform: sls.PlatformPortal}); !errors.Is(err, sls.ErrLocked) {
-			t.Fatalf("not locked: %v", err)
-		}
-		if _, err := h.manage.Unlock(ctx, "operator:test", "erin"); err != nil {
-			t.Fatal(err)
-		}
-		h.start("erin", sls.PlatformPortal)
-	})
-}
-
 func TestAnswerLimitPerLogin(t *testing.T) {
 	run(t, func(t *testing.T, h *harness) {
 		h.user("fred")
@@ -449,50 +402,6 @@ func TestSessionsListAndEnd(t *testing.T) {
 		h.clock.Advance(31 * time.Minute)
 		if _, _, err := h.login.Authenticate(ctx, done.Session.Token, ""); !errors.Is(err, sls.ErrUnauthenticated) {
 			t.Fatalf("idle session still works: %v", err)
-		}
-	})
-}
-
-func TestPasswordGuessingLocks(t *testing.T) {
-	run(t, func(t *testing.T, h *harness) {
-		ctx := context.Background()
-		h.user("pete")
-		key := h.dscCard("pete")
-		svc, err := login.New(login.Deps{Store: h.store, Factors: h.login.Factors(), Clock: h.clock, Config: login.Config{MaxPasswordFailures: 3}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		wrong := func() error {
-			_, err := svc.Start(ctx, login.StartRequest{Username: "pete", Password: "guess-guess", Platform: sls.PlatformPortal})
-			return err
-		}
-		_, live := storetest.LiveSession(t, h.store, h.userID("pete"), "", sls.PlatformTrading, sls.ScopeFull, h.clock.Now())
-		// Two wrong, then right: the count starts again.
-		wrong()
-		wrong()
-		if _, err := svc.Start(ctx, login.StartRequest{Username: "pete", Password: password, Platform: sls.PlatformPortal}); err != nil {
-			t.Fatalf("right password after two wrong: %v", err)
-		}
-		for i := 0; i < 3; i++ {
-			if err := wrong(); !errors.Is(err, sls.ErrInvalidCredentials) {
-				t.Fatalf("guess %d: %v (a guesser must not learn of the lock)", i+1, err)
-			}
-		}
-		if _, err := svc.Start(ctx, login.StartRequest{Username: "pete", Password: password, Platform: sls.PlatformPortal}); !errors.Is(err, sls.ErrLocked) {
-			t.Fatalf("after 3 consecutive wrong passwords: %v, want locked", err)
-		}
-		if _, _, err := svc.Authenticate(ctx, live, ""); !errors.Is(err, sls.ErrUnauthenticated) {
-			t.Fatalf("a session of the locked user: %v", err)
-		}
-		if _, err := h.manage.Unlock(ctx, "operator:test", "pete"); err != nil {
-			t.Fatal(err)
-		}
-		st, err := svc.Start(ctx, login.StartRequest{Username: "pete", Password: password, Platform: sls.PlatformPortal})
-		if err != nil {
-			t.Fatalf("after unlock: %v", err)
-		}
-		if _, err := svc.Answer(ctx, st.LoginID, respond(t, key, "4321", st)); err != nil {
-			t.Fatal(err)
 		}
 	})
 }

@@ -58,8 +58,12 @@ type Deps struct {
 	Gate    Gate        // nil: BasicGate
 	Session SessionGate // nil: no per-use rules beyond liveness
 	Hooks   Hooks       // nil: none
-	Logger  *slog.Logger
-	Metrics prometheus.Registerer // nil: not registered
+	// Notifier tells users of refusals they should know about (a right
+	// password from outside their IP restrictions, password guessing);
+	// nil: not told.
+	Notifier sls.Notifier
+	Logger   *slog.Logger
+	Metrics  prometheus.Registerer // nil: not registered
 	// Limiter bounds password checks per address and per (address,
 	// username), and device selections and answers per user (nil: none).
 	Limiter *ratelimit.Limiter
@@ -76,6 +80,7 @@ type Service struct {
 	gate    Gate
 	sgate   SessionGate
 	hooks   Hooks
+	notes   sls.Notifier
 	log     *slog.Logger
 	verify  *verify.Verifier
 	limiter *ratelimit.Limiter
@@ -93,7 +98,7 @@ func New(d Deps) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{store: d.Store, factors: d.Factors, clock: d.Clock, cfg: cfg, gate: d.Gate, sgate: d.Session, hooks: d.Hooks, log: d.Logger,
+	s := &Service{store: d.Store, factors: d.Factors, clock: d.Clock, cfg: cfg, gate: d.Gate, sgate: d.Session, hooks: d.Hooks, notes: d.Notifier, log: d.Logger,
 		limiter: d.Limiter, hashing: d.Hashing}
 	if s.clock == nil {
 		s.clock = sls.SystemClock{}
@@ -157,6 +162,10 @@ type Step struct {
 type NewSession struct {
 	Token   string       `json:"token"`
 	Session *sls.Session `json:"session"`
+	// ClientToken marks the browser or app as a known client of the user
+	// (see KnownClient): it sends it back at its next login, and wrong
+	// passwords from elsewhere do not hold it off. Shown once.
+	ClientToken string `json:"client_token,omitempty"`
 }
 
 // StartRequest is the first step: username and password.
@@ -166,6 +175,9 @@ type StartRequest struct {
 	Platform  sls.Platform
 	ClientIP  string
 	UserAgent string
+	// ClientToken is the known-client token this browser or app holds
+	// from an earlier login (empty: none); see KnownClient.
+	ClientToken string
 }
 
 // Start checks username and password and opens a login transaction.
@@ -175,7 +187,8 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*Step, error) {
 	if !r.Platform.Valid() {
 		return nil, sls.Errorf(sls.CodeInvalidArgument, "platform must be %q or %q", sls.PlatformPortal, sls.PlatformTrading)
 	}
-	user, err := s.CheckPassword(ctx, r.Username, r.Password, r.ClientIP, map[string]any{"platform": r.Platform, "ip": r.ClientIP})
+	user, err := s.checkPassword(ctx, Credentials{Username: r.Username, Password: r.Password, ClientToken: r.ClientToken, ClientIP: r.ClientIP},
+		map[string]any{"platform": r.Platform, "ip": r.ClientIP})
 	if err != nil {
 		if errors.Is(err, sls.ErrInvalidCredentials) {
 			s.outcomes.WithLabelValues("password", "failed", "").Inc()
@@ -192,8 +205,8 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*Step, error) {
 		if err != nil {
 			return err
 		}
-		if u.Locked(now) {
-			refusal = sls.ErrLocked
+		if u.Locked(now) { // locked since the password was checked: say no more than a wrong password would
+			refusal = sls.ErrInvalidCredentials
 			return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, "", map[string]any{"reason": "locked", "ip": r.ClientIP})
 		}
 		acct, err := tx.Account(ctx, u.AccountID)
@@ -203,8 +216,19 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*Step, error) {
 		needFactor, scope, gerr := s.gate.Admit(ctx, tx, u, acct, r.Platform, r.ClientIP, now)
 		if gerr != nil {
 			refusal = gerr
-			return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, "",
-				map[string]any{"reason": string(sls.ErrorCode(gerr)), "ip": r.ClientIP, "platform": r.Platform})
+			if err := sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, "",
+				map[string]any{"reason": string(sls.ErrorCode(gerr)), "ip": r.ClientIP, "platform": r.Platform}); err != nil {
+				return err
+			}
+			if sls.ErrorCode(gerr) == sls.CodeIPNotAllowed {
+				// The refusal must not confirm the password to whoever
+				// typed it: it answers as a wrong password does, and the
+				// user hears of it through their own channels.
+				refusal = sls.ErrInvalidCredentials
+				return s.notify(ctx, tx, sls.Notification{UserID: u.ID, Kind: sls.NoteLoginRefusedIP, Data: map[string]string{
+					"Platform": string(r.Platform), "Address": r.ClientIP, "Time": now.UTC().Format("2006-01-02 15:04 MST")}})
+			}
+			return nil
 		}
 		if !needFactor {
 			ns, err := s.createSession(ctx, tx, u, nil, r.Platform, scope, r.ClientIP, r.UserAgent, sls.Verified{}, now)
@@ -247,110 +271,6 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*Step, error) {
 	}
 	s.outcomes.WithLabelValues("password", "ok", "").Inc()
 	return step, nil
-}
-
-// CheckPassword checks a username and password, for the login and for
-// other flows that start with them (IB Key "Add User" in the app). It
-// returns the user, or ErrInvalidCredentials — the same for an unknown
-// user and a wrong password, after the same work (one Argon2id hash
-// against a dummy for unknown users) and an audited login.failed entry
-// with detail.
-func (s *Service) CheckPassword(ctx context.Context, username, password, clientIP string, detail map[string]any) (*sls.User, error) {
-	if username == "" || password == "" || len(username) > 128 || len(password) > 1024 {
-		// Length caps keep the hash's input bounded; they are far above
-		// NIST SP 800-63B §5.1.1.2's required 64 characters.
-		return nil, sls.ErrInvalidCredentials
-	}
-	// Rate limits come before any work (NIST SP 800-63B §5.2.2; OWASP
-	// Credential Stuffing Prevention): per address, then per (address,
-	// username) so one source cannot aim a dictionary at one user. The
-	// username key is hashed by the limiter.
-	if err := s.limiter.Take(ctx, ratelimit.PasswordAddress, clientIP); err != nil {
-		return nil, err
-	}
-	if err := s.limiter.Take(ctx, ratelimit.PasswordAccount, ratelimit.AccountKey(clientIP, normalizeUsername(username))); err != nil {
-		return nil, err
-	}
-	// At most Hashing's slots of Argon2id run at once: memory stays
-	// bounded under any number of concurrent logins.
-	release, err := s.hashing.Enter(ctx)
-	if errors.Is(err, passhash.ErrBusy) {
-		return nil, sls.Errorf(sls.CodeUnavailable, "The service is busy. Please try again in a moment.").
-			WithDetail("retry_after_seconds", int(s.hashing.Wait().Seconds()+0.999))
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	var user *sls.User
-	err = s.store.View(ctx, func(tx sls.Tx) error {
-		var err error
-		user, err = tx.UserByUsername(ctx, normalizeUsername(username))
-		return err
-	})
-	if err != nil && !errors.Is(err, sls.ErrNotFound) {
-		return nil, err
-	}
-	hash := s.dummyHash()
-	if user != nil {
-		hash = user.PasswordHash
-	}
-	ok, _, herr := passhash.Check([]byte(password), hash, s.cfg.Argon)
-	if herr != nil {
-		s.log.Error("stored password hash unreadable", "user_id", idOf(user), "err", herr)
-		ok = false
-	}
-	now := s.clock.Now()
-	if user != nil && ok {
-		if user.FailedPasswords > 0 {
-			// Consecutive failures end with a right password.
-			if err := s.store.Update(ctx, func(tx sls.Tx) error {
-				u, err := tx.UserForUpdate(ctx, user.ID)
-				if err != nil {
-					return err
-				}
-				u.FailedPasswords = 0
-				return tx.PutUser(ctx, u)
-			}); err != nil {
-				return nil, err
-			}
-		}
-		return user, nil
-	}
-	// Unknown users and wrong passwords do the same work: one audited
-	// transaction (which, for a real user, counts the failure).
-	if err := s.store.Update(ctx, func(tx sls.Tx) error {
-		if user != nil {
-			if err := s.countPasswordFailure(ctx, tx, user.ID, now); err != nil {
-				return err
-			}
-		}
-		return sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventLoginFailed, idOf(user), "", detail)
-	}); err != nil {
-		return nil, err
-	}
-	return nil, sls.ErrInvalidCredentials
-}
-
-// countPasswordFailure counts a wrong password and locks the user at
-// MaxPasswordFailures consecutive ones. The caller still answers
-// ErrInvalidCredentials: the lock shows only once the right password is
-// given, so a guesser learns nothing from it.
-func (s *Service) countPasswordFailure(ctx context.Context, tx sls.Tx, userID string, now time.Time) error {
-	u, err := tx.UserForUpdate(ctx, userID)
-	if err != nil {
-		return err
-	}
-	u.FailedPasswords++
-	if u.FailedPasswords >= s.cfg.MaxPasswordFailures {
-		u.FailedPasswords, u.LockedUntil = 0, now.Add(s.cfg.LockoutCooldown)
-		s.log.Warn("user locked after consecutive wrong passwords", "user_id", u.ID, "until", u.LockedUntil)
-		if err := sls.RecordLockout(ctx, tx, u, "",
-			map[string]any{"until": u.LockedUntil, "reason": "passwords", "max_password_failures": s.cfg.MaxPasswordFailures}, now); err != nil {
-			return err
-		}
-	}
-	return tx.PutUser(ctx, u)
 }
 
 func (s *Service) dummyHash() string {
@@ -656,7 +576,11 @@ func (s *Service) createSession(ctx context.Context, tx sls.Tx, u *sls.User, d *
 			return nil, err
 		}
 	}
-	return &NewSession{Token: token, Session: ss}, nil
+	clientToken, err := s.rememberClient(ctx, tx, u, now)
+	if err != nil {
+		return nil, err
+	}
+	return &NewSession{Token: token, Session: ss, ClientToken: clientToken}, nil
 }
 
 // sessionTouchInterval limits writes: last-seen is stored at most this

@@ -695,7 +695,7 @@ func (s *Service) Lock(ctx context.Context, actor, username, reason string) (*sl
 func (s *Service) Unlock(ctx context.Context, actor, username string) (*sls.User, error) {
 	return s.changeUser(ctx, username, func(tx sls.Tx, u *sls.User, now time.Time) error {
 		wasLocked := u.Locked(now)
-		u.LockedUntil, u.FailedAnswers, u.FailedPasswords = time.Time{}, 0, 0
+		u.LockedUntil, u.FailedAnswers, u.FailedPasswords, u.UntrustedUntil = time.Time{}, 0, 0, time.Time{}
 		if err := tx.PutUser(ctx, u); err != nil {
 			return err
 		}

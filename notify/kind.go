@@ -37,6 +37,8 @@ const (
 	KindReturnReceived       Kind = "return_received"        // a returned device arrived (SPEC §6); data: Device
 	KindDepositReleased      Kind = "deposit_released"       // the device deposit hold was released; data: Device, Amount
 	KindDepositForfeited     Kind = "deposit_forfeited"      // the device deposit was kept as compensation; data: Device, Amount
+	KindLoginRefusedIP       Kind = "login_refused_ip"       // the right password came from an address outside the IP restrictions; data: Platform, Address, Time
+	KindPasswordGuessing     Kind = "password_guessing"      // many wrong passwords: new browsers and apps are held off; data: Count
 )
 
 // fieldType decides how a data value is checked and cleaned before it goes
@@ -98,6 +100,8 @@ var kindSpecs = map[Kind]kindSpec{
 	KindReturnReceived:       {fields: []field{{"Device", fDevice}}, critical: true},
 	KindDepositReleased:      {fields: []field{{"Device", fDevice}, {"Amount", fText}}, critical: true},
 	KindDepositForfeited:     {fields: []field{{"Device", fDevice}, {"Amount", fText}}, critical: true},
+	KindLoginRefusedIP:       {fields: []field{{"Platform", fText}, {"Address", fText}, {"Time", fText}}, critical: true},
+	KindPasswordGuessing:     {fields: []field{{"Count", fNumber}}, critical: true},
 }
 
 // AllKinds lists every kind in a stable order.
@@ -106,7 +110,7 @@ var AllKinds = []Kind{
 	KindTempPasscodeIssued, KindDeviceActivated, KindNewLogin, KindDeviceShipped,
 	KindDeviceDelivered, KindAutoActivationComing, KindDeviceAutoActivated,
 	KindPhoneNumberChanged, KindPushDenied, KindPushFlood, KindSecureMessageSummary,
-	KindReturnReceived, KindDepositReleased, KindDepositForfeited,
+	KindReturnReceived, KindDepositReleased, KindDepositForfeited, KindLoginRefusedIP, KindPasswordGuessing,
 }
 
 // Valid reports whether k is a known kind.

@@ -36,7 +36,7 @@ func Default() Preferences {
 func DefaultChannels(k Kind) []Channel {
 	switch k {
 	case KindNewLogin, KindDeviceActivated, KindTempPasscodeIssued,
-		KindPhoneNumberChanged, KindPushDenied, KindPushFlood:
+		KindPhoneNumberChanged, KindPushDenied, KindPushFlood, KindLoginRefusedIP, KindPasswordGuessing:
 		return []Channel{ChannelEmail, ChannelSMS}
 	}
 	if k.Valid() && !k.Transactional() {

@@ -64,6 +64,15 @@ var textsEN = map[Kind]text{
 		body: `{{.Count}} login requests sent to your IB Key since {{.Since}} were not approved. ` +
 			`If this wasn't you, do not approve any request, change your password and contact Client Services.`,
 	},
+	KindLoginRefusedIP: {
+		subject: `Login refused: address not on your list`,
+		body: `A login to {{.Platform}} with your password came from {{.Address}} at {{.Time}}, which is not on your IP restriction list, and was refused. ` +
+			`If this was you, add the address in the Client Portal. If not, someone knows your password: change it and contact Client Services.`,
+	},
+	KindPasswordGuessing: {
+		subject: `Many wrong passwords for your username`,
+		body:    `{{.Count}} wrong passwords were tried for your username, so logins from browsers and apps you have not used before are held off for a while. The ones you logged in with before still work. If this was not you, consider changing your password.`,
+	},
 	KindSecureMessageSummary: {
 		subject: `New secure message in your Message Center`,
 		body: `You have a new secure message: "{{.Summary}}". For your security the message itself is only in the Message Center of the Client Portal. ` +

@@ -63,6 +63,14 @@ var textsES = map[Kind]text{
 		body: `Desde el {{.Since}} se han enviado a su IB Key {{.Count}} solicitudes de inicio de sesión que no se han aprobado. ` +
 			`Si no ha sido usted, no apruebe ninguna solicitud, cambie su contraseña y contacte con Atención al Cliente.`,
 	},
+	KindLoginRefusedIP: {
+		subject: `Inicio de sesión rechazado: dirección no autorizada`,
+		body:    `Se rechazó un inicio de sesión en {{.Platform}} con su contraseña desde {{.Address}} ({{.Time}}), fuera de su lista de IP. Si no fue usted, cambie su contraseña y llame al Servicio al Cliente.`,
+	},
+	KindPasswordGuessing: {
+		subject: `Muchas contraseñas incorrectas para su usuario`,
+		body:    `Se probaron {{.Count}} contraseñas incorrectas para su usuario: los inicios de sesión desde navegadores y aplicaciones nuevos quedan en espera un tiempo. Los que ya usó siguen funcionando.`,
+	},
 	KindSecureMessageSummary: {
 		subject: `Nuevo mensaje seguro en su Centro de mensajes`,
 		body: `Tiene un nuevo mensaje seguro: "{{.Summary}}". Por su seguridad, el mensaje solo puede leerse en el Centro de mensajes de Client Portal. ` +

@@ -63,6 +63,14 @@ var textsHU = map[Kind]text{
 		body: `{{.Since}} óta {{.Count}} bejelentkezési kérés érkezett IB Key eszközére, amelyet nem hagytak jóvá. ` +
 			`Ha nem Ön próbált bejelentkezni, ne hagyjon jóvá egyetlen kérést sem, változtassa meg jelszavát, és vegye fel a kapcsolatot az Ügyfélszolgálattal.`,
 	},
+	KindLoginRefusedIP: {
+		subject: `Elutasított bejelentkezés: nem engedélyezett cím`,
+		body:    `Elutasítottunk egy {{.Platform}} bejelentkezést a jelszavával a(z) {{.Address}} címről ({{.Time}}), mert nincs az IP-listáján. Ha nem Ön volt, változtasson jelszót, és hívja az ügyfélszolgálatot.`,
+	},
+	KindPasswordGuessing: {
+		subject: `Sok hibás jelszó a felhasználónevéhez`,
+		body:    `{{.Count}} hibás jelszót próbáltak ki a felhasználónevéhez, ezért új böngészőkből és alkalmazásokból egy ideig nem lehet belépni. A korábban használtak működnek.`,
+	},
 	KindSecureMessageSummary: {
 		subject: `Új biztonságos üzenet az Üzenetközpontban`,
 		body: `Új biztonságos üzenete érkezett: „{{.Summary}}”. Biztonsági okokból maga az üzenet csak az Ügyfélportál Üzenetközpontjában olvasható. ` +

@@ -29,6 +29,9 @@ var textsEN = map[string]string{
 	"login.help":       "Lost, damaged or temporarily unavailable security device? Call Client Services: after verifying your identity they give you a temporary passcode.",
 	"login.start_over": "Start over",
 
+	"stepup.confirm":   "Confirm",
+	"stepup.cancel":    "Cancel",
+	"stepup.deadline":  "Please confirm by %s.",
 	"stepup.title":     "Confirm it's you",
 	"stepup.intro":     "This change needs a security device proven in the last few minutes. Choose a device and answer its challenge; you will come back to where you were.",
 	"stepup.no_device": "This change needs one of your security devices, and none can be used now. Please contact Client Services.",
@@ -234,6 +237,8 @@ var textsEN = map[string]string{
 	"kind.device_auto_activated":  "Replacement device activated by itself",
 	"kind.phone_number_changed":   "Mobile number changed",
 	"kind.push_denied":            "IB Key login request denied",
+	"kind.login_refused_ip":       "Login refused: address not on your list",
+	"kind.password_guessing":      "Many wrong passwords",
 	"kind.push_flood":             "Many IB Key requests not approved",
 	"kind.secure_message_summary": "New secure message (summary only)",
 	"kind.return_received":        "Returned device received",

@@ -29,6 +29,9 @@ var textsES = map[string]string{
 	"login.help":       "¿Ha perdido su dispositivo de seguridad, está dañado o no lo tiene a mano? Llame a Atención al cliente: tras verificar su identidad le darán un código de acceso temporal.",
 	"login.start_over": "Volver a empezar",
 
+	"stepup.confirm":   "Confirmar",
+	"stepup.cancel":    "Cancelar",
+	"stepup.deadline":  "Confirme antes de las %s.",
 	"stepup.title":     "Confirme que es usted",
 	"stepup.intro":     "Este cambio requiere un dispositivo de seguridad verificado en los últimos minutos. Elija un dispositivo y responda a su desafío; volverá a donde estaba.",
 	"stepup.no_device": "Este cambio requiere uno de sus dispositivos de seguridad y ninguno puede usarse ahora. Póngase en contacto con el Servicio al Cliente.",
@@ -234,6 +237,8 @@ var textsES = map[string]string{
 	"kind.device_auto_activated":  "El dispositivo de sustitución se ha activado automáticamente",
 	"kind.phone_number_changed":   "Número de móvil cambiado",
 	"kind.push_denied":            "Solicitud de inicio de sesión de IB Key denegada",
+	"kind.login_refused_ip":       "Inicio de sesión rechazado: dirección no autorizada",
+	"kind.password_guessing":      "Muchas contraseñas incorrectas",
 	"kind.push_flood":             "Muchas solicitudes de IB Key sin aprobar",
 	"kind.secure_message_summary": "Nuevo mensaje seguro (solo el resumen)",
 	"kind.return_received":        "Dispositivo devuelto recibido",

@@ -30,6 +30,9 @@ var textsHU = map[string]string{
 	"login.help":       "Elveszett, megsérült vagy átmenetileg nem elérhető a biztonsági eszköze? Hívja az Ügyfélszolgálatot: személyazonossága igazolása után ideiglenes jelszót kap.",
 	"login.start_over": "Újrakezdés",
 
+	"stepup.confirm":   "Megerősítés",
+	"stepup.cancel":    "Mégse",
+	"stepup.deadline":  "Kérjük, erősítse meg eddig: %s.",
 	"stepup.title":     "Erősítse meg, hogy Ön az",
 	"stepup.intro":     "Ehhez a módosításhoz az elmúlt néhány percben igazolt biztonsági eszköz kell. Válasszon eszközt, és válaszoljon a kihívására; utána visszatér oda, ahol volt.",
 	"stepup.no_device": "Ehhez a módosításhoz az egyik biztonsági eszközére van szükség, de most egyik sem használható. Kérjük, forduljon az ügyfélszolgálathoz.",
@@ -235,6 +238,8 @@ var textsHU = map[string]string{
 	"kind.device_auto_activated":  "A csereeszköz automatikusan aktiválódott",
 	"kind.phone_number_changed":   "Mobiltelefonszám megváltozott",
 	"kind.push_denied":            "IB Key bejelentkezési kérés elutasítva",
+	"kind.login_refused_ip":       "Elutasított bejelentkezés: nem engedélyezett cím",
+	"kind.password_guessing":      "Sok hibás jelszó",
 	"kind.push_flood":             "Sok jóvá nem hagyott IB Key kérés",
 	"kind.secure_message_summary": "Új biztonságos üzenet (csak összefoglaló)",
 	"kind.return_received":        "Visszaküldött eszköz megérkezett",

@@ -30,6 +30,9 @@ var textsZH = map[string]string{
 	"login.help":       "安全设备丢失、损坏或暂时无法使用？请致电客户服务部：核实您的身份后，他们会给您一个临时密码。",
 	"login.start_over": "重新开始",
 
+	"stepup.confirm":   "确认",
+	"stepup.cancel":    "取消",
+	"stepup.deadline":  "请在 %s 之前完成确认。",
 	"stepup.title":     "确认是您本人",
 	"stepup.intro":     "此项更改需要您在最近几分钟内验证过的安全设备。请选择一个设备并回答其质询；完成后将返回原页面。",
 	"stepup.no_device": "此项更改需要使用您的安全设备之一，但目前没有可用的设备。请联系客户服务部。",
@@ -235,6 +238,8 @@ var textsZH = map[string]string{
 	"kind.device_auto_activated":  "替换设备已自动激活",
 	"kind.phone_number_changed":   "手机号码已更改",
 	"kind.push_denied":            "IB Key登录请求被拒绝",
+	"kind.login_refused_ip":       "登录被拒绝：地址不在列表中",
+	"kind.password_guessing":      "多次密码错误",
 	"kind.push_flood":             "多个IB Key请求未获批准",
 	"kind.secure_message_summary": "新的安全消息（仅摘要）",
 	"kind.return_received":        "已收到退回的设备",

@@ -204,7 +204,7 @@ func (p *Portal) loginStart(q *req) {
 	}
 	r := q.r
 	step, err := p.d.Login.Start(r.Context(), login.StartRequest{Username: r.PostFormValue("username"), Password: r.PostFormValue("password"),
-		Platform: sls.PlatformPortal, ClientIP: httpapi.ClientIP(r), UserAgent: r.UserAgent()})
+		Platform: sls.PlatformPortal, ClientIP: httpapi.ClientIP(r), UserAgent: r.UserAgent(), ClientToken: q.cookie(cookieClient)})
 	if err != nil {
 		q.clearCookie(cookieLogin)
 		q.status = statusOf(err)
@@ -233,6 +233,13 @@ func (q *req) startSession(ns *login.NewSession) {
 	// A browser-session cookie (no Max-Age): closing the browser forgets
 	// it; the server ends the session by its own limits anyway.
 	q.setCookie(cookieSession, ns.Token, 0)
+	if ns.ClientToken != "" {
+		// The device cookie outlives the session: this browser stays a
+		// known client of the user, whom wrong passwords from elsewhere
+		// do not lock out of it (400 days, the longest browsers keep a
+		// cookie: RFC 6265bis §5.6).
+		q.setCookie(cookieClient, ns.ClientToken, 400*24*60*60)
+	}
 	q.redirect(afterLogin(ns.Session))
 }
 

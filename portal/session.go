@@ -37,6 +37,7 @@ const (
 	cookieSession = "sls_session" // the sls session token (platform portal)
 	cookieLogin   = "sls_login"   // the login transaction id and the devices offered, while logging in
 	cookieStepUp  = "sls_stepup"  // a step-up in progress: its id, the devices offered and the page to return to
+	cookieClient  = "sls_client"  // the known-client token of the last login from this browser (a device cookie)
 	cookiePre     = "sls_pre"     // random value the login forms' CSRF token is bound to
 	cookieLang    = "sls_lang"    // the language chosen with the switch
 )

@@ -185,9 +185,11 @@ func TestGateOptOutAndIPRestrictions(t *testing.T) {
 		{sls.PlatformTrading, "203.0.113.77", ""},
 		{sls.PlatformTrading, "::ffff:203.0.113.77", ""}, // dual-stack listener
 		{sls.PlatformTrading, "2001:db8:1::42", ""},
-		{sls.PlatformTrading, "198.51.100.9", "ip_not_allowed"},
-		{sls.PlatformTrading, "2001:db8:2::1", "ip_not_allowed"},
-		{sls.PlatformTrading, "not-an-ip", "ip_not_allowed"},
+		// Refused, but not as ip_not_allowed: that would confirm the
+		// password to whoever typed it (the refusal is audited).
+		{sls.PlatformTrading, "198.51.100.9", "invalid_credentials"},
+		{sls.PlatformTrading, "2001:db8:2::1", "invalid_credentials"},
+		{sls.PlatformTrading, "not-an-ip", "invalid_credentials"},
 		{sls.PlatformPortal, "198.51.100.9", ""}, // restrictions are for trading platforms
 	}
 	for _, c := range cases {

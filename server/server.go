@@ -201,7 +201,7 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 		s.Manage.DSCPlus = s.policy.lifecycle // the order form's eligibility rule, for operator issuance too
 	}
 	if s.Login, err = login.New(login.Deps{Store: s.Store, Factors: factors, Clock: s.Clock, Config: loginCfg, Gate: s.gate,
-		Session: s.sessionGate, Hooks: loginHooks(s.loginHooks), Logger: s.Log, Metrics: s.Registry,
+		Session: s.sessionGate, Hooks: loginHooks(s.loginHooks), Notifier: s.notifier, Logger: s.Log, Metrics: s.Registry,
 		Limiter: s.Limiter, Hashing: s.Hashing}); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,271 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/passhash"
+	"github.com/secure-login-system/sls/ratelimit"
+)
+
+// Credentials are what a client presents at the password step.
+type Credentials struct {
+	Username, Password string
+	// ClientToken is the known-client token of an earlier login from this
+	// browser or app (empty: none).
+	ClientToken string
+	ClientIP    string
+}
+
+// Audit events of the password step. Strings are stored; never rename one.
+const (
+	// EventHeldOff: wrong passwords from unknown clients hold them off
+	// for the user for a while.
+	EventHeldOff = "login.held_off"
+	// EventKnownClientRevoked: a known client's token gave too many wrong
+	// passwords and no longer vouches for it.
+	EventKnownClientRevoked = "login.known_client_revoked"
+)
+
+// CheckPassword checks a username and password for flows that start with
+// them and have no known-client token (IB Key "Add User" in the app). See
+// checkPassword.
+func (s *Service) CheckPassword(ctx context.Context, username, password, clientIP string, detail map[string]any) (*sls.User, error) {
+	return s.checkPassword(ctx, Credentials{Username: username, Password: password, ClientIP: clientIP}, detail)
+}
+
+// checkPassword checks the password step and returns the user, or
+// ErrInvalidCredentials.
+//
+// Nothing in the answer tells a guesser more than "wrong": an unknown
+// user, a wrong password, a right password for a locked user and a right
+// password while unknown clients are held off all get the same error
+// after the same work — one Argon2id hash (against a dummy for unknown
+// users) and one audited transaction. Only a client holding a known-client
+// token of the user (a device cookie, OWASP "Slow Down Online Guessing
+// Attacks with Device Cookies") is told that the user is locked, and only
+// with the right password: the token proves an earlier complete login.
+//
+// Wrong passwords from unknown clients hold unknown clients off for the
+// user (Config.UntrustedBurst, UntrustedHoldOff), and at
+// MaxPasswordFailures in a row (NIST SP 800-63B §5.2.2) until a login
+// from a known client or an operator's unlock; they never lock the user
+// out of the clients it logged in with before, so a stranger who knows a
+// username cannot aim the lock-out at its owner. A known client counts
+// its own wrong passwords and stops vouching after
+// KnownClientMaxFailures.
+func (s *Service) checkPassword(ctx context.Context, c Credentials, detail map[string]any) (*sls.User, error) {
+	if c.Username == "" || c.Password == "" || len(c.Username) > 128 || len(c.Password) > 1024 {
+		// Length caps keep the hash's input bounded; they are far above
+		// NIST SP 800-63B §5.1.1.2's required 64 characters.
+		return nil, sls.ErrInvalidCredentials
+	}
+	// Rate limits come before any work (NIST SP 800-63B §5.2.2; OWASP
+	// Credential Stuffing Prevention): per address, then per (address,
+	// username) so one source cannot aim a dictionary at one user. The
+	// limiter hashes the keys.
+	if err := s.limiter.Take(ctx, ratelimit.PasswordAddress, c.ClientIP); err != nil {
+		return nil, err
+	}
+	if err := s.limiter.Take(ctx, ratelimit.PasswordAccount, ratelimit.AccountKey(c.ClientIP, normalizeUsername(c.Username))); err != nil {
+		return nil, err
+	}
+	// At most Hashing's slots of Argon2id run at once: memory stays
+	// bounded under any number of concurrent logins.
+	release, err := s.hashing.Enter(ctx)
+	if errors.Is(err, passhash.ErrBusy) {
+		return nil, sls.Errorf(sls.CodeUnavailable, "The service is busy. Please try again in a moment.").
+			WithDetail("retry_after_seconds", int(math.Ceil(s.hashing.Wait().Seconds())))
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	var user *sls.User
+	var known *sls.KnownClient
+	err = s.store.View(ctx, func(tx sls.Tx) error {
+		var err error
+		user, err = tx.UserByUsername(ctx, normalizeUsername(c.Username))
+		if err != nil || c.ClientToken == "" || len(c.ClientToken) > 128 {
+			return err
+		}
+		known, err = tx.KnownClient(ctx, sls.TokenHash(c.ClientToken))
+		if errors.Is(err, sls.ErrNotFound) || (err == nil && !known.Valid(user.ID)) {
+			known, err = nil, nil
+		}
+		return err
+	})
+	if err != nil && !errors.Is(err, sls.ErrNotFound) {
+		return nil, err
+	}
+	hash := s.dummyHash()
+	if user != nil {
+		hash = user.PasswordHash
+	}
+	ok, _, herr := passhash.Check([]byte(c.Password), hash, s.cfg.Argon)
+	if herr != nil {
+		s.log.Error("stored password hash unreadable", "user_id", idOf(user), "err", herr)
+		ok = false
+	}
+	now := s.clock.Now()
+	right := user != nil && ok
+	if user != nil && (user.Locked(now) || (known == nil && now.Before(user.UntrustedUntil))) {
+		// Held off: the right and the wrong password get the same answer.
+		reason := "held_off"
+		if user.Locked(now) {
+			reason = "locked"
+		}
+		if err := s.store.Update(ctx, func(tx sls.Tx) error {
+			if known != nil && !right {
+				if err := s.countKnownClientFailure(ctx, tx, user.ID, known, now); err != nil {
+					return err
+				}
+			}
+			return sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventLoginRefused, user.ID, "", withDetail(detail, "reason", reason))
+		}); err != nil {
+			return nil, err
+		}
+		if known != nil && right {
+			return nil, sls.ErrLocked
+		}
+		return nil, sls.ErrInvalidCredentials
+	}
+	if right {
+		if user.FailedPasswords > 0 || known != nil {
+			if err := s.store.Update(ctx, func(tx sls.Tx) error {
+				u, err := tx.UserForUpdate(ctx, user.ID)
+				if err != nil {
+					return err
+				}
+				// Consecutive failures end with a right password; one from
+				// a known client also ends the hold-off of unknown ones.
+				u.FailedPasswords = 0
+				if known != nil {
+					u.UntrustedUntil = time.Time{}
+					known.Failures, known.LastUsedAt = 0, now
+					if err := tx.PutKnownClient(ctx, known); err != nil {
+						return err
+					}
+				}
+				return tx.PutUser(ctx, u)
+			}); err != nil {
+				return nil, err
+			}
+		}
+		return user, nil
+	}
+	// Unknown users and wrong passwords do the same work: one audited
+	// transaction (which, for a real user, counts the failure).
+	if err := s.store.Update(ctx, func(tx sls.Tx) error {
+		if user != nil {
+			var err error
+			if known != nil {
+				err = s.countKnownClientFailure(ctx, tx, user.ID, known, now)
+			} else {
+				err = s.countUnknownClientFailure(ctx, tx, user.ID, now)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventLoginFailed, idOf(user), "", detail)
+	}); err != nil {
+		return nil, err
+	}
+	return nil, sls.ErrInvalidCredentials
+}
+
+// countUnknownClientFailure counts a wrong password from a client without
+// a known-client token of the user: every UntrustedBurst in a row hold
+// unknown clients off for UntrustedHoldOff, doubled each time (capped at
+// a day), and MaxPasswordFailures in a row hold them off until a login
+// from a known client or an operator's unlock. The user is told at the
+// first hold-off and at the last.
+func (s *Service) countUnknownClientFailure(ctx context.Context, tx sls.Tx, userID string, now time.Time) error {
+	u, err := tx.UserForUpdate(ctx, userID)
+	if err != nil {
+		return err
+	}
+	u.FailedPasswords++
+	n, burst := u.FailedPasswords, s.cfg.UntrustedBurst
+	var until time.Time
+	switch {
+	case n >= s.cfg.MaxPasswordFailures:
+		until = now.Add(heldOffIndefinitely)
+	case n%burst == 0:
+		d := s.cfg.UntrustedHoldOff << (n/burst - 1)
+		if d > 24*time.Hour || d <= 0 {
+			d = 24 * time.Hour
+		}
+		until = now.Add(d)
+	}
+	if !until.IsZero() {
+		u.UntrustedUntil = until
+		s.log.Warn("unknown clients held off after wrong passwords", "user_id", u.ID, "failures", n, "until", until)
+		if err := sls.Audit(ctx, tx, now, sls.ActorSystem, EventHeldOff, u.ID, "",
+			map[string]any{"failures": n, "until": until, "max_password_failures": s.cfg.MaxPasswordFailures}); err != nil {
+			return err
+		}
+		if n == burst || n == s.cfg.MaxPasswordFailures {
+			if err := s.notify(ctx, tx, sls.Notification{UserID: u.ID, Kind: sls.NotePasswordGuessing,
+				Data: map[string]string{"Count": fmt.Sprint(n)}}); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.PutUser(ctx, u)
+}
+
+// heldOffIndefinitely stands for "until a known client logs in or an
+// operator unlocks".
+const heldOffIndefinitely = 100 * 365 * 24 * time.Hour
+
+// countKnownClientFailure counts a wrong password given with a known
+// client's token; at KnownClientMaxFailures the token stops vouching.
+func (s *Service) countKnownClientFailure(ctx context.Context, tx sls.Tx, userID string, known *sls.KnownClient, now time.Time) error {
+	known.Failures++
+	known.LastUsedAt = now
+	if known.Failures >= s.cfg.KnownClientMaxFailures && known.RevokedAt.IsZero() {
+		known.RevokedAt = now
+		if err := sls.Audit(ctx, tx, now, sls.ActorSystem, EventKnownClientRevoked, userID, "",
+			map[string]any{"failures": known.Failures}); err != nil {
+			return err
+		}
+	}
+	return tx.PutKnownClient(ctx, known)
+}
+
+// knownClientsKept bounds the known clients remembered per user (the most
+// recently used stay).
+const knownClientsKept = 20
+
+// rememberClient makes a known-client token for the browser or app that
+// just completed a login for u, and returns it (shown once).
+func (s *Service) rememberClient(ctx context.Context, tx sls.Tx, u *sls.User, now time.Time) (string, error) {
+	token := sls.NewToken("slc")
+	if err := tx.CreateKnownClient(ctx, &sls.KnownClient{TokenHash: sls.TokenHash(token), UserID: u.ID, CreatedAt: now, LastUsedAt: now}); err != nil {
+		return "", err
+	}
+	return token, tx.PruneKnownClients(ctx, u.ID, knownClientsKept)
+}
+
+func (s *Service) notify(ctx context.Context, tx sls.Tx, n sls.Notification) error {
+	if s.notes == nil {
+		return nil
+	}
+	return s.notes.Notify(ctx, tx, n)
+}
+
+// withDetail returns a copy of detail with one more field.
+func withDetail(detail map[string]any, k string, v any) map[string]any {
+	out := make(map[string]any, len(detail)+1)
+	for key, val := range detail {
+		out[key] = val
+	}
+	out[k] = v
+	return out
+}

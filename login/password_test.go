@@ -1,0 +1,200 @@
+package login_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/login"
+	"github.com/secure-login-system/sls/sqlstore/storetest"
+)
+
+// knownClient completes one login of user with its DSC+ and returns the
+// known-client token the login handed out.
+func (h *harness) knownClient(svc *login.Service, user string, key []byte) string {
+	h.t.Helper()
+	st, err := svc.Start(context.Background(), login.StartRequest{Username: user, Password: password, Platform: sls.PlatformPortal})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	done, err := svc.Answer(context.Background(), st.LoginID, respond(h.t.(*testing.T), key, "4321", st))
+	if err != nil || done.Session == nil || done.Session.ClientToken == "" {
+		h.t.Fatalf("login: %+v %v", done, err)
+	}
+	return done.Session.ClientToken
+}
+
+func try(svc *login.Service, user, pw, token string) error {
+	_, err := svc.Start(context.Background(), login.StartRequest{Username: user, Password: pw, Platform: sls.PlatformPortal,
+		ClientIP: "192.0.2.99", ClientToken: token})
+	return err
+}
+
+// A locked user's right password answers exactly as a wrong one (no
+// oracle), except to a known client, which may be told it is locked.
+func TestLockoutIsNoOracle(t *testing.T) {
+	run(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		h.user("dave")
+		key := h.dscCard("dave")
+		known := h.knownClient(h.login, "dave", key)
+		var last error
+		for i := 0; i < 10; i++ { // 10 failed answers over several logins lock the user
+			st := h.start("dave", sls.PlatformPortal)
+			_, last = h.login.Answer(ctx, st.LoginID, "00000000")
+		}
+		if !errors.Is(last, sls.ErrLocked) {
+			t.Fatalf("10th failure: %v, want locked", last)
+		}
+		right, wrong := try(h.login, "dave", password, ""), try(h.login, "dave", "not-the-password", "")
+		if !reflect.DeepEqual(right, wrong) || !errors.Is(right, sls.ErrInvalidCredentials) {
+			t.Fatalf("locked: right password %v, wrong %v: they must be the same", right, wrong)
+		}
+		if err := try(h.login, "dave", password, known); !errors.Is(err, sls.ErrLocked) {
+			t.Fatalf("known client, right password: %v, want locked", err)
+		}
+		if err := try(h.login, "dave", "not-the-password", known); !errors.Is(err, sls.ErrInvalidCredentials) {
+			t.Fatalf("known client, wrong password: %v", err)
+		}
+		// The cool-down ends the lock.
+		h.clock.Advance(31 * time.Minute)
+		st := h.start("dave", sls.PlatformPortal)
+		if _, err := h.login.Answer(ctx, st.LoginID, respond(t, key, "4321", st)); err != nil {
+			t.Fatalf("after cool-down: %v", err)
+		}
+	})
+}
+
+func TestOperatorUnlock(t *testing.T) {
+	run(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		h.user("erin")
+		h.dscCard("erin")
+		for i := 0; i < 10; i++ {
+			st := h.start("erin", sls.PlatformPortal)
+			h.login.Answer(ctx, st.LoginID, "00000000")
+		}
+		if err := try(h.login, "erin", password, ""); !errors.Is(err, sls.ErrInvalidCredentials) {
+			t.Fatalf("locked: %v", err)
+		}
+		if _, err := h.manage.Unlock(ctx, "operator:test", "erin"); err != nil {
+			t.Fatal(err)
+		}
+		h.start("erin", sls.PlatformPortal)
+	})
+}
+
+// Wrong passwords from strangers hold strangers off, never the owner's
+// known browser, and never end the owner's sessions (OWASP device
+// cookies); at MaxPasswordFailures in a row strangers stay held off
+// until the owner logs in from a known client.
+func TestPasswordGuessingHoldsOffUnknownClients(t *testing.T) {
+	run(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		h.user("pete")
+		key := h.dscCard("pete")
+		svc, err := login.New(login.Deps{Store: h.store, Factors: h.login.Factors(), Clock: h.clock,
+			Config: login.Config{MaxPasswordFailures: 30, UntrustedBurst: 10, UntrustedHoldOff: 15 * time.Minute}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		known := h.knownClient(svc, "pete", key)
+		_, live := storetest.LiveSession(t, h.store, h.userID("pete"), "", sls.PlatformTrading, sls.ScopeFull, h.clock.Now())
+		// Two wrong, then right: the count starts again.
+		try(svc, "pete", "guess", "")
+		try(svc, "pete", "guess", "")
+		if err := try(svc, "pete", password, ""); err != nil {
+			t.Fatalf("right password after two wrong: %v", err)
+		}
+		for i := 0; i < 10; i++ {
+			if err := try(svc, "pete", "guess", ""); !errors.Is(err, sls.ErrInvalidCredentials) {
+				t.Fatalf("guess %d: %v", i+1, err)
+			}
+		}
+		// Held off: the right password looks like a wrong one to a stranger…
+		if err := try(svc, "pete", password, ""); !errors.Is(err, sls.ErrInvalidCredentials) {
+			t.Fatalf("stranger with the right password while held off: %v", err)
+		}
+		// …the owner's session goes on, and their known browser logs in.
+		if _, _, err := svc.Authenticate(ctx, live, ""); err != nil {
+			t.Fatalf("the owner's session after the guessing: %v", err)
+		}
+		if err := try(svc, "pete", password, known); err != nil {
+			t.Fatalf("known client during the hold-off: %v", err)
+		}
+		// A login from a known client ends the hold-off of strangers.
+		if err := try(svc, "pete", password, ""); err != nil {
+			t.Fatalf("after the owner's login: %v", err)
+		}
+		// The hold-off ends by itself, and doubles with each burst.
+		for i := 0; i < 10; i++ {
+			try(svc, "pete", "guess", "")
+		}
+		h.clock.Advance(16 * time.Minute)
+		if err := try(svc, "pete", password, ""); err != nil {
+			t.Fatalf("after the first hold-off: %v", err)
+		}
+		// 30 in a row (MaxPasswordFailures): held off until a known client logs in.
+		// (While held off, guesses are not even counted: reaching the
+		// limit takes 15 + 30 minutes of waiting here, and days at the
+		// default figures.)
+		for burst := 0; burst < 3; burst++ {
+			for i := 0; i < 10; i++ {
+				try(svc, "pete", "guess", "")
+			}
+			h.clock.Advance(time.Hour)
+		}
+		h.clock.Advance(48 * time.Hour)
+		if err := try(svc, "pete", password, ""); !errors.Is(err, sls.ErrInvalidCredentials) {
+			t.Fatalf("two days after %d wrong passwords: %v", 30, err)
+		}
+		if err := try(svc, "pete", password, known); err != nil {
+			t.Fatalf("known client: %v", err)
+		}
+		if err := try(svc, "pete", password, ""); err != nil {
+			t.Fatalf("after the owner's login: %v", err)
+		}
+	})
+}
+
+// A known client's token counts its own wrong passwords and stops
+// vouching after KnownClientMaxFailures; a token of another user vouches
+// for nobody.
+func TestKnownClientCountsItsOwnFailures(t *testing.T) {
+	run(t, func(t *testing.T, h *harness) {
+		h.user("kim")
+		h.user("lou")
+		key := h.dscCard("kim")
+		svc, err := login.New(login.Deps{Store: h.store, Factors: h.login.Factors(), Clock: h.clock,
+			Config: login.Config{UntrustedBurst: 3, KnownClientMaxFailures: 4}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		known := h.knownClient(svc, "kim", key)
+		for i := 0; i < 3; i++ { // strangers: held off
+			try(svc, "kim", "guess", "")
+		}
+		for i := 0; i < 3; i++ { // the known client's own mistakes do not hold it off…
+			try(svc, "kim", "typo", known)
+		}
+		if err := try(svc, "kim", password, known); err != nil {
+			t.Fatalf("known client after 3 typos: %v", err)
+		}
+		for i := 0; i < 3; i++ { // strangers again
+			try(svc, "kim", "guess", "")
+		}
+		for i := 0; i < 4; i++ { // …until it reaches its own limit
+			try(svc, "kim", "typo", known)
+		}
+		if err := try(svc, "kim", password, known); !errors.Is(err, sls.ErrInvalidCredentials) {
+			t.Fatalf("revoked known client during a hold-off: %v", err)
+		}
+		// (lou has no device: past the password, the login stops there.)
+		if err := try(svc, "lou", password, known); errors.Is(err, sls.ErrInvalidCredentials) {
+			t.Fatalf("another user's token is just no token: %v", err)
+		}
+	})
+}
