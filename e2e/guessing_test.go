@@ -56,4 +56,3 @@ func TestGuessingCannotLockOutTheOwner(t *testing.T) {
 		}
 	})
 }
-
