@@ -8,6 +8,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -159,23 +160,37 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // Decode reads one JSON object from the body into v, strictly: unknown
-// fields, wrong types, trailing data and bodies over MaxBody are errors
-// with a clear message.
+// fields, wrong types, trailing data, anything but an object at the top
+// (null included: it would leave v empty and look like a body that
+// asked for nothing) and bodies over MaxBody are errors with a clear
+// message.
 func Decode(w http.ResponseWriter, r *http.Request, v any) error {
 	ct := r.Header.Get("Content-Type")
 	if ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return sls.Errorf(sls.CodeInvalidRequest, "The body must be JSON (Content-Type: application/json).")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		return decodeError(err)
+	}
+	return decodeObject(raw, v)
+}
+
+// decodeObject is Decode on bytes already read.
+func decodeObject(raw []byte, v any) error {
+	trimmed := bytes.TrimLeft(raw, " \t\r\n")
+	switch {
+	case len(trimmed) == 0:
+		return errEmptyBody
+	case trimmed[0] != '{':
+		return sls.Errorf(sls.CodeInvalidRequest, "The body must be a JSON object.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return decodeError(err)
-		}
 		return sls.Errorf(sls.CodeInvalidRequest, "The body must hold exactly one JSON object.")
 	}
 	return nil
@@ -213,17 +228,26 @@ func (a *API) Reply(w http.ResponseWriter, r *http.Request, status int, v any, e
 	WriteJSON(w, status, v)
 }
 
-// DecodeOptional is Decode for a body that may be left out: an empty body
-// leaves v as it is.
+// DecodeOptional is Decode for a body that may be left out: only a body
+// with no bytes at all (or only white space) leaves v as it is. Anything
+// else must be a valid object: a malformed body is never taken for an
+// empty one (errors.Is would match every invalid_request, since sls.Error
+// compares codes, so the empty body is told apart by identity).
 func DecodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
 	if r.ContentLength == 0 {
 		return nil
 	}
 	err := Decode(w, r, v)
-	if errors.Is(err, errEmptyBody) {
+	if err == errEmptyBody { //nolint:errorlint // identity, on purpose (see above)
 		return nil
 	}
 	return err
+}
+
+// NoBody is for actions that take no parameters: nothing, or an empty
+// object ({}), and never an object with fields the action would ignore.
+func NoBody(w http.ResponseWriter, r *http.Request) error {
+	return DecodeOptional(w, r, &struct{}{})
 }
 
 // bearer returns the token of an Authorization: Bearer header.

@@ -113,6 +113,10 @@ func (a *API) endSession(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) logout(w http.ResponseWriter, r *http.Request) {
+	if err := NoBody(w, r); err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
 	if err := a.Login.End(r.Context(), UserOf(r).ID, SessionOf(r).ID); err != nil {
 		WriteError(w, r, a.Log, err)
 		return

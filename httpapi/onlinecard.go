@@ -19,6 +19,10 @@ type onlineCardView struct {
 }
 
 func (a *API) requestOnlineCard(w http.ResponseWriter, r *http.Request) {
+	if err := NoBody(w, r); err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
 	if _, err := a.Manage.RequestOnlineCard(r.Context(), UserOf(r).ID); err != nil {
 		WriteError(w, r, a.Log, err)
 		return

@@ -12,20 +12,20 @@ import (
 
 func (a *API) operatorRoutes() []Route {
 	return []Route{
-		{"POST /api/v1/ops/accounts", sls.ForOperator, a.opCreateAccount},
-		{"POST /api/v1/ops/users", sls.ForOperator, a.opCreateUser},
-		{"GET /api/v1/ops/users/{user}", sls.ForOperator, a.opGetUser},
-		{"GET /api/v1/ops/users/{user}/devices", sls.ForOperator, a.opDevices},
-		{"POST /api/v1/ops/users/{user}/dscplus", sls.ForOperator, a.opIssueDSCPlus},
-		{"POST /api/v1/ops/users/{user}/codecard", sls.ForOperator, a.opIssueCodeCard},
-		{"POST /api/v1/ops/users/{user}/temppasscode", sls.ForOperator, a.opIssueTempPasscode},
-		{"POST /api/v1/ops/users/{user}/unlock", sls.ForOperator, a.opUnlock},
-		{"POST /api/v1/ops/users/{user}/lock", sls.ForOperator, a.opLock},
-		{"GET /api/v1/ops/users/{user}/sessions", sls.ForOperator, a.opSessions},
-		{"DELETE /api/v1/ops/users/{user}/sessions", sls.ForOperator, a.opEndSessions},
-		{"DELETE /api/v1/ops/users/{user}/sessions/{id}", sls.ForOperator, a.opEndSessions},
-		{"POST /api/v1/ops/devices/{id}/{action}", sls.ForOperator, a.opDeviceAction},
-		{"GET /api/v1/ops/audit", sls.ForOperator, a.opAudit},
+		Declare("POST /api/v1/ops/accounts", sls.ForOperator, a.opCreateAccount),
+		Declare("POST /api/v1/ops/users", sls.ForOperator, a.opCreateUser),
+		Declare("GET /api/v1/ops/users/{user}", sls.ForOperator, a.opGetUser),
+		Declare("GET /api/v1/ops/users/{user}/devices", sls.ForOperator, a.opDevices),
+		Declare("POST /api/v1/ops/users/{user}/dscplus", sls.ForOperator, a.opIssueDSCPlus),
+		Declare("POST /api/v1/ops/users/{user}/codecard", sls.ForOperator, a.opIssueCodeCard),
+		Declare("POST /api/v1/ops/users/{user}/temppasscode", sls.ForOperator, a.opIssueTempPasscode),
+		Declare("POST /api/v1/ops/users/{user}/unlock", sls.ForOperator, a.opUnlock),
+		Declare("POST /api/v1/ops/users/{user}/lock", sls.ForOperator, a.opLock),
+		Declare("GET /api/v1/ops/users/{user}/sessions", sls.ForOperator, a.opSessions),
+		Declare("DELETE /api/v1/ops/users/{user}/sessions", sls.ForOperator, a.opEndSessions),
+		Declare("DELETE /api/v1/ops/users/{user}/sessions/{id}", sls.ForOperator, a.opEndSessions),
+		Declare("POST /api/v1/ops/devices/{id}/{action}", sls.ForOperator, a.opDeviceAction),
+		Declare("GET /api/v1/ops/audit", sls.ForOperator, a.opAudit),
 	}
 }
 

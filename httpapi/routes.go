@@ -1,8 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -19,6 +22,10 @@ type Route struct {
 	Pattern string
 	Access  sls.Access
 	Handler http.HandlerFunc
+	// Raw: the body is not JSON (a key file, a statement) and the handler
+	// reads it itself. Every other route's body must be empty or one
+	// well-formed JSON object before the handler runs (strictBody).
+	Raw bool
 }
 
 // Method and Path split the pattern.
@@ -32,24 +39,24 @@ func (a *API) coreRoutes() []Route {
 	any := sls.ForSession.Also(sls.AnyScope)
 	card := sls.ForStepUpOrTemporary.Also(sls.ScopeOnlineCardOnly)
 	return []Route{
-		{"POST /api/v1/login", sls.ForAnyone, a.startLogin},
-		{"POST /api/v1/login/device", sls.ForAnyone, a.selectDevice},
-		{"POST /api/v1/login/answer", sls.ForAnyone, a.answer},
-		{"POST /api/v1/login/status", sls.ForAnyone, a.status},
+		Declare("POST /api/v1/login", sls.ForAnyone, a.startLogin),
+		Declare("POST /api/v1/login/device", sls.ForAnyone, a.selectDevice),
+		Declare("POST /api/v1/login/answer", sls.ForAnyone, a.answer),
+		Declare("POST /api/v1/login/status", sls.ForAnyone, a.status),
 
 		// Every session may look at itself and log out, whatever its scope.
-		{"GET /api/v1/session", any, a.getSession},
-		{"POST /api/v1/logout", any, a.logout},
-		{"GET /api/v1/sessions", sls.ForSession, a.listSessions},
-		{"DELETE /api/v1/sessions/{id}", sls.ForSession, a.endSession},
-		{"GET /api/v1/devices", sls.ForSession, a.myDevices},
+		Declare("GET /api/v1/session", any, a.getSession),
+		Declare("POST /api/v1/logout", any, a.logout),
+		Declare("GET /api/v1/sessions", sls.ForSession, a.listSessions),
+		Declare("DELETE /api/v1/sessions/{id}", sls.ForSession, a.endSession),
+		Declare("GET /api/v1/devices", sls.ForSession, a.myDevices),
 		// SPEC §1/§6: a temporary passcode (even past its 2 days) prints
 		// and activates an Online Security Code Card; anyone else who
 		// holds a device proves it first.
-		{"POST /api/v1/onlinecard", card, a.requestOnlineCard},
-		{"GET /api/v1/onlinecard", sls.ForSession.Also(sls.ScopeOnlineCardOnly), a.getOnlineCard},
-		{"GET /api/v1/onlinecard/print", card, a.printOnlineCard},
-		{"POST /api/v1/onlinecard/activate", card, a.activateOnlineCard},
+		Declare("POST /api/v1/onlinecard", card, a.requestOnlineCard),
+		Declare("GET /api/v1/onlinecard", sls.ForSession.Also(sls.ScopeOnlineCardOnly), a.getOnlineCard),
+		Declare("GET /api/v1/onlinecard/print", card, a.printOnlineCard),
+		Declare("POST /api/v1/onlinecard/activate", card, a.activateOnlineCard),
 	}
 }
 
@@ -97,21 +104,62 @@ func (a *API) mount(m *http.ServeMux, rt Route) error {
 	if rt.Handler == nil {
 		return fmt.Errorf("httpapi: route %q has no handler", rt.Pattern)
 	}
+	handler := http.Handler(rt.Handler)
+	if !rt.Raw {
+		handler = a.strictBody(handler)
+	}
 	var h http.Handler
 	switch rt.Access.Caller {
 	case sls.CallerAnyone:
-		h = rt.Handler
+		h = handler
 	case sls.CallerClient:
-		h = a.client(rt.Access, rt.Handler)
+		h = a.client(rt.Access, handler.ServeHTTP)
 	case sls.CallerOperator:
-		h = a.operator(rt.Handler)
+		h = a.operator(handler.ServeHTTP)
 	case sls.CallerApp:
 		if a.AppAuth == nil {
 			return fmt.Errorf("httpapi: route %q is for app instances but no app authenticator is configured", rt.Pattern)
 		}
-		h = a.AppAuth(rt.Handler)
+		h = a.AppAuth(handler.ServeHTTP)
 	}
 	m.Handle(rt.Pattern, h)
+	return nil
+}
+
+// strictBody refuses, before anything else runs, a body that is neither
+// empty nor one well-formed JSON object: no handler, whether it reads a
+// body or not, ever acts on a malformed one (a truncated body must not
+// pass for an empty one, nor a route that takes none ignore garbage).
+func (a *API) strictBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+		if err == nil {
+			err = wellFormed(raw)
+		} else {
+			err = decodeError(err)
+		}
+		if err != nil {
+			WriteError(w, r, a.Log, err)
+			return
+		}
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(raw)), int64(len(raw))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// wellFormed accepts an empty body or one JSON object, nothing else.
+func wellFormed(raw []byte) error {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 {
+		return nil
+	}
+	if t[0] != '{' || !json.Valid(t) {
+		return sls.Errorf(sls.CodeInvalidRequest, "The body is not a well-formed JSON object.")
+	}
 	return nil
 }
 
@@ -136,4 +184,9 @@ func (a *API) client(acc sls.Access, h http.HandlerFunc) http.Handler {
 // Declare is a route: its pattern, its access and its handler.
 func Declare(pattern string, access sls.Access, h http.HandlerFunc) Route {
 	return Route{Pattern: pattern, Access: access, Handler: h}
+}
+
+// DeclareRaw is a route whose body is not JSON (see Route.Raw).
+func DeclareRaw(pattern string, access sls.Access, h http.HandlerFunc) Route {
+	return Route{Pattern: pattern, Access: access, Handler: h, Raw: true}
 }

@@ -12,9 +12,9 @@ import (
 // a session earns more. The logic is login.StepUps.
 func (a *API) stepUpRoutes() []Route {
 	return []Route{
-		{"GET /api/v1/stepup/devices", sls.ForSession, a.stepUpDevices},
-		{"POST /api/v1/stepup", sls.ForSession, a.startStepUp},
-		{"POST /api/v1/stepup/answer", sls.ForSession, a.answerStepUp},
+		Declare("GET /api/v1/stepup/devices", sls.ForSession, a.stepUpDevices),
+		Declare("POST /api/v1/stepup", sls.ForSession, a.startStepUp),
+		Declare("POST /api/v1/stepup/answer", sls.ForSession, a.answerStepUp),
 	}
 }
 

@@ -257,7 +257,7 @@ type receiveBody struct {
 
 func (h *handlers) opReceive(w http.ResponseWriter, r *http.Request) {
 	var b receiveBody
-	if !h.decode(w, r, &b, true) {
+	if !h.decode(w, r, &b, false) {
 		return
 	}
 	out, err := h.s.Receive(r.Context(), httpapi.OperatorActor(r), r.PathValue("id"), b.Assessment, b.Note)

@@ -168,9 +168,10 @@ const (
 // deposit; deliberately damaged forfeits it (SPEC §6).
 func (s *Service) Receive(ctx context.Context, actor, orderID, assessment, note string) (*OrderView, error) {
 	ev := policy.EventReceive
+	// The assessment is never assumed: "intact" releases the deposit and
+	// the ledger is append-only, so an empty one is a mistake to refuse.
 	switch assessment {
-	case AssessIntact, "":
-		assessment = AssessIntact
+	case AssessIntact:
 	case AssessDeliberatelyDamaged:
 		ev = policy.EventReceiveDeliberatelyDamaged
 	default:

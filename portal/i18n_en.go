@@ -319,7 +319,7 @@ var textsEN = map[string]string{
 	"protect.always":                "Always use my secure login device at login",
 	"protect.optout_confirm_needed": "Tick the box to confirm you understand the risks.",
 	"protect.optin_always_needed":   "Tick “Always use my secure login device at login” to opt back in.",
-	"protect.need_device":           "Changing security settings needs a session confirmed with a security device.",
+	"err.form":                      "The form was incomplete; nothing was changed. Please try again.",
 	"protect.ip_title":              "IP restrictions",
 	"protect.ip_text":               "Restrict trading-platform logins to the IP addresses or networks you list. The Client Portal is not affected.",
 	"protect.ip_none":               "No restrictions: trading platforms accept logins from any address.",

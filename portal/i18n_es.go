@@ -320,7 +320,7 @@ var textsES = map[string]string{
 	"protect.always":                "Utilizar siempre mi dispositivo de inicio de sesión seguro al iniciar sesión",
 	"protect.optout_confirm_needed": "Marque la casilla para confirmar que entiende los riesgos.",
 	"protect.optin_always_needed":   "Marque «Utilizar siempre mi dispositivo de inicio de sesión seguro al iniciar sesión» para volver a participar.",
-	"protect.need_device":           "Para cambiar la configuración de seguridad se necesita una sesión confirmada con un dispositivo de seguridad.",
+	"err.form":                      "El formulario estaba incompleto; no se cambió nada. Inténtelo de nuevo.",
 	"protect.ip_title":              "Restricciones de IP",
 	"protect.ip_text":               "Limite los inicios de sesión en las plataformas de negociación a las direcciones o redes IP que indique. Client Portal no se ve afectado.",
 	"protect.ip_none":               "Sin restricciones: las plataformas de negociación aceptan inicios de sesión desde cualquier dirección.",

@@ -321,7 +321,7 @@ var textsHU = map[string]string{
 	"protect.always":                "Bejelentkezéskor mindig a biztonságos bejelentkezési eszközömet használom",
 	"protect.optout_confirm_needed": "Jelölje be a négyzetet annak megerősítéséhez, hogy tudomásul veszi a kockázatokat.",
 	"protect.optin_always_needed":   "A visszalépéshez jelölje be a „Bejelentkezéskor mindig a biztonságos bejelentkezési eszközömet használom” négyzetet.",
-	"protect.need_device":           "A biztonsági beállítások módosításához biztonsági eszközzel megerősített munkamenet szükséges.",
+	"err.form":                      "Az űrlap hiányos volt, semmi sem változott. Kérjük, próbálja újra.",
 	"protect.ip_title":              "IP-korlátozások",
 	"protect.ip_text":               "A kereskedési platformokra csak a megadott IP-címekről vagy hálózatokból lehessen bejelentkezni. Az Ügyfélportált ez nem érinti.",
 	"protect.ip_none":               "Nincs korlátozás: a kereskedési platformok bármely címről elfogadják a bejelentkezést.",

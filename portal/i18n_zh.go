@@ -321,7 +321,7 @@ var textsZH = map[string]string{
 	"protect.always":                "登录时始终使用我的安全登录设备",
 	"protect.optout_confirm_needed": "请勾选以确认您了解相关风险。",
 	"protect.optin_always_needed":   "请勾选“登录时始终使用我的安全登录设备”以重新加入。",
-	"protect.need_device":           "更改安全设置需要经安全设备确认的会话。",
+	"err.form":                      "表单不完整，未做任何更改。请重试。",
 	"protect.ip_title":              "IP限制",
 	"protect.ip_text":               "将交易平台的登录限制在您列出的IP地址或网段。客户端不受影响。",
 	"protect.ip_none":               "无限制：交易平台接受来自任何地址的登录。",

@@ -172,15 +172,16 @@ func (p *Portal) participationError(q *req, err error) string {
 // setIP replaces the trading-platform IP restrictions: one address or
 // network per line; empty removes them.
 func (p *Portal) setIP(q *req) {
+	if _, sent := q.r.PostForm["ip_restrictions"]; !sent {
+		// A form without the field is not "remove them all".
+		p.renderSecurity(q, http.StatusBadRequest, []renderOpt{withError(q.t("err.form"))}, nil)
+		return
+	}
 	var entries []string
 	for _, line := range strings.FieldsFunc(q.r.PostFormValue("ip_restrictions"), func(r rune) bool { return r == '\n' || r == '\r' || r == ',' }) {
 		if s := strings.TrimSpace(line); s != "" {
 			entries = append(entries, s)
 		}
-	}
-	if q.ss.DeviceID == "" {
-		p.renderSecurity(q, http.StatusForbidden, []renderOpt{withError(q.t("protect.need_device"))}, nil)
-		return
 	}
 	if _, err := p.d.Protect.SetIPRestrictions(q.r.Context(), sls.ActorUser(q.u.ID), q.u.Username, entries, httpapi.ClientIP(q.r)); err != nil {
 		input := q.r.PostFormValue("ip_restrictions")

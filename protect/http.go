@@ -207,7 +207,17 @@ func (h *handlers) setParticipation(w http.ResponseWriter, r *http.Request, out 
 }
 
 type ipBody struct {
-	IPRestrictions []string `json:"ip_restrictions"`
+	// IPRestrictions is required: an empty list removes the restrictions,
+	// a missing one ({} or null) is a mistake, never a removal.
+	IPRestrictions *[]string `json:"ip_restrictions"`
+}
+
+// list returns the restrictions, refusing a body that left them out.
+func (b ipBody) list() ([]string, error) {
+	if b.IPRestrictions == nil {
+		return nil, sls.Errorf(sls.CodeInvalidArgument, "ip_restrictions is required (an empty list removes the restrictions).")
+	}
+	return *b.IPRestrictions, nil
 }
 
 func (h *handlers) getIP(w http.ResponseWriter, r *http.Request) {
@@ -220,17 +230,18 @@ func (h *handlers) putIP(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &b, false) {
 		return
 	}
-	if err := needDevice(httpapi.SessionOf(r)); err != nil {
+	list, err := b.list()
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	u := httpapi.UserOf(r)
-	out, err := h.s.SetIPRestrictions(r.Context(), sls.ActorUser(u.ID), u.ID, b.IPRestrictions, httpapi.ClientIP(r))
+	out, err := h.s.SetIPRestrictions(r.Context(), sls.ActorUser(u.ID), u.ID, list, httpapi.ClientIP(r))
 	h.reply(w, r, http.StatusOK, out, err)
 }
 
 type pennyBody struct {
-	Enabled bool `json:"enabled"`
+	Enabled *bool `json:"enabled"` // required: never read a missing field as "off"
 }
 
 func (h *handlers) getPenny(w http.ResponseWriter, r *http.Request) {
@@ -243,7 +254,11 @@ func (h *handlers) putPenny(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &b, false) {
 		return
 	}
-	out, err := h.s.SetPennyStock(r.Context(), httpapi.SessionOf(r), httpapi.UserOf(r), b.Enabled)
+	if b.Enabled == nil {
+		h.fail(w, r, sls.Errorf(sls.CodeInvalidArgument, "enabled is required (true or false)."))
+		return
+	}
+	out, err := h.s.SetPennyStock(r.Context(), httpapi.SessionOf(r), httpapi.UserOf(r), *b.Enabled)
 	h.reply(w, r, http.StatusOK, out, err)
 }
 
@@ -309,7 +324,12 @@ func (h *handlers) opPutIP(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &b, false) {
 		return
 	}
-	out, err := h.s.SetIPRestrictions(r.Context(), httpapi.OperatorActor(r), r.PathValue("user"), b.IPRestrictions, "")
+	list, err := b.list()
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out, err := h.s.SetIPRestrictions(r.Context(), httpapi.OperatorActor(r), r.PathValue("user"), list, "")
 	h.reply(w, r, http.StatusOK, out, err)
 }
 

@@ -34,7 +34,6 @@ const (
 // "condition").
 const (
 	CondIPRestrictionsRequired = "ip_restrictions_required" // penny-stock permission of an opted-out user needs IP restrictions
-	CondSessionWithoutDevice   = "session_without_device"   // security settings need a session confirmed with a device
 	CondRateMissing            = "rate_missing"             // no exchange rate for the currency
 )
 
@@ -171,17 +170,6 @@ func (s *Service) ToUSD(ctx context.Context, tx sls.Tx, m policy.Money, up bool)
 		return 0, rate, sls.Errorf(sls.CodeInvalidArgument, "The amount cannot be converted to USD.").Wrap(err)
 	}
 	return usd, rate, nil
-}
-
-// needDevice refuses security-setting changes from a session that no
-// security device confirmed (an opted-out user's password-only trading
-// session): the password alone must not undo protections.
-func needDevice(sess *sls.Session) error {
-	if sess == nil || sess.DeviceID == "" {
-		return sls.Errorf(sls.CodeForbidden, "Changing security settings needs a session confirmed with a security device; log in to the Client Portal.").
-			WithDetail(policy.DetailCondition, CondSessionWithoutDevice)
-	}
-	return nil
 }
 
 // inSLS is whether the user participates in the Secure Login System.

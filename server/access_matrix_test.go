@@ -4,11 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -84,25 +81,7 @@ type route struct {
 }
 
 func TestAccessMatrix(t *testing.T) {
-	ctx := context.Background()
-	// Hundreds of requests from one address: the rate limits would turn
-	// them into 429s, which this table does not test.
-	cfgFile := filepath.Join(t.TempDir(), "sls.json")
-	if err := os.WriteFile(cfgFile, []byte(`{"limits": {"operator_per_address": {"rate": 100000, "per": "1m", "burst": 100000},
-		"second_factor_per_user": {"rate": 100000, "per": "1m", "burst": 100000},
-		"password_per_address": {"rate": 100000, "per": "1m", "burst": 100000},
-		"password_per_address_user": {"rate": 100000, "per": "1m", "burst": 100000},
-		"sms_per_address": {"rate": 100000, "per": "1m", "burst": 100000}}}`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.Open(ctx, server.Options{DataDir: t.TempDir(), ConfigFile: cfgFile, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Store.Close()
-	web := httptest.NewServer(srv.Handler())
-	defer web.Close()
-
+	srv, base := openServer(t)
 	var routes []route
 	for _, rt := range srv.API.Routes() {
 		routes = append(routes, route{"API", rt.Pattern, rt.Access})
@@ -133,7 +112,7 @@ func TestAccessMatrix(t *testing.T) {
 		table[i] = make([]verdict, len(sessionKinds))
 		for j, k := range sessionKinds {
 			st := fresh(k) // a route may end the session (logout): one each
-			got := observe(t, client, web.URL, r, st)
+			got := observe(t, client, base, r, st)
 			want := expected(r, k, st.session)
 			if got != want {
 				t.Errorf("%s %s with %s: the server answered %s, the declaration says %s", r.surface, r.pattern, k.name, got, want)

@@ -53,11 +53,11 @@ func (s *Server) sftpRoutes(a *httpapi.API) []httpapi.Route {
 		httpapi.Declare("POST /api/v1/ops/sftp/clients/{client}/keys", sls.ForOperator, h(s.opSFTPAddKey)),
 		httpapi.Declare("DELETE /api/v1/ops/sftp/clients/{client}/keys/{id}", sls.ForOperator, h(s.opSFTPRevokeKey)),
 		httpapi.Declare("PUT /api/v1/ops/sftp/clients/{client}/allow", sls.ForOperator, h(s.opSFTPAllow)),
-		httpapi.Declare("PUT /api/v1/ops/sftp/clients/{client}/pgp", sls.ForOperator, h(s.opSFTPSetPGP)),
+		httpapi.DeclareRaw("PUT /api/v1/ops/sftp/clients/{client}/pgp", sls.ForOperator, h(s.opSFTPSetPGP)),
 		httpapi.Declare("DELETE /api/v1/ops/sftp/clients/{client}/pgp", sls.ForOperator, h(s.opSFTPRemovePGP)),
 		httpapi.Declare("POST /api/v1/ops/sftp/clients/{client}/enable", sls.ForOperator, h(s.opSFTPEnable(true))),
 		httpapi.Declare("POST /api/v1/ops/sftp/clients/{client}/disable", sls.ForOperator, h(s.opSFTPEnable(false))),
-		httpapi.Declare("POST /api/v1/ops/sftp/clients/{client}/statements", sls.ForOperator, h(s.opDeliverStatement)),
+		httpapi.DeclareRaw("POST /api/v1/ops/sftp/clients/{client}/statements", sls.ForOperator, h(s.opDeliverStatement)),
 		httpapi.Declare("GET /api/v1/ops/sftp/clients/{client}/statements", sls.ForOperator, h(s.opListStatements)),
 	}
 }
