@@ -198,3 +198,28 @@ func TestKnownClientCountsItsOwnFailures(t *testing.T) {
 		}
 	})
 }
+
+// Re-selecting a device draws a new challenge, so it spends one of the
+// login's answers: a login allows MaxAnswers challenges and answers in
+// all, however they are mixed.
+func TestReselectionSpendsAnswers(t *testing.T) {
+	run(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		h.user("rita")
+		h.dscCard("rita")
+		st := h.start("rita", sls.PlatformPortal) // one device: challenged at once (not counted)
+		var err error
+		for i := 1; i <= 5; i++ {
+			_, err = h.login.SelectDevice(ctx, st.LoginID, st.DeviceID)
+			if i < 5 && err != nil {
+				t.Fatalf("re-selection %d: %v", i, err)
+			}
+		}
+		if !errors.Is(err, sls.ErrTooManyAttempts) {
+			t.Fatalf("5th re-selection: %v, want too_many_attempts", err)
+		}
+		if _, err := h.login.Answer(ctx, st.LoginID, "12345678"); !errors.Is(err, sls.ErrTooManyAttempts) {
+			t.Fatalf("answer after the login was spent: %v", err)
+		}
+	})
+}

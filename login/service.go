@@ -355,7 +355,9 @@ func (s *Service) openLogin(ctx context.Context, tx sls.Tx, loginID string, now 
 func (s *Service) SelectDevice(ctx context.Context, loginID, deviceID string) (*Step, error) {
 	now := s.clock.Now()
 	var step *Step
+	var spent bool
 	err := s.store.Update(ctx, func(tx sls.Tx) error {
+		step, spent = nil, false
 		l, err := s.openLogin(ctx, tx, loginID, now)
 		if err != nil {
 			return err
@@ -363,6 +365,17 @@ func (s *Service) SelectDevice(ctx context.Context, loginID, deviceID string) (*
 		u, err := tx.UserForUpdate(ctx, l.UserID)
 		if err != nil {
 			return err
+		}
+		if l.State == sls.LoginChallenged {
+			// Choosing again draws a new challenge, so it spends one of the
+			// login's answers: re-selecting until a challenge seen before
+			// comes back (a code card pair, a guessable code) is no cheaper
+			// than guessing (NIST SP 800-63B §5.2.2).
+			l.Attempts++
+			if l.Attempts >= s.cfg.MaxAnswers {
+				l.State, spent = sls.LoginFailed, true
+				return tx.PutLogin(ctx, l)
+			}
 		}
 		// Re-selecting re-rolls the challenge, so it is limited like an
 		// answer (NIST SP 800-63B §5.2.2).
@@ -394,6 +407,9 @@ func (s *Service) SelectDevice(ctx context.Context, loginID, deviceID string) (*
 		step = s.stepOf(loginID, l, devices)
 		return nil
 	})
+	if err == nil && spent {
+		return nil, sls.ErrTooManyAttempts
+	}
 	return step, err
 }
 
