@@ -269,6 +269,10 @@ func (h *handlers) opRates(w http.ResponseWriter, r *http.Request) {
 
 type ratesBody struct {
 	Rates map[string]string `json:"rates"`
+	// Force sets rates outside the sane band (a real devaluation); it
+	// needs a Reason, and both are audited.
+	Force  bool   `json:"force,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 func (h *handlers) opSetRates(w http.ResponseWriter, r *http.Request) {
@@ -276,7 +280,7 @@ func (h *handlers) opSetRates(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &b, false) {
 		return
 	}
-	out, err := h.s.SetRates(r.Context(), httpapi.OperatorActor(r), b.Rates)
+	out, err := h.s.SetRates(r.Context(), httpapi.OperatorActor(r), b.Rates, b.Force, b.Reason)
 	h.reply(w, r, http.StatusOK, map[string]any{"rates": out}, err)
 }
 

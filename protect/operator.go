@@ -27,9 +27,13 @@ func (s *Service) ListRates(ctx context.Context) ([]sls.ExchangeRate, error) {
 // SetRates stores the given rates (currency → USD per unit, exact
 // decimal), keeping others. Every code and rate is checked first; one bad
 // entry changes nothing.
-func (s *Service) SetRates(ctx context.Context, actor string, rates map[string]string) ([]sls.ExchangeRate, error) {
+func (s *Service) SetRates(ctx context.Context, actor string, rates map[string]string, force bool, reason string) ([]sls.ExchangeRate, error) {
 	if len(rates) == 0 || len(rates) > 200 {
 		return nil, sls.Errorf(sls.CodeInvalidArgument, "Give 1 to 200 rates, such as {\"EUR\": \"1.0834\"}.")
+	}
+	reason = strings.TrimSpace(reason)
+	if force && (len(reason) < 10 || len(reason) > 500) {
+		return nil, sls.Errorf(sls.CodeInvalidArgument, "A forced rate needs a reason of 10 to 500 characters (it is audited).")
 	}
 	parsed, err := policy.ParseRates(rates)
 	if err != nil {
@@ -40,14 +44,33 @@ func (s *Service) SetRates(ctx context.Context, actor string, rates map[string]s
 		codes = append(codes, c)
 	}
 	sort.Strings(codes)
+	band := s.cfg().RateBand
 	now := s.now()
 	err = s.Store.Update(ctx, func(tx sls.Tx) error {
+		current, err := tx.ExchangeRates(ctx)
+		if err != nil {
+			return err
+		}
+		old := map[string]policy.Rate{}
+		for _, r := range current {
+			if v, err := policy.ParseRate(r.Rate); err == nil {
+				old[r.Currency] = v
+			}
+		}
 		for _, c := range codes {
+			outside := band.Check(c, old[c], parsed[c])
+			if outside != nil && !force {
+				return sls.Errorf(sls.CodeInvalidArgument, "%s", strings.TrimPrefix(outside.Error(), "policy: ")).WithDetail("currency", c)
+			}
 			r := sls.ExchangeRate{Currency: c, Rate: parsed[c].String(), UpdatedAt: now, UpdatedBy: actor}
 			if err := tx.PutExchangeRate(ctx, r); err != nil {
 				return err
 			}
-			if err := sls.Audit(ctx, tx, now, actor, EventRateChanged, "", "", map[string]any{"currency": c, "rate": r.Rate}); err != nil {
+			detail := map[string]any{"currency": c, "rate": r.Rate}
+			if outside != nil {
+				detail["forced"], detail["reason"], detail["outside_band"] = true, reason, outside.Error()
+			}
+			if err := sls.Audit(ctx, tx, now, actor, EventRateChanged, "", "", detail); err != nil {
 				return err
 			}
 		}

@@ -58,6 +58,9 @@ type Config struct {
 	MaxAnswers      int
 	MaxFailures     int
 	LockoutCooldown time.Duration
+	// RateBand bounds the exchange rates operators set; zero: the
+	// default (policy.DefaultRateBand).
+	RateBand policy.RateBand
 }
 
 func (c Config) withDefaults() Config {
@@ -67,6 +70,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StepUpValidity <= 0 {
 		c.StepUpValidity = 5 * time.Minute
+	}
+	if c.RateBand == (policy.RateBand{}) {
+		c.RateBand = policy.DefaultRateBand
 	}
 	if c.MaxAnswers <= 0 {
 		c.MaxAnswers = d.MaxAnswers

@@ -170,11 +170,27 @@ func TestWithdrawalCurrencies(t *testing.T) {
 	if codeOf(err) != string(sls.CodeInvalidArgument) || condOf(err) != CondRateMissing {
 		t.Fatalf("EUR without a rate: %v", err)
 	}
-	if _, err := e.svc.SetRates(ctx, "operator:test", map[string]string{"eur": "1.0834", "JPY": "0.0067"}); err != nil {
+	if _, err := e.svc.SetRates(ctx, "operator:test", map[string]string{"eur": "1.0834", "JPY": "0.0067"}, false, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.SetRates(ctx, "operator:test", map[string]string{"EUR": "-1"}); codeOf(err) != string(sls.CodeInvalidArgument) {
+	if _, err := e.svc.SetRates(ctx, "operator:test", map[string]string{"EUR": "-1"}, false, ""); codeOf(err) != string(sls.CodeInvalidArgument) {
 		t.Fatalf("negative rate: %v", err)
+	}
+	// Outside the sane band, or too far from the last rate: refused,
+	// unless forced with a reason (audited).
+	for _, bad := range []string{"0.00000001", "2.5", "0.4"} {
+		if _, err := e.svc.SetRates(ctx, "operator:test", map[string]string{"EUR": bad}, false, ""); codeOf(err) != string(sls.CodeInvalidArgument) {
+			t.Fatalf("EUR %s: %v", bad, err)
+		}
+	}
+	if _, err := e.svc.SetRates(ctx, "operator:test", map[string]string{"EUR": "0.4"}, true, "short"); codeOf(err) != string(sls.CodeInvalidArgument) {
+		t.Fatalf("forced without a real reason: %v", err)
+	}
+	if _, err := e.svc.SetRates(ctx, "operator:test", map[string]string{"EUR": "0.4"}, true, "devaluation announced, ticket 5"); err != nil {
+		t.Fatalf("forced: %v", err)
+	}
+	if _, err := e.svc.SetRates(ctx, "operator:test", map[string]string{"EUR": "1.0834"}, true, "back after the test of the override"); err != nil {
+		t.Fatal(err)
 	}
 	cases := []struct {
 		cur, amount string

@@ -38,6 +38,13 @@ type policyConfig struct {
 	// confirmation may then be used (both default 5m).
 	WithdrawalConfirmationTTL config.Duration `json:"withdrawal_confirmation_ttl,omitempty"`
 	ConfirmationValidity      config.Duration `json:"withdrawal_confirmation_validity,omitempty"`
+	// RateBand bounds exchange rates an operator may set (policy.RateBand;
+	// default 0.000001 to 1,000,000 USD per unit, at most 2× per update).
+	RateBand *struct {
+		Min       string `json:"min"`
+		Max       string `json:"max"`
+		MaxFactor int64  `json:"max_factor"`
+	} `json:"rate_band,omitempty"`
 }
 
 // lifecycleConfig is the "lifecycle" section (package lifecycle). Money
@@ -107,6 +114,13 @@ func (s *Server) configurePolicy(ctx context.Context) error {
 			return fmt.Errorf("config: policy: calendar_location: %w", err)
 		}
 	}
+	band := policy.DefaultRateBand
+	if rb := pc.RateBand; rb != nil {
+		band = policy.RateBand{Min: rb.Min, Max: rb.Max, MaxFactor: rb.MaxFactor}
+	}
+	if err := band.Validate(); err != nil {
+		return fmt.Errorf("config: policy: rate_band: %w", err)
+	}
 	for _, j := range pc.Mandated2FA {
 		if len(j) != 2 {
 			return fmt.Errorf("config: policy: mandated_2fa: %q is not an ISO 3166-1 alpha-2 code", j)
@@ -120,7 +134,7 @@ func (s *Server) configurePolicy(ctx context.Context) error {
 		},
 		Config: protect.Config{Mandated2FA: pc.Mandated2FA, Location: loc, StepUpAnswerTTL: pc.WithdrawalConfirmationTTL.D(),
 			StepUpValidity: pc.ConfirmationValidity.D(), MaxAnswers: loginCfg.MaxAnswers, MaxFailures: loginCfg.MaxFailures,
-			LockoutCooldown: loginCfg.LockoutCooldown}}
+			LockoutCooldown: loginCfg.LockoutCooldown, RateBand: band}}
 
 	lcfg := lifecycle.Config{DeliveryBusinessDays: lc.DeliveryBusinessDays, MaxFailures: loginCfg.MaxFailures,
 		LockoutCooldown: loginCfg.LockoutCooldown, JobEvery: lc.JobEvery.D(),

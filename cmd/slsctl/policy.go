@@ -264,13 +264,22 @@ func (c *client) shippingAddress(args []string) error {
 
 func (c *client) rates(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: rates list | rates set CUR=RATE… | rates delete CUR")
+		return errors.New("usage: rates list | rates set CUR=RATE… [--force --reason TEXT] | rates delete CUR")
 	}
 	switch args[0] {
 	case "list":
 	case "set":
+		var force bool
+		var reason string
+		pos, err := flags("rates set", args[1:], func(fs *flag.FlagSet) {
+			fs.BoolVar(&force, "force", false, "")
+			fs.StringVar(&reason, "reason", "", "")
+		})
+		if err != nil {
+			return err
+		}
 		m := map[string]string{}
-		for _, a := range args[1:] {
+		for _, a := range pos {
 			cur, rate, ok := strings.Cut(a, "=")
 			if !ok {
 				return fmt.Errorf("rates set: %q is not CUR=RATE", a)
@@ -278,9 +287,13 @@ func (c *client) rates(args []string) error {
 			m[cur] = rate
 		}
 		if len(m) == 0 {
-			return errors.New("usage: rates set EUR=1.0834 [JPY=0.0067 …]")
+			return errors.New("usage: rates set EUR=1.0834 [JPY=0.0067 …] [--force --reason \"…\"]")
 		}
-		if err := c.do("PUT", "/api/v1/ops/rates", map[string]any{"rates": m}, nil); err != nil {
+		body := map[string]any{"rates": m}
+		if force {
+			body["force"], body["reason"] = true, reason
+		}
+		if err := c.do("PUT", "/api/v1/ops/rates", body, nil); err != nil {
 			return err
 		}
 	case "delete":
