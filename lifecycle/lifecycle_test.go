@@ -424,3 +424,40 @@ func TestActivationLockoutAudited(t *testing.T) {
 		t.Fatalf("audit: %d failures, %d locks (%v); want 3 and 1", failed, locked, err)
 	}
 }
+
+// Reporting a card lost first and then placing a plain order is still a
+// replacement: the fee is charged, and a lost card still needs temporary
+// access.
+func TestReportThenPlainOrderIsAReplacement(t *testing.T) {
+	e := newEnv(t)
+	e.svc.Config.Fees = policy.Fees{Lost: 1500, Stolen: 0, Damaged: 500}
+	u := e.client("rick", "US", 2_000_000)
+	dev, err := e.mgr.IssueDSCPlus(ctx, "operator:test", u.Username, "DSC-OLD-2", "2468", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Report(ctx, u, dev.Device.ID, "lost"); err != nil {
+		t.Fatal(err)
+	}
+	plain := OrderRequest{ShippingAddress: address, PIN: "8642"}
+	if _, err := e.svc.Preview(ctx, sessionOf(u, sls.KindSMS), u, plain); condOf(err) != CondTemporaryAccessRequired {
+		t.Fatalf("plain order after a loss report, without temporary access: %v", err)
+	}
+	sess := sessionOf(u, sls.KindTempPasscode)
+	sum, err := e.svc.Preview(ctx, sess, u, plain)
+	if err != nil || sum.FeeUSD != 1500 || sum.Replaces == nil || sum.Replaces.Reason != policy.ReplaceLost {
+		t.Fatalf("plain order after a loss report: %+v %v", sum, err)
+	}
+	plain.Summary = sum.Digest
+	conf, err := e.svc.Place(ctx, sess, u, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conf.Order.ReplaceReason != "lost" || e.ledgerKinds(conf.Order.ID) != "hold,fee" {
+		t.Fatalf("placed: %+v ledger %q", conf.Order.DeviceOrder, e.ledgerKinds(conf.Order.ID))
+	}
+	// Replaced once: the next order is not charged again for the same loss.
+	if r, err := e.svc.Preview(ctx, sess, u, OrderRequest{ShippingAddress: address, PIN: "8642"}); err == nil && r.FeeUSD != 0 {
+		t.Fatalf("the same loss charged twice: %+v", r)
+	}
+}

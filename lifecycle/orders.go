@@ -110,6 +110,44 @@ type prepared struct {
 // the client and active), other than the one of device except (the device
 // a replacement replaces: a delivered card stolen from the mailbox is
 // replaced before it was ever activated).
+// unreplacedReport finds the newest card the user reported lost, stolen
+// or damaged (the report is the record's last event, made by the client)
+// that no later order replaces, and returns it as the replacement a new
+// order must be; nil when there is none.
+func unreplacedReport(ctx context.Context, tx sls.Tx, userID string) (*Replacement, error) {
+	list, err := tx.DeviceOrders(ctx, sls.DeviceOrderFilter{UserID: userID})
+	if err != nil {
+		return nil, err
+	}
+	replaced := map[string]bool{}
+	for _, o := range list {
+		if o.ReplacesID != "" {
+			replaced[o.ReplacesID] = true
+		}
+	}
+	reasons := map[string]policy.ReplacementReason{
+		string(policy.EventReportLost): policy.ReplaceLost, string(policy.EventReportStolen): policy.ReplaceStolen,
+		string(policy.EventReportDamaged): policy.ReplaceDamaged,
+	}
+	for i := len(list) - 1; i >= 0; i-- {
+		o := list[i]
+		if replaced[o.ID] || o.DeviceID == "" {
+			continue
+		}
+		events, err := tx.DeviceOrderEvents(ctx, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(events) == 0 {
+			continue
+		}
+		if reason, ok := reasons[events[len(events)-1].Event]; ok {
+			return &Replacement{DeviceID: o.DeviceID, Reason: reason}, nil
+		}
+	}
+	return nil, nil
+}
+
 func underWay(ctx context.Context, tx sls.Tx, userID, except string) (*sls.DeviceOrder, error) {
 	list, err := tx.DeviceOrders(ctx, sls.DeviceOrderFilter{UserID: userID})
 	if err != nil {
@@ -172,6 +210,17 @@ func (s *Service) prepare(ctx context.Context, tx sls.Tx, sess *sls.Session, u *
 	devices, err := tx.Devices(ctx, u.ID)
 	if err != nil {
 		return nil, err
+	}
+	if req.Replace == nil {
+		// A card the client reported lost, stolen or damaged and has not
+		// replaced yet makes any new order its replacement, with the
+		// replacement's fee and rules: reporting first and then placing a
+		// plain order must not skip them.
+		if r, err := unreplacedReport(ctx, tx, u.ID); err != nil {
+			return nil, err
+		} else if r != nil {
+			req.Replace = r
+		}
 	}
 	if req.Replace == nil {
 		for _, d := range devices {
