@@ -150,6 +150,22 @@ func TestSMSJourney(t *testing.T) {
 		if got := len(n.sink(mobile, "login_code_sms")); got != 1 {
 			t.Fatalf("early resend sent something: %d messages", got)
 		}
+		// Nor does choosing the SMS device again, or a second login: the
+		// code already sent stands until the interval is over.
+		var devID string
+		for _, d := range r.Body["devices"].([]any) {
+			if m := d.(map[string]any); m["kind"] == "sms" {
+				devID = m["id"].(string)
+			}
+		}
+		if again := call(t, "POST", n.url+"/api/v1/login/device", "", map[string]any{"login_id": r.str("login_id"), "device_id": devID}); again.Status != 200 {
+			t.Fatalf("choose SMS again: %s", again.Raw)
+		}
+		chooseDevice(t, n, startLogin(t, n, "sara", "trading"), "sms")
+		time.Sleep(300 * time.Millisecond) // let a wrongly queued message reach the sink
+		if got := len(n.sink(mobile, "login_code_sms")); got != 1 {
+			t.Fatalf("re-selecting SMS sent more codes: %d messages", got)
+		}
 		// After two minutes: the voice call reads a new code; the old one is dead.
 		setClock(t, clk, 2*time.Minute+time.Second)
 		voice := call(t, "POST", n.url+"/api/v1/login/resend", "", map[string]any{"login_id": r.str("login_id"), "channel": "voice"})

@@ -311,7 +311,10 @@ func (f *Factor) ResendLogin(ctx context.Context, store sls.Store, loginID, chan
 		if !f.Available(u, d, nil, now) || !d.Usable(now) { // SMS availability does not depend on other devices
 			return sls.ErrDeviceUnavailable
 		}
-		if err := f.Resend(ctx, tx, u, &l.Challenge, channel, now); err != nil {
+		if err := f.Resend(ctx, tx, u, d, &l.Challenge, channel, now); err != nil {
+			return err
+		}
+		if err := tx.PutDevice(ctx, d); err != nil { // the device remembers the send (resend interval)
 			return err
 		}
 		// The new code gets its full lifetime, within the login's window.

@@ -207,14 +207,37 @@ func (f *Factor) Available(u *sls.User, _ *sls.Device, _ []*sls.Device, now time
 	return u.MobileChangedAt.IsZero() || !now.Before(u.MobileChangedAt.Add(f.Codes.Rules.SuspendAfterChange))
 }
 
-// Challenge implements sls.Factor: it sends a code by SMS.
-func (f *Factor) Challenge(ctx context.Context, tx sls.Tx, u *sls.User, _ *sls.Device, c *sls.Challenge, now time.Time) error {
-	var prev challengeState
-	_ = json.Unmarshal(c.FactorState, &prev)
-	return f.send(ctx, tx, u, c, notify.ChannelSMS, prev.SentAt, now)
+// deviceState is what the SMS device remembers across challenges: the
+// last code sent to it (its hash, when, until when, how it was sent and
+// how often it was answered). The resend interval is measured from it,
+// so it holds however a code is asked for: a new login, choosing the
+// device again, a step-up, or "Didn't receive a security code?".
+type deviceState = challengeState
+
+func readDeviceState(d *sls.Device) deviceState {
+	var st deviceState
+	if d != nil && len(d.FactorState) > 0 {
+		_ = json.Unmarshal(d.FactorState, &st) // unreadable: as if nothing was sent
+	}
+	return st
 }
 
-func (f *Factor) send(ctx context.Context, tx sls.Tx, u *sls.User, c *sls.Challenge, ch notify.Channel, lastSent, now time.Time) error {
+// Challenge implements sls.Factor: it sends a code by SMS, unless one was
+// sent to the device within the resend interval and can still be
+// answered: then that code stands (nothing is sent; the prompt says when
+// a new one may be asked for). Choosing the device again must not be a
+// way around the resend rule (NIST SP 800-63B §5.2.2 rate limiting).
+func (f *Factor) Challenge(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, c *sls.Challenge, now time.Time) error {
+	prev := readDeviceState(d)
+	if !prev.SentAt.IsZero() && now.Sub(prev.SentAt) < f.Codes.Rules.ResendInterval && len(prev.Hash) > 0 && now.Before(prev.Expires) {
+		c.FactorState, _ = json.Marshal(prev)
+		f.prompt(u, c, notify.Channel(prev.Channel), prev)
+		return nil
+	}
+	return f.send(ctx, tx, u, d, c, notify.ChannelSMS, prev.SentAt, now)
+}
+
+func (f *Factor) send(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, c *sls.Challenge, ch notify.Channel, lastSent, now time.Time) error {
 	kind := notify.KindLoginCodeSMS
 	if ch == notify.ChannelVoice {
 		kind = notify.KindLoginCodeVoice
@@ -225,6 +248,15 @@ func (f *Factor) send(ctx context.Context, tx sls.Tx, u *sls.User, c *sls.Challe
 	}
 	st := challengeState{Hash: hash, SentAt: now, Expires: now.Add(f.Codes.Rules.CodeTTL), Channel: string(ch)}
 	c.FactorState, _ = json.Marshal(st)
+	if d != nil {
+		d.FactorState = c.FactorState
+	}
+	f.prompt(u, c, ch, st)
+	return nil
+}
+
+// prompt shows the code's screen and caps the challenge at the code's life.
+func (f *Factor) prompt(u *sls.User, c *sls.Challenge, ch notify.Channel, st challengeState) {
 	if c.Deadline.IsZero() || st.Expires.Before(c.Deadline) {
 		c.Deadline = st.Expires
 	}
@@ -232,30 +264,40 @@ func (f *Factor) send(ctx context.Context, tx sls.Tx, u *sls.User, c *sls.Challe
 	if ch == notify.ChannelVoice {
 		msg = fmt.Sprintf("You will receive an automated call at %s within a minute; it reads out your security code.", MaskNumber(u.Mobile))
 	}
-	c.Prompt = &sls.Prompt{Kind: sls.KindSMS, Message: msg, ResendAfter: now.Add(f.Codes.Rules.ResendInterval)}
-	return nil
+	c.Prompt = &sls.Prompt{Kind: sls.KindSMS, Message: msg, ResendAfter: st.SentAt.Add(f.Codes.Rules.ResendInterval)}
 }
 
 // Resend replaces the login's code with a new one sent by channel ("sms"
-// or "voice"): "Didn't receive a security code?".
-func (f *Factor) Resend(ctx context.Context, tx sls.Tx, u *sls.User, c *sls.Challenge, channel string, now time.Time) error {
+// or "voice"): "Didn't receive a security code?". The interval counts
+// from the last code sent to the device d, whatever asked for it.
+func (f *Factor) Resend(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, c *sls.Challenge, channel string, now time.Time) error {
 	ch := notify.Channel(channel)
 	if ch != notify.ChannelSMS && ch != notify.ChannelVoice {
 		return sls.Errorf(sls.CodeInvalidArgument, "A code can be sent again by \"sms\" or \"voice\".")
 	}
 	var prev challengeState
 	_ = json.Unmarshal(c.FactorState, &prev)
-	return f.send(ctx, tx, u, c, ch, prev.SentAt, now)
+	last := prev.SentAt
+	if ds := readDeviceState(d); ds.SentAt.After(last) {
+		last = ds.SentAt
+	}
+	return f.send(ctx, tx, u, d, c, ch, last, now)
 }
 
 // Verify implements sls.Factor.
-func (f *Factor) Verify(_ context.Context, _ sls.Tx, _ *sls.User, _ *sls.Device, c *sls.Challenge, answer string, now time.Time) (sls.Verified, error) {
+func (f *Factor) Verify(_ context.Context, _ sls.Tx, _ *sls.User, d *sls.Device, c *sls.Challenge, answer string, now time.Time) (sls.Verified, error) {
 	var st challengeState
 	if err := json.Unmarshal(c.FactorState, &st); err != nil || len(st.Hash) == 0 {
 		return sls.Verified{}, sls.Errorf(sls.CodeConflict, "No security code is waiting; request a new one.")
 	}
 	if !now.Before(st.Expires) {
 		return sls.Verified{}, sls.Errorf(sls.CodeLoginExpired, "This security code has expired. Please request a new code.")
+	}
+	// The device's copy of the same code counts too, so that choosing the
+	// device again (which reuses the code within the resend interval)
+	// never resets its attempts.
+	if ds := readDeviceState(d); len(ds.Hash) > 0 && string(ds.Hash) == string(st.Hash) && ds.Attempts > st.Attempts {
+		st.Attempts = ds.Attempts
 	}
 	st.Attempts++
 	ok := st.Attempts <= f.Codes.Rules.MaxAttemptsPerCode && f.Codes.Matches(st.Hash, answer)
@@ -264,10 +306,19 @@ func (f *Factor) Verify(_ context.Context, _ sls.Tx, _ *sls.User, _ *sls.Device,
 			st.Hash = nil // used up: only a new code can be answered
 		}
 		c.FactorState, _ = json.Marshal(st)
+		f.keep(d, st)
 		return sls.Verified{}, sls.ErrBadResponse
 	}
 	c.FactorState = nil // single use
+	f.keep(d, challengeState{SentAt: st.SentAt, Channel: st.Channel}) // the interval still counts; the code is spent
 	return sls.Verified{}, nil
+}
+
+// keep writes st into the device's state (the caller stores d).
+func (f *Factor) keep(d *sls.Device, st challengeState) {
+	if d != nil {
+		d.FactorState, _ = json.Marshal(st)
+	}
 }
 
 // MaskNumber shows only the last digits of a number: "+36•••••4567".
