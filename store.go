@@ -74,6 +74,11 @@ type DeviceStore interface {
 	// Records are kept until expires, after which a replay could not
 	// succeed anyway; records expired at now are dropped on the way.
 	MarkResponseUsed(ctx context.Context, deviceID, digest string, now, expires time.Time) error
+	// ResponseUsed reports whether digest is recorded as used with the
+	// device and not expired at now (read only): a factor asks before it
+	// issues a challenge, so that it never asks for a response it would
+	// then refuse as a replay.
+	ResponseUsed(ctx context.Context, deviceID, digest string, now time.Time) (bool, error)
 }
 
 // LoginStore keeps login transactions.

@@ -5,12 +5,14 @@
 package factor
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"math/big"
+	"time"
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/seal"
@@ -54,4 +56,38 @@ func ResponseDigest(parts ...string) string {
 		fmt.Fprintf(h, "%d:%s;", len(p), p)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// maxDraws bounds the draws of a challenge whose response is not yet
+// used. A device answers a few hundred challenges a year out of a
+// million, so a second draw is rare and an eighth is a broken random
+// source, which fails closed.
+const maxDraws = 8
+
+// FreshChallenge draws an n-digit challenge whose expected response the
+// device has not already given. Accepted responses are remembered (see
+// sls.DeviceStore.MarkResponseUsed), and a challenge that came up again
+// would make the right response be refused as a replay and counted
+// toward the lock-out. expected computes the response a challenge asks
+// for, in the form the factor records it.
+func FreshChallenge(ctx context.Context, tx sls.Tx, r io.Reader, n int, deviceID string, now time.Time,
+	expected func(challenge string) (string, error)) (string, error) {
+	for range maxDraws {
+		ch, err := Digits(r, n)
+		if err != nil {
+			return "", err
+		}
+		want, err := expected(ch)
+		if err != nil {
+			return "", sls.ErrDeviceUnavailable.Wrap(err)
+		}
+		used, err := tx.ResponseUsed(ctx, deviceID, ResponseDigest(ch, want), now)
+		if err != nil {
+			return "", err
+		}
+		if !used {
+			return ch, nil
+		}
+	}
+	return "", sls.ErrDeviceUnavailable.Wrap(fmt.Errorf("factor: no unused challenge in %d draws", maxDraws))
 }

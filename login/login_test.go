@@ -208,22 +208,54 @@ func (fixedReader) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func TestReplayRefused(t *testing.T) {
+// thenReader gives 0x42 bytes on its first read and 0x17 after: the
+// first challenge drawn repeats an earlier one, the next does not.
+type thenReader struct{ reads int }
+
+func (r *thenReader) Read(p []byte) (int, error) {
+	b := byte(0x42)
+	if r.reads > 0 {
+		b = 0x17
+	}
+	r.reads++
+	for i := range p {
+		p[i] = b
+	}
+	return len(p), nil
+}
+
+// An accepted response is never accepted again, and the server never
+// asks for it again either: a challenge whose response is remembered as
+// used is drawn again (the right answer to it would be refused as a
+// replay and count toward the lock-out).
+func TestReplayRefusedAndNeverAskedFor(t *testing.T) {
 	run(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
 		h.user("hank")
 		key := h.dscCard("hank")
 		h.dsc.Rand = fixedReader{}
 		st1 := h.start("hank", sls.PlatformPortal)
 		resp := respond(t, key, "4321", st1)
-		if _, err := h.login.Answer(context.Background(), st1.LoginID, resp); err != nil {
+		if _, err := h.login.Answer(ctx, st1.LoginID, resp); err != nil {
 			t.Fatal(err)
 		}
+		// The random source repeats the first challenge: drawn again.
+		h.dsc.Rand = &thenReader{}
 		st2 := h.start("hank", sls.PlatformPortal)
-		if st2.Prompt.Challenge != st1.Prompt.Challenge {
-			t.Fatal("test needs the same challenge twice")
+		if st2.Prompt.Challenge == st1.Prompt.Challenge {
+			t.Fatal("a challenge whose response was used was issued again")
 		}
-		if _, err := h.login.Answer(context.Background(), st2.LoginID, resp); !errors.Is(err, sls.ErrBadResponse) {
-			t.Fatalf("replayed response: %v", err)
+		if _, err := h.login.Answer(ctx, st2.LoginID, resp); !errors.Is(err, sls.ErrBadResponse) {
+			t.Fatalf("the old response to a new challenge: %v", err)
+		}
+		st3 := h.start("hank", sls.PlatformPortal)
+		if _, err := h.login.Answer(ctx, st3.LoginID, respond(t, key, "4321", st3)); err != nil {
+			t.Fatalf("the right response to a fresh challenge: %v", err)
+		}
+		// A random source that only ever repeats fails closed.
+		h.dsc.Rand = fixedReader{}
+		if _, err := h.login.Start(ctx, login.StartRequest{Username: "hank", Password: password, Platform: sls.PlatformPortal}); !errors.Is(err, sls.ErrDeviceUnavailable) {
+			t.Fatalf("a stuck random source: %v", err)
 		}
 	})
 }

@@ -53,6 +53,13 @@ func (t *tx) Devices(ctx context.Context, userID string) ([]*sls.Device, error) 
 	return collect(rows, scanDevice)
 }
 
+func (t *tx) ResponseUsed(ctx context.Context, deviceID, digest string, now time.Time) (bool, error) {
+	var n int
+	err := t.queryRow(ctx, `SELECT COUNT(*) FROM used_responses WHERE device_id = ? AND digest = ? AND expires_at >= ?`,
+		deviceID, digest, now.UnixMicro()).Scan(&n)
+	return n > 0, wrap("response used", err)
+}
+
 func (t *tx) MarkResponseUsed(ctx context.Context, deviceID, digest string, now, expires time.Time) error {
 	// Expired records are removed on the way, so the table stays small
 	// without a separate job.

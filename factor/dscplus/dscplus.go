@@ -147,8 +147,8 @@ func Respond(key []byte, pin, challenge string) (string, error) {
 }
 
 // Challenge implements sls.Factor: a random 6-digit challenge.
-func (f *Factor) Challenge(_ context.Context, _ sls.Tx, _ *sls.User, d *sls.Device, c *sls.Challenge, now time.Time) error {
-	ch, err := factor.Digits(f.Rand, 6)
+func (f *Factor) Challenge(ctx context.Context, tx sls.Tx, _ *sls.User, d *sls.Device, c *sls.Challenge, now time.Time) error {
+	ch, err := f.freshChallenge(ctx, tx, d, now)
 	if err != nil {
 		return err
 	}
@@ -164,18 +164,39 @@ func (f *Factor) Challenge(_ context.Context, _ sls.Tx, _ *sls.User, d *sls.Devi
 	return nil
 }
 
+// freshChallenge draws a 6-digit challenge whose response the card has
+// not already given (factor.FreshChallenge).
+func (f *Factor) freshChallenge(ctx context.Context, tx sls.Tx, d *sls.Device, now time.Time) (string, error) {
+	sec, err := f.secret(d)
+	if err != nil {
+		return "", err
+	}
+	return factor.FreshChallenge(ctx, tx, f.Rand, 6, d.ID, now, func(ch string) (string, error) {
+		return Suite.Compute(sec.Key, ocra.Input{Question: ch, PINHash: sec.PINHash})
+	})
+}
+
+// secret opens the card's sealed key and PIN hash.
+func (f *Factor) secret(d *sls.Device) (secret, error) {
+	var sec secret
+	plain, err := factor.OpenSecret(f.Sealer, d)
+	if err != nil {
+		return sec, err
+	}
+	if err := json.Unmarshal(plain, &sec); err != nil {
+		return sec, sls.ErrDeviceUnavailable.Wrap(err)
+	}
+	return sec, nil
+}
+
 // Verify implements sls.Factor.
 func (f *Factor) Verify(ctx context.Context, tx sls.Tx, _ *sls.User, d *sls.Device, c *sls.Challenge, answer string, now time.Time) (sls.Verified, error) {
 	if c.Prompt == nil || c.Prompt.Challenge == "" {
 		return sls.Verified{}, sls.ErrDeviceUnavailable
 	}
-	plain, err := factor.OpenSecret(f.Sealer, d)
+	sec, err := f.secret(d)
 	if err != nil {
 		return sls.Verified{}, err
-	}
-	var sec secret
-	if err := json.Unmarshal(plain, &sec); err != nil {
-		return sls.Verified{}, sls.ErrDeviceUnavailable.Wrap(err)
 	}
 	want, err := Suite.Compute(sec.Key, ocra.Input{Question: c.Prompt.Challenge, PINHash: sec.PINHash})
 	if err != nil {

@@ -36,7 +36,15 @@ func (*Factor) Kind() sls.DeviceKind { return sls.KindIBKey }
 // outstanding.
 func (f *Factor) Challenge(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, c *sls.Challenge, now time.Time) error {
 	s := f.s
-	challenge, err := factor.Digits(s.d.Rand, proto.ChallengeDigits)
+	key, err := s.offlineKey(d)
+	if err != nil {
+		return err
+	}
+	// Never a challenge whose response was already accepted: its right
+	// answer would be refused as a replay (factor.FreshChallenge).
+	challenge, err := factor.FreshChallenge(ctx, tx, s.d.Rand, proto.ChallengeDigits, d.ID, now, func(ch string) (string, error) {
+		return proto.Respond(key, ch)
+	})
 	if err != nil {
 		return err
 	}

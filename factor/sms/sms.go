@@ -309,7 +309,7 @@ func (f *Factor) Verify(_ context.Context, _ sls.Tx, _ *sls.User, d *sls.Device,
 		f.keep(d, st)
 		return sls.Verified{}, sls.ErrBadResponse
 	}
-	c.FactorState = nil // single use
+	c.FactorState = nil                                               // single use
 	f.keep(d, challengeState{SentAt: st.SentAt, Channel: st.Channel}) // the interval still counts; the code is spent
 	return sls.Verified{}, nil
 }

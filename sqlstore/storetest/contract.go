@@ -204,6 +204,18 @@ func testUsedResponses(t *testing.T, s sls.Store) {
 	if err := mark("abc", t0, t0.Add(time.Hour)); !errors.Is(err, sls.ErrConflict) {
 		t.Fatalf("replay not refused: %v", err)
 	}
+	used := func(digest string, now time.Time) bool {
+		var u bool
+		view(t, s, func(ctx context.Context, tx sls.Tx) error {
+			var err error
+			u, err = tx.ResponseUsed(ctx, "dev_1", digest, now)
+			return err
+		})
+		return u
+	}
+	if !used("abc", t0) || used("abd", t0) || used("abc", t0.Add(2*time.Hour)) {
+		t.Fatal("ResponseUsed: wrong answer for used, unused or expired")
+	}
 	// Once expired, the record may go; a fresh mark succeeds.
 	if err := mark("abc", t0.Add(2*time.Hour), t0.Add(3*time.Hour)); err != nil {
 		t.Fatalf("after expiry: %v", err)
