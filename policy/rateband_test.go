@@ -46,3 +46,30 @@ func TestRateBand(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRateBand: any pair of rates is checked without panicking, and a
+// rate accepted after an old one lies within the band and the factor.
+func FuzzRateBand(f *testing.F) {
+	f.Add("1.08", "1.10")
+	f.Add("", "0.00000001")
+	f.Add("0.000001", "1000000")
+	f.Fuzz(func(t *testing.T, oldS, nextS string) {
+		next, err := ParseRate(nextS)
+		if err != nil {
+			return
+		}
+		old, err := ParseRate(oldS)
+		if err != nil {
+			old = Rate{}
+		}
+		if DefaultRateBand.Check("EUR", old, next) != nil {
+			return
+		}
+		n := next.rat()
+		lo, _ := ParseRate(DefaultRateBand.Min)
+		hi, _ := ParseRate(DefaultRateBand.Max)
+		if n.Cmp(lo.rat()) < 0 || n.Cmp(hi.rat()) > 0 {
+			t.Fatalf("%s accepted outside the band", nextS)
+		}
+	})
+}

@@ -50,7 +50,20 @@ var stepUpIDPattern = regexp.MustCompile(`^[a-z]{2,10}_[A-Za-z0-9_-]{20,64}$`)
 
 func (q *req) stepUpState() (stepUpCookie, bool) {
 	v := q.cookie(cookieStepUp)
-	if v == "" || len(v) > 3000 {
+	if v == "" {
+		return stepUpCookie{}, false
+	}
+	c, ok := parseStepUpCookie(v, q.p.isPage)
+	if !ok {
+		q.clearCookie(cookieStepUp)
+	}
+	return c, ok
+}
+
+// parseStepUpCookie reads a step-up cookie, refusing anything malformed
+// and any return page that is not a declared page (no open redirect).
+func parseStepUpCookie(v string, isPage func(string) bool) (stepUpCookie, bool) {
+	if len(v) > 3000 {
 		return stepUpCookie{}, false
 	}
 	var c stepUpCookie
@@ -58,12 +71,11 @@ func (q *req) stepUpState() (stepUpCookie, bool) {
 	if err == nil {
 		err = json.Unmarshal(raw, &c)
 	}
-	ok := err == nil && (c.ID == "" || stepUpIDPattern.MatchString(c.ID)) && q.p.isPage(c.Next) && len(c.Choices) <= maxChoices
+	ok := err == nil && (c.ID == "" || stepUpIDPattern.MatchString(c.ID)) && isPage(c.Next) && len(c.Choices) <= maxChoices
 	for _, ch := range c.Choices {
 		ok = ok && deviceIDPattern.MatchString(ch.ID) && ch.Kind.Valid()
 	}
 	if !ok {
-		q.clearCookie(cookieStepUp)
 		return stepUpCookie{}, false
 	}
 	return c, true
