@@ -290,7 +290,7 @@ func (a *API) operator(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Limited before the token is looked at, so the limit also
 		// bounds token guessing.
-		if err := a.Limiter.Take(r.Context(), ratelimit.OperatorAddress, ClientIP(r)); err != nil {
+		if err := a.Limiter.Take(r.Context(), ratelimit.OperatorAddress, ratelimit.AddressKey(ClientIP(r))); err != nil {
 			WriteError(w, r, a.Log, err)
 			return
 		}

@@ -68,7 +68,7 @@ func (s *Service) checkPassword(ctx context.Context, c Credentials, detail map[s
 	// Credential Stuffing Prevention): per address, then per (address,
 	// username) so one source cannot aim a dictionary at one user. The
 	// limiter hashes the keys.
-	if err := s.limiter.Take(ctx, ratelimit.PasswordAddress, c.ClientIP); err != nil {
+	if err := s.limiter.Take(ctx, ratelimit.PasswordAddress, ratelimit.AddressKey(c.ClientIP)); err != nil {
 		return nil, err
 	}
 	if err := s.limiter.Take(ctx, ratelimit.PasswordAccount, ratelimit.AccountKey(c.ClientIP, normalizeUsername(c.Username))); err != nil {

@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"net/netip"
 	"time"
 
 	sls "github.com/secure-login-system/sls"
@@ -186,4 +187,25 @@ func bucket(rule, key string) string {
 
 // AccountKey is the key of PasswordAccount: the address and the username
 // as typed (case-folded by the caller).
-func AccountKey(addr, username string) string { return addr + "\x00" + username }
+func AccountKey(addr, username string) string { return AddressKey(addr) + "\x00" + username }
+
+// AddressKey is the key of a client address for the per-address rules:
+// an IPv4 address as it is, an IPv6 address as its /64. One subscriber
+// usually holds a whole /64 (RFC 6177), so counting single IPv6
+// addresses would let one client rotate through 2^64 of them and never
+// be limited. Anything that is not an address is its own key.
+func AddressKey(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return addr
+	}
+	return p.String()
+}

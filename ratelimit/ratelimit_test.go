@@ -100,3 +100,22 @@ func TestRuleValidate(t *testing.T) {
 		}
 	}
 }
+
+// One IPv6 /64 is one client: rotating addresses inside it does not
+// escape the per-address limits.
+func TestAddressKey(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"203.0.113.7", "203.0.113.7"},
+		{"::ffff:203.0.113.7", "203.0.113.7"},
+		{"2001:db8:1:2::1", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:2::/64"},
+		{"not-an-ip", "not-an-ip"},
+	} {
+		if got := ratelimit.AddressKey(c.in); got != c.want {
+			t.Errorf("AddressKey(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	if ratelimit.AccountKey("2001:db8::1", "u") != ratelimit.AccountKey("2001:db8::2", "u") {
+		t.Error("per-account key differs within one /64")
+	}
+}

@@ -112,7 +112,7 @@ func (s *Service) Activate(ctx context.Context, req proto.ActivateRequest, clien
 	}
 	// Tickets are guessed online from somewhere: limit per address (NIST
 	// SP 800-63B §5.2.2) before the ticket is looked up.
-	if err := s.d.Limiter.Take(ctx, ratelimit.ActivationAddress, clientIP); err != nil {
+	if err := s.d.Limiter.Take(ctx, ratelimit.ActivationAddress, ratelimit.AddressKey(clientIP)); err != nil {
 		return nil, err
 	}
 	var binding, via string

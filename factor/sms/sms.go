@@ -137,7 +137,7 @@ func (c *Codes) Send(ctx context.Context, tx sls.Tx, u *sls.User, clientIP, to s
 	if prefix == "" {
 		return nil, sls.Errorf(sls.CodeInvalidArgument, "The mobile number is not a valid international number.")
 	}
-	if err := c.Limiter.TakeIn(ctx, tx, ratelimit.SMSAddress, clientIP); err != nil {
+	if err := c.Limiter.TakeIn(ctx, tx, ratelimit.SMSAddress, ratelimit.AddressKey(clientIP)); err != nil {
 		return nil, err
 	}
 	caps := []struct {
