@@ -59,3 +59,41 @@ func TestDecodeStrict(t *testing.T) {
 		}
 	}
 }
+
+type requiredTarget struct {
+	List  *[]string `json:"list" required:"true"`
+	Flag  bool      `json:"flag" required:"true"`
+	Label string    `json:"label"`
+}
+
+// A field tagged required must be sent: left out or null it is refused
+// (never read as "empty list" or "false"); sent as its zero value it is
+// a deliberate answer.
+func TestDecodeRequired(t *testing.T) {
+	for _, c := range []struct {
+		body string
+		want sls.Code // "" accepted
+	}{
+		{`{"list":[],"flag":false}`, ""},
+		{`{"list":["a"],"flag":true,"label":"x"}`, ""},
+		{`{"LIST":[],"Flag":false}`, ""}, // names match as encoding/json matches them
+		{`{}`, sls.CodeInvalidRequest},
+		{`{"flag":false}`, sls.CodeInvalidRequest},
+		{`{"list":[]}`, sls.CodeInvalidRequest},
+		{`{"list":null,"flag":true}`, sls.CodeInvalidRequest},
+		{`{"list":[],"flag":null}`, sls.CodeInvalidRequest},
+		{`{"list":[],"flag": null }`, sls.CodeInvalidRequest},
+	} {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(c.body))
+		var v requiredTarget
+		err := Decode(httptest.NewRecorder(), r, &v)
+		if got := sls.ErrorCode(err); err != nil && got != c.want || err == nil && c.want != "" {
+			t.Errorf("%s: %v, want %q", c.body, err, c.want)
+		}
+	}
+	// An optional body that is sent is held to the same rule.
+	r := httptest.NewRequest("POST", "/", strings.NewReader(`{"label":"x"}`))
+	if err := DecodeOptional(httptest.NewRecorder(), r, &requiredTarget{}); sls.ErrorCode(err) != sls.CodeInvalidRequest {
+		t.Errorf("optional body without its required fields: %v", err)
+	}
+}

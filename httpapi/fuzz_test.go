@@ -36,6 +36,29 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+// FuzzDecodeRequired: whatever the body, Decode never accepts one that
+// leaves a required field out or null, and never panics on the check.
+func FuzzDecodeRequired(f *testing.F) {
+	for _, s := range []string{"{}", `{"list":[],"flag":false}`, `{"list":null,"flag":true}`, `{"LIST":[],"FLAG":true}`,
+		`{"list":[],"flag":false,"list":null}`, `{"list":[],"LIST":null,"flag":true}`, `{"flag":true}`, `{"list":["a"],"flag":1}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		var v requiredTarget
+		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+		if Decode(httptest.NewRecorder(), r, &v) != nil {
+			return
+		}
+		if v.List == nil {
+			t.Fatalf("Decode accepted %q without the required list", body)
+		}
+		var m map[string]json.RawMessage
+		if json.Unmarshal([]byte(body), &m) != nil {
+			t.Fatalf("Decode accepted %q, which is not one JSON object", body)
+		}
+	})
+}
+
 // FuzzClientAddress: forwarding headers from a trusted proxy never panic
 // and always give an address (or the peer); from an untrusted peer they
 // are never believed.

@@ -162,7 +162,8 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // Decode reads one JSON object from the body into v, strictly: unknown
 // fields, wrong types, trailing data, anything but an object at the top
 // (null included: it would leave v empty and look like a body that
-// asked for nothing) and bodies over MaxBody are errors with a clear
+// asked for nothing), a field tagged `required:"true"` left out or null
+// (see checkRequired) and bodies over MaxBody are errors with a clear
 // message.
 func Decode(w http.ResponseWriter, r *http.Request, v any) error {
 	ct := r.Header.Get("Content-Type")
@@ -193,7 +194,7 @@ func decodeObject(raw []byte, v any) error {
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
 		return sls.Errorf(sls.CodeInvalidRequest, "The body must hold exactly one JSON object.")
 	}
-	return nil
+	return checkRequired(trimmed, v)
 }
 
 // errEmptyBody is the error of a missing body.

@@ -8,8 +8,8 @@ import (
 )
 
 type startBody struct {
-	Username string       `json:"username"`
-	Password string       `json:"password"`
+	Username string       `json:"username" required:"true"`
+	Password string       `json:"password" required:"true"`
 	Platform sls.Platform `json:"platform"`
 	// ClientToken is the client_token of an earlier completed login of
 	// this user from this app (see login.KnownClient).
@@ -48,8 +48,8 @@ func (a *API) writeStep(w http.ResponseWriter, r *http.Request, step *login.Step
 }
 
 type deviceBody struct {
-	LoginID  string `json:"login_id"`
-	DeviceID string `json:"device_id"`
+	LoginID  string `json:"login_id" required:"true"`
+	DeviceID string `json:"device_id" required:"true"`
 }
 
 func (a *API) selectDevice(w http.ResponseWriter, r *http.Request) {
@@ -63,7 +63,7 @@ func (a *API) selectDevice(w http.ResponseWriter, r *http.Request) {
 }
 
 type answerBody struct {
-	LoginID  string `json:"login_id"`
+	LoginID  string `json:"login_id" required:"true"`
 	Response string `json:"response"`
 }
 
@@ -78,7 +78,7 @@ func (a *API) answer(w http.ResponseWriter, r *http.Request) {
 }
 
 type statusBody struct {
-	LoginID string `json:"login_id"`
+	LoginID string `json:"login_id" required:"true"`
 }
 
 func (a *API) status(w http.ResponseWriter, r *http.Request) {

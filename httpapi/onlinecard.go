@@ -76,8 +76,8 @@ func (a *API) printOnlineCard(w http.ResponseWriter, r *http.Request) {
 }
 
 type activateBody struct {
-	DeviceID string `json:"device_id"`
-	Values   string `json:"values"`
+	DeviceID string `json:"device_id" required:"true"`
+	Values   string `json:"values" required:"true"`
 }
 
 func (a *API) activateOnlineCard(w http.ResponseWriter, r *http.Request) {

@@ -113,7 +113,7 @@ func (a *API) opIssueCodeCard(w http.ResponseWriter, r *http.Request) {
 }
 
 type tempPasscodeBody struct {
-	IdentityVerification string `json:"identity_verification"`
+	IdentityVerification string `json:"identity_verification" required:"true"`
 }
 
 func (a *API) opIssueTempPasscode(w http.ResponseWriter, r *http.Request) {
@@ -140,7 +140,7 @@ func (a *API) opUnlock(w http.ResponseWriter, r *http.Request) {
 }
 
 type lockBody struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" required:"true"`
 }
 
 // opLock locks a user until unlocked and ends the user's sessions.

@@ -28,7 +28,7 @@ func (a *API) stepUpDevices(w http.ResponseWriter, r *http.Request) {
 }
 
 type stepUpBody struct {
-	DeviceID string `json:"device_id"`
+	DeviceID string `json:"device_id" required:"true"`
 }
 
 func (a *API) startStepUp(w http.ResponseWriter, r *http.Request) {
@@ -46,8 +46,8 @@ func (a *API) startStepUp(w http.ResponseWriter, r *http.Request) {
 }
 
 type stepUpAnswerBody struct {
-	StepUpID string `json:"stepup_id"`
-	Response string `json:"response"`
+	StepUpID string `json:"stepup_id" required:"true"`
+	Response string `json:"response" required:"true"`
 }
 
 func (a *API) answerStepUp(w http.ResponseWriter, r *http.Request) {

@@ -43,7 +43,7 @@ type ActivateRequest struct {
 	Label    string `json:"label,omitempty"`
 
 	// AppDH is the app's X25519 public key for this activation.
-	AppDH []byte `json:"app_dh"`
+	AppDH []byte `json:"app_dh" required:"true"`
 }
 
 // ActivateResponse completes the key agreement.

@@ -128,7 +128,7 @@ func (h *handlers) startActivation(w http.ResponseWriter, r *http.Request) {
 }
 
 type activateBody struct {
-	Response string `json:"response"`
+	Response string `json:"response" required:"true"`
 }
 
 func (h *handlers) activate(w http.ResponseWriter, r *http.Request) {
@@ -141,7 +141,7 @@ func (h *handlers) activate(w http.ResponseWriter, r *http.Request) {
 }
 
 type reportBody struct {
-	What string `json:"what"` // lost, stolen, damaged
+	What string `json:"what" required:"true"` // lost, stolen, damaged
 }
 
 func (h *handlers) report(w http.ResponseWriter, r *http.Request) {
@@ -154,7 +154,7 @@ func (h *handlers) report(w http.ResponseWriter, r *http.Request) {
 }
 
 type destroyedBody struct {
-	Confirm bool `json:"confirm"`
+	Confirm bool `json:"confirm" required:"true"`
 }
 
 func (h *handlers) destroyed(w http.ResponseWriter, r *http.Request) {
@@ -181,7 +181,7 @@ func (h *handlers) sendReturn(w http.ResponseWriter, r *http.Request) {
 }
 
 type addressBody struct {
-	ShippingAddress string `json:"shipping_address"`
+	ShippingAddress string `json:"shipping_address" required:"true"`
 }
 
 func (h *handlers) getAddress(w http.ResponseWriter, r *http.Request) {
@@ -251,7 +251,7 @@ func (h *handlers) opDeliver(w http.ResponseWriter, r *http.Request) {
 }
 
 type receiveBody struct {
-	Assessment string `json:"assessment"`
+	Assessment string `json:"assessment" required:"true"`
 	Note       string `json:"note"`
 }
 
@@ -265,7 +265,7 @@ func (h *handlers) opReceive(w http.ResponseWriter, r *http.Request) {
 }
 
 type eventBody struct {
-	Event policy.Event `json:"event"`
+	Event policy.Event `json:"event" required:"true"`
 	Note  string       `json:"note"`
 }
 
@@ -284,7 +284,7 @@ func (h *handlers) opDeposits(w http.ResponseWriter, r *http.Request) {
 }
 
 type closeBody struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" required:"true"`
 }
 
 func (h *handlers) opClose(w http.ResponseWriter, r *http.Request) {

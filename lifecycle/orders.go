@@ -75,7 +75,7 @@ type OrderRequest struct {
 	SaveAddress bool `json:"save_address,omitempty"`
 	// PIN is the 4-digit PIN the card will ask for (never stored in
 	// clear; erased once the card is made).
-	PIN     string       `json:"pin"`
+	PIN     string       `json:"pin" required:"true"`
 	Replace *Replacement `json:"replace,omitempty"`
 	// Summary is the digest of the summary the client confirmed (from
 	// Preview); placing an order that differs from it is refused.

@@ -53,9 +53,9 @@ func (s *Service) ReturnAddressFor(ctx context.Context, u *sls.User) (*ReturnAdd
 
 // ReturnRequest is the return form.
 type ReturnRequest struct {
-	DeviceID string `json:"device_id"`
-	Reason   string `json:"reason"` // damage, consolidation, account_closure, replacement
-	Carrier  string `json:"carrier"`
+	DeviceID string `json:"device_id" required:"true"`
+	Reason   string `json:"reason" required:"true"` // damage, consolidation, account_closure, replacement
+	Carrier  string `json:"carrier" required:"true"`
 	Tracking string `json:"tracking"`
 }
 

@@ -15,8 +15,8 @@ import (
 // ShipRequest is what the operator records when handing an order to the
 // carrier.
 type ShipRequest struct {
-	Carrier  string `json:"carrier"`
-	Tracking string `json:"tracking"`
+	Carrier  string `json:"carrier" required:"true"`
+	Tracking string `json:"tracking" required:"true"`
 	// Serial is the serial number printed on the card; empty lets the
 	// system choose one.
 	Serial string `json:"serial,omitempty"`

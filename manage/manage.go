@@ -79,10 +79,10 @@ func invalid(format string, args ...any) error {
 
 // NewAccount describes an account to create.
 type NewAccount struct {
-	ID           string `json:"id"`
-	BaseCurrency string `json:"base_currency"`
+	ID           string `json:"id" required:"true"`
+	BaseCurrency string `json:"base_currency" required:"true"`
 	EquityMinor  int64  `json:"equity_minor"`
-	Jurisdiction string `json:"jurisdiction"`
+	Jurisdiction string `json:"jurisdiction" required:"true"`
 }
 
 // CreateAccount creates an account.
@@ -118,9 +118,9 @@ func (s *Service) CreateAccount(ctx context.Context, actor string, n NewAccount)
 
 // NewUser describes a user to create.
 type NewUser struct {
-	Username          string       `json:"username"`
-	Password          string       `json:"password"`
-	AccountID         string       `json:"account_id"`
+	Username          string       `json:"username" required:"true"`
+	Password          string       `json:"password" required:"true"`
+	AccountID         string       `json:"account_id" required:"true"`
 	Email             string       `json:"email"`
 	Mobile            string       `json:"mobile"`
 	Identity          sls.Identity `json:"identity"`
@@ -298,7 +298,7 @@ type DSCPlusRules interface {
 type DSCPlusIssue struct {
 	Username string `json:"-"`
 	Serial   string `json:"serial"`
-	PIN      string `json:"pin"`
+	PIN      string `json:"pin" required:"true"`
 	Activate bool   `json:"activate"`
 	// OverrideEligibility issues to an account below the equity threshold;
 	// Reason (required with it) is recorded in the audit trail.

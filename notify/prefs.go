@@ -7,7 +7,7 @@ import (
 // Preferences are a client's message-center settings (SPEC §8): languages and
 // the channels each kind of notice goes to.
 type Preferences struct {
-	PrimaryLang   string `json:"primary_lang"`
+	PrimaryLang   string `json:"primary_lang" required:"true"`
 	SecondaryLang string `json:"secondary_lang,omitempty"`
 	// Channels maps a notice kind to its channels. A kind that is absent
 	// uses DefaultChannels; a kind present with no channels is turned off,

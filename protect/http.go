@@ -134,8 +134,8 @@ func (h *handlers) startStepUp(w http.ResponseWriter, r *http.Request) {
 }
 
 type stepUpAnswerBody struct {
-	ConfirmationID string `json:"confirmation_id"`
-	Response       string `json:"response"`
+	ConfirmationID string `json:"confirmation_id" required:"true"`
+	Response       string `json:"response" required:"true"`
 }
 
 func (h *handlers) answerStepUp(w http.ResponseWriter, r *http.Request) {
@@ -209,7 +209,7 @@ func (h *handlers) setParticipation(w http.ResponseWriter, r *http.Request, out 
 type ipBody struct {
 	// IPRestrictions is required: an empty list removes the restrictions,
 	// a missing one ({} or null) is a mistake, never a removal.
-	IPRestrictions *[]string `json:"ip_restrictions"`
+	IPRestrictions *[]string `json:"ip_restrictions" required:"true"`
 }
 
 // list returns the restrictions, refusing a body that left them out.
@@ -241,7 +241,7 @@ func (h *handlers) putIP(w http.ResponseWriter, r *http.Request) {
 }
 
 type pennyBody struct {
-	Enabled *bool `json:"enabled"` // required: never read a missing field as "off"
+	Enabled *bool `json:"enabled" required:"true"` // required: never read a missing field as "off"
 }
 
 func (h *handlers) getPenny(w http.ResponseWriter, r *http.Request) {
@@ -268,7 +268,7 @@ func (h *handlers) opRates(w http.ResponseWriter, r *http.Request) {
 }
 
 type ratesBody struct {
-	Rates map[string]string `json:"rates"`
+	Rates map[string]string `json:"rates" required:"true"`
 	// Force sets rates outside the sane band (a real devaluation); it
 	// needs a Reason, and both are audited.
 	Force  bool   `json:"force,omitempty"`
@@ -295,7 +295,7 @@ func (h *handlers) opHolidays(w http.ResponseWriter, r *http.Request) {
 }
 
 type holidayBody struct {
-	Date string `json:"date"`
+	Date string `json:"date" required:"true"`
 	Name string `json:"name"`
 }
 
@@ -338,8 +338,8 @@ func (h *handlers) opPutIP(w http.ResponseWriter, r *http.Request) {
 }
 
 type sharingCheckBody struct {
-	Usernames  []string       `json:"usernames"`
-	DeviceKind sls.DeviceKind `json:"device_kind"`
+	Usernames  []string       `json:"usernames" required:"true"`
+	DeviceKind sls.DeviceKind `json:"device_kind" required:"true"`
 }
 
 func (h *handlers) opSharingCheck(w http.ResponseWriter, r *http.Request) {
@@ -352,8 +352,8 @@ func (h *handlers) opSharingCheck(w http.ResponseWriter, r *http.Request) {
 }
 
 type shareBody struct {
-	DeviceID  string   `json:"device_id"`
-	Usernames []string `json:"usernames"`
+	DeviceID  string   `json:"device_id" required:"true"`
+	Usernames []string `json:"usernames" required:"true"`
 }
 
 func (h *handlers) opShare(w http.ResponseWriter, r *http.Request) {
@@ -385,7 +385,7 @@ func (h *handlers) opMovements(w http.ResponseWriter, r *http.Request) {
 }
 
 type reverseBody struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" required:"true"`
 }
 
 func (h *handlers) opReverse(w http.ResponseWriter, r *http.Request) {

@@ -30,9 +30,9 @@ type StepUpResult struct {
 
 // StepUpRequest starts a confirmation of one withdrawal with one device.
 type StepUpRequest struct {
-	DeviceID string `json:"device_id"`
-	Currency string `json:"currency"`
-	Amount   string `json:"amount"`
+	DeviceID string `json:"device_id" required:"true"`
+	Currency string `json:"currency" required:"true"`
+	Amount   string `json:"amount" required:"true"`
 }
 
 // StartStepUp challenges one of the user's devices to confirm a

@@ -16,9 +16,9 @@ type MoneyRequest struct {
 	// characters), required to record: the same key again returns the
 	// first booking instead of making a second.
 	RequestID string `json:"request_id,omitempty"`
-	Currency  string `json:"currency"`
+	Currency  string `json:"currency" required:"true"`
 	// Amount is a plain decimal in the currency ("1500.25").
-	Amount string `json:"amount"`
+	Amount string `json:"amount" required:"true"`
 	// ConfirmationID names a fresh second-factor confirmation of this
 	// withdrawal (see StartStepUp); its device then sets the limit.
 	ConfirmationID string `json:"confirmation_id,omitempty"`

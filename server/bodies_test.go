@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/server"
 )
 
 // garbage are bodies no route may act on: broken JSON, a truncated
@@ -34,33 +35,12 @@ var garbage = []string{
 // the table.
 func TestMalformedBodiesChangeNothing(t *testing.T) {
 	srv, base := openServer(t)
-	ctx := context.Background()
 	fresh := sessionMaker(t, srv)
 	opTok, err := os.ReadFile(srv.OperatorTokenFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	state := func() (audits, messages int) {
-		err := srv.Store.View(ctx, func(tx sls.Tx) error {
-			es, err := tx.AuditEntries(ctx, 0, 1_000_000)
-			if err != nil {
-				return err
-			}
-			audits = len(es)
-			for _, st := range []sls.OutboxState{sls.OutboxPending, sls.OutboxSent, sls.OutboxFailed} {
-				ms, err := tx.OutboxMessages(ctx, st, 1_000_000)
-				if err != nil {
-					return err
-				}
-				messages += len(ms)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
+	state := auditAndOutbox(t, srv)
 	tried := 0
 	for _, rt := range srv.API.Routes() {
 		switch rt.Method() {
@@ -114,5 +94,33 @@ func TestMalformedBodiesChangeNothing(t *testing.T) {
 	}
 	if tried < 50*len(garbage) {
 		t.Fatalf("only %d requests tried: did the route table shrink?", tried)
+	}
+}
+
+// auditAndOutbox returns a function that counts the audit trail's entries
+// and the outbox's messages: what a request that acts leaves behind.
+func auditAndOutbox(t *testing.T, srv *server.Server) func() (audits, messages int) {
+	ctx := context.Background()
+	return func() (audits, messages int) {
+		t.Helper()
+		err := srv.Store.View(ctx, func(tx sls.Tx) error {
+			es, err := tx.AuditEntries(ctx, 0, 1_000_000)
+			if err != nil {
+				return err
+			}
+			audits = len(es)
+			for _, st := range []sls.OutboxState{sls.OutboxPending, sls.OutboxSent, sls.OutboxFailed} {
+				ms, err := tx.OutboxMessages(ctx, st, 1_000_000)
+				if err != nil {
+					return err
+				}
+				messages += len(ms)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
 	}
 }

@@ -244,7 +244,7 @@ func (s *Server) notifyRoutes(a *httpapi.API) []httpapi.Route {
 	return []httpapi.Route{
 		httpapi.Declare("POST /api/v1/login/resend", sls.ForAnyone, func(w http.ResponseWriter, r *http.Request) {
 			var b struct {
-				LoginID string `json:"login_id"`
+				LoginID string `json:"login_id" required:"true"`
 				Channel string `json:"channel"`
 			}
 			if err := httpapi.Decode(w, r, &b); err != nil {
@@ -278,7 +278,7 @@ func (s *Server) notifyRoutes(a *httpapi.API) []httpapi.Route {
 		}),
 		httpapi.Declare("POST /api/v1/mobile/confirm", sls.ForSession, func(w http.ResponseWriter, r *http.Request) {
 			var b struct {
-				Code string `json:"code"`
+				Code string `json:"code" required:"true"`
 			}
 			if err := httpapi.Decode(w, r, &b); err != nil {
 				httpapi.WriteError(w, r, a.Log, err)
@@ -314,8 +314,8 @@ func (s *Server) notifyRoutes(a *httpapi.API) []httpapi.Route {
 		}),
 		httpapi.Declare("POST /api/v1/ops/users/{user}/messages", sls.ForOperator, func(w http.ResponseWriter, r *http.Request) {
 			var b struct {
-				Summary string `json:"summary"`
-				Body    string `json:"body"`
+				Summary string `json:"summary" required:"true"`
+				Body    string `json:"body" required:"true"`
 			}
 			if err := httpapi.Decode(w, r, &b); err != nil {
 				httpapi.WriteError(w, r, a.Log, err)

@@ -267,9 +267,9 @@ func (s *Server) opSFTPServer(a *httpapi.API, w http.ResponseWriter, r *http.Req
 }
 
 type sftpRegisterBody struct {
-	Username string   `json:"username"`
+	Username string   `json:"username" required:"true"`
 	User     string   `json:"user"` // login username or user id; default: Username
-	Keys     []string `json:"keys"`
+	Keys     []string `json:"keys" required:"true"`
 	Allow    []string `json:"allow"`
 	Disabled bool     `json:"disabled"`
 }
@@ -417,7 +417,7 @@ func (s *Server) opSFTPList(a *httpapi.API, w http.ResponseWriter, r *http.Reque
 }
 
 type sftpKeyBody struct {
-	Key string `json:"key"`
+	Key string `json:"key" required:"true"`
 }
 
 func (s *Server) opSFTPAddKey(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
@@ -500,7 +500,7 @@ func (s *Server) opSFTPRevokeKey(a *httpapi.API, w http.ResponseWriter, r *http.
 }
 
 type sftpAllowBody struct {
-	Allow []string `json:"allow"`
+	Allow []string `json:"allow" required:"true"`
 }
 
 func (s *Server) opSFTPAllow(a *httpapi.API, w http.ResponseWriter, r *http.Request) {

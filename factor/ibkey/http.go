@@ -370,7 +370,7 @@ func (s *Service) touch(ctx context.Context, in *sls.IBKeyInstance) {
 }
 
 type waitBody struct {
-	LoginID   string `json:"login_id"`
+	LoginID   string `json:"login_id" required:"true"`
 	TimeoutMS int    `json:"timeout_ms"`
 }
 
