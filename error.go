@@ -57,6 +57,10 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, sls.ErrLocked) match any *Error with the same code.
+// It therefore tells codes apart, never two errors of one code: a package
+// that must recognise one particular error of a code (an empty body among
+// all invalid_request errors) compares identity or uses its own type.
+// DecodeOptional once took every malformed body for an empty one this way.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	return ok && t.Code == e.Code

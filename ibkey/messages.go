@@ -63,8 +63,8 @@ type ActivateResponse struct {
 
 // AddUserRequest starts Add User with username and password (SPEC §3 (b)).
 type AddUserRequest struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
+	Username string `json:"username" required:"true"`
+	Password string `json:"password" required:"true"`
 }
 
 // AddUserResponse says the activation code is on its way by SMS.
@@ -117,11 +117,11 @@ type ReauthNonce struct {
 
 // ReauthRequest re-authenticates a user from the app (SPEC §2.5).
 type ReauthRequest struct {
-	DeviceID  string `json:"device_id"`
-	Unlock    string `json:"unlock"`
-	Nonce     string `json:"nonce"`
-	Signature []byte `json:"sig"`
-	MAC       []byte `json:"mac"`
+	DeviceID  string `json:"device_id" required:"true"`
+	Unlock    string `json:"unlock" required:"true"`
+	Nonce     string `json:"nonce" required:"true"`
+	Signature []byte `json:"sig" required:"true"`
+	MAC       []byte `json:"mac" required:"true"`
 }
 
 // ReauthResult lists the sessions whose access was extended.

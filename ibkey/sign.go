@@ -32,19 +32,19 @@ func TxBinding(loginHash, pushID string) string {
 // the PIN: an Ed25519 signature by the instance's key and an HMAC with the
 // user's offline key.
 type Approval struct {
-	Version  int    `json:"v"`
-	PushID   string `json:"push_id"`
-	Tx       string `json:"tx"`
-	DeviceID string `json:"device_id"`
-	Decision string `json:"decision"`
+	Version  int    `json:"v" required:"true"`
+	PushID   string `json:"push_id" required:"true"`
+	Tx       string `json:"tx" required:"true"`
+	DeviceID string `json:"device_id" required:"true"`
+	Decision string `json:"decision" required:"true"`
 	Number   string `json:"number,omitempty"`
-	Unlock   string `json:"unlock"`
+	Unlock   string `json:"unlock" required:"true"`
 	// Time is the app's clock (Unix seconds), recorded for the audit
 	// trail; freshness comes from the push itself, which is single-use and
 	// expires on the server.
 	Time      int64  `json:"time"`
-	Signature []byte `json:"sig"`
-	MAC       []byte `json:"mac"`
+	Signature []byte `json:"sig" required:"true"`
+	MAC       []byte `json:"mac" required:"true"`
 }
 
 // Check validates the fields' forms (not the proofs).
