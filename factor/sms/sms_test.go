@@ -155,3 +155,50 @@ func TestMaskNumber(t *testing.T) {
 		t.Fatalf("mask = %q", got)
 	}
 }
+
+// TestChallengeAgainWithinInterval: choosing the SMS device again (a new
+// challenge, on this login or another) within the resend interval sends
+// nothing: the code already sent stands, with the wrong answers it has
+// had. Only after the interval does a new challenge send a new code.
+func TestChallengeAgainWithinInterval(t *testing.T) {
+	s, c, rec, u := setup(t, sms.Rules{})
+	u.Mobile, u.MobileVerifiedAt = "+36301112222", t0
+	f := &sms.Factor{Codes: c}
+	d := &sls.Device{ID: "dev_sms", UserID: u.ID, Kind: sls.KindSMS, State: sls.StateActive}
+	challenge := func(at time.Time) *sls.Challenge {
+		l := &sls.Challenge{CreatedAt: at, Deadline: at.Add(10 * time.Minute)}
+		if err := s.Update(context.Background(), func(tx sls.Tx) error { return f.Challenge(context.Background(), tx, u, d, l, at) }); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	first := challenge(t0)
+	code := rec.sent[0].Data["Code"]
+	if _, err := f.Verify(context.Background(), nil, u, d, first, "000000", t0.Add(time.Second)); !errors.Is(err, sls.ErrBadResponse) {
+		t.Fatalf("wrong code: %v", err)
+	}
+	var again *sls.Challenge
+	for i := range 6 {
+		again = challenge(t0.Add(time.Duration(10+i) * time.Second))
+	}
+	if len(rec.sent) != 1 {
+		t.Fatalf("%d codes sent for 7 challenges within the interval, want 1", len(rec.sent))
+	}
+	if want := t0.Add(2 * time.Minute); !again.Prompt.ResendAfter.Equal(want) {
+		t.Fatalf("resend after %v, want %v (from the code actually sent)", again.Prompt.ResendAfter, want)
+	}
+	// The wrong answer given to the first challenge still counts: four
+	// more use the code up.
+	for range 4 {
+		if _, err := f.Verify(context.Background(), nil, u, d, again, "000000", t0.Add(time.Minute)); !errors.Is(err, sls.ErrBadResponse) {
+			t.Fatalf("wrong code: %v", err)
+		}
+	}
+	if _, err := f.Verify(context.Background(), nil, u, d, again, code, t0.Add(time.Minute)); err == nil {
+		t.Fatal("re-selecting reset the code's attempts: accepted after 5 wrong answers")
+	}
+	challenge(t0.Add(2 * time.Minute))
+	if len(rec.sent) != 2 {
+		t.Fatalf("%d codes sent after the interval, want 2", len(rec.sent))
+	}
+}
