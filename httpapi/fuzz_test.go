@@ -88,3 +88,20 @@ func FuzzClientAddress(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseProxies: a trusted_proxies entry of any content is refused or
+// gives a prefix that contains its own address.
+func FuzzParseProxies(f *testing.F) {
+	for _, s := range []string{"10.0.0.0/8", "2001:db8::1", "::ffff:10.0.0.1", "10.0.0.0/33", "", " 192.0.2.1 ", "fe80::1%eth0", "1.2.3.4/0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ps, err := ParseProxies([]string{s})
+		if err != nil {
+			return
+		}
+		if len(ps) != 1 || !ps[0].IsValid() {
+			t.Fatalf("%q gave %v", s, ps)
+		}
+	})
+}

@@ -223,3 +223,18 @@ func TestReselectionSpendsAnswers(t *testing.T) {
 		}
 	})
 }
+
+// FuzzNormalizeUsername: a typed username normalizes without panicking
+// to the form it is stored in, which normalizes to itself: otherwise one
+// user could be looked up under two names (and counted under two keys).
+func FuzzNormalizeUsername(f *testing.F) {
+	for _, s := range []string{"Sara", " sara ", "", "İstanbul", "ǅ", "\u00a0x\u00a0", "\xff", "K"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := login.NormalizeUsername(s)
+		if again := login.NormalizeUsername(n); again != n {
+			t.Fatalf("%q normalizes to %q, then to %q", s, n, again)
+		}
+	})
+}

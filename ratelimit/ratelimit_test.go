@@ -3,6 +3,7 @@ package ratelimit_test
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -118,4 +119,28 @@ func TestAddressKey(t *testing.T) {
 	if ratelimit.AccountKey("2001:db8::1", "u") != ratelimit.AccountKey("2001:db8::2", "u") {
 		t.Error("per-account key differs within one /64")
 	}
+}
+
+// FuzzAddressKey: any client address string gives a key without
+// panicking; addresses in one IPv6 /64 share it, and a key is its own key
+// (so a key never moves between buckets).
+func FuzzAddressKey(f *testing.F) {
+	for _, s := range []string{"192.0.2.1", "::ffff:192.0.2.1", "2001:db8::1", "2001:db8::1%eth0", "", "garbage", "fe80::1%25zone"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		k := ratelimit.AddressKey(s)
+		if again := ratelimit.AddressKey(k); again != k {
+			t.Fatalf("%q has key %q, whose key is %q", s, k, again)
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil || !a.Unmap().Is6() || a.Zone() != "" {
+			return
+		}
+		b := a.As16()
+		b[15] ^= 0xff
+		if other := ratelimit.AddressKey(netip.AddrFrom16(b).String()); other != k {
+			t.Fatalf("%s and a neighbour in its /64 have keys %q and %q", s, k, other)
+		}
+	})
 }
