@@ -24,7 +24,8 @@ func openServer(t *testing.T) (*server.Server, string) {
 		"sms_per_address": {"rate": 100000, "per": "1m", "burst": 100000}}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.Open(context.Background(), server.Options{DataDir: t.TempDir(), ConfigFile: cfgFile, Logger: slog.New(slog.DiscardHandler)})
+	srv, err := server.Open(context.Background(), server.Options{DataDir: t.TempDir(), ConfigFile: cfgFile, Logger: slog.New(slog.DiscardHandler),
+		SFTPListen: "127.0.0.1:0"}) // never the default port another process may hold
 	if err != nil {
 		t.Fatal(err)
 	}
