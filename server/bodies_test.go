@@ -34,15 +34,9 @@ var garbage = []string{
 // no audit entry, no queued message. A new route is covered by being in
 // the table.
 func TestMalformedBodiesChangeNothing(t *testing.T) {
-	srv, base := openServer(t)
-	fresh := sessionMaker(t, srv)
-	opTok, err := os.ReadFile(srv.OperatorTokenFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	state := auditAndOutbox(t, srv)
+	sw := newSweep(t)
 	tried := 0
-	for _, rt := range srv.API.Routes() {
+	for _, rt := range sw.srv.API.Routes() {
 		switch rt.Method() {
 		case "POST", "PUT", "PATCH", "DELETE":
 		default:
@@ -53,22 +47,12 @@ func TestMalformedBodiesChangeNothing(t *testing.T) {
 			auth := ""
 			switch rt.Access.Caller {
 			case sls.CallerClient:
-				auth = "Bearer " + fresh(sessionKinds[8]).token // DSC+, proven now
+				auth = sw.client()
 			case sls.CallerOperator:
-				auth = "Bearer " + strings.TrimSpace(string(opTok))
+				auth = sw.operator
 			}
-			a0, m0 := state()
-			req, _ := http.NewRequest(rt.Method(), base+path, strings.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			if auth != "" {
-				req.Header.Set("Authorization", auth)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			raw, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			a0, m0 := sw.state()
+			status, raw := sendBody(t, rt.Method(), sw.base+path, auth, body)
 			want := http.StatusBadRequest
 			switch {
 			case rt.Access.Caller == sls.CallerApp:
@@ -76,18 +60,18 @@ func TestMalformedBodiesChangeNothing(t *testing.T) {
 			case rt.Raw:
 				want = 0 // not JSON: its own checks (tested with its feature)
 			}
-			if body == garbage[len(garbage)-1] && want == http.StatusBadRequest && resp.StatusCode >= 400 && resp.StatusCode < 500 {
+			if body == garbage[len(garbage)-1] && want == http.StatusBadRequest && status >= 400 && status < 500 {
 				// A well-formed object of unknown fields: a route that reads
 				// a body refuses it (400); one that takes none may refuse it
 				// for its own reason (an unknown id) — but never acts on it
 				// (checked below).
-				want = resp.StatusCode
+				want = status
 			}
-			if want != 0 && resp.StatusCode != want {
-				t.Errorf("%s with %q: %d %s, want %d", rt.Pattern, body, resp.StatusCode, raw, want)
+			if want != 0 && status != want {
+				t.Errorf("%s with %q: %d %s, want %d", rt.Pattern, body, status, raw, want)
 			}
-			if a1, m1 := state(); a1 != a0 || m1 != m0 {
-				t.Errorf("%s with %q changed state: %d audit entries, %d messages added (%d %s)", rt.Pattern, body, a1-a0, m1-m0, resp.StatusCode, raw)
+			if a1, m1 := sw.state(); a1 != a0 || m1 != m0 {
+				t.Errorf("%s with %q changed state: %d audit entries, %d messages added (%d %s)", rt.Pattern, body, a1-a0, m1-m0, status, raw)
 			}
 			tried++
 		}
@@ -95,6 +79,29 @@ func TestMalformedBodiesChangeNothing(t *testing.T) {
 	if tried < 50*len(garbage) {
 		t.Fatalf("only %d requests tried: did the route table shrink?", tried)
 	}
+}
+
+// sweep is what the body sweeps send with: the in-process server, its
+// address, a fresh client session whose DSC+ was proven just now, the
+// operator token, and a count of what a request that acts leaves behind.
+type sweep struct {
+	srv      *server.Server
+	base     string
+	client   func() string // an Authorization header value
+	operator string        // an Authorization header value
+	state    func() (audits, messages int)
+}
+
+func newSweep(t *testing.T) sweep {
+	srv, base := openServer(t)
+	fresh := sessionMaker(t, srv)
+	opTok, err := os.ReadFile(srv.OperatorTokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sweep{srv: srv, base: base, operator: "Bearer " + strings.TrimSpace(string(opTok)),
+		client: func() string { return "Bearer " + fresh(sessionKinds[8]).token }, // DSC+, proven now
+		state:  auditAndOutbox(t, srv)}
 }
 
 // auditAndOutbox returns a function that counts the audit trail's entries
@@ -123,4 +130,22 @@ func auditAndOutbox(t *testing.T, srv *server.Server) func() (audits, messages i
 		}
 		return
 	}
+}
+
+// sendBody sends body as JSON with an Authorization header (when auth is
+// set) and returns the status and the answer.
+func sendBody(t *testing.T, method, url, auth, body string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, raw
 }

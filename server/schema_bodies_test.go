@@ -3,7 +3,6 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"sort"
@@ -115,13 +114,7 @@ func wrongType(s jsonSchema) string {
 // trail nor the outbox grows. An operation whose caller or body the test
 // cannot classify fails it, so a new route is covered or noticed.
 func TestSchemaBodiesChangeNothing(t *testing.T) {
-	srv, base := openServer(t)
-	fresh := sessionMaker(t, srv)
-	opTok, err := os.ReadFile(srv.OperatorTokenFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	state := auditAndOutbox(t, srv)
+	sw := newSweep(t)
 	ops := bodyOperations(t)
 	if len(ops) < 50 {
 		t.Fatalf("only %d operations with a body method in api/openapi.json", len(ops))
@@ -132,9 +125,9 @@ func TestSchemaBodiesChangeNothing(t *testing.T) {
 		switch caller, _, _ := strings.Cut(op.access, ","); caller {
 		case "anyone", "app":
 		case "client":
-			auth = "Bearer " + fresh(sessionKinds[8]).token // DSC+, proven now
+			auth = sw.client()
 		case "operator":
-			auth = "Bearer " + strings.TrimSpace(string(opTok))
+			auth = sw.operator
 		default:
 			t.Errorf("%s %s: caller %q unknown to the sweep", op.method, op.path, op.access)
 			continue
@@ -182,29 +175,18 @@ func TestSchemaBodiesChangeNothing(t *testing.T) {
 		}
 		path := pathParam.ReplaceAllString(op.path, "x")
 		for _, body := range bodies {
-			a0, m0 := state()
-			req, _ := http.NewRequest(op.method, base+path, strings.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			if auth != "" {
-				req.Header.Set("Authorization", auth)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			raw, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			a0, m0 := sw.state()
+			status, raw := sendBody(t, op.method, sw.base+path, auth, body)
 			sent++
-			ok := resp.StatusCode == http.StatusBadRequest
-			switch {
-			case strings.HasPrefix(op.access, "app"):
-				ok = resp.StatusCode == http.StatusUnauthorized
+			want := http.StatusBadRequest
+			if strings.HasPrefix(op.access, "app") {
+				want = http.StatusUnauthorized // no instance signature: refused before the body
 			}
-			if !ok {
-				t.Errorf("%s %s with %s: %d %s, want a refusal of the body", op.method, op.path, body, resp.StatusCode, raw)
+			if status != want {
+				t.Errorf("%s %s with %s: %d %s, want %d", op.method, op.path, body, status, raw, want)
 			}
-			if a1, m1 := state(); a1 != a0 || m1 != m0 {
-				t.Errorf("%s %s with %s changed state: %d audit entries, %d messages added (%d %s)", op.method, op.path, body, a1-a0, m1-m0, resp.StatusCode, raw)
+			if a1, m1 := sw.state(); a1 != a0 || m1 != m0 {
+				t.Errorf("%s %s with %s changed state: %d audit entries, %d messages added (%d %s)", op.method, op.path, body, a1-a0, m1-m0, status, raw)
 			}
 		}
 	}
