@@ -247,6 +247,22 @@ func TestDSCPlusOrderJourney(t *testing.T) {
 			t.Fatalf("held before receipt: %v", held)
 		}
 		n.restart() // the ledger and the order survive a restart
+		// The review's truncated receipt (and its kin) never books
+		// anything: the ledger is append-only, so a body misread as
+		// "intact" would release the deposit for good.
+		rawToken, err := os.ReadFile(filepath.Join(n.dataDir, "operator.token"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		opToken := strings.TrimSpace(string(rawToken))
+		for _, body := range []string{`{"assessment":"deliberately_damaged"`, `{`, `{}`, `null`, `{"assessment":null}`, `{"note":"x"}`, `{"assessment":"intact"} x`} {
+			if r := call(t, "POST", n.url+"/api/v1/ops/orders/"+orderID+"/receive", opToken, body); r.Status != 400 {
+				t.Fatalf("receive with %s: %d %s, want 400", body, r.Status, r.Raw)
+			}
+		}
+		if held, released, forfeited := polDeposits(t, n, "U8001"); held != 2000 || released != 0 || forfeited != 0 || polOrderState(t, n, orderID) != "return_sent" {
+			t.Fatalf("after malformed receipts: held %v released %v forfeited %v, order %s", held, released, forfeited, polOrderState(t, n, orderID))
+		}
 		if out := n.mustCtl("", "orders", "receive", orderID, "--assessment", "intact"); !strings.Contains(out, "returned") {
 			t.Fatalf("receive: %s", out)
 		}
@@ -422,6 +438,27 @@ func TestProtectionJourney(t *testing.T) {
 		put := call(t, "PUT", n.url+"/api/v1/security/ip-restrictions", token, map[string]any{"ip_restrictions": []string{"10.9.8.0/24", "2001:db8::/48"}})
 		if put.Status != 200 || put.str("current_ip_allowed") != "false" {
 			t.Fatalf("set IP restrictions: %s", put.Raw)
+		}
+		// The review's bodies: none of them clears the list, opts out or
+		// sends a code; each is 400 and the state is as it was.
+		for _, c := range []struct{ method, path, body string }{
+			{"PUT", "/api/v1/security/ip-restrictions", `{}`},
+			{"PUT", "/api/v1/security/ip-restrictions", `null`},
+			{"PUT", "/api/v1/security/ip-restrictions", `{"ip_restrictions":null}`},
+			{"PUT", "/api/v1/security/ip-restrictions", `{"ip_restrictions":[]`},
+			{"POST", "/api/v1/security/opt-out", `{`},
+			{"POST", "/api/v1/security/opt-out", `null`},
+			{"POST", "/api/v1/mobile/verify", `{`},
+		} {
+			if r := call(t, c.method, n.url+c.path, token, c.body); r.Status != 400 || r.code() != "invalid_request" {
+				t.Fatalf("%s %s with %s: %d %s, want 400 invalid_request", c.method, c.path, c.body, r.Status, r.Raw)
+			}
+		}
+		if ip := call(t, "GET", n.url+"/api/v1/security/ip-restrictions", token, nil); !strings.Contains(string(ip.Raw), "10.9.8.0/24") {
+			t.Fatalf("IP restrictions after malformed bodies: %s", ip.Raw)
+		}
+		if p := call(t, "GET", n.url+"/api/v1/security/participation", token, nil); p.Status != 200 || p.str("opted_out") != "false" {
+			t.Fatalf("participation after malformed bodies: %s", p.Raw)
 		}
 		r := call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "ivan", "password": pw, "platform": "trading"})
 		// Refused as a wrong password is (no confirmation of the
