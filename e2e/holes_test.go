@@ -3,6 +3,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -72,6 +73,49 @@ func TestExchangeRateBand(t *testing.T) {
 		}
 		if !auditHas(n, "exchange_rate.changed", "devaluation announced", `"forced":true`) {
 			t.Fatal("the forced rate is not audited with its reason")
+		}
+	})
+}
+
+// The sequence of the issue: the client reports the DSC+ lost first and
+// then places a plain order (no "replace"). That order is the lost
+// card's replacement all the same: it needs temporary access and carries
+// the lost-card fee.
+func TestReportThenPlainOrderCarriesTheFee(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db string) {
+		cfg := filepath.Join(t.TempDir(), "fees.json")
+		if err := os.WriteFile(cfg, []byte(`{"lifecycle": {"replacement_fees_usd": {"lost": "15.00"},
+			"return_addresses": {"us_canada": "SLS Device Returns\n1 Pickwick Plaza\nGreenwich CT 06830\nUSA"}}}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		n := startNode(t, db, withArgs("--config", cfg))
+		values := polUser(t, n, "lena", "U8103", "1500000.00", "US", false)
+		token := polCardLogin(t, n, "lena", values, "portal")
+		first := polOrder(t, n, token, "1357", nil).str("order", "id")
+		m := shippedLine.FindStringSubmatch(n.mustCtl("", "orders", "ship", first, "--carrier", "FedEx", "--tracking", "7489",
+			"--out", filepath.Join(t.TempDir(), "card.json")))
+		n.mustCtl("", "orders", "deliver", first)
+
+		if r := call(t, "POST", n.url+"/api/v1/lifecycle/devices/"+m[2]+"/report", token, map[string]string{"what": "lost"}); r.Status != 200 {
+			t.Fatalf("report lost: %s", r.Raw)
+		}
+		plain := map[string]any{"shipping_address": "Ada Client\n10 Elm Street\nSpringfield IL 62701\nUSA", "pin": "2580"}
+		if r := call(t, "POST", n.url+"/api/v1/dscplus/orders/preview", token, plain); r.Status != 403 || r.str("error", "detail", "condition") != "temporary_access_required" {
+			t.Fatalf("plain order after a loss report, without temporary access: %s", r.Raw)
+		}
+		out := n.mustCtl("", "temppasscode", "issue", "lena", "--verified", "callback to the number on file; agent 9")
+		code := regexp.MustCompile(`: ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})`).FindStringSubmatch(out)
+		if code == nil {
+			t.Fatalf("temporary passcode: %s", out)
+		}
+		c := chooseDevice(t, n, startLogin(t, n, "lena", "portal"), "temppasscode")
+		done := answer(t, n, c.str("login_id"), code[1])
+		if done.Status != 201 {
+			t.Fatalf("temporary passcode login: %s", done.Raw)
+		}
+		placed := polOrder(t, n, done.str("session", "token"), "2580", nil)
+		if placed.str("order", "origin") != "replacement" || placed.str("fee_usd_cents") != "1500" {
+			t.Fatalf("plain order after a loss report: %s", placed.Raw)
 		}
 	})
 }
