@@ -108,6 +108,11 @@ type IBKeyStore interface {
 	PutIBKeyTicket(ctx context.Context, t *IBKeyTicket) error
 	// IBKeyTicketsBySession lists the QR tickets shown to a session, newest first.
 	IBKeyTicketsBySession(ctx context.Context, sessionID string) ([]*IBKeyTicket, error)
+	// LastIBKeyTicketAt is when the newest ticket of kind for the user was
+	// made (zero when there is none, or none left): an Add User code is
+	// sent with each SMS ticket, so this is when the last one was sent,
+	// for the SMS resend interval.
+	LastIBKeyTicketAt(ctx context.Context, userID, kind string) (time.Time, error)
 	// DeleteIBKeyTicketsBefore removes tickets that expired before t.
 	DeleteIBKeyTicketsBefore(ctx context.Context, t time.Time) (int64, error)
 

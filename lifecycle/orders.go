@@ -106,10 +106,6 @@ type prepared struct {
 	origin  string
 }
 
-// underWay returns an order of the user that is not finished (not yet with
-// the client and active), other than the one of device except (the device
-// a replacement replaces: a delivered card stolen from the mailbox is
-// replaced before it was ever activated).
 // unreplacedReport finds the newest card the user reported lost, stolen
 // or damaged (the report is the record's last event, made by the client)
 // that no later order replaces, and returns it as the replacement a new
@@ -148,6 +144,10 @@ func unreplacedReport(ctx context.Context, tx sls.Tx, userID string) (*Replaceme
 	return nil, nil
 }
 
+// underWay returns an order of the user that is not finished (not yet with
+// the client and active), other than the one of device except (the device
+// a replacement replaces: a delivered card stolen from the mailbox is
+// replaced before it was ever activated).
 func underWay(ctx context.Context, tx sls.Tx, userID, except string) (*sls.DeviceOrder, error) {
 	list, err := tx.DeviceOrders(ctx, sls.DeviceOrderFilter{UserID: userID})
 	if err != nil {

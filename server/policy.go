@@ -115,8 +115,16 @@ func (s *Server) configurePolicy(ctx context.Context) error {
 		}
 	}
 	band := policy.DefaultRateBand
-	if rb := pc.RateBand; rb != nil {
-		band = policy.RateBand{Min: rb.Min, Max: rb.Max, MaxFactor: rb.MaxFactor}
+	if rb := pc.RateBand; rb != nil { // a field left out keeps its default
+		if rb.Min != "" {
+			band.Min = rb.Min
+		}
+		if rb.Max != "" {
+			band.Max = rb.Max
+		}
+		if rb.MaxFactor != 0 {
+			band.MaxFactor = rb.MaxFactor
+		}
 	}
 	if err := band.Validate(); err != nil {
 		return fmt.Errorf("config: policy: rate_band: %w", err)

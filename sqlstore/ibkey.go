@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"time"
 
@@ -49,6 +50,15 @@ func (t *tx) IBKeyTicketsBySession(ctx context.Context, sessionID string) ([]*sl
 		return nil, wrap("ibkey tickets", err)
 	}
 	return collect(rows, scanTicket)
+}
+
+func (t *tx) LastIBKeyTicketAt(ctx context.Context, userID, kind string) (time.Time, error) {
+	var at sql.NullInt64
+	err := t.queryRow(ctx, `SELECT MAX(created_at) FROM ibkey_tickets WHERE user_id = ? AND kind = ?`, userID, kind).Scan(&at)
+	if err != nil || !at.Valid {
+		return time.Time{}, wrap("last ibkey ticket", err)
+	}
+	return time.UnixMicro(at.Int64).UTC(), nil
 }
 
 func (t *tx) DeleteIBKeyTicketsBefore(ctx context.Context, before time.Time) (int64, error) {

@@ -278,6 +278,9 @@ func (c *client) rates(args []string) error {
 		if err != nil {
 			return err
 		}
+		if reason != "" && !force {
+			return errors.New("rates set: --reason goes with --force (a rate outside the sane band)")
+		}
 		m := map[string]string{}
 		for _, a := range pos {
 			cur, rate, ok := strings.Cut(a, "=")

@@ -384,8 +384,14 @@ func (s *Service) AddUser(ctx context.Context, in *sls.IBKeyInstance, r proto.Ad
 			return sls.Errorf(sls.CodeUnavailable, "Text messages cannot be sent now. Add the user with the QR code shown in the Client Portal instead.")
 		}
 		// The SMS rules apply: caps per user, number and country against
-		// SMS pumping; a capped request sends nothing.
-		hash, err := s.d.Codes.Send(ctx, tx, u, clientIP, u.Mobile, notify.ChannelSMS, notify.KindIBKeyActivationCode, time.Time{}, now)
+		// SMS pumping; a capped request sends nothing. The resend interval
+		// counts from the last Add User code (its ticket), so asking again
+		// within it sends nothing (SPEC §1).
+		last, err := tx.LastIBKeyTicketAt(ctx, u.ID, sls.IBKeyTicketSMS)
+		if err != nil {
+			return err
+		}
+		hash, err := s.d.Codes.Send(ctx, tx, u, clientIP, u.Mobile, notify.ChannelSMS, notify.KindIBKeyActivationCode, last, now)
 		if err != nil {
 			return err
 		}

@@ -438,6 +438,24 @@ func TestAddUserBySMS(t *testing.T) {
 	if _, _, err := try(n.Data["Code"]); reason(err) != "ticket_used" {
 		t.Fatalf("code reused: %v", err)
 	}
+	// The SMS resend interval holds for Add User too: asking again within
+	// two minutes sends nothing.
+	e.notes.mu.Lock()
+	sent := len(e.notes.notes)
+	e.notes.mu.Unlock()
+	if _, err := e.a.svc.AddUser(ctx, in, proto.AddUserRequest{Username: "eve", Password: password}, ""); sls.ErrorCode(err) != sls.CodeRateLimited {
+		t.Fatalf("Add User again within the resend interval: %v", err)
+	}
+	e.notes.mu.Lock()
+	again := len(e.notes.notes)
+	e.notes.mu.Unlock()
+	if again != sent {
+		t.Fatalf("Add User within the interval sent %d codes", again-sent)
+	}
+	e.clk.add(2 * time.Minute)
+	if _, err := e.a.svc.AddUser(ctx, in, proto.AddUserRequest{Username: "eve", Password: password}, ""); err != nil {
+		t.Fatalf("Add User after the interval: %v", err)
+	}
 }
 
 func TestMigrationRevokesOldInstance(t *testing.T) {

@@ -293,11 +293,21 @@ func (f *Factor) Verify(_ context.Context, _ sls.Tx, _ *sls.User, d *sls.Device,
 	if !now.Before(st.Expires) {
 		return sls.Verified{}, sls.Errorf(sls.CodeLoginExpired, "This security code has expired. Please request a new code.")
 	}
-	// The device's copy of the same code counts too, so that choosing the
-	// device again (which reuses the code within the resend interval)
-	// never resets its attempts.
-	if ds := readDeviceState(d); len(ds.Hash) > 0 && string(ds.Hash) == string(st.Hash) && ds.Attempts > st.Attempts {
-		st.Attempts = ds.Attempts
+	// The device holds the one code that may be answered. Several
+	// challenges (a second login, a step-up) can share it within the
+	// resend interval; once it was used, used up or replaced by a resend
+	// through any of them, the others hold a dead code. Refused without
+	// counting (nothing was checked), so a code is single use across
+	// challenges (NIST SP 800-63B §5.1.3.2) and a stale challenge never
+	// overwrites the device's newer code.
+	if d != nil {
+		ds := readDeviceState(d)
+		if len(ds.Hash) == 0 || subtle.ConstantTimeCompare(ds.Hash, st.Hash) != 1 {
+			return sls.Verified{}, sls.Errorf(sls.CodeConflict, "This security code was used or replaced; request a new one.")
+		}
+		// The device's count of the same code counts too, so that choosing
+		// the device again never resets its attempts.
+		st.Attempts = max(st.Attempts, ds.Attempts)
 	}
 	st.Attempts++
 	ok := st.Attempts <= f.Codes.Rules.MaxAttemptsPerCode && f.Codes.Matches(st.Hash, answer)

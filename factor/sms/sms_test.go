@@ -202,3 +202,94 @@ func TestChallengeAgainWithinInterval(t *testing.T) {
 		t.Fatalf("%d codes sent after the interval, want 2", len(rec.sent))
 	}
 }
+
+// The resend interval holds however a code is asked for: a second
+// challenge to the same device within it (choosing the device again, a
+// new login, a step-up) sends nothing and shares the code already sent;
+// that code is single use across the challenges sharing it, and a resend
+// through one of them kills it in all (SPEC §1; NIST SP 800-63B §5.1.3.2).
+func TestChallengesShareTheDevicesCode(t *testing.T) {
+	s, c, rec, u := setup(t, sms.Rules{})
+	u.Mobile, u.MobileVerifiedAt = "+36301112222", t0
+	f := &sms.Factor{Codes: c}
+	d := &sls.Device{ID: "dev_sms", UserID: u.ID, Kind: sls.KindSMS}
+	ctx := context.Background()
+	challenge := func(at time.Time) (*sls.Challenge, error) {
+		l := &sls.Challenge{CreatedAt: at, Deadline: at.Add(10 * time.Minute)}
+		return l, s.Update(ctx, func(tx sls.Tx) error { return f.Challenge(ctx, tx, u, d, l, at) })
+	}
+	verify := func(l *sls.Challenge, answer string, at time.Time) error {
+		_, err := f.Verify(ctx, nil, u, d, l, answer, at)
+		return err
+	}
+	a, err := challenge(t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := rec.sent[0].Data["Code"]
+	b, err := challenge(t0.Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.sent) != 1 {
+		t.Fatalf("a second challenge within the interval sent a code: %d sent", len(rec.sent))
+	}
+	if want := t0.Add(2 * time.Minute); !b.Prompt.ResendAfter.Equal(want) {
+		t.Fatalf("prompt says a new code at %v, want %v (2 minutes after the one sent)", b.Prompt.ResendAfter, want)
+	}
+	// Wrong answers through one challenge count in the other.
+	for range 4 {
+		if err := verify(a, "000000", t0); !errors.Is(err, sls.ErrBadResponse) {
+			t.Fatalf("wrong code: %v", err)
+		}
+	}
+	if err := verify(b, "000000", t0); !errors.Is(err, sls.ErrBadResponse) {
+		t.Fatalf("fifth wrong code: %v", err)
+	}
+	if err := verify(a, code, t0); err == nil {
+		t.Fatal("code accepted after 5 failed attempts over two challenges")
+	}
+
+	// After the interval: a new code. Used in one challenge, it is dead in
+	// the other that shared it.
+	at := t0.Add(2 * time.Minute)
+	a, err = challenge(at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code = rec.sent[len(rec.sent)-1].Data["Code"]
+	if b, err = challenge(at.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := verify(a, code, at); err != nil {
+		t.Fatalf("right code: %v", err)
+	}
+	if err := verify(b, code, at); sls.ErrorCode(err) != sls.CodeConflict {
+		t.Fatalf("the used code through the other challenge: %v, want conflict", err)
+	}
+	// Within the interval a spent code is not replaced: asking again is
+	// refused with the wait.
+	if _, err := challenge(at.Add(time.Minute)); sls.ErrorCode(err) != sls.CodeRateLimited {
+		t.Fatalf("a challenge within the interval after the code was used: %v", err)
+	}
+
+	// A resend through one challenge kills the code the other holds.
+	at = at.Add(2 * time.Minute)
+	if a, err = challenge(at); err != nil {
+		t.Fatal(err)
+	}
+	old := rec.sent[len(rec.sent)-1].Data["Code"]
+	if b, err = challenge(at); err != nil {
+		t.Fatal(err)
+	}
+	at = at.Add(2 * time.Minute)
+	if err := s.Update(ctx, func(tx sls.Tx) error { return f.Resend(ctx, tx, u, d, a, "sms", at) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := verify(b, old, at); sls.ErrorCode(err) != sls.CodeConflict {
+		t.Fatalf("the replaced code: %v, want conflict", err)
+	}
+	if err := verify(a, rec.sent[len(rec.sent)-1].Data["Code"], at); err != nil {
+		t.Fatalf("the new code: %v", err)
+	}
+}

@@ -59,6 +59,15 @@ func testIBKeyTickets(t *testing.T, s sls.Store) {
 		if len(list) != 2 || list[0].IDHash != "h2" || list[1].IDHash != "h1" || !bytes.Equal(list[1].Sealed, []byte{1, 2, 3}) {
 			return fmt.Errorf("tickets by session: %+v", list)
 		}
+		for _, c := range []struct {
+			user, kind string
+			want       time.Time
+		}{{u.ID, sls.IBKeyTicketQR, t0.Add(time.Minute)}, {u.ID, sls.IBKeyTicketSMS, t0}, {"nobody", sls.IBKeyTicketSMS, time.Time{}}} {
+			at, err := tx.LastIBKeyTicketAt(ctx, c.user, c.kind)
+			if err != nil || !at.Equal(c.want) {
+				return fmt.Errorf("last %s ticket of %s: %v %v, want %v", c.kind, c.user, at, err, c.want)
+			}
+		}
 		return nil
 	})
 	update(t, s, func(ctx context.Context, tx sls.Tx) error {
