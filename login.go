@@ -36,6 +36,9 @@ type LoginTx struct {
 	State       LoginState `json:"state"`
 	CompletedAt time.Time  `json:"completed_at,omitzero"`
 	SessionID   string     `json:"-"`
+	// KnownClient is the token hash of the known client whose password
+	// step opened the login (empty: an unknown client).
+	KnownClient string `json:"-"`
 }
 
 // Prompt is what a device's login screen needs.

@@ -35,10 +35,12 @@ const (
 // them and have no known-client token (IB Key "Add User" in the app). See
 // checkPassword.
 func (s *Service) CheckPassword(ctx context.Context, username, password, clientIP string, detail map[string]any) (*sls.User, error) {
-	return s.checkPassword(ctx, Credentials{Username: username, Password: password, ClientIP: clientIP}, detail)
+	u, _, err := s.checkPassword(ctx, Credentials{Username: username, Password: password, ClientIP: clientIP}, detail)
+	return u, err
 }
 
-// checkPassword checks the password step and returns the user, or
+// checkPassword checks the password step and returns the user and the
+// known client that vouched for the request (nil: none), or
 // ErrInvalidCredentials.
 //
 // Nothing in the answer tells a guesser more than "wrong": an unknown
@@ -58,33 +60,32 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 // username cannot aim the lock-out at its owner. A known client counts
 // its own wrong passwords and stops vouching after
 // KnownClientMaxFailures.
-func (s *Service) checkPassword(ctx context.Context, c Credentials, detail map[string]any) (*sls.User, error) {
+func (s *Service) checkPassword(ctx context.Context, c Credentials, detail map[string]any) (*sls.User, *sls.KnownClient, error) {
 	if c.Username == "" || c.Password == "" || len(c.Username) > 128 || len(c.Password) > 1024 {
 		// Length caps keep the hash's input bounded; they are far above
 		// NIST SP 800-63B §5.1.1.2's required 64 characters.
-		return nil, sls.ErrInvalidCredentials
+		return nil, nil, sls.ErrInvalidCredentials
 	}
 	// Rate limits come before any work (NIST SP 800-63B §5.2.2; OWASP
 	// Credential Stuffing Prevention): per address, then per (address,
 	// username) so one source cannot aim a dictionary at one user. The
 	// limiter hashes the keys.
 	if err := s.limiter.Take(ctx, ratelimit.PasswordAddress, ratelimit.AddressKey(c.ClientIP)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := s.limiter.Take(ctx, ratelimit.PasswordAccount, ratelimit.AccountKey(c.ClientIP, normalizeUsername(c.Username))); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// At most Hashing's slots of Argon2id run at once: memory stays
 	// bounded under any number of concurrent logins.
 	release, err := s.hashing.Enter(ctx)
 	if errors.Is(err, passhash.ErrBusy) {
-		return nil, sls.Errorf(sls.CodeUnavailable, "The service is busy. Please try again in a moment.").
+		return nil, nil, sls.Errorf(sls.CodeUnavailable, "The service is busy. Please try again in a moment.").
 			WithDetail("retry_after_seconds", int(math.Ceil(s.hashing.Wait().Seconds())))
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer release()
 	var user *sls.User
 	var known *sls.KnownClient
 	err = s.store.View(ctx, func(tx sls.Tx) error {
@@ -100,13 +101,14 @@ func (s *Service) checkPassword(ctx context.Context, c Credentials, detail map[s
 		return err
 	})
 	if err != nil && !errors.Is(err, sls.ErrNotFound) {
-		return nil, err
+		return nil, nil, err
 	}
 	hash := s.dummyHash()
 	if user != nil {
 		hash = user.PasswordHash
 	}
 	ok, _, herr := passhash.Check([]byte(c.Password), hash, s.cfg.Argon)
+	release() // the slot bounds hash memory; the database work below needs none
 	if herr != nil {
 		s.log.Error("stored password hash unreadable", "user_id", idOf(user), "err", herr)
 		ok = false
@@ -127,12 +129,12 @@ func (s *Service) checkPassword(ctx context.Context, c Credentials, detail map[s
 			}
 			return sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventLoginRefused, user.ID, "", withDetail(detail, "reason", reason))
 		}); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if known != nil && right {
-			return nil, sls.ErrLocked
+			return nil, nil, sls.ErrLocked
 		}
-		return nil, sls.ErrInvalidCredentials
+		return nil, nil, sls.ErrInvalidCredentials
 	}
 	if right {
 		if user.FailedPasswords > 0 || known != nil {
@@ -153,10 +155,10 @@ func (s *Service) checkPassword(ctx context.Context, c Credentials, detail map[s
 				}
 				return tx.PutUser(ctx, u)
 			}); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
-		return user, nil
+		return user, known, nil
 	}
 	// Unknown users and wrong passwords do the same work: one audited
 	// transaction (which, for a real user, counts the failure).
@@ -174,9 +176,9 @@ func (s *Service) checkPassword(ctx context.Context, c Credentials, detail map[s
 		}
 		return sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventLoginFailed, idOf(user), "", detail)
 	}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return nil, sls.ErrInvalidCredentials
+	return nil, nil, sls.ErrInvalidCredentials
 }
 
 // countUnknownClientFailure counts a wrong password from a client without
@@ -244,8 +246,14 @@ func (s *Service) countKnownClientFailure(ctx context.Context, tx sls.Tx, userID
 const knownClientsKept = 20
 
 // rememberClient makes a known-client token for the browser or app that
-// just completed a login for u, and returns it (shown once).
-func (s *Service) rememberClient(ctx context.Context, tx sls.Tx, u *sls.User, now time.Time) (string, error) {
+// just completed a login for u, and returns it (shown once). A client
+// that was already known (knownHash, its token's hash) keeps its token:
+// one app logging in all day must not push the user's other known
+// clients out of the kept few.
+func (s *Service) rememberClient(ctx context.Context, tx sls.Tx, u *sls.User, knownHash string, now time.Time) (string, error) {
+	if knownHash != "" {
+		return "", nil
+	}
 	token := sls.NewToken("slc")
 	if err := tx.CreateKnownClient(ctx, &sls.KnownClient{TokenHash: sls.TokenHash(token), UserID: u.ID, CreatedAt: now, LastUsedAt: now}); err != nil {
 		return "", err

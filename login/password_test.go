@@ -15,6 +15,7 @@ import (
 // knownClient completes one login of user with its DSC+ and returns the
 // known-client token the login handed out.
 func (h *harness) knownClient(svc *login.Service, user string, key []byte) string {
+	// A login from a client without a token: it is issued one.
 	h.t.Helper()
 	st, err := svc.Start(context.Background(), login.StartRequest{Username: user, Password: password, Platform: sls.PlatformPortal})
 	if err != nil {
@@ -235,6 +236,40 @@ func FuzzNormalizeUsername(f *testing.F) {
 		n := login.NormalizeUsername(s)
 		if again := login.NormalizeUsername(n); again != n {
 			t.Fatalf("%q normalizes to %q, then to %q", s, n, again)
+		}
+	})
+}
+
+// A known client keeps its token: it is not issued another at each
+// login, so one app logging in all day cannot push the user's other known
+// clients out of the few kept.
+func TestKnownClientKeepsItsToken(t *testing.T) {
+	run(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		h.user("kay")
+		key := h.dscCard("kay")
+		svc, err := login.New(login.Deps{Store: h.store, Factors: h.login.Factors(), Clock: h.clock,
+			Config: login.Config{UntrustedBurst: 3}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		browser := h.knownClient(svc, "kay", key)
+		app := h.knownClient(svc, "kay", key)
+		for i := 0; i < 30; i++ { // more logins than known clients are kept
+			st, err := svc.Start(ctx, login.StartRequest{Username: "kay", Password: password, Platform: sls.PlatformTrading, ClientToken: app})
+			if err != nil {
+				t.Fatal(err)
+			}
+			done, err := svc.Answer(ctx, st.LoginID, respond(t, key, "4321", st))
+			if err != nil || done.Session.ClientToken != "" {
+				t.Fatalf("login %d of a known app: %+v %v (it keeps its token)", i, done, err)
+			}
+		}
+		for i := 0; i < 3; i++ { // strangers: held off
+			try(svc, "kay", "guess", "")
+		}
+		if err := try(svc, "kay", password, browser); err != nil {
+			t.Fatalf("the browser's token after 30 logins of the app: %v", err)
 		}
 	})
 }

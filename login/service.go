@@ -187,7 +187,7 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*Step, error) {
 	if !r.Platform.Valid() {
 		return nil, sls.Errorf(sls.CodeInvalidArgument, "platform must be %q or %q", sls.PlatformPortal, sls.PlatformTrading)
 	}
-	user, err := s.checkPassword(ctx, Credentials{Username: r.Username, Password: r.Password, ClientToken: r.ClientToken, ClientIP: r.ClientIP},
+	user, known, err := s.checkPassword(ctx, Credentials{Username: r.Username, Password: r.Password, ClientToken: r.ClientToken, ClientIP: r.ClientIP},
 		map[string]any{"platform": r.Platform, "ip": r.ClientIP})
 	if err != nil {
 		if errors.Is(err, sls.ErrInvalidCredentials) {
@@ -231,7 +231,7 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*Step, error) {
 			return nil
 		}
 		if !needFactor {
-			ns, err := s.createSession(ctx, tx, u, nil, r.Platform, scope, r.ClientIP, r.UserAgent, sls.Verified{}, now)
+			ns, err := s.createSession(ctx, tx, u, nil, r.Platform, scope, r.ClientIP, r.UserAgent, knownHash(known), sls.Verified{}, now)
 			if err != nil {
 				return err
 			}
@@ -249,7 +249,7 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*Step, error) {
 		loginID := sls.NewToken("login")
 		l := &sls.LoginTx{State: sls.LoginSelectDevice, Challenge: sls.Challenge{IDHash: sls.TokenHash(loginID), Purpose: sls.PurposeLogin,
 			UserID: u.ID, Platform: r.Platform, CreatedAt: now, Deadline: now.Add(s.cfg.LoginTTL), ClientIP: r.ClientIP,
-			UserAgent: truncate(r.UserAgent, 256)}}
+			UserAgent: truncate(r.UserAgent, 256)}, KnownClient: knownHash(known)}
 		if len(devices) == 1 {
 			// One device: "Select Second Factor Device" is skipped.
 			if err := s.challenge(ctx, tx, u, devices[0], l, now); err != nil {
@@ -497,7 +497,7 @@ func (s *Service) Answer(ctx context.Context, loginID, answer string) (*Step, er
 			return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, d.ID,
 				map[string]any{"reason": string(sls.ErrorCode(err)), "kind": d.Kind, "platform": l.Platform})
 		}
-		ns, err := s.createSession(ctx, tx, u, d, l.Platform, scope, l.ClientIP, l.UserAgent, verified, now)
+		ns, err := s.createSession(ctx, tx, u, d, l.Platform, scope, l.ClientIP, l.UserAgent, l.KnownClient, verified, now)
 		if err != nil {
 			return err
 		}
@@ -556,8 +556,10 @@ func (s *Service) deviceScope(d *sls.Device, p sls.Platform, now time.Time) (sls
 	return sls.ScopeOnlineCardOnly, nil
 }
 
+// createSession makes the session of a completed login; known is the
+// token hash of the known client that started it (empty: none).
 func (s *Service) createSession(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, p sls.Platform, scope sls.Scope,
-	ip, userAgent string, v sls.Verified, now time.Time) (*NewSession, error) {
+	ip, userAgent, known string, v sls.Verified, now time.Time) (*NewSession, error) {
 	token := sls.NewToken("sls")
 	lifetime, idle := s.cfg.SessionLifetime, s.cfg.IdleTimeout
 	if p == sls.PlatformTrading {
@@ -592,7 +594,7 @@ func (s *Service) createSession(ctx context.Context, tx sls.Tx, u *sls.User, d *
 			return nil, err
 		}
 	}
-	clientToken, err := s.rememberClient(ctx, tx, u, now)
+	clientToken, err := s.rememberClient(ctx, tx, u, known, now)
 	if err != nil {
 		return nil, err
 	}
@@ -729,6 +731,14 @@ func (BasicGate) Admit(_ context.Context, _ sls.Tx, u *sls.User, a *sls.Account,
 		return false, sls.ScopeFull, nil
 	}
 	return true, sls.ScopeFull, nil
+}
+
+// knownHash is the token hash of a known client, or "" for none.
+func knownHash(c *sls.KnownClient) string {
+	if c == nil {
+		return ""
+	}
+	return c.TokenHash
 }
 
 func normalizeUsername(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

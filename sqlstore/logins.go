@@ -10,14 +10,14 @@ import (
 )
 
 const loginCols = `id_hash, user_id, platform, state, device_id, attempts, created_at, deadline, client_ip, user_agent,
-	prompt, factor_state, completed_at, session_id`
+	prompt, factor_state, completed_at, session_id, known_client`
 
 func scanLogin(s scanner) (*sls.LoginTx, error) {
 	l := sls.LoginTx{Challenge: sls.Challenge{Purpose: sls.PurposeLogin}} // the logins table holds login challenges only
 	var created, deadline int64
 	var prompt string
 	err := s.Scan(&l.IDHash, &l.UserID, &l.Platform, &l.State, &l.DeviceID, &l.Attempts, &created, &deadline,
-		&l.ClientIP, &l.UserAgent, &prompt, &l.FactorState, nullTime{&l.CompletedAt}, &l.SessionID)
+		&l.ClientIP, &l.UserAgent, &prompt, &l.FactorState, nullTime{&l.CompletedAt}, &l.SessionID, &l.KnownClient)
 	if err != nil {
 		return nil, err
 	}
@@ -44,9 +44,9 @@ func (t *tx) CreateLogin(ctx context.Context, l *sls.LoginTx) error {
 	if err != nil {
 		return wrap("create login", err)
 	}
-	_, err = t.exec(ctx, `INSERT INTO logins (`+loginCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = t.exec(ctx, `INSERT INTO logins (`+loginCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		l.IDHash, l.UserID, l.Platform, l.State, l.DeviceID, l.Attempts, l.CreatedAt.UnixMicro(), l.Deadline.UnixMicro(),
-		l.ClientIP, l.UserAgent, prompt, l.FactorState, ts(l.CompletedAt), l.SessionID)
+		l.ClientIP, l.UserAgent, prompt, l.FactorState, ts(l.CompletedAt), l.SessionID, l.KnownClient)
 	return wrap("create login", err)
 }
 

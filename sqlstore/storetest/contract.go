@@ -225,7 +225,7 @@ func testUsedResponses(t *testing.T, s sls.Store) {
 func testLogins(t *testing.T, s sls.Store) {
 	u := Fixture(t, s, "dave")
 	l := &sls.LoginTx{State: sls.LoginSelectDevice, Challenge: sls.Challenge{IDHash: "h1", Purpose: sls.PurposeLogin, UserID: u.ID,
-		Platform: sls.PlatformPortal, CreatedAt: t0, Deadline: t0.Add(3 * time.Minute), ClientIP: "192.0.2.1"}}
+		Platform: sls.PlatformPortal, CreatedAt: t0, Deadline: t0.Add(3 * time.Minute), ClientIP: "192.0.2.1"}, KnownClient: "kh_login"}
 	update(t, s, func(ctx context.Context, tx sls.Tx) error { return tx.CreateLogin(ctx, l) })
 	l.State, l.DeviceID, l.Attempts = sls.LoginChallenged, "dev_1", 2
 	l.Prompt = &sls.Prompt{Kind: sls.KindDSCPlus, Challenge: "123456", Indices: []int{3, 9}}
@@ -242,7 +242,7 @@ func testLogins(t *testing.T, s sls.Store) {
 			return err
 		}
 		if got.State != sls.LoginChallenged || got.Attempts != 2 || got.Prompt == nil || got.Prompt.Challenge != "123456" ||
-			len(got.Prompt.Indices) != 2 || string(got.FactorState) != "x" || got.ClientIP != "192.0.2.1" {
+			len(got.Prompt.Indices) != 2 || string(got.FactorState) != "x" || got.ClientIP != "192.0.2.1" || got.KnownClient != "kh_login" {
 			return fmt.Errorf("round trip: %+v", got)
 		}
 		return nil
