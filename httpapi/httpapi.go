@@ -207,8 +207,6 @@ func decodeError(err error) error {
 	switch {
 	case errors.As(err, &tooBig):
 		return sls.Errorf(sls.CodeBodyTooLarge, "The body is larger than %d bytes.", MaxBody)
-	case errors.Is(err, io.EOF):
-		return errEmptyBody
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		return sls.Errorf(sls.CodeInvalidRequest, "The body is not valid JSON.")
 	case errors.As(err, &typ):

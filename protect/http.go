@@ -143,7 +143,7 @@ func (h *handlers) answerStepUp(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &b, false) {
 		return
 	}
-	out, err := h.s.AnswerStepUp(r.Context(), httpapi.SessionOf(r), httpapi.UserOf(r), b.ConfirmationID, b.Response)
+	out, err := h.s.AnswerStepUp(r.Context(), httpapi.SessionOf(r), b.ConfirmationID, b.Response)
 	h.reply(w, r, http.StatusOK, out, err)
 }
 

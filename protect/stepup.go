@@ -109,7 +109,7 @@ func (s *Service) factors() sls.Factors {
 // answer counts toward the user's lockout like a failed login answer and
 // returns bad_response (or account_locked, or too_many_attempts when the
 // confirmation is used up); the counts are committed even so.
-func (s *Service) AnswerStepUp(ctx context.Context, sess *sls.Session, user *sls.User, confirmationID, answer string) (*StepUpResult, error) {
+func (s *Service) AnswerStepUp(ctx context.Context, sess *sls.Session, confirmationID, answer string) (*StepUpResult, error) {
 	if len(answer) > 512 {
 		return nil, sls.Errorf(sls.CodeInvalidArgument, "The answer is too long.")
 	}

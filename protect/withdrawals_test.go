@@ -281,7 +281,7 @@ func TestStepUp(t *testing.T) {
 		t.Fatalf("unanswered confirmation: %v", err)
 	}
 	// A wrong answer counts toward the user's lockout.
-	if _, err := e.svc.AnswerStepUp(ctx, sess, u, start.ConfirmationID, "00000000"); codeOf(err) != string(sls.CodeBadResponse) {
+	if _, err := e.svc.AnswerStepUp(ctx, sess, start.ConfirmationID, "00000000"); codeOf(err) != string(sls.CodeBadResponse) {
 		t.Fatalf("wrong answer: %v", err)
 	}
 	if e.reload(u).FailedAnswers != 1 {
@@ -290,10 +290,10 @@ func TestStepUp(t *testing.T) {
 	// Another session cannot use or answer it.
 	other := session(u, sls.KindCodeCard, "dev_cc")
 	resp, _ := dscplus.Respond(key, "2468", start.Prompt.Challenge)
-	if _, err := e.svc.AnswerStepUp(ctx, other, u, start.ConfirmationID, resp); codeOf(err) != string(sls.CodeNotFound) {
+	if _, err := e.svc.AnswerStepUp(ctx, other, start.ConfirmationID, resp); codeOf(err) != string(sls.CodeNotFound) {
 		t.Fatalf("other session answering: %v", err)
 	}
-	res, err := e.svc.AnswerStepUp(ctx, sess, u, start.ConfirmationID, resp)
+	res, err := e.svc.AnswerStepUp(ctx, sess, start.ConfirmationID, resp)
 	if err != nil || !res.Confirmed || res.DeviceKind != sls.KindDSCPlus || e.reload(u).FailedAnswers != 0 {
 		t.Fatalf("right answer: %+v %v", res, err)
 	}
@@ -322,7 +322,7 @@ func TestStepUp(t *testing.T) {
 	// A confirmation expires.
 	start, _ = e.svc.StartStepUp(ctx, sess, u, StepUpRequest{DeviceID: dsc.ID, Currency: "USD", Amount: "10.00"})
 	resp, _ = dscplus.Respond(key, "2468", start.Prompt.Challenge)
-	if _, err := e.svc.AnswerStepUp(ctx, sess, u, start.ConfirmationID, resp); err != nil {
+	if _, err := e.svc.AnswerStepUp(ctx, sess, start.ConfirmationID, resp); err != nil {
 		t.Fatal(err)
 	}
 	e.clk.Advance(6 * time.Minute)
