@@ -180,18 +180,7 @@ func (e *env) orderState(id string) string {
 	return v.State
 }
 
-func (e *env) device(id string) *sls.Device {
-	e.t.Helper()
-	var d *sls.Device
-	if err := e.store.View(ctx, func(tx sls.Tx) error {
-		var err error
-		d, err = tx.Device(ctx, id)
-		return err
-	}); err != nil {
-		e.t.Fatal(err)
-	}
-	return d
-}
+func (e *env) device(id string) *sls.Device { return storetest.MustDevice(e.t, e.store, id) }
 
 // ledgerKinds lists an order's ledger entry kinds in order.
 func (e *env) ledgerKinds(orderID string) string {

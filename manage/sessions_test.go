@@ -107,18 +107,7 @@ func (e *env) events() []string {
 	return out
 }
 
-func (e *env) device(id string) *sls.Device {
-	e.t.Helper()
-	var d *sls.Device
-	if err := e.store.View(ctx, func(tx sls.Tx) error {
-		var err error
-		d, err = tx.Device(ctx, id)
-		return err
-	}); err != nil {
-		e.t.Fatal(err)
-	}
-	return d
-}
+func (e *env) device(id string) *sls.Device { return storetest.MustDevice(e.t, e.store, id) }
 
 func (e *env) codeCard(u *sls.User) *sls.Device {
 	e.t.Helper()

@@ -110,3 +110,17 @@ func LiveSession(tb testing.TB, s sls.Store, userID, deviceID string, platform s
 	}
 	return ss.ID, token
 }
+
+// MustDevice reads device id, failing tb when it cannot.
+func MustDevice(tb testing.TB, s sls.Store, id string) *sls.Device {
+	tb.Helper()
+	var d *sls.Device
+	if err := s.View(context.Background(), func(tx sls.Tx) error {
+		var err error
+		d, err = tx.Device(context.Background(), id)
+		return err
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
