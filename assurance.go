@@ -136,8 +136,13 @@ type Access struct {
 	// Scopes are the session scopes the route serves besides ScopeFull
 	// (AnyScope: all of them).
 	Scopes []Scope
-	// Permission is the operator permission the route needs (operators).
-	Permission string
+	// Roles are the operator roles any one of which admits an operator
+	// (operator routes; at least one, deny by default).
+	Roles []Role
+	// Approval names the dual-control action an operator route performs
+	// (empty: none). Whether the action needs a second operator's
+	// approval is configuration (operators.dual_control).
+	Approval string
 }
 
 // Declared reports whether the access was declared at all.
@@ -211,11 +216,35 @@ var (
 	// (SPEC §1/§6 recovery: print and activate an online card, order a
 	// replacement).
 	ForStepUpOrTemporary = Access{Caller: CallerClient, Need: NeedStepUpOrTemporary}
-	// ForOperator: an operator.
-	ForOperator = Access{Caller: CallerOperator}
 	// ForApp: an IB Key app instance.
 	ForApp = Access{Caller: CallerApp}
 )
+
+// ForRoles admits an operator holding any one of roles (least
+// privilege: name the roles whose work the route is, OWASP ASVS 4.0.3
+// V4.1.3).
+func ForRoles(roles ...Role) Access { return Access{Caller: CallerOperator, Roles: roles} }
+
+// WithApproval returns a copy of a that performs the dual-control action
+// named (see Access.Approval).
+func (a Access) WithApproval(action string) Access {
+	a.Approval = action
+	return a
+}
+
+// AdmitsOperator reports whether an operator holding roles may call an
+// operator route.
+func (a Access) AdmitsOperator(roles []Role) bool {
+	if a.Caller != CallerOperator {
+		return false
+	}
+	for _, r := range roles {
+		if slices.Contains(a.Roles, r) {
+			return true
+		}
+	}
+	return false
+}
 
 // Also returns a copy of a that serves sessions of the given scopes too.
 func (a Access) Also(scopes ...Scope) Access {
@@ -236,8 +265,15 @@ func (a Access) String() string {
 			s += " (also " + strings.Join(sc, ", ") + ")"
 		}
 	}
-	if a.Permission != "" {
-		s += ", permission " + a.Permission
+	if len(a.Roles) > 0 {
+		r := make([]string, len(a.Roles))
+		for i, x := range a.Roles {
+			r[i] = string(x)
+		}
+		s += " (" + strings.Join(r, ", ") + ")"
+	}
+	if a.Approval != "" {
+		s += ", dual control " + a.Approval
 	}
 	return s
 }

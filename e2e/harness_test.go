@@ -251,9 +251,23 @@ func lastLines(s string, k int) string {
 	return strings.Join(lines, "\n")
 }
 
+// opTokenFile is the operator token file the tests' slsctl uses.
+func (n *node) opTokenFile() string { return filepath.Join(n.dataDir, "operator.token") }
+
+// opToken is the operator token of the tests' operator, who holds every
+// role.
+func (n *node) opToken() string {
+	n.t.Helper()
+	raw, err := os.ReadFile(n.opTokenFile())
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	return strings.TrimSpace(string(raw))
+}
+
 // ctl runs slsctl against the node; stdin may be empty.
 func (n *node) ctl(stdin string, args ...string) (string, error) {
-	full := append([]string{"--server", n.url, "--token-file", filepath.Join(n.dataDir, "operator.token")}, args...)
+	full := append([]string{"--server", n.url, "--token-file", n.opTokenFile()}, args...)
 	cmd := exec.Command(bin["slsctl"], full...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out bytes.Buffer

@@ -250,11 +250,7 @@ func TestDSCPlusOrderJourney(t *testing.T) {
 		// The review's truncated receipt (and its kin) never books
 		// anything: the ledger is append-only, so a body misread as
 		// "intact" would release the deposit for good.
-		rawToken, err := os.ReadFile(filepath.Join(n.dataDir, "operator.token"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		opToken := strings.TrimSpace(string(rawToken))
+		opToken := n.opToken()
 		for _, body := range []string{`{"assessment":"deliberately_damaged"`, `{`, `{}`, `null`, `{"assessment":null}`, `{"note":"x"}`, `{"assessment":"intact"} x`} {
 			if r := call(t, "POST", n.url+"/api/v1/ops/orders/"+orderID+"/receive", opToken, body); r.Status != 400 {
 				t.Fatalf("receive with %s: %d %s, want 400", body, r.Status, r.Raw)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,11 +18,7 @@ import (
 func TestGracefulShutdownKeepsCommittedWrites(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, db string) {
 		n := startNode(t, db)
-		raw, err := os.ReadFile(n.dataDir + "/operator.token")
-		token := strings.TrimSpace(string(raw))
-		if err != nil {
-			t.Fatal(err)
-		}
+		token := n.opToken()
 		var mu sync.Mutex
 		var acked []string
 		var wg sync.WaitGroup

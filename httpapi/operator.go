@@ -12,20 +12,20 @@ import (
 
 func (a *API) operatorRoutes() []Route {
 	return []Route{
-		Declare("POST /api/v1/ops/accounts", sls.ForOperator, a.opCreateAccount),
-		Declare("POST /api/v1/ops/users", sls.ForOperator, a.opCreateUser),
-		Declare("GET /api/v1/ops/users/{user}", sls.ForOperator, a.opGetUser),
-		Declare("GET /api/v1/ops/users/{user}/devices", sls.ForOperator, a.opDevices),
-		Declare("POST /api/v1/ops/users/{user}/dscplus", sls.ForOperator, a.opIssueDSCPlus),
-		Declare("POST /api/v1/ops/users/{user}/codecard", sls.ForOperator, a.opIssueCodeCard),
-		Declare("POST /api/v1/ops/users/{user}/temppasscode", sls.ForOperator, a.opIssueTempPasscode),
-		Declare("POST /api/v1/ops/users/{user}/unlock", sls.ForOperator, a.opUnlock),
-		Declare("POST /api/v1/ops/users/{user}/lock", sls.ForOperator, a.opLock),
-		Declare("GET /api/v1/ops/users/{user}/sessions", sls.ForOperator, a.opSessions),
-		Declare("DELETE /api/v1/ops/users/{user}/sessions", sls.ForOperator, a.opEndSessions),
-		Declare("DELETE /api/v1/ops/users/{user}/sessions/{id}", sls.ForOperator, a.opEndSessions),
-		Declare("POST /api/v1/ops/devices/{id}/{action}", sls.ForOperator, a.opDeviceAction),
-		Declare("GET /api/v1/ops/audit", sls.ForOperator, a.opAudit),
+		Declare("POST /api/v1/ops/accounts", sls.ForRoles(sls.RoleClientServices), a.opCreateAccount),
+		Declare("POST /api/v1/ops/users", sls.ForRoles(sls.RoleClientServices), a.opCreateUser),
+		Declare("GET /api/v1/ops/users/{user}", sls.ForRoles(sls.RoleClientServices, sls.RoleSecurityTeam, sls.RoleAuditor), a.opGetUser),
+		Declare("GET /api/v1/ops/users/{user}/devices", sls.ForRoles(sls.RoleClientServices, sls.RoleSecurityTeam, sls.RoleAuditor), a.opDevices),
+		Declare("POST /api/v1/ops/users/{user}/dscplus", sls.ForRoles(sls.RoleSecurityTeam), a.opIssueDSCPlus),
+		Declare("POST /api/v1/ops/users/{user}/codecard", sls.ForRoles(sls.RoleSecurityTeam), a.opIssueCodeCard),
+		Declare("POST /api/v1/ops/users/{user}/temppasscode", sls.ForRoles(sls.RoleClientServices).WithApproval("temppasscode.issue"), a.opIssueTempPasscode),
+		Declare("POST /api/v1/ops/users/{user}/unlock", sls.ForRoles(sls.RoleClientServices).WithApproval("user.unlock"), a.opUnlock),
+		Declare("POST /api/v1/ops/users/{user}/lock", sls.ForRoles(sls.RoleClientServices, sls.RoleSecurityTeam), a.opLock),
+		Declare("GET /api/v1/ops/users/{user}/sessions", sls.ForRoles(sls.RoleClientServices, sls.RoleSecurityTeam, sls.RoleAuditor), a.opSessions),
+		Declare("DELETE /api/v1/ops/users/{user}/sessions", sls.ForRoles(sls.RoleClientServices, sls.RoleSecurityTeam), a.opEndSessions),
+		Declare("DELETE /api/v1/ops/users/{user}/sessions/{id}", sls.ForRoles(sls.RoleClientServices, sls.RoleSecurityTeam), a.opEndSessions),
+		Declare("POST /api/v1/ops/devices/{id}/{action}", sls.ForRoles(sls.RoleSecurityTeam), a.opDeviceAction),
+		Declare("GET /api/v1/ops/audit", sls.ForRoles(sls.RoleAuditor, sls.RoleSecurityTeam), a.opAudit),
 	}
 }
 

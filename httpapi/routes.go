@@ -101,6 +101,9 @@ func (a *API) mount(m *http.ServeMux, rt Route) error {
 	if !rt.Access.Declared() {
 		return fmt.Errorf("httpapi: route %q declares no access (deny by default)", rt.Pattern)
 	}
+	if rt.Access.Caller == sls.CallerOperator && len(rt.Access.Roles) == 0 {
+		return fmt.Errorf("httpapi: operator route %q names no role (deny by default)", rt.Pattern)
+	}
 	if rt.Handler == nil {
 		return fmt.Errorf("httpapi: route %q has no handler", rt.Pattern)
 	}
@@ -115,7 +118,7 @@ func (a *API) mount(m *http.ServeMux, rt Route) error {
 	case sls.CallerClient:
 		h = a.client(rt.Access, handler.ServeHTTP)
 	case sls.CallerOperator:
-		h = a.operator(handler.ServeHTTP)
+		h = a.operator(rt.Access, handler.ServeHTTP)
 	case sls.CallerApp:
 		if a.AppAuth == nil {
 			return fmt.Errorf("httpapi: route %q is for app instances but no app authenticator is configured", rt.Pattern)

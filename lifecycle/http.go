@@ -56,15 +56,15 @@ func (s *Service) Routes(a *httpapi.API) []httpapi.Route {
 		httpapi.Declare("PUT /api/v1/lifecycle/shipping-address", sls.ForStepUp, h.putAddress),
 		httpapi.Declare("GET /api/v1/lifecycle/deposits", sls.ForSession, h.myDeposits),
 
-		httpapi.Declare("GET /api/v1/ops/orders", sls.ForOperator, h.opOrders),
-		httpapi.Declare("GET /api/v1/ops/orders/{id}", sls.ForOperator, h.opOrder),
-		httpapi.Declare("POST /api/v1/ops/orders/{id}/ship", sls.ForOperator, h.opShip),
-		httpapi.Declare("POST /api/v1/ops/orders/{id}/deliver", sls.ForOperator, h.opDeliver),
-		httpapi.Declare("POST /api/v1/ops/orders/{id}/receive", sls.ForOperator, h.opReceive),
-		httpapi.Declare("POST /api/v1/ops/orders/{id}/event", sls.ForOperator, h.opEvent),
-		httpapi.Declare("GET /api/v1/ops/accounts/{id}/deposits", sls.ForOperator, h.opDeposits),
-		httpapi.Declare("POST /api/v1/ops/accounts/{id}/close", sls.ForOperator, h.opClose),
-		httpapi.Declare("PUT /api/v1/ops/users/{user}/shipping-address", sls.ForOperator, h.opPutAddress),
+		httpapi.Declare("GET /api/v1/ops/orders", sls.ForRoles(sls.RoleShipping, sls.RoleClientServices, sls.RoleAuditor), h.opOrders),
+		httpapi.Declare("GET /api/v1/ops/orders/{id}", sls.ForRoles(sls.RoleShipping, sls.RoleClientServices, sls.RoleAuditor), h.opOrder),
+		httpapi.Declare("POST /api/v1/ops/orders/{id}/ship", sls.ForRoles(sls.RoleShipping), h.opShip),
+		httpapi.Declare("POST /api/v1/ops/orders/{id}/deliver", sls.ForRoles(sls.RoleShipping), h.opDeliver),
+		httpapi.Declare("POST /api/v1/ops/orders/{id}/receive", sls.ForRoles(sls.RoleShipping), h.opReceive),
+		httpapi.Declare("POST /api/v1/ops/orders/{id}/event", sls.ForRoles(sls.RoleShipping), h.opEvent),
+		httpapi.Declare("GET /api/v1/ops/accounts/{id}/deposits", sls.ForRoles(sls.RoleShipping, sls.RoleClientServices, sls.RoleAuditor), h.opDeposits),
+		httpapi.Declare("POST /api/v1/ops/accounts/{id}/close", sls.ForRoles(sls.RoleClientServices), h.opClose),
+		httpapi.Declare("PUT /api/v1/ops/users/{user}/shipping-address", sls.ForRoles(sls.RoleClientServices), h.opPutAddress),
 	}
 }
 

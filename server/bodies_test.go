@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
@@ -95,11 +94,7 @@ type sweep struct {
 func newSweep(t *testing.T) sweep {
 	srv, base := openServer(t)
 	fresh := sessionMaker(t, srv)
-	opTok, err := os.ReadFile(srv.OperatorTokenFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sweep{srv: srv, base: base, operator: "Bearer " + strings.TrimSpace(string(opTok)),
+	return sweep{srv: srv, base: base, operator: "Bearer " + operatorToken(t, srv),
 		client: func() string { return "Bearer " + fresh(sessionKinds[8]).token }, // DSC+, proven now
 		state:  auditAndOutbox(t, srv)}
 }

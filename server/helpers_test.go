@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/secure-login-system/sls/server"
@@ -32,4 +33,15 @@ func openServer(t *testing.T) (*server.Server, string) {
 	web := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { web.Close(); srv.Store.Close() })
 	return srv, web.URL
+}
+
+// operatorToken is an operator token of srv's tests' operator, who holds
+// every role.
+func operatorToken(t *testing.T, srv *server.Server) string {
+	t.Helper()
+	raw, err := os.ReadFile(srv.OperatorTokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(raw))
 }

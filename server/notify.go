@@ -312,7 +312,7 @@ func (s *Server) notifyRoutes(a *httpapi.API) []httpapi.Route {
 			}
 			a.Reply(w, r, http.StatusOK, map[string]any{"messages": list}, err)
 		}),
-		httpapi.Declare("POST /api/v1/ops/users/{user}/messages", sls.ForOperator, func(w http.ResponseWriter, r *http.Request) {
+		httpapi.Declare("POST /api/v1/ops/users/{user}/messages", sls.ForRoles(sls.RoleClientServices), func(w http.ResponseWriter, r *http.Request) {
 			var b struct {
 				Summary string `json:"summary" required:"true"`
 				Body    string `json:"body" required:"true"`
@@ -332,7 +332,7 @@ func (s *Server) notifyRoutes(a *httpapi.API) []httpapi.Route {
 			}
 			a.Reply(w, r, http.StatusCreated, msg, err)
 		}),
-		httpapi.Declare("GET /api/v1/ops/sink", sls.ForOperator, func(w http.ResponseWriter, r *http.Request) {
+		httpapi.Declare("GET /api/v1/ops/sink", sls.ForRoles(sls.RoleClientServices, sls.RoleSecurityTeam), func(w http.ResponseWriter, r *http.Request) {
 			q := r.URL.Query()
 			limit, err := strconv.Atoi(orDefault(q.Get("limit"), "1000"))
 			if err != nil || limit < 1 || limit > 10000 {
@@ -350,7 +350,7 @@ func (s *Server) notifyRoutes(a *httpapi.API) []httpapi.Route {
 			}
 			a.Reply(w, r, http.StatusOK, map[string]any{"messages": list}, err)
 		}),
-		httpapi.Declare("GET /api/v1/ops/outbox", sls.ForOperator, func(w http.ResponseWriter, r *http.Request) {
+		httpapi.Declare("GET /api/v1/ops/outbox", sls.ForRoles(sls.RoleSecurityTeam, sls.RoleAuditor), func(w http.ResponseWriter, r *http.Request) {
 			state := sls.OutboxState(orDefault(r.URL.Query().Get("state"), string(sls.OutboxPending)))
 			var list []*sls.OutboxMessage
 			err := s.Store.View(r.Context(), func(tx sls.Tx) error {

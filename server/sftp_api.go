@@ -46,19 +46,19 @@ func (s *Server) sftpRoutes(a *httpapi.API) []httpapi.Route {
 		return func(w http.ResponseWriter, r *http.Request) { fn(a, w, r) }
 	}
 	return []httpapi.Route{
-		httpapi.Declare("GET /api/v1/ops/sftp/server", sls.ForOperator, h(s.opSFTPServer)),
-		httpapi.Declare("GET /api/v1/ops/sftp/clients", sls.ForOperator, h(s.opSFTPList)),
-		httpapi.Declare("POST /api/v1/ops/sftp/clients", sls.ForOperator, h(s.opSFTPRegister)),
-		httpapi.Declare("GET /api/v1/ops/sftp/clients/{client}", sls.ForOperator, h(s.opSFTPShow)),
-		httpapi.Declare("POST /api/v1/ops/sftp/clients/{client}/keys", sls.ForOperator, h(s.opSFTPAddKey)),
-		httpapi.Declare("DELETE /api/v1/ops/sftp/clients/{client}/keys/{id}", sls.ForOperator, h(s.opSFTPRevokeKey)),
-		httpapi.Declare("PUT /api/v1/ops/sftp/clients/{client}/allow", sls.ForOperator, h(s.opSFTPAllow)),
-		httpapi.DeclareRaw("PUT /api/v1/ops/sftp/clients/{client}/pgp", sls.ForOperator, h(s.opSFTPSetPGP)),
-		httpapi.Declare("DELETE /api/v1/ops/sftp/clients/{client}/pgp", sls.ForOperator, h(s.opSFTPRemovePGP)),
-		httpapi.Declare("POST /api/v1/ops/sftp/clients/{client}/enable", sls.ForOperator, h(s.opSFTPEnable(true))),
-		httpapi.Declare("POST /api/v1/ops/sftp/clients/{client}/disable", sls.ForOperator, h(s.opSFTPEnable(false))),
-		httpapi.DeclareRaw("POST /api/v1/ops/sftp/clients/{client}/statements", sls.ForOperator, h(s.opDeliverStatement)),
-		httpapi.Declare("GET /api/v1/ops/sftp/clients/{client}/statements", sls.ForOperator, h(s.opListStatements)),
+		httpapi.Declare("GET /api/v1/ops/sftp/server", sls.ForRoles(sls.RoleReporting, sls.RoleAuditor), h(s.opSFTPServer)),
+		httpapi.Declare("GET /api/v1/ops/sftp/clients", sls.ForRoles(sls.RoleReporting, sls.RoleAuditor), h(s.opSFTPList)),
+		httpapi.Declare("POST /api/v1/ops/sftp/clients", sls.ForRoles(sls.RoleReporting), h(s.opSFTPRegister)),
+		httpapi.Declare("GET /api/v1/ops/sftp/clients/{client}", sls.ForRoles(sls.RoleReporting, sls.RoleAuditor), h(s.opSFTPShow)),
+		httpapi.Declare("POST /api/v1/ops/sftp/clients/{client}/keys", sls.ForRoles(sls.RoleReporting), h(s.opSFTPAddKey)),
+		httpapi.Declare("DELETE /api/v1/ops/sftp/clients/{client}/keys/{id}", sls.ForRoles(sls.RoleReporting), h(s.opSFTPRevokeKey)),
+		httpapi.Declare("PUT /api/v1/ops/sftp/clients/{client}/allow", sls.ForRoles(sls.RoleReporting), h(s.opSFTPAllow)),
+		httpapi.DeclareRaw("PUT /api/v1/ops/sftp/clients/{client}/pgp", sls.ForRoles(sls.RoleReporting), h(s.opSFTPSetPGP)),
+		httpapi.Declare("DELETE /api/v1/ops/sftp/clients/{client}/pgp", sls.ForRoles(sls.RoleReporting), h(s.opSFTPRemovePGP)),
+		httpapi.Declare("POST /api/v1/ops/sftp/clients/{client}/enable", sls.ForRoles(sls.RoleReporting), h(s.opSFTPEnable(true))),
+		httpapi.Declare("POST /api/v1/ops/sftp/clients/{client}/disable", sls.ForRoles(sls.RoleReporting), h(s.opSFTPEnable(false))),
+		httpapi.DeclareRaw("POST /api/v1/ops/sftp/clients/{client}/statements", sls.ForRoles(sls.RoleReporting), h(s.opDeliverStatement)),
+		httpapi.Declare("GET /api/v1/ops/sftp/clients/{client}/statements", sls.ForRoles(sls.RoleReporting, sls.RoleAuditor), h(s.opListStatements)),
 	}
 }
 
