@@ -34,6 +34,7 @@ const (
 	CodeInternal           Code = "internal"            // anything else; details only in the log
 	CodeUnavailable        Code = "unavailable"         // shutting down or dependency down
 	CodeStepUpRequired     Code = "step_up_required"    // prove a security device (again) first
+	CodeApprovalRequired   Code = "approval_required"   // dual control: a second operator must approve this request
 )
 
 // Error is the error type the domain returns to callers. Message is safe to

@@ -76,8 +76,18 @@ func rolesText(roles []Role) string {
 	return strings.Join(s, ", ")
 }
 
-// String is the roles joined by commas (the stored form).
-func RolesString(roles []Role) string { return rolesText(NormalizeRoles(roles)) }
+// RolesString is the roles joined by commas (the stored form).
+func RolesString(roles []Role) string {
+	n := NormalizeRoles(roles)
+	s := make([]string, len(n))
+	for i, r := range n {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ",")
+}
+
+// RolesText is the roles for people: joined by ", ".
+func RolesText(roles []Role) string { return rolesText(NormalizeRoles(roles)) }
 
 // MustRoles is ParseRoles for constants; it panics on a bad list.
 func MustRoles(s string) []Role {

@@ -23,6 +23,7 @@ const (
 	EndUserLocked      SessionEndReason = "user_locked"      // the user was locked (by an operator or a lock-out)
 	EndAccountClosed   SessionEndReason = "account_closed"   // the account was closed
 	EndByOperator      SessionEndReason = "operator"         // an operator ended the sessions explicitly
+	EndOperatorToken   SessionEndReason = "operator_token"   // an operator traded the login session for an operator token
 )
 
 // Event is the audit event recorded when sessions end for reason r:

@@ -118,9 +118,3 @@ type AuditStore interface {
 	// AuditEntries returns up to limit entries with Seq > after, in order.
 	AuditEntries(ctx context.Context, after int64, limit int) ([]audit.Entry, error)
 }
-
-// OperatorStore keeps operator API tokens (hashed).
-type OperatorStore interface {
-	AddOperatorToken(ctx context.Context, tokenHash, name string, at time.Time) error
-	OperatorByTokenHash(ctx context.Context, tokenHash string) (name string, err error)
-}

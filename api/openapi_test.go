@@ -107,7 +107,8 @@ func TestErrorCodesDocumented(t *testing.T) {
 	for _, c := range []sls.Code{sls.CodeInvalidRequest, sls.CodeBodyTooLarge, sls.CodeInvalidArgument, sls.CodeNotFound, sls.CodeConflict,
 		sls.CodeUnauthenticated, sls.CodeForbidden, sls.CodeInvalidCredentials, sls.CodeBadResponse, sls.CodeLocked, sls.CodeLoginExpired,
 		sls.CodeLoginCompleted, sls.CodeTooManyAttempts, sls.CodeDeviceUnavailable, sls.CodeRateLimited, sls.CodeIPNotAllowed,
-		sls.CodeLimitExceeded, sls.CodeNotEligible, sls.CodeActivationFailed, sls.CodeInternal, sls.CodeUnavailable, sls.CodeStepUpRequired} {
+		sls.CodeLimitExceeded, sls.CodeNotEligible, sls.CodeActivationFailed, sls.CodeInternal, sls.CodeUnavailable, sls.CodeStepUpRequired,
+		sls.CodeApprovalRequired} {
 		if !strings.Contains(string(raw), `"`+string(c)+`"`) {
 			t.Errorf("error code %s is not documented", c)
 		}

@@ -120,7 +120,7 @@ func TestFoundationJourney(t *testing.T) {
 		}
 
 		// Security Code Card: two index numbers, values typed back.
-		cardText := n.mustCtl("", "codecard", "issue", "alice")
+		cardText := n.codeCard("alice")
 		values := parseCard(cardText)
 		if len(values) != 50 {
 			t.Fatalf("printed card has %d values:\n%s", len(values), cardText)
@@ -262,7 +262,7 @@ func TestExpiredLogin(t *testing.T) {
 func TestAuditTamperDetected(t *testing.T) {
 	n := startNode(t, "")
 	setupUser(t, n, "erin", "U5005")
-	n.mustCtl("", "codecard", "issue", "erin")
+	n.codeCard("erin")
 	n.stop()
 	// Someone with write access to the database file edits entry 3; the
 	// append-only trigger must be dropped first, which is itself an attack.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -171,9 +172,14 @@ const relaxedLimits = `{"password_per_address": {"rate": 100000, "per": "1m", "b
 	"sms_per_address": {"rate": 100000, "per": "1m", "burst": 100000},
 	"operator_per_address": {"rate": 100000, "per": "1m", "burst": 100000}}`
 
+// noDualControl is the operators section of the journeys' nodes.
+const noDualControl = `{"dual_control": {"temppasscode.issue": false, "user.unlock": false, "user.mobile": false, "limits.raise": false,
+	"operator.add": false, "operator.roles": false, "operator.disable": false, "operator.device": false}}`
+
 // relaxLimits returns args with the --config file given a "limits"
-// section of relaxedLimits when it has none (and a --config holding only
-// that when there is none).
+// section of relaxedLimits when it has none, dual control off when it has
+// no "operators" section, and the test sink on unless it says otherwise
+// (and a --config holding only those when there is none).
 func relaxLimits(t *testing.T, args []string) []string {
 	t.Helper()
 	out := append([]string(nil), args...)
@@ -192,11 +198,29 @@ func relaxLimits(t *testing.T, args []string) []string {
 		if err := json.Unmarshal(b, &cfg); err != nil {
 			t.Fatalf("config %s: %v", out[at], err)
 		}
-		if _, ok := cfg["limits"]; ok {
-			return out
+	}
+	if _, ok := cfg["limits"]; !ok {
+		cfg["limits"] = json.RawMessage(relaxedLimits)
+	}
+	// The journeys act as one operator: dual control (tested on its own)
+	// is off, and messages land in the test sink they read.
+	if _, ok := cfg["operators"]; !ok {
+		cfg["operators"] = json.RawMessage(noDualControl)
+	}
+	notifySection := map[string]json.RawMessage{}
+	if raw, ok := cfg["notify"]; ok {
+		if err := json.Unmarshal(raw, &notifySection); err != nil {
+			t.Fatal(err)
 		}
 	}
-	cfg["limits"] = json.RawMessage(relaxedLimits)
+	if _, ok := notifySection["sink"]; !ok {
+		notifySection["sink"] = json.RawMessage("true")
+	}
+	if raw, err := json.Marshal(notifySection); err != nil {
+		t.Fatal(err)
+	} else {
+		cfg["notify"] = raw
+	}
 	b, err := json.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -254,26 +278,60 @@ func lastLines(s string, k int) string {
 // opTokenFile is the operator token file the tests' slsctl uses.
 func (n *node) opTokenFile() string { return filepath.Join(n.dataDir, "operator.token") }
 
+// testOperator is the operator the journeys act as: bootstrapped with
+// every role on a fresh database (dual control is off in their
+// configuration, see relaxedConfig).
+const testOperator, testOperatorPassword = "tester", "tester-password-1"
+
 // opToken is the operator token of the tests' operator, who holds every
-// role.
+// role; the first call on a fresh database bootstraps that operator with
+// the node's one-time secret.
 func (n *node) opToken() string {
 	n.t.Helper()
 	raw, err := os.ReadFile(n.opTokenFile())
+	if errors.Is(err, os.ErrNotExist) {
+		cmd := exec.Command(bin["slsctl"], "--server", n.url, "--token-file", n.opTokenFile(), "bootstrap",
+			"--secret-file", filepath.Join(n.dataDir, "bootstrap.secret"), "--name", testOperator, "--roles", "all", "--pin", "2468",
+			"--out", n.opCardFile())
+		cmd.Stdin = strings.NewReader(testOperatorPassword + "\n")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			n.t.Fatalf("bootstrapping the test operator: %v\n%s", err, out)
+		}
+		raw, err = os.ReadFile(n.opTokenFile())
+	}
 	if err != nil {
 		n.t.Fatal(err)
 	}
 	return strings.TrimSpace(string(raw))
 }
 
-// ctl runs slsctl against the node; stdin may be empty.
+// opCardFile is the test operator's DSC+ card file.
+func (n *node) opCardFile() string { return filepath.Join(n.dataDir, "tester-card.json") }
+
+// ctl runs slsctl against the node as the test operator; stdin may be
+// empty. When the operator's token has expired (tests move the clock by
+// days), the operator logs in again, as a person would, and the command
+// is run once more.
 func (n *node) ctl(stdin string, args ...string) (string, error) {
-	full := append([]string{"--server", n.url, "--token-file", n.opTokenFile()}, args...)
-	cmd := exec.Command(bin["slsctl"], full...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	return out.String(), err
+	n.t.Helper()
+	n.opToken()
+	run := func() (string, error) {
+		full := append([]string{"--server", n.url, "--token-file", n.opTokenFile()}, args...)
+		cmd := exec.Command(bin["slsctl"], full...)
+		cmd.Stdin = strings.NewReader(stdin)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		return out.String(), err
+	}
+	out, err := run()
+	if err != nil && strings.Contains(out, "(unauthenticated)") {
+		if lo, lerr := slsctlLogin(n.t, n, n.opTokenFile(), testOperator, testOperatorPassword, n.opCardFile(), "2468"); lerr != nil {
+			n.t.Fatalf("logging the test operator in again: %v\n%s", lerr, lo)
+		}
+		out, err = run()
+	}
+	return out, err
 }
 
 // mustCtl is ctl that fails the test on error.
@@ -284,6 +342,20 @@ func (n *node) mustCtl(stdin string, args ...string) string {
 		n.t.Fatalf("slsctl %v: %v\n%s", args, err, out)
 	}
 	return out
+}
+
+// codeCard issues a Security Code Card to user and returns slsctl's
+// output followed by the printable card, read from the card output
+// directory (this machine is the server's host).
+func (n *node) codeCard(user string) string {
+	n.t.Helper()
+	out := filepath.Join(n.t.TempDir(), "codecard.txt")
+	text := n.mustCtl("", "codecard", "issue", user, "--out", out)
+	card, err := os.ReadFile(out)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	return text + string(card)
 }
 
 // setClock moves the time of every node following path.

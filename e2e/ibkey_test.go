@@ -36,7 +36,7 @@ type ibkUser struct {
 func newIBKUser(t *testing.T, n *node, name, account string) *ibkUser {
 	t.Helper()
 	setupUser(t, n, name, account)
-	card := parseCard(n.mustCtl("", "codecard", "issue", name))
+	card := parseCard(n.codeCard(name))
 	if len(card) != 50 {
 		t.Fatalf("code card of %s: %d values", name, len(card))
 	}

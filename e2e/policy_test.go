@@ -41,7 +41,7 @@ func polUser(t *testing.T, n *node, username, account, equity, jurisdiction stri
 		args = append(args, "--security-admin")
 	}
 	n.mustCtl(pw+"\n", args...)
-	values := parseCard(n.mustCtl("", "codecard", "issue", username))
+	values := parseCard(n.codeCard(username))
 	if len(values) != 50 {
 		t.Fatalf("code card of %s: %d values", username, len(values))
 	}
@@ -526,7 +526,7 @@ func TestProtectionJourney(t *testing.T) {
 		// A user without the permission is told who has it; Hong Kong
 		// residents cannot opt out at all.
 		n.mustCtl(pw+"\n", "user", "create", "--username", "ivana", "--account", "U8004")
-		v2 := parseCard(n.mustCtl("", "codecard", "issue", "ivana"))
+		v2 := parseCard(n.codeCard("ivana"))
 		t2 := polCardLogin(t, n, "ivana", v2, "portal")
 		if o := call(t, "POST", n.url+"/api/v1/security/opt-out", t2, nil); o.Status != 403 || o.str("error", "detail", "holders") != `["ivan"]` {
 			t.Fatalf("opt out without the permission: %s", o.Raw)

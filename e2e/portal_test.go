@@ -467,7 +467,7 @@ func TestPortalPhoneSizedScreen(t *testing.T) {
 
 func TestPortalCodeCardAndLanguages(t *testing.T) {
 	n, _ := portalNode(t)
-	values := parseCard(n.mustCtl("", "codecard", "issue", "alice"))
+	values := parseCard(n.codeCard("alice"))
 	b := newBrowser(t, n.url, browserOpt{})
 	b.passwordStep("alice")
 	b.expect("#select-form")
@@ -826,7 +826,7 @@ func (b *browser) codeCardLogin(user string, values map[string]string) {
 func TestPortalIBKey(t *testing.T) {
 	n := startNode(t, "")
 	setupUser(t, n, "ivy", "U7301")
-	values := parseCard(n.mustCtl("", "codecard", "issue", "ivy"))
+	values := parseCard(n.codeCard("ivy"))
 	b := newBrowser(t, n.url, browserOpt{})
 
 	// A user without IB Key sees the banner: the QR code and the string under it.
@@ -919,7 +919,7 @@ func portalUser(t *testing.T, n *node, name, account string, newAccount, admin b
 		args = append(args, "--security-admin")
 	}
 	n.mustCtl(pw+"\n", args...)
-	return parseCard(n.mustCtl("", "codecard", "issue", name))
+	return parseCard(n.codeCard(name))
 }
 
 func TestPortalWithdrawalLimit(t *testing.T) {

@@ -21,8 +21,10 @@ import (
 	"time"
 
 	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/cardout"
 	"github.com/secure-login-system/sls/login"
 	"github.com/secure-login-system/sls/manage"
+	"github.com/secure-login-system/sls/operators"
 	"github.com/secure-login-system/sls/ratelimit"
 )
 
@@ -43,6 +45,13 @@ type API struct {
 	AppAuth func(http.HandlerFunc) http.Handler
 	// Limiter bounds the operator API per client address (nil: no limit).
 	Limiter *ratelimit.Limiter
+	// Operators authenticates operators and keeps dual control.
+	Operators *operators.Service
+	// Cards is where card secrets go (the shipping workflow's output),
+	// never into an answer.
+	Cards cardout.Dir
+	// DataDir holds the bootstrap secret's file (removed once spent).
+	DataDir string
 
 	mux *http.ServeMux
 }
@@ -76,7 +85,7 @@ func StatusOf(code sls.Code) int {
 		return http.StatusConflict
 	case sls.CodeUnauthenticated, sls.CodeInvalidCredentials, sls.CodeBadResponse, sls.CodeStepUpRequired:
 		return http.StatusUnauthorized
-	case sls.CodeForbidden, sls.CodeIPNotAllowed, sls.CodeNotEligible:
+	case sls.CodeForbidden, sls.CodeIPNotAllowed, sls.CodeNotEligible, sls.CodeApprovalRequired:
 		return http.StatusForbidden
 	case sls.CodeLocked:
 		return http.StatusLocked
@@ -280,43 +289,16 @@ func UserOf(r *http.Request) *sls.User {
 
 // OperatorOf returns the operator's name of an operator route's request.
 func OperatorOf(r *http.Request) string {
-	s, _ := r.Context().Value(operatorKey).(string)
-	return s
+	if o := OperatorFrom(r); o != nil {
+		return o.Name
+	}
+	return ""
 }
 
-// operator requires an operator token of an operator holding one of the
-// roles access names.
-func (a *API) operator(access sls.Access, h http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Limited before the token is looked at, so the limit also
-		// bounds token guessing.
-		if err := a.Limiter.Take(r.Context(), ratelimit.OperatorAddress, ratelimit.AddressKey(ClientIP(r))); err != nil {
-			WriteError(w, r, a.Log, err)
-			return
-		}
-		tok := bearer(r)
-		var name string
-		var err error = sls.ErrUnauthenticated
-		if tok != "" && len(tok) < 200 {
-			err = a.Store.View(r.Context(), func(tx sls.Tx) error {
-				var e error
-				name, e = tx.OperatorByTokenHash(r.Context(), sls.TokenHash(tok))
-				return e
-			})
-		}
-		if errors.Is(err, sls.ErrNotFound) {
-			err = sls.ErrUnauthenticated
-		}
-		if err != nil {
-			WriteError(w, r, a.Log, err)
-			return
-		}
-		if !access.AdmitsOperator(sls.AllRoles) { // the shared token holds every role until named operators land
-			WriteError(w, r, a.Log, sls.ErrForbidden)
-			return
-		}
-		h(w, r.WithContext(context.WithValue(r.Context(), operatorKey, name)))
-	})
+// OperatorFrom returns the operator of an operator route's request.
+func OperatorFrom(r *http.Request) *sls.Operator {
+	o, _ := r.Context().Value(operatorKey).(*sls.Operator)
+	return o
 }
 
 // Logging logs one line per request: never bodies, tokens or query strings

@@ -91,11 +91,7 @@ func (a *API) opIssueDSCPlus(w http.ResponseWriter, r *http.Request) {
 	}
 	b.Username = r.PathValue("user")
 	out, err := a.Manage.IssueDSCPlusChecked(r.Context(), OperatorActor(r), b)
-	if err != nil {
-		WriteError(w, r, a.Log, err)
-		return
-	}
-	WriteJSON(w, http.StatusCreated, out)
+	a.replyCard(w, r, out, err)
 }
 
 func (a *API) opIssueCodeCard(w http.ResponseWriter, r *http.Request) {
@@ -104,12 +100,10 @@ func (a *API) opIssueCodeCard(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, a.Log, err)
 		return
 	}
-	// The card's values are returned once, for printing.
-	WriteJSON(w, http.StatusCreated, map[string]any{
-		"device": out.Device,
-		"values": out.Card.Values,
-		"text":   codecard.RenderText(out.Card, codecard.SecurityCodeCard.Name, out.Device.Serial),
-	})
+	// The card's values go to the card output directory, for printing;
+	// never into the answer.
+	path, err := a.Cards.WriteCodeCard(out.Device.ID, codecard.RenderText(out.Card, codecard.SecurityCodeCard.Name, out.Device.Serial))
+	a.Reply(w, r, http.StatusCreated, map[string]any{"device": out.Device, "card_file": path}, err)
 }
 
 type tempPasscodeBody struct {

@@ -65,6 +65,7 @@ func (a *API) coreRoutes() []Route {
 func (a *API) Routes() []Route {
 	routes := append(a.coreRoutes(), a.stepUpRoutes()...)
 	routes = append(routes, a.operatorRoutes()...)
+	routes = append(routes, a.operatorAdminRoutes()...)
 	for _, extra := range a.Extra {
 		routes = append(routes, extra(a)...)
 	}
@@ -118,7 +119,7 @@ func (a *API) mount(m *http.ServeMux, rt Route) error {
 	case sls.CallerClient:
 		h = a.client(rt.Access, handler.ServeHTTP)
 	case sls.CallerOperator:
-		h = a.operator(rt.Access, handler.ServeHTTP)
+		h = a.operator(rt, handler.ServeHTTP)
 	case sls.CallerApp:
 		if a.AppAuth == nil {
 			return fmt.Errorf("httpapi: route %q is for app instances but no app authenticator is configured", rt.Pattern)

@@ -234,6 +234,9 @@ func (h *handlers) opShip(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := h.s.Ship(r.Context(), httpapi.OperatorActor(r), r.PathValue("id"), b)
+	if err == nil {
+		out.CardFile, err = h.a.Cards.WriteDSCPlus(out.Order.DeviceID, out.Card)
+	}
 	h.reply(w, r, http.StatusOK, out, err)
 }
 

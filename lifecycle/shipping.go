@@ -23,10 +23,12 @@ type ShipRequest struct {
 }
 
 // Shipped is the answer to Ship: the order, and the card file to write
-// into the physical card (its key: it goes to the card and nowhere else).
+// into the physical card (its key: it goes to the card output directory
+// and nowhere else, never into an answer).
 type Shipped struct {
-	Order *OrderView        `json:"order"`
-	Card  *dscplus.CardFile `json:"card"`
+	Order    *OrderView        `json:"order"`
+	Card     *dscplus.CardFile `json:"-"`
+	CardFile string            `json:"card_file"`
 }
 
 // Ship makes the card of an order (through package manage, pending until

@@ -538,6 +538,9 @@ func (s *Service) scopeFor(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.D
 		}
 		return sls.ScopeStatementsOnly, nil
 	}
+	if acct.ID == sls.OperatorsAccount {
+		return sls.ScopeOperator, nil
+	}
 	return s.deviceScope(d, p, now)
 }
 
@@ -721,6 +724,11 @@ type BasicGate struct{}
 
 // Admit implements Gate.
 func (BasicGate) Admit(_ context.Context, _ sls.Tx, u *sls.User, a *sls.Account, p sls.Platform, _ string, _ time.Time) (bool, sls.Scope, error) {
+	if a.ID == sls.OperatorsAccount {
+		// An operator always proves a device; the session serves only the
+		// exchange for an operator token.
+		return true, sls.ScopeOperator, nil
+	}
 	if a.Closed() {
 		if p != sls.PlatformPortal {
 			return false, "", sls.Errorf(sls.CodeForbidden, "This account is closed; only the Client Portal is available.")

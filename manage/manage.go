@@ -195,6 +195,9 @@ func (s *Service) CreateUser(ctx context.Context, actor string, n NewUser) (*sls
 	if u.SealedIdentity, err = s.Sealer.Seal(IdentityPlace(u.ID), idJSON); err != nil {
 		return nil, err
 	}
+	if u.AccountID == sls.OperatorsAccount {
+		return nil, invalid("Operators are added with the operator commands, not as users.")
+	}
 	err = s.Store.Update(ctx, func(tx sls.Tx) error {
 		if _, err := tx.Account(ctx, u.AccountID); err != nil {
 			if errors.Is(err, sls.ErrNotFound) {

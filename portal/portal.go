@@ -357,6 +357,11 @@ func (p *Portal) refuse(q *req, err error) {
 		q.redirect("/stepup?next=" + url.QueryEscape(p.returnPath(q.r.URL.Path)))
 	case q.ss.Scope == sls.ScopeOnlineCardOnly:
 		q.redirect("/settings/onlinecard?n=card_only")
+	case q.ss.Scope == sls.ScopeOperator:
+		// An operator's login serves only slsctl's token exchange; no page
+		// serves it (and "/" would refuse it again).
+		q.status = http.StatusForbidden
+		q.render("error", q.t("err.title"), errorPage{Message: q.t("notice.not_allowed")})
 	case sls.ErrorCode(err) == sls.CodeStepUpRequired:
 		q.status = http.StatusUnauthorized
 		q.render("error", q.t("err.title"), errorPage{Message: q.errText(err)})

@@ -7,6 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/operators"
 	"testing"
 
 	"github.com/secure-login-system/sls/server"
@@ -17,16 +21,34 @@ import (
 // from one address, and 429s are not what they look at.
 func openServer(t *testing.T) (*server.Server, string) {
 	t.Helper()
+	return openServerWith(t, testOperators, nil)
+}
+
+// testOperators is the operators section of openServer: dual control off
+// (its own tests turn it on).
+const testOperators = `{"dual_control": {"temppasscode.issue": false, "user.unlock": false, "user.mobile": false, "limits.raise": false,
+	"operator.add": false, "operator.roles": false, "operator.disable": false, "operator.device": false}}`
+
+// openServerWith is openServer with the given operators section and
+// options changed by opts (nil: none).
+func openServerWith(t *testing.T, operatorsSection string, opts func(*server.Options)) (*server.Server, string) {
+	t.Helper()
 	cfgFile := filepath.Join(t.TempDir(), "sls.json")
 	if err := os.WriteFile(cfgFile, []byte(`{"limits": {"operator_per_address": {"rate": 100000, "per": "1m", "burst": 100000},
 		"second_factor_per_user": {"rate": 100000, "per": "1m", "burst": 100000},
 		"password_per_address": {"rate": 100000, "per": "1m", "burst": 100000},
 		"password_per_address_user": {"rate": 100000, "per": "1m", "burst": 100000},
-		"sms_per_address": {"rate": 100000, "per": "1m", "burst": 100000}}}`), 0o600); err != nil {
+		"sms_per_address": {"rate": 100000, "per": "1m", "burst": 100000}},
+		"notify": {"sink": true},
+		"operators": `+operatorsSection+`}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.Open(context.Background(), server.Options{DataDir: t.TempDir(), ConfigFile: cfgFile, Logger: slog.New(slog.DiscardHandler),
-		SFTPListen: "127.0.0.1:0"}) // never the default port another process may hold
+	o := server.Options{DataDir: t.TempDir(), ConfigFile: cfgFile, Logger: slog.New(slog.DiscardHandler),
+		SFTPListen: "127.0.0.1:0"} // never the default port another process may hold
+	if opts != nil {
+		opts(&o)
+	}
+	srv, err := server.Open(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,13 +57,30 @@ func openServer(t *testing.T) (*server.Server, string) {
 	return srv, web.URL
 }
 
-// operatorToken is an operator token of srv's tests' operator, who holds
-// every role.
+// operatorToken is the token of srv's tests' operator, who holds every
+// role: the first call bootstraps that operator with the server's
+// one-time secret.
 func operatorToken(t *testing.T, srv *server.Server) string {
 	t.Helper()
-	raw, err := os.ReadFile(srv.OperatorTokenFile)
+	opTokens.Lock()
+	defer opTokens.Unlock()
+	if tok, ok := opTokens.m[srv]; ok {
+		return tok
+	}
+	secret, err := os.ReadFile(srv.BootstrapFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.TrimSpace(string(raw))
+	tok, err := srv.Operators.Bootstrap(context.Background(), strings.TrimSpace(string(secret)),
+		operators.NewOperator{Name: "tester", Password: "tester-password-1", Roles: sls.AllRoles, PIN: "2468"}, srv.Opts.DataDir, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opTokens.m[srv] = tok.Token
+	return tok.Token
 }
+
+var opTokens = struct {
+	sync.Mutex
+	m map[*server.Server]string
+}{m: map[*server.Server]string{}}

@@ -41,6 +41,10 @@ type notifyConfig struct {
 	// queues without delivering, for a node that only serves requests).
 	Workers  *int                     `json:"workers,omitempty"`
 	Channels map[string]channelConfig `json:"channels,omitempty"`
+	// Sink delivers every channel without a provider to the local test
+	// sink (slsctl sink list). Off unless set here or --demo is given:
+	// messages then fail rather than land where clients never see them.
+	Sink bool `json:"sink,omitempty"`
 }
 
 // channelConfig chooses and configures a channel's adapter. Secrets are
@@ -87,9 +91,25 @@ func readSecret(path, what string) ([]byte, error) {
 	return []byte(strings.TrimSpace(string(b))), nil
 }
 
+// noProvider is the sender of a channel with no provider and no sink:
+// every message fails at once, and the operator sees why in the outbox.
+type noProvider string
+
+func (n noProvider) Send(context.Context, notify.Message) error {
+	return notify.Permanent(fmt.Errorf("channel %s has no provider configured (notify.channels.%s)", string(n), string(n)))
+}
+
 func (s *Server) channelSender(name string, c channelConfig, sink notify.Sender) (notify.Sender, error) {
 	switch c.Type {
-	case "", "sink":
+	case "":
+		if sink == nil {
+			return noProvider(name), nil
+		}
+		return sink, nil
+	case "sink":
+		if sink == nil {
+			return nil, fmt.Errorf("config: notify: channel %s: type sink needs the test sink on (notify.sink or --demo)", name)
+		}
 		return sink, nil
 	case "webhook":
 		secret, err := readSecret(c.SecretFile, name+" webhook secret")
@@ -142,7 +162,11 @@ func (s *Server) configureNotify(ctx context.Context) error {
 	if err := rules.Validate(); err != nil {
 		return fmt.Errorf("config: sms: %w", err)
 	}
-	sink := &outbox.Sink{Store: s.Store, Clock: s.Clock}
+	var sink notify.Sender
+	if nc.Sink || s.Opts.Demo {
+		sink = &outbox.Sink{Store: s.Store, Clock: s.Clock}
+		s.Log.Warn("TEST MESSAGE SINK ON: messages for channels without a provider are kept in the database, not sent; never in production (notify.sink, --demo)")
+	}
 	routes := map[notify.Channel]notify.Sender{}
 	for _, ch := range notify.AllChannels {
 		c := nc.Channels[string(ch)]
@@ -151,6 +175,17 @@ func (s *Server) configureNotify(ctx context.Context) error {
 			return err
 		}
 		routes[ch] = sender
+	}
+	if sink == nil {
+		var none []string
+		for _, ch := range notify.AllChannels {
+			if nc.Channels[string(ch)].Type == "" {
+				none = append(none, string(ch))
+			}
+		}
+		if len(none) > 0 {
+			s.Log.Warn("notification channels without a provider: their messages fail (configure notify.channels)", "channels", strings.Join(none, ","))
+		}
 	}
 	for name := range nc.Channels {
 		if !notify.Channel(name).Valid() {

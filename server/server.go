@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +30,7 @@ import (
 	"github.com/secure-login-system/sls/httpapi"
 	"github.com/secure-login-system/sls/login"
 	"github.com/secure-login-system/sls/manage"
+	"github.com/secure-login-system/sls/operators"
 	"github.com/secure-login-system/sls/passhash"
 	"github.com/secure-login-system/sls/ratelimit"
 	"github.com/secure-login-system/sls/scheduler"
@@ -54,6 +54,14 @@ type Options struct {
 	AddrFile string
 	// SFTPListen, when set, overrides the sftp section's listen address.
 	SFTPListen string
+	// AdminListen, when set, serves the operator API (/api/v1/ops/) on
+	// this address only: the public listener answers 404 there. In
+	// production, bind it to a management network or loopback.
+	AdminListen string
+	// AdminAddrFile, when set, receives the admin listener's address.
+	AdminAddrFile string
+	// Demo turns on the local message sink (as notify.sink does).
+	Demo bool
 	// TLSCert and TLSKey are PEM files: when set, HTTPS is served instead
 	// of HTTP. TLSSelfSigned instead makes (once, in DataDir) and uses a
 	// self-signed certificate for localhost, for local use.
@@ -85,8 +93,11 @@ type Server struct {
 	Limiter *ratelimit.Limiter
 	Hashing *passhash.Gate
 
-	// OperatorTokenFile is where the operator token was written.
-	OperatorTokenFile string
+	// Operators manages operators, their tokens and dual control.
+	Operators *operators.Service
+	// BootstrapFile holds the one-time secret that creates the first
+	// operator ("" once an operator exists or another node made it).
+	BootstrapFile string
 
 	handler http.Handler
 	bg      []func(ctx context.Context)
@@ -173,6 +184,9 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	s.Hashing = passhash.NewGate(limits.HashSlots, limits.HashQueue, limits.HashWait)
 	s.proxies = limits.Proxies
 	s.API = &httpapi.API{Store: s.Store, Log: s.Log, Limiter: s.Limiter}
+	if err := s.configureOperators(loginCfg.Argon); err != nil {
+		return nil, err
+	}
 
 	// The one explicit list of device kinds this server offers; features
 	// below add theirs (SMS, IB Key).
@@ -217,55 +231,11 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	s.Scheduler.Add(scheduler.Job{Name: "purge-logins", Every: time.Hour, Run: s.purgeLogins})
 	s.Scheduler.Add(scheduler.Job{Name: "purge-rate-limits", Every: 10 * time.Minute, Run: s.Limiter.Purge})
 	s.OnStart(s.Scheduler.Run)
-	if s.OperatorTokenFile, err = s.ensureOperatorToken(ctx); err != nil {
+	if err := s.ensureBootstrap(ctx); err != nil {
 		return nil, err
 	}
 	ok = true
 	return s, nil
-}
-
-// ensureOperatorToken creates the operator token file on first start and
-// makes sure the database knows the token's hash.
-func (s *Server) ensureOperatorToken(ctx context.Context) (string, error) {
-	path := filepath.Join(s.Opts.DataDir, "operator.token")
-	b, err := os.ReadFile(path)
-	var token string
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		token = sls.NewToken("slsop")
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, os.ErrExist) {
-			return s.ensureOperatorToken(ctx) // another node sharing the directory won
-		}
-		if err != nil {
-			return "", fmt.Errorf("server: operator token: %w", err)
-		}
-		_, werr := f.WriteString(token + "\n")
-		if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
-			return "", fmt.Errorf("server: operator token: %w", err)
-		}
-	case err != nil:
-		return "", fmt.Errorf("server: operator token: %w", err)
-	default:
-		token = strings.TrimSpace(string(b))
-	}
-	hash := sls.TokenHash(token)
-	err = s.Store.Update(ctx, func(tx sls.Tx) error {
-		if _, err := tx.OperatorByTokenHash(ctx, hash); err == nil {
-			return nil
-		} else if !errors.Is(err, sls.ErrNotFound) {
-			return err
-		}
-		now := s.Clock.Now()
-		if err := tx.AddOperatorToken(ctx, hash, "ops", now); err != nil {
-			return err
-		}
-		return sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventOperatorTokenMade, "", "", map[string]any{"file": path})
-	})
-	if err != nil && !errors.Is(err, sls.ErrConflict) { // a second node added it at the same moment
-		return "", err
-	}
-	return path, nil
 }
 
 // OnStart registers background work that runs while the server runs
@@ -279,6 +249,12 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", s.API.Handler())
+	if s.Opts.AdminListen != "" {
+		// The operator API lives on the admin listener only.
+		mux.HandleFunc("/api/v1/ops/", func(w http.ResponseWriter, r *http.Request) {
+			httpapi.WriteError(w, r, s.Log, sls.Errorf(sls.CodeNotFound, "No such API endpoint: %s %s.", r.Method, r.URL.Path))
+		})
+	}
 	for pattern, h := range s.portal.routes(s) {
 		mux.Handle(pattern, h)
 	}
@@ -297,10 +273,30 @@ func (s *Server) Handler() http.Handler {
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
-	// The client address is decided once, before anything logs or
-	// limits by it (trusted proxies, config section "limits").
-	s.handler = httpapi.Recover(s.Log, httpapi.TrustProxies(s.proxies, httpapi.Logging(s.Log, securityHeaders(mux))))
+	s.handler = s.wrap(mux)
 	return s.handler
+}
+
+// wrap puts the layers every listener has around h. The client address
+// is decided once, before anything logs or limits by it (trusted
+// proxies, config section "limits").
+func (s *Server) wrap(h http.Handler) http.Handler {
+	return httpapi.Recover(s.Log, httpapi.TrustProxies(s.proxies, httpapi.Logging(s.Log, securityHeaders(h))))
+}
+
+// AdminHandler serves the operator API and health checks: the admin
+// listener's handler when Options.AdminListen is set.
+func (s *Server) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/v1/ops/", s.API.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		httpapi.WriteError(w, r, s.Log, sls.Errorf(sls.CodeNotFound, "The admin listener serves only the operator API (/api/v1/ops/)."))
+	})
+	return s.wrap(mux)
 }
 
 func securityHeaders(next http.Handler) http.Handler {
@@ -353,7 +349,37 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); fn(bgCtx) }()
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	var admin *http.Server
+	if s.Opts.AdminListen != "" {
+		aln, err := net.Listen("tcp", s.Opts.AdminListen)
+		if err != nil {
+			ln.Close()
+			stopBG()
+			wg.Wait()
+			return fmt.Errorf("server: admin listen: %w", err)
+		}
+		if s.Opts.AdminAddrFile != "" {
+			if err := os.WriteFile(s.Opts.AdminAddrFile, []byte(aln.Addr().String()+"\n"), 0o600); err != nil {
+				aln.Close()
+				ln.Close()
+				stopBG()
+				wg.Wait()
+				return fmt.Errorf("server: admin addr file: %w", err)
+			}
+		}
+		admin = &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: srv.ReadHeaderTimeout, ReadTimeout: srv.ReadTimeout,
+			IdleTimeout: srv.IdleTimeout, MaxHeaderBytes: srv.MaxHeaderBytes, ErrorLog: srv.ErrorLog}
+		s.Log.Info("operator API on the admin listener only", "addr", aln.Addr().String())
+		go func() {
+			if tlsCfg != nil {
+				admin.TLSConfig = tlsCfg.Clone()
+				errc <- admin.ServeTLS(aln, "", "")
+				return
+			}
+			errc <- admin.Serve(aln)
+		}()
+	}
 	if tlsCfg != nil {
 		srv.TLSConfig = tlsCfg
 		go func() { errc <- srv.ServeTLS(ln, "", "") }()
@@ -372,6 +398,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
 		s.Log.Error("shutdown", "err", err)
+	}
+	if admin != nil {
+		if err := admin.Shutdown(shutCtx); err != nil {
+			s.Log.Error("shutdown of the admin listener", "err", err)
+		}
 	}
 	stopBG()
 	wg.Wait()

@@ -52,15 +52,4 @@ func (t *tx) AuditEntries(ctx context.Context, after int64, limit int) ([]audit.
 	})
 }
 
-func (t *tx) AddOperatorToken(ctx context.Context, tokenHash, name string, at time.Time) error {
-	_, err := t.exec(ctx, `INSERT INTO operator_tokens (token_hash, name, created_at) VALUES (?, ?, ?)`, tokenHash, name, at.UnixMicro())
-	return wrap("add operator token", err)
-}
-
-func (t *tx) OperatorByTokenHash(ctx context.Context, tokenHash string) (string, error) {
-	var name string
-	err := t.queryRow(ctx, `SELECT name FROM operator_tokens WHERE token_hash = ?`, tokenHash).Scan(&name)
-	return name, wrap("operator token", err)
-}
-
 var _ sls.AuditStore = (*tx)(nil)

@@ -1,6 +1,9 @@
-// Command slsctl is the operators' tool (Client Services, Security Team).
-// It talks to the operator API of a running slsd with the operator token
-// that slsd created in its data directory.
+// Command slsctl is the operators' tool (Client Services, Security Team,
+// shipping, reporting, auditors, admins). Each operator logs in with
+// their own name, password and security device ("slsctl login"); the
+// short-lived operator token is kept in the user's configuration
+// directory. The first operator is created once with the bootstrap
+// secret slsd leaves in its data directory ("slsctl bootstrap").
 //
 //	slsctl [global flags] <command> [flags] [args]
 //
@@ -25,19 +28,39 @@ import (
 const usage = `slsctl — operate a Secure Login System server
 
 Global flags (before the command):
-  --server URL        server address (env SLS_SERVER, default http://127.0.0.1:8080)
-  --token-file PATH   operator token file (env SLS_TOKEN_FILE, default ./sls-data/operator.token)
+  --server URL        server address (env SLS_SERVER, default http://127.0.0.1:8080;
+                      the admin listener when slsd runs with --admin-listen)
+  --token-file PATH   operator token file (env SLS_TOKEN_FILE, default <user config dir>/sls/operator.token)
+  --approval ID       present a second operator's approval (dual control; see "approval")
 
-Commands:
+Operators:
+  bootstrap --secret-file DATA/bootstrap.secret --name NAME --pin PIN [--roles all] [--out card.json]
+                                                  create the first operator with their DSC+, once
+                                                  (password: first line of standard input)
+  login NAME [--device ID]                        log in: password, then your security device's answer
+                                                  (both read from standard input, one line each, or typed)
+  logout | whoami
+  operator list
+  operator add NAME --roles r1,r2 --pin PIN [--out card.json]
+                                                  with their DSC+ (password: first line of standard input)
+  operator roles NAME r1,r2 | operator disable NAME | operator enable NAME
+  operator dscplus NAME --pin 1234 [--serial S] [--out card.json]
+  approval list [--state pending|approved|denied|used|all]
+  approval approve ID | approval deny ID
+  Roles: client-services, security-team, shipping, reporting-integration, auditor, admin.
+
+Clients:
   account create --id ID --currency USD --equity 1500000.00 --jurisdiction US
   user create --username NAME --account ID [--email E] [--mobile +E164] [--lang en]
               [--dob YYYY-MM-DD --citizenship CC --residence CC --id-type T --id-number N]
               [--security-admin]                 (password: first line of standard input)
   user show NAME
   devices NAME                                    list a user's devices
-  dscplus issue NAME --pin 1234 [--serial S] [--pending] --out card.json
+  dscplus issue NAME --pin 1234 [--serial S] [--pending] [--out card.json]
+                                                  the card file goes to the server's card output directory;
+                                                  --out copies it when this machine can read it
               [--override-eligibility --reason "why"]   (below the equity threshold only with a recorded reason)
-  codecard issue NAME [--html card.html]          prints the Security Code Card
+  codecard issue NAME [--out card.txt]            the printable card goes to the server's card output directory
   temppasscode issue NAME --verified "how identity was verified"
   device suspend|resume|revoke|activate DEVICE_ID [--reason R]
   unlock NAME
@@ -64,11 +87,26 @@ func main() {
 }
 
 type client struct {
-	base  string
-	token string
-	http  *http.Client
-	out   io.Writer
-	in    io.Reader
+	base      string
+	token     string
+	tokenFile string
+	approval  string
+	http      *http.Client
+	out       io.Writer
+	in        io.Reader
+	lines     *bufio.Reader
+}
+
+// line reads the next line of standard input (passwords, answers).
+func (c *client) line(what string) (string, error) {
+	if c.lines == nil {
+		c.lines = bufio.NewReader(c.in)
+	}
+	l, err := c.lines.ReadString('\n')
+	if err != nil && (err != io.EOF || l == "") {
+		return "", fmt.Errorf("%s: expected a line on standard input", what)
+	}
+	return strings.TrimRight(l, "\r\n"), nil
 }
 
 // apiError is the server's error body.
@@ -108,7 +146,12 @@ func (c *client) doRaw(method, path, contentType string, body io.Reader, size in
 	if body != nil && size >= 0 {
 		req.ContentLength = size
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if c.approval != "" {
+		req.Header.Set("X-SLS-Approval", c.approval)
+	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
@@ -139,7 +182,8 @@ func run(args []string, stdin io.Reader, stdout io.Writer) (int, error) {
 	g := flag.NewFlagSet("slsctl", flag.ContinueOnError)
 	g.SetOutput(io.Discard)
 	server := g.String("server", envOr("SLS_SERVER", "http://127.0.0.1:8080"), "")
-	tokenFile := g.String("token-file", envOr("SLS_TOKEN_FILE", "./sls-data/operator.token"), "")
+	tokenFile := g.String("token-file", envOr("SLS_TOKEN_FILE", defaultTokenFile()), "")
+	approval := g.String("approval", "", "")
 	if err := g.Parse(args); err != nil {
 		fmt.Fprint(stdout, usage)
 		return 2, err
@@ -149,13 +193,17 @@ func run(args []string, stdin io.Reader, stdout io.Writer) (int, error) {
 		fmt.Fprint(stdout, usage)
 		return 0, nil
 	}
-	tok, err := os.ReadFile(*tokenFile)
-	if err != nil {
-		return 1, fmt.Errorf("operator token: %w (is --token-file right?)", err)
-	}
-	c := &client{base: strings.TrimRight(*server, "/"), token: strings.TrimSpace(string(tok)),
+	c := &client{base: strings.TrimRight(*server, "/"), tokenFile: *tokenFile, approval: *approval,
 		http: &http.Client{Timeout: 60 * time.Second}, out: stdout, in: stdin}
 	cmd, sub := rest[0], rest[1:]
+	if fn, ok := tokenless[cmd]; ok {
+		return exitCode(c, fn(c, sub))
+	}
+	tok, err := readToken(*tokenFile)
+	if err != nil {
+		return 1, err
+	}
+	c.token = tok
 	var fn func([]string) error
 	switch cmd {
 	case "account":
@@ -184,10 +232,22 @@ func run(args []string, stdin io.Reader, stdout io.Writer) (int, error) {
 		fmt.Fprint(stdout, usage)
 		return 2, fmt.Errorf("unknown command %q", cmd)
 	}
-	if err := fn(sub); err != nil {
-		return 1, err
+	return exitCode(c, fn(sub))
+}
+
+// exitCode is 0 for success and 1 for an error; a request waiting for a
+// second operator's approval says what to do next.
+func exitCode(c *client, err error) (int, error) {
+	if err == nil {
+		return 0, nil
 	}
-	return 0, nil
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Code == "approval_required" {
+		if id, _ := ae.Detail["approval_id"].(string); id != "" {
+			fmt.Fprintf(c.out, "Dual control: approval %s is waiting for a second operator:\n  slsctl approval approve %s\nthen run this same command again with --approval %s.\n", id, id, id)
+		}
+	}
+	return 1, err
 }
 
 // extraCommands are commands of other features, registered from their
@@ -375,30 +435,24 @@ func (c *client) dscplus(args []string) error {
 	if err != nil {
 		return err
 	}
-	if outPath == "" {
-		return errors.New("--out is required: the card file is written there")
-	}
 	var out struct {
-		Device device          `json:"device"`
-		Card   json.RawMessage `json:"card"`
+		Device   device `json:"device"`
+		CardFile string `json:"card_file"`
 	}
 	if err := c.do("POST", "/api/v1/ops/users/"+url.PathEscape(name)+"/dscplus", map[string]any{"serial": serial, "pin": pin, "activate": !pending,
 		"override_eligibility": override, "reason": reason}, &out); err != nil {
 		return err
 	}
-	if err := writeCardFile(outPath, out.Card); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.out, "DSC+ %s issued to %s (%s, device %s); card file %s\n", out.Device.Serial, name, out.Device.State, out.Device.ID, outPath)
-	return nil
+	fmt.Fprintf(c.out, "DSC+ %s issued to %s (%s, device %s)\n", out.Device.Serial, name, out.Device.State, out.Device.ID)
+	return c.cardFile(out.CardFile, outPath)
 }
 
 func (c *client) codecard(args []string) error {
 	if len(args) == 0 || args[0] != "issue" {
 		return errors.New("usage: codecard issue NAME")
 	}
-	var htmlOut string
-	pos, err := flags("codecard issue", args[1:], func(fs *flag.FlagSet) { fs.StringVar(&htmlOut, "html", "", "") })
+	var outPath string
+	pos, err := flags("codecard issue", args[1:], func(fs *flag.FlagSet) { fs.StringVar(&outPath, "out", "", "") })
 	if err != nil {
 		return err
 	}
@@ -407,16 +461,14 @@ func (c *client) codecard(args []string) error {
 		return err
 	}
 	var out struct {
-		Device device   `json:"device"`
-		Values []string `json:"values"`
-		Text   string   `json:"text"`
+		Device   device `json:"device"`
+		CardFile string `json:"card_file"`
 	}
 	if err := c.do("POST", "/api/v1/ops/users/"+url.PathEscape(name)+"/codecard", nil, &out); err != nil {
 		return err
 	}
-	fmt.Fprint(c.out, out.Text)
-	fmt.Fprintf(c.out, "\nSecurity Code Card %s issued to %s (device %s)\n", out.Device.Serial, name, out.Device.ID)
-	return nil
+	fmt.Fprintf(c.out, "Security Code Card %s issued to %s (device %s)\n", out.Device.Serial, name, out.Device.ID)
+	return c.cardFile(out.CardFile, outPath)
 }
 
 func (c *client) temppasscode(args []string) error {
@@ -480,11 +532,3 @@ func (c *client) unlock(args []string) error {
 
 // writeCardFile writes a DSC+ card file (what the physical card holds: its
 // key) readable by the owner only.
-func writeCardFile(path string, card json.RawMessage) error {
-	var pretty bytes.Buffer
-	if err := json.Indent(&pretty, card, "", "  "); err != nil {
-		return fmt.Errorf("card file from the server: %w", err)
-	}
-	pretty.WriteByte('\n')
-	return os.WriteFile(path, pretty.Bytes(), 0o600)
-}

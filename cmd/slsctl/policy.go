@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -116,9 +115,6 @@ func (c *client) orders(args []string) error {
 		if err != nil {
 			return err
 		}
-		if outPath == "" {
-			return errors.New("--out is required: the card file (what the physical card holds) is written there")
-		}
 		var out struct {
 			Order struct {
 				ID       string `json:"id"`
@@ -126,17 +122,14 @@ func (c *client) orders(args []string) error {
 				DeviceID string `json:"device_id"`
 				State    string `json:"state"`
 			} `json:"order"`
-			Card json.RawMessage `json:"card"`
+			CardFile string `json:"card_file"`
 		}
 		if err := c.do("POST", "/api/v1/ops/orders/"+esc(id)+"/ship", map[string]string{"carrier": carrier, "tracking": tracking, "serial": serial}, &out); err != nil {
 			return err
 		}
-		if err := writeCardFile(outPath, out.Card); err != nil {
-			return err
-		}
-		fmt.Fprintf(c.out, "order %s %s: card %s (device %s) shipped by %s, tracking %s; card file %s\n",
-			out.Order.ID, out.Order.State, out.Order.Serial, out.Order.DeviceID, carrier, tracking, outPath)
-		return nil
+		fmt.Fprintf(c.out, "order %s %s: card %s (device %s) shipped by %s, tracking %s\n",
+			out.Order.ID, out.Order.State, out.Order.Serial, out.Order.DeviceID, carrier, tracking)
+		return c.cardFile(out.CardFile, outPath)
 	case "deliver":
 		var at string
 		pos, err := flags("orders deliver", rest, func(fs *flag.FlagSet) { fs.StringVar(&at, "at", "", "") })

@@ -5,7 +5,8 @@
 // Every flag has an SLS_* environment variable (SLS_LISTEN, SLS_DATA,
 // SLS_DB, …); a flag given on the command line wins. On first start it
 // creates the data directory with the sealing key (seal.key) and the
-// operator token (operator.token) that slsctl uses.
+// one-time bootstrap secret (bootstrap.secret) that creates the first
+// operator (slsctl bootstrap).
 package main
 
 import (
@@ -35,18 +36,20 @@ func run(args []string) error {
 	var demo bool
 	var logFormat, logLevel string
 	fs.StringVar(&o.Listen, "listen", "127.0.0.1:8080", "address to serve HTTP on")
-	fs.StringVar(&o.DataDir, "data", "./sls-data", "data directory (SQLite file, keys, operator token)")
+	fs.StringVar(&o.DataDir, "data", "./sls-data", "data directory (SQLite file, keys, bootstrap secret, card output)")
 	fs.StringVar(&o.DB, "db", "", "postgres:// URL; empty means the SQLite file in the data directory")
 	fs.StringVar(&o.SealKeyFile, "seal-key", "", "sealing key file (default DATA/seal.key); nodes sharing a database must share it")
 	fs.StringVar(&o.ConfigFile, "config", "", "rules file (JSON, see docs/configuration.md)")
 	fs.StringVar(&o.AddrFile, "addr-file", "", "write the listening address to this file once listening")
+	fs.StringVar(&o.AdminListen, "admin-listen", "", "serve the operator API (/api/v1/ops/) only on this address, e.g. 127.0.0.1:8081 (production: a management network)")
+	fs.StringVar(&o.AdminAddrFile, "admin-addr-file", "", "write the admin listener's address to this file once listening")
 	fs.StringVar(&o.SFTPListen, "sftp-listen", "", "SFTP statement delivery address (overrides sftp.listen in --config; default 127.0.0.1:2222)")
 	fs.StringVar(&o.TLSCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
 	fs.StringVar(&o.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.BoolVar(&o.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate for localhost, made once in the data directory (local use)")
 	fs.DurationVar(&o.SchedulerTick, "scheduler-tick", time.Second, "how often timed jobs are looked for")
 	fs.StringVar(&o.TestClockFile, "test-clock-file", "", "TESTS ONLY: follow a time offset read from this file")
-	fs.BoolVar(&demo, "demo", false, "create a demo user with a DSC+ card file and a Security Code Card on first start")
+	fs.BoolVar(&demo, "demo", false, "create a demo user with a DSC+ card file and a Security Code Card on first start; turns on the test message sink")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	if err := applyEnv(fs); err != nil {
@@ -72,6 +75,7 @@ func run(args []string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	o.Demo = demo
 	srv, err := server.Open(ctx, o)
 	if err != nil {
 		return err
@@ -81,7 +85,9 @@ func run(args []string) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	o.Logger.Info("operator token", "file", srv.OperatorTokenFile)
+	if srv.BootstrapFile != "" {
+		fmt.Fprintf(os.Stdout, "No operator yet. Create the first one (once) with:\n  slsctl --server http://%s bootstrap --secret-file %s --name NAME --pin PIN --roles all\n", o.Listen, srv.BootstrapFile)
+	}
 	return srv.Run(ctx)
 }
 

@@ -28,7 +28,6 @@ func Run(t *testing.T, open Opener) {
 		"Sessions":             testSessions,
 		"AuditChain":           testAuditChain,
 		"AuditAppendOnly":      testAuditAppendOnly,
-		"OperatorTokens":       testOperatorTokens,
 		"RollbackOnError":      testRollback,
 		"ConcurrentAudit":      testConcurrentAudit,
 		"ConcurrentUserUpdate": testConcurrentUserUpdate,
@@ -339,20 +338,6 @@ func testAuditAppendOnly(t *testing.T, s sls.Store) {
 	if n := VerifyChain(t, s); n != 2 {
 		t.Fatalf("chain after refused changes: %d", n)
 	}
-}
-
-func testOperatorTokens(t *testing.T, s sls.Store) {
-	update(t, s, func(ctx context.Context, tx sls.Tx) error { return tx.AddOperatorToken(ctx, "hash1", "ops", t0) })
-	view(t, s, func(ctx context.Context, tx sls.Tx) error {
-		name, err := tx.OperatorByTokenHash(ctx, "hash1")
-		if err != nil || name != "ops" {
-			return fmt.Errorf("got %q %v", name, err)
-		}
-		if _, err := tx.OperatorByTokenHash(ctx, "hash2"); !errors.Is(err, sls.ErrNotFound) {
-			return fmt.Errorf("unknown token: %v", err)
-		}
-		return nil
-	})
 }
 
 func testRollback(t *testing.T, s sls.Store) {
