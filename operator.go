@@ -26,6 +26,9 @@ type Operator struct {
 	CreatedAt  time.Time `json:"created_at"`
 	CreatedBy  string    `json:"created_by"`
 	DisabledAt time.Time `json:"disabled_at,omitzero"`
+	// MAC authenticates the row (package operators): set before it is
+	// stored, checked when it is used.
+	MAC string `json:"-"`
 }
 
 // Disabled reports whether the operator was disabled.
@@ -68,6 +71,7 @@ type Approval struct {
 	DecidedAt   time.Time     `json:"decided_at,omitzero"`
 	State       ApprovalState `json:"state"`
 	UsedAt      time.Time     `json:"used_at,omitzero"`
+	MAC         string        `json:"-"`
 }
 
 // OperatorStore keeps operators, their tokens, the bootstrap secret and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -62,6 +63,9 @@ func (s *Service) Gate(ctx context.Context, r Request) error {
 			if err != nil {
 				return err
 			}
+			if subtle.ConstantTimeCompare([]byte(a.MAC), []byte(s.approvalMAC(a))) != 1 {
+				return fmt.Errorf("%w: approval %s", errTampered, a.ID)
+			}
 			switch {
 			case a.RequestedBy != r.Operator.Name:
 				refusal = sls.Errorf(sls.CodeForbidden, "Approval %s was asked for by another operator.", a.ID)
@@ -79,6 +83,7 @@ func (s *Service) Gate(ctx context.Context, r Request) error {
 				return nil
 			}
 			a.State, a.UsedAt = sls.ApprovalUsed, now
+			a.MAC = s.approvalMAC(a)
 			if err := tx.PutApproval(ctx, a); err != nil {
 				return err
 			}
@@ -99,6 +104,7 @@ func (s *Service) Gate(ctx context.Context, r Request) error {
 		}
 		a := &sls.Approval{ID: sls.NewID("apr"), Action: r.Action, Method: r.Method, Path: r.Path, RequestHash: hash, Roles: r.Roles,
 			RequestedBy: r.Operator.Name, CreatedAt: now, ExpiresAt: now.Add(s.Config.ApprovalWindow), State: sls.ApprovalPending}
+		a.MAC = s.approvalMAC(a)
 		if err := tx.CreateApproval(ctx, a); err != nil {
 			return err
 		}
@@ -121,7 +127,7 @@ func (s *Service) approvers(ctx context.Context, tx sls.Tx, name string, roles [
 	}
 	total = len(list)
 	for _, o := range list {
-		if o.Disabled() {
+		if o.Disabled() || s.checkRow(o) != nil {
 			continue
 		}
 		if o.Name != name && slices.ContainsFunc(o.Roles, func(r sls.Role) bool { return slices.Contains(roles, r) }) {
@@ -143,6 +149,9 @@ func (s *Service) Decide(ctx context.Context, by *sls.Operator, id string, appro
 			return sls.Errorf(sls.CodeNotFound, "No approval %q.", id)
 		} else if err != nil {
 			return err
+		}
+		if subtle.ConstantTimeCompare([]byte(a.MAC), []byte(s.approvalMAC(a))) != 1 {
+			return fmt.Errorf("%w: approval %s", errTampered, a.ID)
 		}
 		own := a.RequestedBy == by.Name
 		switch {
@@ -167,6 +176,7 @@ func (s *Service) Decide(ctx context.Context, by *sls.Operator, id string, appro
 		if min := now.Add(5 * time.Minute); approve && a.ExpiresAt.Before(min) {
 			a.ExpiresAt = min
 		}
+		a.MAC = s.approvalMAC(a)
 		if err := tx.PutApproval(ctx, a); err != nil {
 			return err
 		}

@@ -108,18 +108,61 @@ func (c Config) WithDefaults() (Config, error) {
 	return c, nil
 }
 
+// Keys makes keyed hashes with a key held outside the database (the
+// sealing key: seal.Sealer).
+type Keys interface {
+	KeyedHash(purpose string, data []byte) []byte
+}
+
 // Service manages operators.
 type Service struct {
 	Store  sls.Store
 	Clock  sls.Clock
 	Argon  passhash.Params
 	Config Config
+	// Keys authenticates what an insider with write access to the
+	// database must not be able to forge: token hashes, operator rows
+	// (roles) and approvals.
+	Keys Keys
 	// EndSession ends an operator's login session once traded for a
 	// token (set by the server; nil leaves it to expire).
 	EndSession func(ctx context.Context, tx sls.Tx, s *sls.Session, now time.Time) error
 }
 
 func (s *Service) now() time.Time { return s.Clock.Now().UTC() }
+
+// TokenHash is how an operator token is stored: keyed, so that a
+// database writer cannot make a token that works.
+func (s *Service) TokenHash(token string) string {
+	return hex.EncodeToString(s.Keys.KeyedHash("sls operator token v1", []byte(token)))
+}
+
+func (s *Service) rowMAC(o *sls.Operator) string {
+	return hex.EncodeToString(s.Keys.KeyedHash("sls operator row v1",
+		fmt.Appendf(nil, "%s\x00%s\x00%s\x00%d", o.Name, o.UserID, sls.RolesString(o.Roles), o.DisabledAt.UnixMicro())))
+}
+
+func (s *Service) approvalMAC(a *sls.Approval) string {
+	return hex.EncodeToString(s.Keys.KeyedHash("sls approval row v1",
+		fmt.Appendf(nil, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%d\x00%s\x00%s", a.ID, a.Action, a.Method, a.Path, a.RequestHash,
+			sls.RolesString(a.Roles), a.RequestedBy, a.ExpiresAt.UnixMicro(), a.State, a.DecidedBy)))
+}
+
+// errTampered refuses a row whose MAC does not match: it was written
+// outside SLS. Callers fail closed.
+var errTampered = errors.New("operators: a row fails its MAC (changed outside SLS)")
+
+func (s *Service) checkRow(o *sls.Operator) error {
+	if subtle.ConstantTimeCompare([]byte(o.MAC), []byte(s.rowMAC(o))) != 1 {
+		return fmt.Errorf("%w: operator %q", errTampered, o.Name)
+	}
+	return nil
+}
+
+func (s *Service) putOperator(ctx context.Context, tx sls.Tx, o *sls.Operator) error {
+	o.MAC = s.rowMAC(o)
+	return tx.PutOperator(ctx, o)
+}
 
 // Actor is the audit actor of an operator.
 func Actor(name string) string { return sls.ActorOperator(name) }
@@ -199,6 +242,7 @@ func (s *Service) createOperator(ctx context.Context, tx sls.Tx, actor string, n
 		return nil, err
 	}
 	o := &sls.Operator{Name: n.Name, UserID: u.ID, Roles: roles, CreatedAt: now, CreatedBy: actor}
+	o.MAC = s.rowMAC(o)
 	if err := tx.CreateOperator(ctx, o); err != nil {
 		return nil, err
 	}
@@ -257,6 +301,9 @@ func (s *Service) change(ctx context.Context, name string, fn func(tx sls.Tx, o 
 		} else if err != nil {
 			return err
 		}
+		if err := s.checkRow(o); err != nil {
+			return err
+		}
 		return fn(tx, o, s.now())
 	})
 	return o, err
@@ -275,7 +322,7 @@ func (s *Service) SetRoles(ctx context.Context, actor, by, name string, roles []
 	return s.change(ctx, name, func(tx sls.Tx, o *sls.Operator, now time.Time) error {
 		old := sls.RolesString(o.Roles)
 		o.Roles = r
-		if err := tx.PutOperator(ctx, o); err != nil {
+		if err := s.putOperator(ctx, tx, o); err != nil {
 			return err
 		}
 		return sls.Audit(ctx, tx, now, actor, EventRolesChanged, o.UserID, "", map[string]any{"operator": o.Name, "from": old, "to": sls.RolesString(r)})
@@ -306,7 +353,7 @@ func (s *Service) SetDisabled(ctx context.Context, actor, by, name string, disab
 				return err
 			}
 		}
-		if err := tx.PutOperator(ctx, o); err != nil {
+		if err := s.putOperator(ctx, tx, o); err != nil {
 			return err
 		}
 		return sls.Audit(ctx, tx, now, actor, event, o.UserID, "", map[string]any{"operator": o.Name, "tokens_ended": ended})
@@ -323,7 +370,7 @@ type Token struct {
 func (s *Service) newToken(ctx context.Context, tx sls.Tx, o *sls.Operator, now time.Time) (*Token, error) {
 	tok := sls.NewToken("slsop")
 	exp := now.Add(s.Config.TokenTTL)
-	if err := tx.AddOperatorToken(ctx, &sls.OperatorToken{Hash: sls.TokenHash(tok), Operator: o.Name, CreatedAt: now, ExpiresAt: exp}); err != nil {
+	if err := tx.AddOperatorToken(ctx, &sls.OperatorToken{Hash: s.TokenHash(tok), Operator: o.Name, CreatedAt: now, ExpiresAt: exp}); err != nil {
 		return nil, err
 	}
 	return &Token{Token: tok, Operator: o, ExpiresAt: exp}, nil
@@ -344,6 +391,9 @@ func (s *Service) Exchange(ctx context.Context, sess *sls.Session, clientIP stri
 			return sls.Errorf(sls.CodeForbidden, "This login is not an operator's.")
 		}
 		if err != nil {
+			return err
+		}
+		if err := s.checkRow(o); err != nil {
 			return err
 		}
 		if o.Disabled() {
@@ -374,7 +424,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*sls.Operator
 	}
 	var o *sls.Operator
 	err := s.Store.View(ctx, func(tx sls.Tx) error {
-		ot, err := tx.OperatorToken(ctx, sls.TokenHash(token))
+		ot, err := tx.OperatorToken(ctx, s.TokenHash(token))
 		if err != nil {
 			return err
 		}
@@ -382,6 +432,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*sls.Operator
 			return sls.Errorf(sls.CodeUnauthenticated, "The operator token expired; log in again (slsctl login).")
 		}
 		if o, err = tx.Operator(ctx, ot.Operator); err != nil {
+			return err
+		}
+		if err := s.checkRow(o); err != nil {
 			return err
 		}
 		if o.Disabled() {
@@ -392,13 +445,16 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*sls.Operator
 	if errors.Is(err, sls.ErrNotFound) {
 		return nil, sls.ErrUnauthenticated
 	}
+	if errors.Is(err, errTampered) {
+		return nil, sls.ErrUnauthenticated.Wrap(err) // logged, and refused like any bad token
+	}
 	return o, err
 }
 
 // Logout ends one token.
 func (s *Service) Logout(ctx context.Context, o *sls.Operator, token string) error {
 	return s.Store.Update(ctx, func(tx sls.Tx) error {
-		if err := tx.DeleteOperatorToken(ctx, sls.TokenHash(token)); err != nil {
+		if err := tx.DeleteOperatorToken(ctx, s.TokenHash(token)); err != nil {
 			return err
 		}
 		return sls.Audit(ctx, tx, s.now(), Actor(o.Name), EventLogout, o.UserID, "", nil)

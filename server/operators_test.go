@@ -3,11 +3,13 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -38,7 +40,7 @@ func mintToken(t *testing.T, srv *server.Server, name string, ttl time.Duration)
 	tok := sls.NewToken("slsop")
 	now := srv.Clock.Now()
 	err := srv.Store.Update(context.Background(), func(tx sls.Tx) error {
-		return tx.AddOperatorToken(context.Background(), &sls.OperatorToken{Hash: sls.TokenHash(tok), Operator: name, CreatedAt: now, ExpiresAt: now.Add(ttl)})
+		return tx.AddOperatorToken(context.Background(), &sls.OperatorToken{Hash: srv.Operators.TokenHash(tok), Operator: name, CreatedAt: now, ExpiresAt: now.Add(ttl)})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -528,5 +530,56 @@ func TestAdminListener(t *testing.T) {
 	}
 	if a := send(t, "POST", base+"/api/v1/login", "", `{"username":"x","password":"y"}`); a.status == 404 {
 		t.Fatal("the public listener lost the client API")
+	}
+}
+
+// TestInsiderCannotForgeOperators: someone who can write to the database
+// but does not hold the sealing key cannot make a token that works, grant
+// roles, or approve a request by editing rows.
+func TestInsiderCannotForgeOperators(t *testing.T) {
+	srv, base := openServerWith(t, `{}`, nil) // dual control on
+	mintOperator(t, srv, "root", sls.RoleAdmin)
+	low := mintOperator(t, srv, "lowly", sls.RoleAuditor)
+	mintOperator(t, srv, "peer", sls.RoleClientServices)
+	db, err := sql.Open("sqlite", filepath.Join(srv.Opts.DataDir, "sls.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A token row the insider wrote, hashed as tokens used to be.
+	forged := sls.NewToken("slsop")
+	exec(`INSERT INTO operator_tokens (token_hash, operator, created_at, expires_at) VALUES (?, 'root', 0, ?)`,
+		sls.TokenHash(forged), time.Now().Add(time.Hour).UnixMicro())
+	if a := send(t, "GET", base+"/api/v1/ops/me", forged, ""); a.status != 401 {
+		t.Fatalf("forged token row: %d %s", a.status, a.raw)
+	}
+	// Roles granted by editing the row: the operator is refused outright.
+	exec(`UPDATE operators SET roles = 'admin,auditor' WHERE name = 'lowly'`)
+	if a := send(t, "GET", base+"/api/v1/ops/operators", low, ""); a.status != 401 {
+		t.Fatalf("edited roles: %d %s", a.status, a.raw)
+	}
+	// An approval marked approved in the database is not an approval.
+	if _, err := srv.Manage.CreateAccount(context.Background(), sls.ActorSystem, manage.NewAccount{ID: "I1", BaseCurrency: "USD", Jurisdiction: "US"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Manage.CreateUser(context.Background(), sls.ActorSystem, manage.NewUser{Username: "ivan", Password: "a client password", AccountID: "I1"}); err != nil {
+		t.Fatal(err)
+	}
+	peer := mintToken(t, srv, "peer", time.Hour)
+	mintOperator(t, srv, "other", sls.RoleClientServices)
+	a := send(t, "POST", base+"/api/v1/ops/users/ivan/unlock", peer, "")
+	id := a.detail("approval_id")
+	if id == "" {
+		t.Fatalf("no approval asked: %s", a.raw)
+	}
+	exec(`UPDATE approvals SET state = 'approved', decided_by = 'other' WHERE id = ?`, id)
+	if a := send(t, "POST", base+"/api/v1/ops/users/ivan/unlock", peer, "", httpapi.ApprovalHeader, id); a.status == 200 {
+		t.Fatalf("an approval written into the database was honoured: %s", a.raw)
 	}
 }

@@ -33,13 +33,13 @@ func rolesFromText(s string) []sls.Role {
 	return sls.NormalizeRoles(out)
 }
 
-const operatorCols = `name, user_id, roles, created_at, created_by, disabled_at`
+const operatorCols = `name, user_id, roles, created_at, created_by, disabled_at, mac`
 
 func scanOperator(s scanner) (*sls.Operator, error) {
 	var o sls.Operator
 	var roles string
 	var created, disabled int64
-	if err := s.Scan(&o.Name, &o.UserID, &roles, &created, &o.CreatedBy, &disabled); err != nil {
+	if err := s.Scan(&o.Name, &o.UserID, &roles, &created, &o.CreatedBy, &disabled, &o.MAC); err != nil {
 		return nil, err
 	}
 	o.Roles, o.CreatedAt, o.DisabledAt = rolesFromText(roles), fromMicro(created), fromZMicro(disabled)
@@ -47,8 +47,8 @@ func scanOperator(s scanner) (*sls.Operator, error) {
 }
 
 func (t *tx) CreateOperator(ctx context.Context, o *sls.Operator) error {
-	_, err := t.exec(ctx, `INSERT INTO operators (`+operatorCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		o.Name, o.UserID, sls.RolesString(o.Roles), o.CreatedAt.UnixMicro(), o.CreatedBy, zmicro(o.DisabledAt))
+	_, err := t.exec(ctx, `INSERT INTO operators (`+operatorCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		o.Name, o.UserID, sls.RolesString(o.Roles), o.CreatedAt.UnixMicro(), o.CreatedBy, zmicro(o.DisabledAt), o.MAC)
 	return wrap("create operator", err)
 }
 
@@ -71,8 +71,8 @@ func (t *tx) Operators(ctx context.Context) ([]*sls.Operator, error) {
 }
 
 func (t *tx) PutOperator(ctx context.Context, o *sls.Operator) error {
-	res, err := t.exec(ctx, `UPDATE operators SET roles = ?, disabled_at = ? WHERE name = ?`,
-		sls.RolesString(o.Roles), zmicro(o.DisabledAt), o.Name)
+	res, err := t.exec(ctx, `UPDATE operators SET roles = ?, disabled_at = ?, mac = ? WHERE name = ?`,
+		sls.RolesString(o.Roles), zmicro(o.DisabledAt), o.MAC, o.Name)
 	return mustAffect("put operator", res, err)
 }
 
@@ -149,14 +149,14 @@ func (t *tx) SpendBootstrapSecret(ctx context.Context, by string, at time.Time) 
 	return nil
 }
 
-const approvalCols = `id, action, method, path, request_hash, roles, requested_by, created_at, expires_at, decided_by, decided_at, state, used_at`
+const approvalCols = `id, action, method, path, request_hash, roles, requested_by, created_at, expires_at, decided_by, decided_at, state, used_at, mac`
 
 func scanApproval(s scanner) (*sls.Approval, error) {
 	var a sls.Approval
 	var roles, state string
 	var created, expires, decided, used int64
 	if err := s.Scan(&a.ID, &a.Action, &a.Method, &a.Path, &a.RequestHash, &roles, &a.RequestedBy, &created, &expires,
-		&a.DecidedBy, &decided, &state, &used); err != nil {
+		&a.DecidedBy, &decided, &state, &used, &a.MAC); err != nil {
 		return nil, err
 	}
 	a.Roles, a.State = rolesFromText(roles), sls.ApprovalState(state)
@@ -165,9 +165,9 @@ func scanApproval(s scanner) (*sls.Approval, error) {
 }
 
 func (t *tx) CreateApproval(ctx context.Context, a *sls.Approval) error {
-	_, err := t.exec(ctx, `INSERT INTO approvals (`+approvalCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.exec(ctx, `INSERT INTO approvals (`+approvalCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.Action, a.Method, a.Path, a.RequestHash, sls.RolesString(a.Roles), a.RequestedBy, a.CreatedAt.UnixMicro(),
-		a.ExpiresAt.UnixMicro(), a.DecidedBy, zmicro(a.DecidedAt), string(a.State), zmicro(a.UsedAt))
+		a.ExpiresAt.UnixMicro(), a.DecidedBy, zmicro(a.DecidedAt), string(a.State), zmicro(a.UsedAt), a.MAC)
 	return wrap("create approval", err)
 }
 
@@ -177,8 +177,8 @@ func (t *tx) ApprovalForUpdate(ctx context.Context, id string) (*sls.Approval, e
 }
 
 func (t *tx) PutApproval(ctx context.Context, a *sls.Approval) error {
-	res, err := t.exec(ctx, `UPDATE approvals SET decided_by = ?, decided_at = ?, state = ?, used_at = ?, expires_at = ? WHERE id = ?`,
-		a.DecidedBy, zmicro(a.DecidedAt), string(a.State), zmicro(a.UsedAt), a.ExpiresAt.UnixMicro(), a.ID)
+	res, err := t.exec(ctx, `UPDATE approvals SET decided_by = ?, decided_at = ?, state = ?, used_at = ?, expires_at = ?, mac = ? WHERE id = ?`,
+		a.DecidedBy, zmicro(a.DecidedAt), string(a.State), zmicro(a.UsedAt), a.ExpiresAt.UnixMicro(), a.MAC, a.ID)
 	return mustAffect("put approval", res, err)
 }
 

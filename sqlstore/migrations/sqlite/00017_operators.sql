@@ -8,11 +8,15 @@ CREATE TABLE operators (
     roles       TEXT NOT NULL,
     created_at  BIGINT NOT NULL,
     created_by  TEXT NOT NULL,
-    disabled_at BIGINT NOT NULL DEFAULT 0
+    disabled_at BIGINT NOT NULL DEFAULT 0,
+    -- A keyed MAC (sealing key) over the row: a database writer cannot
+    -- grant roles or make an operator without the server's key.
+    mac         TEXT NOT NULL
 );
 
 -- The shared, anonymous token of earlier versions stops working: every
--- token now belongs to an operator and expires.
+-- token now belongs to an operator and expires. token_hash is keyed
+-- (sealing key), so a database writer cannot make a token that works.
 DROP TABLE operator_tokens;
 CREATE TABLE operator_tokens (
     token_hash TEXT PRIMARY KEY,
@@ -48,7 +52,8 @@ CREATE TABLE approvals (
     decided_by   TEXT NOT NULL DEFAULT '',
     decided_at   BIGINT NOT NULL DEFAULT 0,
     state        TEXT NOT NULL,
-    used_at      BIGINT NOT NULL DEFAULT 0
+    used_at      BIGINT NOT NULL DEFAULT 0,
+    mac          TEXT NOT NULL
 );
 CREATE INDEX approvals_state ON approvals(state, expires_at);
 
