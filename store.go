@@ -30,6 +30,7 @@ type Tx interface {
 	SessionStore
 	AuditStore
 	OperatorStore
+	AuditEvidenceStore
 	SchedulerStore
 	NotifyStore
 	IBKeyStore

@@ -207,15 +207,13 @@ func (a *API) opDeviceAction(w http.ResponseWriter, r *http.Request) {
 
 // opAudit pages through the audit trail: ?after=<seq>&limit=<n>.
 func (a *API) opAudit(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	after, err1 := strconv.ParseInt(orDefault(q.Get("after"), "0"), 10, 64)
-	limit, err2 := strconv.Atoi(orDefault(q.Get("limit"), "1000"))
-	if err1 != nil || err2 != nil || after < 0 || limit < 1 || limit > 10000 {
-		WriteError(w, r, a.Log, sls.Errorf(sls.CodeInvalidArgument, "after must be a sequence number and limit between 1 and 10000."))
+	after, limit, err := Page(r)
+	if err != nil {
+		WriteError(w, r, a.Log, err)
 		return
 	}
 	var entries []audit.Entry
-	err := a.Store.View(r.Context(), func(tx sls.Tx) error {
+	err = a.Store.View(r.Context(), func(tx sls.Tx) error {
 		var err error
 		entries, err = tx.AuditEntries(r.Context(), after, limit)
 		return err
@@ -228,6 +226,18 @@ func (a *API) opAudit(w http.ResponseWriter, r *http.Request) {
 		entries = []audit.Entry{}
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"entries": entries})
+}
+
+// Page reads the paging of the audit trail and its checkpoints:
+// ?after=<seq>&limit=<n> (1 to 10000, default 1000).
+func Page(r *http.Request) (after int64, limit int, err error) {
+	q := r.URL.Query()
+	after, err1 := strconv.ParseInt(orDefault(q.Get("after"), "0"), 10, 64)
+	limit, err2 := strconv.Atoi(orDefault(q.Get("limit"), "1000"))
+	if err1 != nil || err2 != nil || after < 0 || limit < 1 || limit > 10000 {
+		return 0, 0, sls.Errorf(sls.CodeInvalidArgument, "after must be a sequence number and limit between 1 and 10000.")
+	}
+	return after, limit, nil
 }
 
 func orDefault(s, def string) string {

@@ -21,7 +21,7 @@ import (
 // from one address, and 429s are not what they look at.
 func openServer(t *testing.T) (*server.Server, string) {
 	t.Helper()
-	return openServerWith(t, testOperators, nil)
+	return openServerWith(t, `"operators": `+testOperators, nil)
 }
 
 // testOperators is the operators section of openServer: dual control off
@@ -29,9 +29,10 @@ func openServer(t *testing.T) (*server.Server, string) {
 const testOperators = `{"dual_control": {"temppasscode.issue": false, "user.unlock": false, "user.mobile": false, "limits.raise": false,
 	"operator.add": false, "operator.roles": false, "operator.disable": false, "operator.device": false}}`
 
-// openServerWith is openServer with the given operators section and
-// options changed by opts (nil: none).
-func openServerWith(t *testing.T, operatorsSection string, opts func(*server.Options)) (*server.Server, string) {
+// openServerWith is openServer with other sections (JSON members: the
+// operators section, with dual control on unless given) and options
+// changed by opts (nil: none).
+func openServerWith(t *testing.T, sections string, opts func(*server.Options)) (*server.Server, string) {
 	t.Helper()
 	cfgFile := filepath.Join(t.TempDir(), "sls.json")
 	if err := os.WriteFile(cfgFile, []byte(`{"limits": {"operator_per_address": {"rate": 100000, "per": "1m", "burst": 100000},
@@ -40,7 +41,7 @@ func openServerWith(t *testing.T, operatorsSection string, opts func(*server.Opt
 		"password_per_address_user": {"rate": 100000, "per": "1m", "burst": 100000},
 		"sms_per_address": {"rate": 100000, "per": "1m", "burst": 100000}},
 		"notify": {"sink": true},
-		"operators": `+operatorsSection+`}`), 0o600); err != nil {
+		`+sections+`}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	o := server.Options{DataDir: t.TempDir(), ConfigFile: cfgFile, Logger: slog.New(slog.DiscardHandler),

@@ -409,7 +409,7 @@ func TestBootstrapOnce(t *testing.T) {
 // operator holding one of its roles, is bound to the exact request and
 // the operator who asked, and is spent once.
 func TestDualControl(t *testing.T) {
-	srv, base := openServerWith(t, `{}`, nil) // defaults: dual control on
+	srv, base := openServerWith(t, `"operators": {}`, nil) // defaults: dual control on
 	ctx := context.Background()
 	if _, err := srv.Manage.CreateAccount(ctx, sls.ActorSystem, manage.NewAccount{ID: "D1", BaseCurrency: "USD", Jurisdiction: "US"}); err != nil {
 		t.Fatal(err)
@@ -506,7 +506,7 @@ func TestDualControl(t *testing.T) {
 // TestAdminListener: with an admin listener, the operator API is there
 // and nowhere else.
 func TestAdminListener(t *testing.T) {
-	srv, base := openServerWith(t, testOperators, func(o *server.Options) { o.AdminListen = "127.0.0.1:0" })
+	srv, base := openServerWith(t, `"operators": `+testOperators, func(o *server.Options) { o.AdminListen = "127.0.0.1:0" })
 	admin := httptest.NewServer(srv.AdminHandler())
 	defer admin.Close()
 	raw, _ := os.ReadFile(srv.BootstrapFile)
@@ -537,7 +537,7 @@ func TestAdminListener(t *testing.T) {
 // but does not hold the sealing key cannot make a token that works, grant
 // roles, or approve a request by editing rows.
 func TestInsiderCannotForgeOperators(t *testing.T) {
-	srv, base := openServerWith(t, `{}`, nil) // dual control on
+	srv, base := openServerWith(t, `"operators": {}`, nil) // dual control on
 	mintOperator(t, srv, "root", sls.RoleAdmin)
 	low := mintOperator(t, srv, "lowly", sls.RoleAuditor)
 	mintOperator(t, srv, "peer", sls.RoleClientServices)

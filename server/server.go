@@ -62,6 +62,9 @@ type Options struct {
 	AdminAddrFile string
 	// Demo turns on the local message sink (as notify.sink does).
 	Demo bool
+	// AuditKeyFile holds the audit trail's Ed25519 signing key (default:
+	// the audit section's, else DATA/audit-signing.key).
+	AuditKeyFile string
 	// TLSCert and TLSKey are PEM files: when set, HTTPS is served instead
 	// of HTTP. TLSSelfSigned instead makes (once, in DataDir) and uses a
 	// self-signed certificate for localhost, for local use.
@@ -118,6 +121,8 @@ type Server struct {
 	policy policyFeature
 	sftp   sftpFeature
 	portal portalFeature
+
+	evidence evidenceFeature
 }
 
 // Open wires the server: opens (and migrates) the store, loads or creates
@@ -200,7 +205,7 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	// Each feature registers its factors, hooks, routes and jobs. Handlers
 	// reach s.Login and s.Manage at request time, once Open has finished.
 	for _, configure := range []func(context.Context) error{
-		s.configureNotify, s.configureIBKey, s.configurePolicy, s.configureSFTP, s.configurePortal,
+		s.configureNotify, s.configureIBKey, s.configurePolicy, s.configureSFTP, s.configurePortal, s.configureAudit,
 	} {
 		if err := configure(ctx); err != nil {
 			return nil, err
@@ -406,6 +411,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	stopBG()
 	wg.Wait()
+	// Sign the head as it stands, so that entries written after the last
+	// periodic checkpoint are covered too (and kept outside the database).
+	if _, err := s.Checkpoint(shutCtx, true); err != nil {
+		s.Log.Error("audit checkpoint at shutdown", "err", err)
+	}
 	if err := s.Store.Close(); err != nil {
 		s.Log.Error("closing store", "err", err)
 	}

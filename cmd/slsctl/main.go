@@ -67,8 +67,10 @@ Clients:
   lock NAME --reason "why"                        lock until unlocked; ends the user's sessions
   sessions NAME                                   list a user's sessions
   sessions end NAME [SESSION_ID]                  end one or all of a user's sessions
-  audit verify                                    verify the whole hash chain
+  audit verify [--trust KEYSFILE]                 verify the hash chain against the signed checkpoints
   audit list [--after SEQ] [--limit N]
+  audit export [--since SEQ|RFC3339] [--out F]    JSON lines (entries, checkpoints) for a SIEM or WORM storage
+  audit keys | audit checkpoint | audit rotate-key
   sftp help                                       SFTP statement delivery: clients, keys, allow-lists, PGP keys
   statement deliver|list                          statements in the clients' SFTP folders (see sftp help)
   sink list [--to DEST] [--kind KIND]             messages delivered to the local sink (JSON lines)

@@ -39,6 +39,7 @@ func run(args []string) error {
 	fs.StringVar(&o.DataDir, "data", "./sls-data", "data directory (SQLite file, keys, bootstrap secret, card output)")
 	fs.StringVar(&o.DB, "db", "", "postgres:// URL; empty means the SQLite file in the data directory")
 	fs.StringVar(&o.SealKeyFile, "seal-key", "", "sealing key file (default DATA/seal.key); nodes sharing a database must share it")
+	fs.StringVar(&o.AuditKeyFile, "audit-key", "", "audit trail signing key file (default DATA/audit-signing.key, made on first start); keep it off the database host")
 	fs.StringVar(&o.ConfigFile, "config", "", "rules file (JSON, see docs/configuration.md)")
 	fs.StringVar(&o.AddrFile, "addr-file", "", "write the listening address to this file once listening")
 	fs.StringVar(&o.AdminListen, "admin-listen", "", "serve the operator API (/api/v1/ops/) only on this address, e.g. 127.0.0.1:8081 (production: a management network)")
