@@ -31,6 +31,7 @@ type Tx interface {
 	AuditStore
 	OperatorStore
 	AuditEvidenceStore
+	SealStore
 	SchedulerStore
 	NotifyStore
 	IBKeyStore

@@ -36,3 +36,17 @@ func FuzzParseKey(f *testing.F) {
 		}
 	})
 }
+
+// FuzzUnwrap: wrapped data keys come from the database; a garbled one is
+// refused without a panic.
+func FuzzUnwrap(f *testing.F) {
+	kek, _ := NewFileKEK(make([]byte, KeySize))
+	good, _ := kek.Wrap(make([]byte, KeySize), 2)
+	f.Add(good, byte(2))
+	f.Add([]byte{}, byte(0))
+	f.Fuzz(func(t *testing.T, wrapped []byte, id byte) {
+		if k, err := kek.Unwrap(wrapped, id); err == nil && len(k) != KeySize {
+			t.Fatalf("unwrapped a %d-byte key", len(k))
+		}
+	})
+}

@@ -20,6 +20,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -50,13 +52,25 @@ func (p Place) bytes() []byte {
 }
 
 // Sealer seals and opens secrets. It holds the current key and, for
-// rotation, older keys that can still open values.
+// rotation, older keys that can still open values. The key ring may be
+// replaced while it is in use (SetKeys); keyed hashes keep the key they
+// were derived from at construction, so rotating data keys never
+// invalidates them.
 type Sealer struct {
+	mu      sync.RWMutex
 	current byte
 	keys    map[byte]cipher.AEAD
 	macKey  []byte
 	rand    io.Reader
+	// reload, when set, is called when a value names a key the ring does
+	// not hold (another node rotated): at most once per reloadGap.
+	reload     func() error
+	lastReload time.Time
 }
+
+// reloadGap bounds how often an unknown key id triggers a reload, so
+// that garbage naming random key ids cannot hammer the database.
+const reloadGap = time.Second
 
 // New returns a Sealer using key (KeySize bytes) as key id 1.
 func New(key []byte) (*Sealer, error) {
@@ -66,21 +80,11 @@ func New(key []byte) (*Sealer, error) {
 // NewWithKeys returns a Sealer that seals with keys[current] and opens with
 // any key in keys.
 func NewWithKeys(current byte, keys map[byte][]byte) (*Sealer, error) {
-	s := &Sealer{current: current, keys: map[byte]cipher.AEAD{}, rand: rand.Reader}
-	for id, k := range keys {
-		if len(k) != KeySize {
-			return nil, fmt.Errorf("seal: key %d has %d bytes, want %d", id, len(k), KeySize)
-		}
-		aead, err := chacha20poly1305.NewX(k)
-		if err != nil {
-			return nil, fmt.Errorf("seal: key %d: %w", id, err)
-		}
-		s.keys[id] = aead
+	s := &Sealer{rand: rand.Reader}
+	if err := s.SetKeys(current, keys); err != nil {
+		return nil, err
 	}
-	ck, ok := keys[current]
-	if !ok {
-		return nil, fmt.Errorf("seal: current key %d not given", current)
-	}
+	ck := keys[current]
 	// A separate key for keyed hashes (peppers), derived so that it never
 	// equals the encryption key.
 	m := hmac.New(sha256.New, ck)
@@ -89,18 +93,114 @@ func NewWithKeys(current byte, keys map[byte][]byte) (*Sealer, error) {
 	return s, nil
 }
 
+// SetKeys replaces the key ring: values are sealed with keys[current]
+// from now on and opened with any key in keys. The keyed-hash key is not
+// changed.
+func (s *Sealer) SetKeys(current byte, keys map[byte][]byte) error {
+	ring := map[byte]cipher.AEAD{}
+	for id, k := range keys {
+		if len(k) != KeySize {
+			return fmt.Errorf("seal: key %d has %d bytes, want %d", id, len(k), KeySize)
+		}
+		aead, err := chacha20poly1305.NewX(k)
+		if err != nil {
+			return fmt.Errorf("seal: key %d: %w", id, err)
+		}
+		ring[id] = aead
+	}
+	if _, ok := ring[current]; !ok {
+		return fmt.Errorf("seal: current key %d not given", current)
+	}
+	s.mu.Lock()
+	s.current, s.keys = current, ring
+	s.mu.Unlock()
+	return nil
+}
+
+// Current is the id of the key values are sealed with.
+func (s *Sealer) Current() byte {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.current
+}
+
+// KeyIDs lists the ids of the keys the ring holds.
+func (s *Sealer) KeyIDs() []byte {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var ids []byte
+	for id := range s.keys {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// SetReload sets what the Sealer calls when a value names a key it does
+// not hold, before it gives up on the value.
+func (s *Sealer) SetReload(fn func() error) {
+	s.mu.Lock()
+	s.reload = fn
+	s.mu.Unlock()
+}
+
+// KeyID returns the id of the key a sealed value was sealed with.
+func KeyID(sealed []byte) (byte, bool) {
+	if len(sealed) < 2 || sealed[0] != formatV1 {
+		return 0, false
+	}
+	return sealed[1], true
+}
+
 // Seal encrypts plaintext for place.
 func (s *Sealer) Seal(place Place, plaintext []byte) ([]byte, error) {
-	aead := s.keys[s.current]
+	s.mu.RLock()
+	current, aead := s.current, s.keys[s.current]
+	s.mu.RUnlock()
 	nonce := make([]byte, aead.NonceSize())
 	if _, err := io.ReadFull(s.rand, nonce); err != nil {
 		return nil, fmt.Errorf("seal: nonce: %w", err)
 	}
 	out := make([]byte, 0, 2+len(nonce)+len(plaintext)+aead.Overhead())
-	out = append(out, formatV1, s.current)
+	out = append(out, formatV1, current)
 	out = append(out, nonce...)
-	ad := append([]byte{formatV1, s.current}, place.bytes()...)
+	ad := append([]byte{formatV1, current}, place.bytes()...)
 	return aead.Seal(out, nonce, plaintext, ad), nil
+}
+
+// key returns the AEAD of key id, reloading the ring once (rate-limited)
+// when it is unknown.
+func (s *Sealer) key(id byte) (cipher.AEAD, bool) {
+	s.mu.RLock()
+	aead, ok := s.keys[id]
+	reload, last := s.reload, s.lastReload
+	s.mu.RUnlock()
+	if ok || reload == nil || time.Since(last) < reloadGap {
+		return aead, ok
+	}
+	s.mu.Lock()
+	s.lastReload = time.Now()
+	s.mu.Unlock()
+	if err := reload(); err != nil {
+		return nil, false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	aead, ok = s.keys[id]
+	return aead, ok
+}
+
+// Reseal opens a value and seals it again with the current key; changed
+// is false when it already was.
+func (s *Sealer) Reseal(place Place, sealed []byte) (out []byte, changed bool, err error) {
+	if id, ok := KeyID(sealed); ok && id == s.Current() {
+		return sealed, false, nil
+	}
+	pt, err := s.Open(place, sealed)
+	if err != nil {
+		return nil, false, err
+	}
+	out, err = s.Seal(place, pt)
+	return out, err == nil, err
 }
 
 // Open decrypts a value sealed for place. Any failure is ErrOpen.
@@ -108,7 +208,7 @@ func (s *Sealer) Open(place Place, sealed []byte) ([]byte, error) {
 	if len(sealed) < 2 || sealed[0] != formatV1 {
 		return nil, ErrOpen
 	}
-	aead, ok := s.keys[sealed[1]]
+	aead, ok := s.key(sealed[1])
 	if !ok {
 		return nil, ErrOpen
 	}

@@ -123,6 +123,7 @@ type Server struct {
 	portal portalFeature
 
 	evidence evidenceFeature
+	seal     sealFeature
 }
 
 // Open wires the server: opens (and migrates) the store, loads or creates
@@ -161,6 +162,7 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	if s.Sealer, err = seal.New(key); err != nil {
 		return nil, err
 	}
+	s.seal.root = key
 	dsn := o.DB
 	if dsn == "" {
 		dsn = filepath.Join(o.DataDir, "sls.db")
@@ -205,7 +207,7 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	// Each feature registers its factors, hooks, routes and jobs. Handlers
 	// reach s.Login and s.Manage at request time, once Open has finished.
 	for _, configure := range []func(context.Context) error{
-		s.configureNotify, s.configureIBKey, s.configurePolicy, s.configureSFTP, s.configurePortal, s.configureAudit,
+		s.configureSeal, s.configureNotify, s.configureIBKey, s.configurePolicy, s.configureSFTP, s.configurePortal, s.configureAudit,
 	} {
 		if err := configure(ctx); err != nil {
 			return nil, err

@@ -71,6 +71,7 @@ Clients:
   audit list [--after SEQ] [--limit N]
   audit export [--since SEQ|RFC3339] [--out F]    JSON lines (entries, checkpoints) for a SIEM or WORM storage
   audit keys | audit checkpoint | audit rotate-key
+  seal status | seal rotate                       sealing keys: rotate, and watch the background re-sealing
   sftp help                                       SFTP statement delivery: clients, keys, allow-lists, PGP keys
   statement deliver|list                          statements in the clients' SFTP folders (see sftp help)
   sink list [--to DEST] [--kind KIND]             messages delivered to the local sink (JSON lines)
