@@ -21,6 +21,7 @@ import (
 	"github.com/secure-login-system/sls/notify/smtpmail"
 	"github.com/secure-login-system/sls/notify/twilio"
 	"github.com/secure-login-system/sls/notify/webhook"
+	"github.com/secure-login-system/sls/operators"
 	"github.com/secure-login-system/sls/outbox"
 )
 
@@ -367,6 +368,28 @@ func (s *Server) notifyRoutes(a *httpapi.API) []httpapi.Route {
 			}
 			a.Reply(w, r, http.StatusCreated, msg, err)
 		}),
+		httpapi.Declare("PUT /api/v1/ops/users/{user}/mobile", sls.ForRoles(sls.RoleClientServices).WithApproval(operators.ActionMobileChange),
+			func(w http.ResponseWriter, r *http.Request) {
+				var b struct {
+					Mobile               string `json:"mobile" required:"true"`
+					IdentityVerification string `json:"identity_verification" required:"true"`
+				}
+				if err := httpapi.Decode(w, r, &b); err != nil {
+					httpapi.WriteError(w, r, a.Log, err)
+					return
+				}
+				u, err := s.Manage.UserByName(r.Context(), r.PathValue("user"))
+				if err != nil {
+					httpapi.WriteError(w, r, a.Log, err)
+					return
+				}
+				if err := f.phone.SetByOperator(r.Context(), httpapi.OperatorActor(r), u.ID, b.Mobile, b.IdentityVerification); err != nil {
+					httpapi.WriteError(w, r, a.Log, err)
+					return
+				}
+				st, err := f.phone.Status(r.Context(), u.ID)
+				a.Reply(w, r, http.StatusOK, st, err)
+			}),
 		httpapi.Declare("GET /api/v1/ops/sink", sls.ForRoles(sls.RoleClientServices, sls.RoleSecurityTeam), func(w http.ResponseWriter, r *http.Request) {
 			q := r.URL.Query()
 			limit, err := strconv.Atoi(orDefault(q.Get("limit"), "1000"))

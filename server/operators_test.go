@@ -583,3 +583,55 @@ func TestInsiderCannotForgeOperators(t *testing.T) {
 		t.Fatalf("an approval written into the database was honoured: %s", a.raw)
 	}
 }
+
+// TestOperatorChangesMobile: Client Services changes a client's number
+// after verifying the client: bad numbers are refused and change nothing,
+// the change is audited as the operator's, and it needs a second operator
+// when dual control is on.
+func TestOperatorChangesMobile(t *testing.T) {
+	srv, base := openServer(t)
+	ctx := context.Background()
+	if _, err := srv.Manage.CreateAccount(ctx, sls.ActorSystem, manage.NewAccount{ID: "M7", BaseCurrency: "USD", Jurisdiction: "US"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Manage.CreateUser(ctx, sls.ActorSystem, manage.NewUser{Username: "mona", Password: "a client password", AccountID: "M7",
+		Mobile: "+15555550100", Email: "mona@example.invalid"}); err != nil {
+		t.Fatal(err)
+	}
+	cs := mintOperator(t, srv, "cass", sls.RoleClientServices)
+	for body, want := range map[string]int{
+		`{"mobile":"12345","identity_verification":"called back on file number"}`:    400,
+		`{"mobile":"+15555550199","identity_verification":""}`:                       400,
+		`{"mobile":"+15555550199"}`:                                                  400,
+		`{"mobile":"+15555550199","identity_verification":"called back on file nr"}`: 200,
+	} {
+		if a := send(t, "PUT", base+"/api/v1/ops/users/mona/mobile", cs, body); a.status != want {
+			t.Errorf("%s: %d %s, want %d", body, a.status, a.raw, want)
+		}
+	}
+	if a := send(t, "PUT", base+"/api/v1/ops/users/mona/mobile", mintOperator(t, srv, "ship", sls.RoleShipping),
+		`{"mobile":"+15555550111","identity_verification":"x y z"}`); a.status != 403 {
+		t.Fatalf("shipping changed a number: %d", a.status)
+	}
+	u, _ := srv.Manage.UserByName(ctx, "mona")
+	if u.Mobile != "+15555550199" || u.MobileVerifiedAt.IsZero() || u.MobileChangedAt.IsZero() {
+		t.Fatalf("user after the change: %+v", u)
+	}
+	found := false
+	srv.Store.View(ctx, func(tx sls.Tx) error {
+		es, _ := tx.AuditEntries(ctx, 0, 100000)
+		for _, e := range es {
+			found = found || (e.Event == "mobile.changed" && e.Actor == "operator:cass" && strings.Contains(e.Detail, "called back"))
+		}
+		return nil
+	})
+	if !found {
+		t.Fatal("the change is not audited as the operator's")
+	}
+	// With dual control on, the change waits for a second operator.
+	srv2, base2 := openServerWith(t, `"operators": {}`, nil)
+	a := send(t, "PUT", base2+"/api/v1/ops/users/nobody/mobile", mintOperator(t, srv2, "one", sls.RoleClientServices), `{"mobile":"+15555550199","identity_verification":"x y z"}`)
+	if a.status != 403 {
+		t.Fatalf("mobile change without a second operator: %d %s", a.status, a.raw)
+	}
+}

@@ -55,6 +55,7 @@ Clients:
               [--dob YYYY-MM-DD --citizenship CC --residence CC --id-type T --id-number N]
               [--security-admin]                 (password: first line of standard input)
   user show NAME
+  user mobile NAME +E164 --verified "how identity was verified"   change the number (dual control user.mobile)
   devices NAME                                    list a user's devices
   dscplus issue NAME --pin 1234 [--serial S] [--pending] [--out card.json]
                                                   the card file goes to the server's card output directory;
@@ -352,6 +353,21 @@ func (c *client) user(args []string) error {
 			return err
 		}
 		c.printJSON(out)
+		return nil
+	case "mobile":
+		var verified string
+		pos, err := flags("user mobile", args[1:], func(fs *flag.FlagSet) { fs.StringVar(&verified, "verified", "", "") })
+		if err != nil {
+			return err
+		}
+		if len(pos) != 2 {
+			return errors.New(`usage: user mobile NAME +E164 --verified "how identity was verified"`)
+		}
+		var out map[string]any
+		if err := c.do("PUT", "/api/v1/ops/users/"+url.PathEscape(pos[0])+"/mobile", map[string]any{"mobile": pos[1], "identity_verification": verified}, &out); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "mobile number of %s changed to %s (verified); the old number and the email address are told, SMS login waits the change period\n", pos[0], out["mobile"])
 		return nil
 	case "create":
 	default:

@@ -3,6 +3,7 @@ package sms
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	sls "github.com/secure-login-system/sls"
@@ -167,7 +168,7 @@ func (p *Phone) ConfirmVerification(ctx context.Context, userID, code string) (*
 		if err := tx.DeletePhoneVerification(ctx, userID); err != nil {
 			return err
 		}
-		return p.verified(ctx, tx, u, v.Mobile, now)
+		return p.verified(ctx, tx, u, v.Mobile, sls.ActorUser(u.ID), nil, now)
 	})
 	if err != nil {
 		return nil, err
@@ -178,7 +179,46 @@ func (p *Phone) ConfirmVerification(ctx context.Context, userID, code string) (*
 	return p.Status(ctx, userID)
 }
 
-func (p *Phone) verified(ctx context.Context, tx sls.Tx, u *sls.User, mobile string, now time.Time) error {
+// SetByOperator changes a user's number after Client Services verified
+// the client's identity (verification says how): the number counts as
+// verified, and the change rules are those of a change the client makes —
+// the old number and the email address are told, SMS login is suspended
+// for Rules.SuspendAfterChange — and every session an SMS code opened
+// ends, since the old number may be in someone else's hands.
+func (p *Phone) SetByOperator(ctx context.Context, actor, userID, mobile, verification string) error {
+	norm, err := notify.NormalizeE164(mobile)
+	if err != nil {
+		return sls.Errorf(sls.CodeInvalidArgument, "The mobile number must be in international form, like +36301234567.")
+	}
+	verification = strings.TrimSpace(verification)
+	if len(verification) < 3 || len(verification) > 500 {
+		return sls.Errorf(sls.CodeInvalidArgument, "Say how the client's identity was verified (3 to 500 characters).")
+	}
+	now := p.Clock.Now()
+	return p.Store.Update(ctx, func(tx sls.Tx) error {
+		u, err := tx.UserForUpdate(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if u.Mobile == norm && !u.MobileVerifiedAt.IsZero() {
+			return sls.Errorf(sls.CodeConflict, "That is already the user's verified number.")
+		}
+		devices, err := tx.Devices(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		for _, d := range devices {
+			if d.Kind == sls.KindSMS {
+				if _, err := sls.EndSessions(ctx, tx, sls.SessionFilter{DeviceID: d.ID}, sls.EndByOperator, actor, now); err != nil {
+					return err
+				}
+			}
+		}
+		return p.verified(ctx, tx, u, norm, actor, map[string]any{"identity_verification": verification}, now)
+	})
+}
+
+func (p *Phone) verified(ctx context.Context, tx sls.Tx, u *sls.User, mobile, actor string, extra map[string]any, now time.Time) error {
 	old, oldVerified := u.Mobile, !u.MobileVerifiedAt.IsZero()
 	changed := old != "" && old != mobile
 	devices, err := tx.Devices(ctx, u.ID)
@@ -200,8 +240,11 @@ func (p *Phone) verified(ctx context.Context, tx sls.Tx, u *sls.User, mobile str
 				return err
 			}
 		}
-		if err := sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), EventNumberChanged, u.ID, "",
-			map[string]any{"from": MaskNumber(old), "to": MaskNumber(mobile), "sms_suspended_until": now.Add(p.Codes.Rules.SuspendAfterChange)}); err != nil {
+		detail := map[string]any{"from": MaskNumber(old), "to": MaskNumber(mobile), "sms_suspended_until": now.Add(p.Codes.Rules.SuspendAfterChange)}
+		for k, v := range extra {
+			detail[k] = v
+		}
+		if err := sls.Audit(ctx, tx, now, actor, EventNumberChanged, u.ID, "", detail); err != nil {
 			return err
 		}
 	}
@@ -209,7 +252,7 @@ func (p *Phone) verified(ctx context.Context, tx sls.Tx, u *sls.User, mobile str
 	if err := tx.PutUser(ctx, u); err != nil {
 		return err
 	}
-	if err := sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), EventVerified, u.ID, "", map[string]any{"mobile": MaskNumber(mobile)}); err != nil {
+	if err := sls.Audit(ctx, tx, now, actor, EventVerified, u.ID, "", map[string]any{"mobile": MaskNumber(mobile)}); err != nil {
 		return err
 	}
 	return p.enroll(ctx, tx, u, devices, now)
