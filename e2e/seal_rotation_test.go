@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -70,15 +69,7 @@ func loginLoad(t *testing.T, nodes []*node, user, card, pin string, stop chan st
 // sealKeyIDs counts, per key id, the sealed values in the database.
 func sealKeyIDs(t *testing.T, n *node) map[byte]int {
 	t.Helper()
-	driver, dsn := "sqlite", filepath.Join(n.dataDir, "sls.db")
-	if n.db != "" {
-		driver, dsn = "pgx", n.db
-	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := newTamperer(t, n).db // reading only
 	out := map[byte]int{}
 	for _, c := range sls.SealedColumns {
 		rows, err := db.Query(fmt.Sprintf(`SELECT %s FROM %s WHERE %s IS NOT NULL`, c.Column, c.Table, c.Column))

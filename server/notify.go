@@ -275,6 +275,21 @@ func (h notifyHooks) LoginCompleted(ctx context.Context, tx sls.Tx, u *sls.User,
 		Data: map[string]string{"Platform": string(ss.Platform), "Address": ss.ClientIP, "Time": now.Format("2006-01-02 15:04 MST")}})
 }
 
+// decodeForUser decodes an operator route's body into v and finds the
+// {user} of its path; on failure it has answered.
+func (s *Server) decodeForUser(w http.ResponseWriter, r *http.Request, v any) (*sls.User, bool) {
+	if err := httpapi.Decode(w, r, v); err != nil {
+		httpapi.WriteError(w, r, s.Log, err)
+		return nil, false
+	}
+	u, err := s.Manage.UserByName(r.Context(), r.PathValue("user"))
+	if err != nil {
+		httpapi.WriteError(w, r, s.Log, err)
+		return nil, false
+	}
+	return u, true
+}
+
 func (s *Server) notifyRoutes(a *httpapi.API) []httpapi.Route {
 	f := &s.notify
 	return []httpapi.Route{
@@ -353,13 +368,8 @@ func (s *Server) notifyRoutes(a *httpapi.API) []httpapi.Route {
 				Summary string `json:"summary" required:"true"`
 				Body    string `json:"body" required:"true"`
 			}
-			if err := httpapi.Decode(w, r, &b); err != nil {
-				httpapi.WriteError(w, r, a.Log, err)
-				return
-			}
-			u, err := s.Manage.UserByName(r.Context(), r.PathValue("user"))
-			if err != nil {
-				httpapi.WriteError(w, r, a.Log, err)
+			u, ok := s.decodeForUser(w, r, &b)
+			if !ok {
 				return
 			}
 			msg, err := f.messages.Send(r.Context(), sls.ActorOperator(httpapi.OperatorOf(r)), u.ID, b.Summary, b.Body)
@@ -374,13 +384,8 @@ func (s *Server) notifyRoutes(a *httpapi.API) []httpapi.Route {
 					Mobile               string `json:"mobile" required:"true"`
 					IdentityVerification string `json:"identity_verification" required:"true"`
 				}
-				if err := httpapi.Decode(w, r, &b); err != nil {
-					httpapi.WriteError(w, r, a.Log, err)
-					return
-				}
-				u, err := s.Manage.UserByName(r.Context(), r.PathValue("user"))
-				if err != nil {
-					httpapi.WriteError(w, r, a.Log, err)
+				u, ok := s.decodeForUser(w, r, &b)
+				if !ok {
 					return
 				}
 				if err := f.phone.SetByOperator(r.Context(), httpapi.OperatorActor(r), u.ID, b.Mobile, b.IdentityVerification); err != nil {
