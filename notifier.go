@@ -25,6 +25,8 @@ const (
 	NoteReturnReceived       = "return_received"        // a returned device arrived
 	NoteLoginRefusedIP       = "login_refused_ip"       // the right password from an address outside the IP restrictions
 	NotePasswordGuessing     = "password_guessing"      // many wrong passwords; unknown browsers and apps held off
+	NotePasswordChanged      = "password_changed"       // the password was changed or reset (every channel)
+	NotePasswordResetCode    = "password_reset_code"    // the one-time code of a password reset (to the user's own number and email)
 )
 
 // Notification is a message to a user, queued inside the transaction of

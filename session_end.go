@@ -21,6 +21,8 @@ const (
 	EndDeviceReplaced  SessionEndReason = "device_replaced"  // a replacement device took its place
 	EndDeviceExpired   SessionEndReason = "device_expired"   // a temporary device stopped being valid
 	EndUserLocked      SessionEndReason = "user_locked"      // the user was locked (by an operator or a lock-out)
+	EndUserDisabled    SessionEndReason = "user_disabled"    // an operator disabled or deleted the user
+	EndPasswordChanged SessionEndReason = "password_changed" // the password was changed or reset
 	EndAccountClosed   SessionEndReason = "account_closed"   // the account was closed
 	EndByOperator      SessionEndReason = "operator"         // an operator ended the sessions explicitly
 	EndOperatorToken   SessionEndReason = "operator_token"   // an operator traded the login session for an operator token

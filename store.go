@@ -32,6 +32,7 @@ type Tx interface {
 	OperatorStore
 	AuditEvidenceStore
 	SealStore
+	PasswordResetStore
 	SchedulerStore
 	NotifyStore
 	IBKeyStore

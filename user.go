@@ -67,8 +67,17 @@ type User struct {
 	// held off (OWASP "Slow Down Online Guessing Attacks with Device
 	// Cookies").
 	UntrustedUntil time.Time `json:"untrusted_until,omitzero"`
-	CreatedAt      time.Time `json:"created_at"`
+	// DisabledAt is when an operator disabled the user (zero: enabled);
+	// DeletedAt when the user was deleted (personal data erased, the
+	// username reserved, the audit history kept).
+	DisabledAt time.Time `json:"disabled_at,omitzero"`
+	DeletedAt  time.Time `json:"deleted_at,omitzero"`
+	CreatedAt  time.Time `json:"created_at"`
 }
+
+// Inactive reports whether the user may not log in at all: disabled by
+// an operator, or deleted.
+func (u *User) Inactive() bool { return !u.DisabledAt.IsZero() || !u.DeletedAt.IsZero() }
 
 // Locked reports whether the user is locked at now.
 func (u *User) Locked(now time.Time) bool {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/secure-login-system/sls/operators"
 	"io"
 	"net/http"
 	"os"
@@ -172,9 +173,16 @@ const relaxedLimits = `{"password_per_address": {"rate": 100000, "per": "1m", "b
 	"sms_per_address": {"rate": 100000, "per": "1m", "burst": 100000},
 	"operator_per_address": {"rate": 100000, "per": "1m", "burst": 100000}}`
 
-// noDualControl is the operators section of the journeys' nodes.
-const noDualControl = `{"dual_control": {"temppasscode.issue": false, "user.unlock": false, "user.mobile": false, "limits.raise": false,
-	"operator.add": false, "operator.roles": false, "operator.disable": false, "operator.device": false}}`
+// noDualControl is the operators section of the journeys' nodes: dual
+// control off for every action.
+var noDualControl = func() string {
+	off := map[string]bool{}
+	for _, a := range operators.Actions {
+		off[a] = false
+	}
+	b, _ := json.Marshal(map[string]any{"dual_control": off})
+	return string(b)
+}()
 
 // relaxLimits returns args with the --config file given a "limits"
 // section of relaxedLimits when it has none, dual control off when it has

@@ -384,7 +384,7 @@ func TestSFTPDeliveryJourney(t *testing.T) {
 			t.Error("the spooled file is still in the spool")
 		}
 		if !auditHas(n, "statement.delivered", `"source":"spool"`, `"encrypted":true`) ||
-			!auditHas(n, "statement.delivered", `"source":"operator"`, "operator:ops") {
+			!auditHas(n, "statement.delivered", `"source":"operator"`, "operator:"+testOperator) {
 			t.Error("deliveries not audited")
 		}
 

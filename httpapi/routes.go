@@ -66,6 +66,7 @@ func (a *API) Routes() []Route {
 	routes := append(a.coreRoutes(), a.stepUpRoutes()...)
 	routes = append(routes, a.operatorRoutes()...)
 	routes = append(routes, a.operatorAdminRoutes()...)
+	routes = append(routes, a.userLifecycleRoutes()...)
 	for _, extra := range a.Extra {
 		routes = append(routes, extra(a)...)
 	}

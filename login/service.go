@@ -205,9 +205,13 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*Step, error) {
 		if err != nil {
 			return err
 		}
-		if u.Locked(now) { // locked since the password was checked: say no more than a wrong password would
+		if u.Locked(now) || u.Inactive() { // say no more than a wrong password would
+			reason := "locked"
+			if u.Inactive() {
+				reason = "disabled"
+			}
 			refusal = sls.ErrInvalidCredentials
-			return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, "", map[string]any{"reason": "locked", "ip": r.ClientIP})
+			return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, "", map[string]any{"reason": reason, "ip": r.ClientIP})
 		}
 		acct, err := tx.Account(ctx, u.AccountID)
 		if err != nil {
@@ -644,6 +648,9 @@ func (s *Service) Authenticate(ctx context.Context, token, clientIP string) (*sl
 		// Locking ends the user's sessions (sls.RecordLockout, manage.Lock);
 		// this holds even for a path that forgot to (defense in depth).
 		return nil, nil, sls.ErrLocked
+	}
+	if u.Inactive() { // disabling and deleting end the sessions too
+		return nil, nil, sls.ErrUnauthenticated
 	}
 	if refused != nil {
 		return nil, nil, s.refuseSession(ctx, ss, clientIP, refused, now)

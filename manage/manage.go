@@ -47,6 +47,21 @@ type Service struct {
 	// DSCPlus is the eligibility rule operator issuance applies (nil: it
 	// cannot be checked, and only an override issues).
 	DSCPlus DSCPlusRules
+	// Notifier tells users of password changes and carries reset codes
+	// (nil: nothing is sent).
+	Notifier sls.Notifier
+	// PasswordRules checks a new password (nil: ValidatePassword);
+	// singleFactor is set when the password is the user's only factor,
+	// context holds words the password must not contain (the username).
+	PasswordRules func(password string, singleFactor bool, context ...string) error
+}
+
+// checkPassword applies the password rules.
+func (s *Service) checkPassword(pw string, singleFactor bool, context ...string) error {
+	if s.PasswordRules != nil {
+		return s.PasswordRules(pw, singleFactor, context...)
+	}
+	return ValidatePassword(pw)
 }
 
 func (s *Service) now() time.Time {
@@ -139,10 +154,10 @@ func IdentityPlace(userID string) seal.Place {
 func ValidatePassword(pw string) error {
 	n := len([]rune(pw))
 	if n < 8 {
-		return invalid("The password must have at least 8 characters.")
+		return sls.Errorf(sls.CodeInvalidArgument, "The password must have at least 8 characters.").WithDetail("reason", "too_short")
 	}
 	if n > 256 {
-		return invalid("The password must have at most 256 characters.")
+		return sls.Errorf(sls.CodeInvalidArgument, "The password must have at most 256 characters.").WithDetail("reason", "too_long")
 	}
 	return nil
 }
@@ -172,7 +187,7 @@ func (s *Service) CreateUser(ctx context.Context, actor string, n NewUser) (*sls
 	if !usernamePattern.MatchString(n.Username) {
 		return nil, invalid("The username must be 3 to 64 characters: lowercase letters, digits, '.', '_' or '-'.")
 	}
-	if err := ValidatePassword(n.Password); err != nil {
+	if err := s.checkPassword(n.Password, false, n.Username); err != nil {
 		return nil, err
 	}
 	if n.Mobile != "" && !e164Pattern.MatchString(n.Mobile) {

@@ -22,6 +22,7 @@ const (
 	KindLoginCodeVoice      Kind = "login_code_voice"      // login code read aloud, digit by digit; data: Code
 	KindPhoneVerifyCode     Kind = "phone_verify_code"     // confirmation code to verify a mobile number (SPEC §3); data: Code
 	KindIBKeyActivationCode Kind = "ibkey_activation_code" // SMS activation code for "Add User" in the authenticator (SPEC §3); data: Code
+	KindPasswordResetCode   Kind = "password_reset_code"   // one-time code to set a new password, after Client Services verified the client; data: Code, Until
 
 	KindTempPasscodeIssued   Kind = "temp_passcode_issued"   // Client Services issued a temporary passcode; data: Username, FullUntil, PortalUntil
 	KindDeviceActivated      Kind = "device_activated"       // a new security device was activated; data: Device, Time
@@ -39,6 +40,7 @@ const (
 	KindDepositForfeited     Kind = "deposit_forfeited"      // the device deposit was kept as compensation; data: Device, Amount
 	KindLoginRefusedIP       Kind = "login_refused_ip"       // the right password came from an address outside the IP restrictions; data: Platform, Address, Time
 	KindPasswordGuessing     Kind = "password_guessing"      // many wrong passwords: new browsers and apps are held off; data: Count
+	KindPasswordChanged      Kind = "password_changed"       // the password was changed or reset; data: Time, How
 )
 
 // fieldType decides how a data value is checked and cleaned before it goes
@@ -85,6 +87,7 @@ var kindSpecs = map[Kind]kindSpec{
 	KindLoginCodeVoice:      {fields: []field{{"Code", fCode}}, transactional: true},
 	KindPhoneVerifyCode:     {fields: []field{{"Code", fCode}}, transactional: true},
 	KindIBKeyActivationCode: {fields: []field{{"Code", fCode}}, transactional: true},
+	KindPasswordResetCode:   {fields: []field{{"Code", fCode}, {"Until", fText}}, transactional: true},
 
 	KindTempPasscodeIssued:   {fields: []field{{"Username", fText}, {"FullUntil", fText}, {"PortalUntil", fText}}, critical: true},
 	KindDeviceActivated:      {fields: []field{{"Device", fDevice}, {"Time", fText}}, critical: true},
@@ -102,15 +105,16 @@ var kindSpecs = map[Kind]kindSpec{
 	KindDepositForfeited:     {fields: []field{{"Device", fDevice}, {"Amount", fText}}, critical: true},
 	KindLoginRefusedIP:       {fields: []field{{"Platform", fText}, {"Address", fText}, {"Time", fText}}, critical: true},
 	KindPasswordGuessing:     {fields: []field{{"Count", fNumber}}, critical: true},
+	KindPasswordChanged:      {fields: []field{{"Time", fText}, {"How", fText}}, critical: true},
 }
 
 // AllKinds lists every kind in a stable order.
 var AllKinds = []Kind{
-	KindLoginCodeSMS, KindLoginCodeVoice, KindPhoneVerifyCode, KindIBKeyActivationCode,
+	KindLoginCodeSMS, KindLoginCodeVoice, KindPhoneVerifyCode, KindIBKeyActivationCode, KindPasswordResetCode,
 	KindTempPasscodeIssued, KindDeviceActivated, KindNewLogin, KindDeviceShipped,
 	KindDeviceDelivered, KindAutoActivationComing, KindDeviceAutoActivated,
 	KindPhoneNumberChanged, KindPushDenied, KindPushFlood, KindSecureMessageSummary,
-	KindReturnReceived, KindDepositReleased, KindDepositForfeited, KindLoginRefusedIP, KindPasswordGuessing,
+	KindReturnReceived, KindDepositReleased, KindDepositForfeited, KindLoginRefusedIP, KindPasswordGuessing, KindPasswordChanged,
 }
 
 // Valid reports whether k is a known kind.

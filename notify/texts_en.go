@@ -15,6 +15,10 @@ var textsEN = map[Kind]text{
 		subject: `Verify your mobile number`,
 		body:    `SLS: your confirmation code to verify this mobile number is {{.Code}}. If you did not ask for it, ignore this message.`,
 	},
+	KindPasswordResetCode: {
+		subject: `Your code to set a new password`,
+		body:    `SLS: your code to set a new password is {{.Code}}, valid until {{.Until}}. Enter it on the password reset page. Client Services will never ask you for it.`,
+	},
 	KindIBKeyActivationCode: {
 		subject: `Your IB Key activation code`,
 		body:    `SLS: your IB Key activation code is {{.Code}}. Enter it in the app under Add User. Never share it; SLS will never ask you for it.`,
@@ -68,6 +72,10 @@ var textsEN = map[Kind]text{
 		subject: `Login refused: address not on your list`,
 		body: `A login to {{.Platform}} with your password came from {{.Address}} at {{.Time}}, which is not on your IP restriction list, and was refused. ` +
 			`If this was you, add the address in the Client Portal. If not, someone knows your password: change it and contact Client Services.`,
+	},
+	KindPasswordChanged: {
+		subject: `Your password was changed`,
+		body:    `The password of your SLS user was {{.How}} on {{.Time}}. Your other sessions have ended. If you did not do this, contact Client Services immediately.`,
 	},
 	KindPasswordGuessing: {
 		subject: `Many wrong passwords for your username`,

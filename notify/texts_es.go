@@ -14,6 +14,10 @@ var textsES = map[Kind]text{
 		subject: `Verificación de su número de móvil`,
 		body:    `SLS: su código de confirmación para verificar este número de móvil es {{.Code}}. Si no lo ha solicitado, ignore este mensaje.`,
 	},
+	KindPasswordResetCode: {
+		subject: `Su código para establecer una contraseña nueva`,
+		body:    `SLS: su código para una contraseña nueva es {{.Code}}, válido hasta {{.Until}}. Nadie de SLS se lo pedirá.`,
+	},
 	KindIBKeyActivationCode: {
 		subject: `Su código de activación de IB Key`,
 		body:    `SLS: su código de activación de IB Key es {{.Code}}. Introdúzcalo en Añadir usuario, en la aplicación. No lo comparta con nadie.`,
@@ -66,6 +70,10 @@ var textsES = map[Kind]text{
 	KindLoginRefusedIP: {
 		subject: `Inicio de sesión rechazado: dirección no autorizada`,
 		body:    `Se rechazó un inicio de sesión en {{.Platform}} con su contraseña desde {{.Address}} ({{.Time}}), fuera de su lista de IP. Si no fue usted, cambie su contraseña y llame al Servicio al Cliente.`,
+	},
+	KindPasswordChanged: {
+		subject: `Se cambió su contraseña`,
+		body:    `La contraseña de su usuario de SLS se cambió ({{.How}}) el {{.Time}}. Sus demás sesiones terminaron. Si no fue usted, comuníquese de inmediato con Client Services.`,
 	},
 	KindPasswordGuessing: {
 		subject: `Muchas contraseñas incorrectas para su usuario`,

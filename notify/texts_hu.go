@@ -14,6 +14,10 @@ var textsHU = map[Kind]text{
 		subject: `Mobiltelefonszám megerősítése`,
 		body:    `SLS: a mobiltelefonszám megerősítéséhez szükséges kód: {{.Code}}. Ha nem Ön kérte, hagyja figyelmen kívül ezt az üzenetet.`,
 	},
+	KindPasswordResetCode: {
+		subject: `Kód az új jelszó beállításához`,
+		body:    `SLS: új jelszavához a kód {{.Code}}, érvényes eddig: {{.Until}}. Senki sem fogja elkérni.`,
+	},
 	KindIBKeyActivationCode: {
 		subject: `IB Key aktiváló kód`,
 		body:    `SLS: az Ön IB Key aktiváló kódja {{.Code}}. Írja be az alkalmazás Felhasználó hozzáadása pontjánál. Soha ne adja meg senkinek.`,
@@ -66,6 +70,10 @@ var textsHU = map[Kind]text{
 	KindLoginRefusedIP: {
 		subject: `Elutasított bejelentkezés: nem engedélyezett cím`,
 		body:    `Elutasítottunk egy {{.Platform}} bejelentkezést a jelszavával a(z) {{.Address}} címről ({{.Time}}), mert nincs az IP-listáján. Ha nem Ön volt, változtasson jelszót, és hívja az ügyfélszolgálatot.`,
+	},
+	KindPasswordChanged: {
+		subject: `Megváltozott a jelszava`,
+		body:    `SLS-felhasználója jelszava megváltozott ({{.How}}): {{.Time}}. A többi munkamenete véget ért. Ha nem Ön volt, azonnal hívja az ügyfélszolgálatot.`,
 	},
 	KindPasswordGuessing: {
 		subject: `Sok hibás jelszó a felhasználónevéhez`,

@@ -14,6 +14,10 @@ var textsZH = map[Kind]text{
 		subject: `验证您的手机号码`,
 		body:    `【SLS】您用于验证此手机号码的确认码是{{.Code}}。如果这不是您本人的操作，请忽略此消息。`,
 	},
+	KindPasswordResetCode: {
+		subject: `设置新密码的验证码`,
+		body:    `SLS：您设置新密码的验证码是 {{.Code}}，有效期至 {{.Until}}。请在密码重置页面输入。客户服务部绝不会向您索要此验证码。`,
+	},
 	KindIBKeyActivationCode: {
 		subject: `您的IB Key激活码`,
 		body:    `【SLS】您的IB Key激活码是{{.Code}}。请在应用程序的“添加使用者”中输入。请勿向任何人透露，SLS绝不会向您索取。`,
@@ -67,6 +71,10 @@ var textsZH = map[Kind]text{
 		subject: `登录被拒绝：地址不在您的列表中`,
 		body: `{{.Time}}，有人使用您的密码从 {{.Address}} 登录 {{.Platform}}，该地址不在您的 IP 限制列表中，登录已被拒绝。` +
 			`如果是您本人，请在客户门户中添加该地址。如果不是，说明有人知道您的密码：请更改密码并联系客户服务部。`,
+	},
+	KindPasswordChanged: {
+		subject: `您的密码已更改`,
+		body:    `您的 SLS 用户密码已于 {{.Time}} 更改（{{.How}}）。您的其他会话已结束。如果不是您本人操作，请立即联系客户服务部。`,
 	},
 	KindPasswordGuessing: {
 		subject: `您的用户名出现多次错误密码`,

@@ -72,11 +72,12 @@ const (
 	ActionOperatorRoles = "operator.roles"
 	ActionOperatorOff   = "operator.disable"
 	ActionOperatorKey   = "operator.device"
+	ActionUserDelete    = "user.delete"
 )
 
 // Actions lists every dual-control action.
 var Actions = []string{ActionTempPasscode, ActionUnlock, ActionMobileChange, ActionRaiseLimits,
-	ActionOperatorAdd, ActionOperatorRoles, ActionOperatorOff, ActionOperatorKey}
+	ActionOperatorAdd, ActionOperatorRoles, ActionOperatorOff, ActionOperatorKey, ActionUserDelete}
 
 // DefaultDualControl is whether each action needs a second operator when
 // the configuration does not say. Every action that grants access or
@@ -84,7 +85,7 @@ var Actions = []string{ActionTempPasscode, ActionUnlock, ActionMobileChange, Act
 // stopped at once (it cannot be turned into solo power: the bootstrap
 // exception counts disabled operators too).
 var DefaultDualControl = map[string]bool{ActionTempPasscode: true, ActionUnlock: true, ActionMobileChange: true, ActionRaiseLimits: true,
-	ActionOperatorAdd: true, ActionOperatorRoles: true, ActionOperatorOff: false, ActionOperatorKey: true}
+	ActionOperatorAdd: true, ActionOperatorRoles: true, ActionOperatorOff: false, ActionOperatorKey: true, ActionUserDelete: true}
 
 // WithDefaults fills in zero values and checks the section.
 func (c Config) WithDefaults() (Config, error) {

@@ -21,6 +21,7 @@ import (
 	"github.com/secure-login-system/sls/manage"
 	"github.com/secure-login-system/sls/messages"
 	"github.com/secure-login-system/sls/notify"
+	"github.com/secure-login-system/sls/ratelimit"
 	"github.com/secure-login-system/sls/seal"
 )
 
@@ -79,6 +80,8 @@ type Deps struct {
 	// StepUp proves a device inside a session; nil: pages that need a
 	// fresh proof answer with an error instead of asking for one.
 	StepUp StepUp
+	// Limiter bounds anonymous password resets per address (nil: none).
+	Limiter *ratelimit.Limiter
 }
 
 // Portal serves the pages.
@@ -248,6 +251,7 @@ func (p *Portal) routes() error {
 	}
 	p.protectRoutes(handle)
 	p.lifecycleRoutes(handle)
+	p.passwordRoutes(handle)
 	for _, rt := range p.table {
 		if !rt.Access.Declared() || rt.handle == nil {
 			return fmt.Errorf("portal: page %q declares no access (deny by default)", rt.Pattern)

@@ -70,6 +70,7 @@ var sensitive = []string{
 	"PUT /api/v1/security/ip-restrictions", "POST /settings/security/ip",
 	"PUT /api/v1/security/penny-stock",
 	"PUT /api/v1/preferences", "POST /settings/messages",
+	"PUT /api/v1/password", "GET /settings/password", "POST /settings/password",
 	"POST /api/v1/lifecycle/returns", "POST /settings/returns", "POST /settings/returns/destroyed",
 }
 

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -25,9 +26,17 @@ func openServer(t *testing.T) (*server.Server, string) {
 }
 
 // testOperators is the operators section of openServer: dual control off
-// (its own tests turn it on).
-const testOperators = `{"dual_control": {"temppasscode.issue": false, "user.unlock": false, "user.mobile": false, "limits.raise": false,
-	"operator.add": false, "operator.roles": false, "operator.disable": false, "operator.device": false}}`
+// for every action (its own tests turn it on).
+var testOperators = noDualControl()
+
+func noDualControl() string {
+	off := map[string]bool{}
+	for _, a := range operators.Actions {
+		off[a] = false
+	}
+	b, _ := json.Marshal(map[string]any{"dual_control": off})
+	return string(b)
+}
 
 // openServerWith is openServer with other sections (JSON members: the
 // operators section, with dual control on unless given) and options

@@ -57,7 +57,7 @@ func (f portalFeature) routes(*Server) map[string]http.Handler {
 
 func (s *Server) portalDeps() portal.Deps {
 	d := portal.Deps{Login: s.Login, Manage: s.Manage, Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Log: s.Log,
-		Config: s.portal.cfg, StepUp: s.Login.StepUps().Steps()}
+		Config: s.portal.cfg, StepUp: s.Login.StepUps().Steps(), Limiter: s.Limiter}
 	if n := &s.notify; n.phone != nil {
 		d.Phone, d.Resend, d.Messages = n.phone, n.sms, n.messages
 		d.Prefs = portalPrefs{s}

@@ -217,7 +217,8 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Manage = &manage.Service{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Argon: loginCfg.Argon, Hooks: manageHooks(s.manageHooks)}
+	s.Manage = &manage.Service{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Argon: loginCfg.Argon, Hooks: manageHooks(s.manageHooks),
+		Notifier: s.notifier}
 	if s.policy.lifecycle != nil {
 		s.Manage.DSCPlus = s.policy.lifecycle // the order form's eligibility rule, for operator issuance too
 	}

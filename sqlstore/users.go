@@ -8,7 +8,7 @@ import (
 )
 
 const userCols = `id, username, account_id, password_hash, email, mobile, mobile_verified_at, mobile_changed_at,
-	identity_sealed, can_change_security, opted_out, always_2fa, lang, failed_answers, locked_until, created_at, failed_passwords, untrusted_until`
+	identity_sealed, can_change_security, opted_out, always_2fa, lang, failed_answers, locked_until, created_at, failed_passwords, untrusted_until, disabled_at, deleted_at`
 
 func fromMicro(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
@@ -17,7 +17,8 @@ func scanUser(s scanner) (*sls.User, error) {
 	var created int64
 	err := s.Scan(&u.ID, &u.Username, &u.AccountID, &u.PasswordHash, &u.Email, &u.Mobile,
 		nullTime{&u.MobileVerifiedAt}, nullTime{&u.MobileChangedAt}, &u.SealedIdentity,
-		&u.CanChangeSecurity, &u.OptedOut, &u.Always2FA, &u.Lang, &u.FailedAnswers, nullTime{&u.LockedUntil}, &created, &u.FailedPasswords, nullTime{&u.UntrustedUntil})
+		&u.CanChangeSecurity, &u.OptedOut, &u.Always2FA, &u.Lang, &u.FailedAnswers, nullTime{&u.LockedUntil}, &created, &u.FailedPasswords, nullTime{&u.UntrustedUntil},
+		nullTime{&u.DisabledAt}, nullTime{&u.DeletedAt})
 	if err != nil {
 		return nil, err
 	}
@@ -26,9 +27,10 @@ func scanUser(s scanner) (*sls.User, error) {
 }
 
 func (t *tx) CreateUser(ctx context.Context, u *sls.User) error {
-	_, err := t.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Username, u.AccountID, u.PasswordHash, u.Email, u.Mobile, ts(u.MobileVerifiedAt), ts(u.MobileChangedAt),
-		u.SealedIdentity, u.CanChangeSecurity, u.OptedOut, u.Always2FA, u.Lang, u.FailedAnswers, ts(u.LockedUntil), u.CreatedAt.UnixMicro(), u.FailedPasswords, ts(u.UntrustedUntil))
+		u.SealedIdentity, u.CanChangeSecurity, u.OptedOut, u.Always2FA, u.Lang, u.FailedAnswers, ts(u.LockedUntil), u.CreatedAt.UnixMicro(), u.FailedPasswords, ts(u.UntrustedUntil),
+		ts(u.DisabledAt), ts(u.DeletedAt))
 	return wrap("create user", err)
 }
 
@@ -52,9 +54,10 @@ func (t *tx) UserForUpdate(ctx context.Context, id string) (*sls.User, error) {
 func (t *tx) PutUser(ctx context.Context, u *sls.User) error {
 	res, err := t.exec(ctx, `UPDATE users SET password_hash = ?, email = ?, mobile = ?, mobile_verified_at = ?, mobile_changed_at = ?,
 		identity_sealed = ?, can_change_security = ?, opted_out = ?, always_2fa = ?, lang = ?, failed_answers = ?, locked_until = ?, failed_passwords = ?,
-		untrusted_until = ? WHERE id = ?`,
+		untrusted_until = ?, disabled_at = ?, deleted_at = ? WHERE id = ?`,
 		u.PasswordHash, u.Email, u.Mobile, ts(u.MobileVerifiedAt), ts(u.MobileChangedAt), u.SealedIdentity,
-		u.CanChangeSecurity, u.OptedOut, u.Always2FA, u.Lang, u.FailedAnswers, ts(u.LockedUntil), u.FailedPasswords, ts(u.UntrustedUntil), u.ID)
+		u.CanChangeSecurity, u.OptedOut, u.Always2FA, u.Lang, u.FailedAnswers, ts(u.LockedUntil), u.FailedPasswords, ts(u.UntrustedUntil),
+		ts(u.DisabledAt), ts(u.DeletedAt), u.ID)
 	return mustAffect("put user", res, err)
 }
 

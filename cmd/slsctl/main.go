@@ -56,6 +56,11 @@ Clients:
               [--security-admin]                 (password: first line of standard input)
   user show NAME
   user mobile NAME +E164 --verified "how identity was verified"   change the number (dual control user.mobile)
+  user update NAME [--email E] [--lang L] [--security-admin true|false]
+  user disable|enable NAME --reason "why"         no login while disabled; sessions end (enable: dual control user.unlock)
+  user delete NAME --reason "why"                 erase personal data, revoke devices; the audit history stays (dual control user.delete)
+  user reset-password NAME --verified "how identity was verified"
+                                                  a one-time code goes to the client's own number and email; you never see it
   devices NAME                                    list a user's devices
   dscplus issue NAME --pin 1234 [--serial S] [--pending] [--out card.json]
                                                   the card file goes to the server's card output directory;
@@ -353,6 +358,75 @@ func (c *client) user(args []string) error {
 			return err
 		}
 		c.printJSON(out)
+		return nil
+	case "update":
+		var email, lang, security string
+		pos, err := flags("user update", args[1:], func(fs *flag.FlagSet) {
+			fs.StringVar(&email, "email", "", "")
+			fs.StringVar(&lang, "lang", "", "")
+			fs.StringVar(&security, "security-admin", "", "")
+		})
+		if err != nil {
+			return err
+		}
+		name, err := one("user update", pos)
+		if err != nil {
+			return err
+		}
+		body := map[string]any{}
+		if email != "" {
+			body["email"] = email
+		}
+		if lang != "" {
+			body["lang"] = lang
+		}
+		if security != "" {
+			body["can_change_security"] = security == "true" || security == "yes"
+		}
+		var out map[string]any
+		if err := c.do("PATCH", "/api/v1/ops/users/"+url.PathEscape(name), body, &out); err != nil {
+			return err
+		}
+		c.printJSON(out)
+		return nil
+	case "disable", "enable", "delete":
+		var reason string
+		pos, err := flags("user "+args[0], args[1:], func(fs *flag.FlagSet) { fs.StringVar(&reason, "reason", "", "") })
+		if err != nil {
+			return err
+		}
+		name, err := one("user "+args[0], pos)
+		if err != nil {
+			return err
+		}
+		method, path := "POST", "/api/v1/ops/users/"+url.PathEscape(name)+"/"+args[0]
+		if args[0] == "delete" {
+			method, path = "DELETE", "/api/v1/ops/users/"+url.PathEscape(name)
+		}
+		if err := c.do(method, path, map[string]any{"reason": reason}, nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "user %s %sd\n", name, strings.TrimSuffix(args[0], "e"))
+		return nil
+	case "reset-password":
+		var verified string
+		pos, err := flags("user reset-password", args[1:], func(fs *flag.FlagSet) { fs.StringVar(&verified, "verified", "", "") })
+		if err != nil {
+			return err
+		}
+		name, err := one("user reset-password", pos)
+		if err != nil {
+			return err
+		}
+		var out struct {
+			Channels  []string  `json:"channels"`
+			ExpiresAt time.Time `json:"expires_at"`
+		}
+		if err := c.do("POST", "/api/v1/ops/users/"+url.PathEscape(name)+"/password-reset", map[string]any{"identity_verification": verified}, &out); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "a one-time reset code went to %s; it works until %s (the client enters it on the reset page)\n",
+			strings.Join(out.Channels, " and "), out.ExpiresAt.Local().Format(time.RFC1123))
 		return nil
 	case "mobile":
 		var verified string

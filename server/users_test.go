@@ -1,0 +1,221 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/login"
+	"github.com/secure-login-system/sls/manage"
+	"github.com/secure-login-system/sls/outbox"
+	"github.com/secure-login-system/sls/server"
+)
+
+// queued returns the bodies of the queued messages of kind to user.
+func queued(t *testing.T, srv *server.Server, userID, kind string) []string {
+	t.Helper()
+	ctx := context.Background()
+	var out []string
+	err := srv.Store.View(ctx, func(tx sls.Tx) error {
+		ms, err := tx.OutboxMessages(ctx, sls.OutboxPending, 100000)
+		for _, m := range ms {
+			if m.UserID == userID && m.Kind == kind {
+				b, err := srv.Sealer.Open(outbox.BodyPlace(m.ID), m.SealedBody)
+				if err != nil {
+					return err
+				}
+				out = append(out, m.Channel+": "+string(b))
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func passwordLogin(srv *server.Server, user, pw string) error {
+	_, err := srv.Login.Start(context.Background(), login.StartRequest{Username: user, Password: pw, Platform: sls.PlatformPortal, ClientIP: "192.0.2.1"})
+	return err
+}
+
+func lifecycleUser(t *testing.T, srv *server.Server, name string) *sls.User {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := srv.Manage.CreateAccount(ctx, sls.ActorSystem, manage.NewAccount{ID: "L" + strings.ToUpper(name), BaseCurrency: "USD", Jurisdiction: "US"}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := srv.Manage.CreateUser(ctx, sls.ActorSystem, manage.NewUser{Username: name, Password: "the first password of " + name,
+		AccountID: "L" + strings.ToUpper(name), Email: name + "@example.invalid"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Manage.IssueCodeCard(ctx, sls.ActorSystem, name); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// TestPasswordResetByClientServices: Client Services sends a reset code
+// through the client's own channels and never sees it; the code works
+// once, for that user, with a password that meets the rules.
+func TestPasswordResetByClientServices(t *testing.T) {
+	srv, base := openServer(t)
+	u := lifecycleUser(t, srv, "rita")
+	cs := mintOperator(t, srv, "carla", sls.RoleClientServices)
+	a := send(t, "POST", base+"/api/v1/ops/users/rita/password-reset", cs, `{"identity_verification":"called back on the number on file"}`)
+	if a.status != 201 || !strings.Contains(a.raw, "email to r***@example.invalid") {
+		t.Fatalf("reset: %d %s", a.status, a.raw)
+	}
+	msgs := queued(t, srv, u.ID, "password_reset_code")
+	if len(msgs) != 1 {
+		t.Fatalf("reset messages: %q", msgs)
+	}
+	code := regexp.MustCompile(`[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}`).FindString(msgs[0])
+	if code == "" || strings.Contains(a.raw, code) {
+		t.Fatalf("code %q; operator saw: %s", code, a.raw)
+	}
+	reset := func(user, code, pw string) answer {
+		return send(t, "POST", base+"/api/v1/password/reset", "", fmt.Sprintf(`{"username":%q,"code":%q,"new_password":%q}`, user, code, pw))
+	}
+	if a := reset("rita", "AAAA-BBBB-CCCC", "a brand new password"); a.status != 401 {
+		t.Fatalf("wrong code: %d %s", a.status, a.raw)
+	}
+	mintOperator(t, srv, "other", sls.RoleAuditor)
+	lifecycleUser(t, srv, "otto")
+	if a := reset("otto", code, "a brand new password"); a.status != 401 {
+		t.Fatalf("rita's code for otto: %d %s", a.status, a.raw)
+	}
+	if a := reset("rita", code, "short"); a.status != 400 {
+		t.Fatalf("short password: %d %s", a.status, a.raw)
+	}
+	if a := reset("rita", strings.ToLower(code), "a brand new password"); a.status != 200 {
+		t.Fatalf("reset: %d %s", a.status, a.raw)
+	}
+	if a := reset("rita", code, "another new password"); a.status != 401 {
+		t.Fatalf("code used twice: %d %s", a.status, a.raw)
+	}
+	if err := passwordLogin(srv, "rita", "the first password of rita"); sls.ErrorCode(err) != sls.CodeInvalidCredentials {
+		t.Fatalf("old password after reset: %v", err)
+	}
+	if err := passwordLogin(srv, "rita", "a brand new password"); err != nil {
+		t.Fatalf("new password: %v", err)
+	}
+	if got := queued(t, srv, u.ID, "password_changed"); len(got) != 1 || !strings.HasPrefix(got[0], "email: ") {
+		t.Fatalf("told: %q", got)
+	}
+}
+
+// TestPasswordChange: the user changes the password with a step-up; the
+// current one is checked, the rules apply, the other sessions end.
+func TestPasswordChange(t *testing.T) {
+	srv, base := openServer(t)
+	u := lifecycleUser(t, srv, "cleo")
+	mk := sessionFor(t, srv)
+	this, other := mk(u.ID, sls.ScopeFull, sls.KindCodeCard), mk(u.ID, sls.ScopeFull, sls.KindCodeCard)
+	if a := send(t, "PUT", base+"/api/v1/password", mk(u.ID, sls.ScopeFull, ""), `{"current_password":"the first password of cleo","new_password":"a brand new password"}`); a.status != 401 || a.code() != "step_up_required" {
+		t.Fatalf("password-only session: %d %s", a.status, a.raw)
+	}
+	for body, want := range map[string]int{
+		`{"current_password":"wrong","new_password":"a brand new password"}`:                            401,
+		`{"current_password":"the first password of cleo","new_password":"short"}`:                      400,
+		`{"current_password":"the first password of cleo","new_password":"the first password of cleo"}`: 400,
+		`{"current_password":"the first password of cleo"}`:                                             400,
+	} {
+		if a := send(t, "PUT", base+"/api/v1/password", this, body); a.status != want {
+			t.Errorf("%s: %d %s, want %d", body, a.status, a.raw, want)
+		}
+	}
+	if a := send(t, "PUT", base+"/api/v1/password", this, `{"current_password":"the first password of cleo","new_password":"a brand new password"}`); a.status != 200 {
+		t.Fatalf("change: %d %s", a.status, a.raw)
+	}
+	if a := send(t, "GET", base+"/api/v1/session", this, ""); a.status != 200 {
+		t.Fatalf("this session after the change: %d", a.status)
+	}
+	if a := send(t, "GET", base+"/api/v1/session", other, ""); a.status != 401 {
+		t.Fatalf("other session after the change: %d", a.status)
+	}
+	if err := passwordLogin(srv, "cleo", "a brand new password"); err != nil {
+		t.Fatal(err)
+	}
+	if got := queued(t, srv, u.ID, "password_changed"); len(got) != 1 {
+		t.Fatalf("told: %q", got)
+	}
+}
+
+// TestUserLifecycle: operators update, disable, enable and delete users;
+// a deleted user cannot log in, and the audit history stays.
+func TestUserLifecycle(t *testing.T) {
+	srv, base := openServer(t)
+	ctx := context.Background()
+	u := lifecycleUser(t, srv, "dora")
+	cs := mintOperator(t, srv, "cass", sls.RoleClientServices)
+	for body, want := range map[string]int{
+		`{}`:                               400,
+		`{"email":"not-an-email"}`:         400,
+		`{"identity":{"citizenship":"X"}}`: 400,
+		`{"email":"dora@new.invalid","can_change_security":true}`: 200,
+	} {
+		if a := send(t, "PATCH", base+"/api/v1/ops/users/dora", cs, body); a.status != want {
+			t.Errorf("update %s: %d %s, want %d", body, a.status, a.raw, want)
+		}
+	}
+	if a := send(t, "PATCH", base+"/api/v1/ops/users/nobody", cs, `{"lang":"en"}`); a.status != 404 {
+		t.Fatalf("unknown user: %d", a.status)
+	}
+	s := sessionFor(t, srv)(u.ID, sls.ScopeFull, sls.KindCodeCard)
+	if a := send(t, "POST", base+"/api/v1/ops/users/dora/disable", cs, `{"reason":"fraud review 42"}`); a.status != 200 {
+		t.Fatalf("disable: %d %s", a.status, a.raw)
+	}
+	if a := send(t, "GET", base+"/api/v1/session", s, ""); a.status != 401 {
+		t.Fatalf("session of a disabled user: %d", a.status)
+	}
+	if err := passwordLogin(srv, "dora", "the first password of dora"); sls.ErrorCode(err) != sls.CodeInvalidCredentials {
+		t.Fatalf("login of a disabled user: %v", err)
+	}
+	if a := send(t, "POST", base+"/api/v1/ops/users/dora/enable", cs, `{"reason":"review cleared"}`); a.status != 200 {
+		t.Fatalf("enable: %d %s", a.status, a.raw)
+	}
+	if err := passwordLogin(srv, "dora", "the first password of dora"); err != nil {
+		t.Fatalf("login after enabling: %v", err)
+	}
+	if a := send(t, "DELETE", base+"/api/v1/ops/users/dora", cs, `{"reason":"account closed, data erasure requested"}`); a.status != 200 {
+		t.Fatalf("delete: %d %s", a.status, a.raw)
+	}
+	if err := passwordLogin(srv, "dora", "the first password of dora"); sls.ErrorCode(err) != sls.CodeInvalidCredentials {
+		t.Fatalf("login of a deleted user: %v", err)
+	}
+	after, err := srv.Manage.UserByName(ctx, "dora")
+	if err != nil || after.Email != "" || after.SealedIdentity != nil || after.DeletedAt.IsZero() {
+		t.Fatalf("deleted user: %+v %v", after, err)
+	}
+	devs, _ := srv.Manage.Devices(ctx, u.ID)
+	for _, d := range devs {
+		if d.State != sls.StateRevoked {
+			t.Fatalf("device %s %s after deletion", d.ID, d.State)
+		}
+	}
+	if a := send(t, "PATCH", base+"/api/v1/ops/users/dora", cs, `{"lang":"en"}`); a.status != 409 {
+		t.Fatalf("update of a deleted user: %d", a.status)
+	}
+	var events []string
+	srv.Store.View(ctx, func(tx sls.Tx) error {
+		es, _ := tx.AuditEntries(ctx, 0, 100000)
+		for _, e := range es {
+			if e.UserID == u.ID {
+				events = append(events, e.Event)
+			}
+		}
+		return nil
+	})
+	for _, want := range []string{"user.created", "user.updated", "user.disabled", "user.enabled", "user.deleted"} {
+		if !slices.Contains(events, want) {
+			t.Errorf("audit history lacks %s: %v", want, events)
+		}
+	}
+}
