@@ -102,3 +102,46 @@ func TestPortalPasswordChangeAndReset(t *testing.T) {
 		t.Fatalf("%d password notices", n)
 	}
 }
+
+// TestUserLifecycleWithSlsctl: Client Services disables, enables and
+// deletes a user with slsctl; a deleted user cannot log in, and the audit
+// history stays.
+func TestUserLifecycleWithSlsctl(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db string) {
+		n := startNode(t, db)
+		setupUser(t, n, "ulla", "UL1")
+		n.mustCtl("", "codecard", "issue", "ulla")
+		login := func() string {
+			return call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "ulla", "password": pw, "platform": "portal"}).code()
+		}
+		if c := login(); c != "" {
+			t.Fatalf("login before: %s", c)
+		}
+		if out, err := n.ctl("", "user", "disable", "ulla"); err == nil {
+			t.Fatalf("disable without a reason: %s", out)
+		}
+		n.mustCtl("", "user", "disable", "ulla", "--reason", "fraud review 42")
+		if c := login(); c != "invalid_credentials" {
+			t.Fatalf("login while disabled: %s", c)
+		}
+		n.mustCtl("", "user", "enable", "ulla", "--reason", "review cleared")
+		if c := login(); c != "" {
+			t.Fatalf("login after enabling: %s", c)
+		}
+		n.mustCtl("", "user", "update", "ulla", "--email", "ulla@example.invalid", "--lang", "hu")
+		n.mustCtl("", "user", "delete", "ulla", "--reason", "the client asked for erasure")
+		if c := login(); c != "invalid_credentials" {
+			t.Fatalf("login after deletion: %s", c)
+		}
+		show := n.mustCtl("", "user", "show", "ulla")
+		if !strings.Contains(show, `"deleted_at"`) || strings.Contains(show, "ulla@example.invalid") {
+			t.Fatalf("deleted user: %s", show)
+		}
+		list := n.mustCtl("", "audit", "list", "--limit", "1000")
+		for _, ev := range []string{"user.created", "user.disabled", "user.enabled", "user.updated", "user.deleted"} {
+			if !strings.Contains(list, ev) {
+				t.Errorf("audit history lacks %s", ev)
+			}
+		}
+	})
+}
