@@ -289,7 +289,7 @@ func (n *node) opTokenFile() string { return filepath.Join(n.dataDir, "operator.
 // testOperator is the operator the journeys act as: bootstrapped with
 // every role on a fresh database (dual control is off in their
 // configuration, see relaxedConfig).
-const testOperator, testOperatorPassword = "tester", "tester-password-1"
+const testOperator, testOperatorPassword = "tester", "the test operator passphrase"
 
 // opToken is the operator token of the tests' operator, who holds every
 // role; the first call on a fresh database bootstraps that operator with

@@ -59,7 +59,7 @@ func TestOperatorsJourney(t *testing.T) {
 		// Services agent alice with her own DSC+: alone, that needs no
 		// approval (there is nobody else yet).
 		card := filepath.Join(t.TempDir(), "alice.json")
-		out := n.mustCtl("alice's password 1\n", "operator", "add", "alice", "--roles", "client-services", "--pin", "4321", "--out", card)
+		out := n.mustCtl("agent passphrase one\n", "operator", "add", "alice", "--roles", "client-services", "--pin", "4321", "--out", card)
 		if !strings.Contains(out, "card file written by the server to") {
 			t.Fatalf("add: %s", out)
 		}
@@ -69,7 +69,7 @@ func TestOperatorsJourney(t *testing.T) {
 
 		// alice logs in: password, then her DSC+.
 		aliceTok := filepath.Join(t.TempDir(), "alice.token")
-		if out, err := slsctlLogin(t, n, aliceTok, "alice", "alice's password 1", card, "4321"); err != nil || !strings.Contains(out, "Logged in as alice (client-services)") {
+		if out, err := slsctlLogin(t, n, aliceTok, "alice", "agent passphrase one", card, "4321"); err != nil || !strings.Contains(out, "Logged in as alice (client-services)") {
 			t.Fatalf("alice login: %v\n%s", err, out)
 		}
 		if st, err := os.Stat(aliceTok); err != nil || st.Mode().Perm() != 0o600 {
@@ -126,7 +126,7 @@ func TestOperatorsJourney(t *testing.T) {
 		}
 		// Now that there are two operators, the only admin cannot add a
 		// third alone: nobody could approve, so it is refused.
-		if out, err := n.ctl("carol's password 1\n", "operator", "add", "carol", "--roles", "admin", "--pin", "1111"); err == nil || !strings.Contains(out, "no other operator") {
+		if out, err := n.ctl("agent passphrase two\n", "operator", "add", "carol", "--roles", "admin", "--pin", "1111"); err == nil || !strings.Contains(out, "no other operator") {
 			t.Fatalf("solo operator add: %v %s", err, out)
 		}
 		// Disabling alice ends her token at once.

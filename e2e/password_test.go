@@ -81,9 +81,13 @@ func TestPortalPasswordChangeAndReset(t *testing.T) {
 	if msg := b.text("#page-error"); !strings.Contains(msg, "not right") {
 		t.Fatalf("wrong code: %q", msg)
 	}
-	reset("paula", code, "short")
-	if msg := b.text("#page-error"); !strings.Contains(msg, "too short") {
-		t.Fatalf("short password: %q", msg)
+	reset("paula", code, "paula-is-here-1")
+	if msg := b.text("#page-error"); !strings.Contains(msg, "username") {
+		t.Fatalf("password with the username: %q", msg)
+	}
+	reset("paula", code, "Password123!")
+	if msg := b.text("#page-error"); !strings.Contains(msg, "too common") {
+		t.Fatalf("blocklisted password: %q", msg)
 	}
 	after := "yet another new password"
 	reset("paula", strings.ToLower(code), after)

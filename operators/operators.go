@@ -27,6 +27,7 @@ import (
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/factor/dscplus"
 	"github.com/secure-login-system/sls/passhash"
+	"github.com/secure-login-system/sls/passrules"
 )
 
 // Events of the audit trail. Strings are stored; never rename one.
@@ -194,10 +195,10 @@ func checkNew(n NewOperator) ([]sls.Role, error) {
 	if err != nil {
 		return nil, err
 	}
-	// NIST SP 800-63B §5.1.1.2: at least 8 characters when another factor
-	// is required, as it always is for operators; no composition rules.
-	if n := len([]rune(n.Password)); n < 8 || n > 256 {
-		return nil, invalid("The password must have 8 to 256 characters.")
+	// NIST SP 800-63B §5.1.1.2, as for clients: an operator always has a
+	// second factor.
+	if err := passrules.Check(n.Password, false, n.Name); err != nil {
+		return nil, err
 	}
 	if !dscplus.ValidPIN(n.PIN) {
 		return nil, invalid("The DSC+ PIN must be 4 digits.")

@@ -137,7 +137,7 @@ func sessionMaker(t *testing.T, srv *server.Server) func(sessionKind) sessionTok
 	if _, err := srv.Manage.CreateAccount(ctx, sls.ActorSystem, manage.NewAccount{ID: "M1", BaseCurrency: "USD", EquityMinor: 250_000_000, Jurisdiction: "US"}); err != nil {
 		t.Fatal(err)
 	}
-	u, err := srv.Manage.CreateUser(ctx, sls.ActorSystem, manage.NewUser{Username: "matrix", Password: "a long matrix password", AccountID: "M1"})
+	u, err := srv.Manage.CreateUser(ctx, sls.ActorSystem, manage.NewUser{Username: "matrix", Password: "a long grid passphrase", AccountID: "M1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,7 +82,7 @@ func operatorToken(t *testing.T, srv *server.Server) string {
 		t.Fatal(err)
 	}
 	tok, err := srv.Operators.Bootstrap(context.Background(), strings.TrimSpace(string(secret)),
-		operators.NewOperator{Name: "tester", Password: "tester-password-1", Roles: sls.AllRoles, PIN: "2468"}, srv.Opts.DataDir, "127.0.0.1")
+		operators.NewOperator{Name: "tester", Password: "the test operator passphrase", Roles: sls.AllRoles, PIN: "2468"}, srv.Opts.DataDir, "127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}

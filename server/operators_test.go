@@ -28,7 +28,7 @@ import (
 func mintOperator(t *testing.T, srv *server.Server, name string, roles ...sls.Role) string {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := srv.Operators.Add(ctx, sls.ActorSystem, operators.NewOperator{Name: name, Password: "operator password " + name,
+	if _, err := srv.Operators.Add(ctx, sls.ActorSystem, operators.NewOperator{Name: name, Password: "a staff passphrase for tests",
 		Roles: roles, PIN: "1357"}); err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/secure-login-system/sls/manage"
 	"github.com/secure-login-system/sls/operators"
 	"github.com/secure-login-system/sls/passhash"
+	"github.com/secure-login-system/sls/passrules"
 	"github.com/secure-login-system/sls/ratelimit"
 	"github.com/secure-login-system/sls/scheduler"
 	"github.com/secure-login-system/sls/seal"
@@ -218,7 +219,7 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.Manage = &manage.Service{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Argon: loginCfg.Argon, Hooks: manageHooks(s.manageHooks),
-		Notifier: s.notifier}
+		Notifier: s.notifier, PasswordRules: passrules.Check}
 	if s.policy.lifecycle != nil {
 		s.Manage.DSCPlus = s.policy.lifecycle // the order form's eligibility rule, for operator issuance too
 	}

@@ -39,6 +39,9 @@ func queued(t *testing.T, srv *server.Server, userID, kind string) []string {
 	return out
 }
 
+// firstPW is the lifecycle users' first password.
+const firstPW = "an opening passphrase 1"
+
 func passwordLogin(srv *server.Server, user, pw string) error {
 	_, err := srv.Login.Start(context.Background(), login.StartRequest{Username: user, Password: pw, Platform: sls.PlatformPortal, ClientIP: "192.0.2.1"})
 	return err
@@ -50,7 +53,7 @@ func lifecycleUser(t *testing.T, srv *server.Server, name string) *sls.User {
 	if _, err := srv.Manage.CreateAccount(ctx, sls.ActorSystem, manage.NewAccount{ID: "L" + strings.ToUpper(name), BaseCurrency: "USD", Jurisdiction: "US"}); err != nil {
 		t.Fatal(err)
 	}
-	u, err := srv.Manage.CreateUser(ctx, sls.ActorSystem, manage.NewUser{Username: name, Password: "the first password of " + name,
+	u, err := srv.Manage.CreateUser(ctx, sls.ActorSystem, manage.NewUser{Username: name, Password: firstPW,
 		AccountID: "L" + strings.ToUpper(name), Email: name + "@example.invalid"})
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +103,7 @@ func TestPasswordResetByClientServices(t *testing.T) {
 	if a := reset("rita", code, "another new password"); a.status != 401 {
 		t.Fatalf("code used twice: %d %s", a.status, a.raw)
 	}
-	if err := passwordLogin(srv, "rita", "the first password of rita"); sls.ErrorCode(err) != sls.CodeInvalidCredentials {
+	if err := passwordLogin(srv, "rita", firstPW); sls.ErrorCode(err) != sls.CodeInvalidCredentials {
 		t.Fatalf("old password after reset: %v", err)
 	}
 	if err := passwordLogin(srv, "rita", "a brand new password"); err != nil {
@@ -118,20 +121,22 @@ func TestPasswordChange(t *testing.T) {
 	u := lifecycleUser(t, srv, "cleo")
 	mk := sessionFor(t, srv)
 	this, other := mk(u.ID, sls.ScopeFull, sls.KindCodeCard), mk(u.ID, sls.ScopeFull, sls.KindCodeCard)
-	if a := send(t, "PUT", base+"/api/v1/password", mk(u.ID, sls.ScopeFull, ""), `{"current_password":"the first password of cleo","new_password":"a brand new password"}`); a.status != 401 || a.code() != "step_up_required" {
+	if a := send(t, "PUT", base+"/api/v1/password", mk(u.ID, sls.ScopeFull, ""), `{"current_password":"`+firstPW+`","new_password":"a brand new password"}`); a.status != 401 || a.code() != "step_up_required" {
 		t.Fatalf("password-only session: %d %s", a.status, a.raw)
 	}
 	for body, want := range map[string]int{
-		`{"current_password":"wrong","new_password":"a brand new password"}`:                            401,
-		`{"current_password":"the first password of cleo","new_password":"short"}`:                      400,
-		`{"current_password":"the first password of cleo","new_password":"the first password of cleo"}`: 400,
-		`{"current_password":"the first password of cleo"}`:                                             400,
+		`{"current_password":"wrong","new_password":"a brand new password"}`:      401,
+		`{"current_password":"` + firstPW + `","new_password":"short"}`:           400,
+		`{"current_password":"` + firstPW + `","new_password":"` + firstPW + `"}`: 400,
+		`{"current_password":"` + firstPW + `","new_password":"password1"}`:       400,
+		`{"current_password":"` + firstPW + `","new_password":"cleo-says-hello"}`: 400,
+		`{"current_password":"` + firstPW + `"}`:                                  400,
 	} {
 		if a := send(t, "PUT", base+"/api/v1/password", this, body); a.status != want {
 			t.Errorf("%s: %d %s, want %d", body, a.status, a.raw, want)
 		}
 	}
-	if a := send(t, "PUT", base+"/api/v1/password", this, `{"current_password":"the first password of cleo","new_password":"a brand new password"}`); a.status != 200 {
+	if a := send(t, "PUT", base+"/api/v1/password", this, `{"current_password":"`+firstPW+`","new_password":"a brand new password"}`); a.status != 200 {
 		t.Fatalf("change: %d %s", a.status, a.raw)
 	}
 	if a := send(t, "GET", base+"/api/v1/session", this, ""); a.status != 200 {
@@ -175,19 +180,19 @@ func TestUserLifecycle(t *testing.T) {
 	if a := send(t, "GET", base+"/api/v1/session", s, ""); a.status != 401 {
 		t.Fatalf("session of a disabled user: %d", a.status)
 	}
-	if err := passwordLogin(srv, "dora", "the first password of dora"); sls.ErrorCode(err) != sls.CodeInvalidCredentials {
+	if err := passwordLogin(srv, "dora", firstPW); sls.ErrorCode(err) != sls.CodeInvalidCredentials {
 		t.Fatalf("login of a disabled user: %v", err)
 	}
 	if a := send(t, "POST", base+"/api/v1/ops/users/dora/enable", cs, `{"reason":"review cleared"}`); a.status != 200 {
 		t.Fatalf("enable: %d %s", a.status, a.raw)
 	}
-	if err := passwordLogin(srv, "dora", "the first password of dora"); err != nil {
+	if err := passwordLogin(srv, "dora", firstPW); err != nil {
 		t.Fatalf("login after enabling: %v", err)
 	}
 	if a := send(t, "DELETE", base+"/api/v1/ops/users/dora", cs, `{"reason":"account closed, data erasure requested"}`); a.status != 200 {
 		t.Fatalf("delete: %d %s", a.status, a.raw)
 	}
-	if err := passwordLogin(srv, "dora", "the first password of dora"); sls.ErrorCode(err) != sls.CodeInvalidCredentials {
+	if err := passwordLogin(srv, "dora", firstPW); sls.ErrorCode(err) != sls.CodeInvalidCredentials {
 		t.Fatalf("login of a deleted user: %v", err)
 	}
 	after, err := srv.Manage.UserByName(ctx, "dora")
