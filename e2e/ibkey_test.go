@@ -375,7 +375,9 @@ func TestIBKeyPushAndChallenge(t *testing.T) {
 		start := time.Now()
 		nums.add(t, pushID, number)
 		w := ibkWait(t, n, r.str("login_id"), 10000)
-		if w.str("prompt", "extra", "push") != "approved" || w.str("changed") != "true" || time.Since(start) > time.Second {
+		// "changed" is false when the app answered before the wait began
+		// (a busy machine): what matters is that the approval is seen at once.
+		if w.str("prompt", "extra", "push") != "approved" || time.Since(start) > time.Second {
 			t.Fatalf("wait: %s after %s", w.Raw, time.Since(start))
 		}
 		if ev := l.next(t, "answered", 5*time.Second); ev["state"] != "approved" {
