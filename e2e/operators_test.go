@@ -172,5 +172,9 @@ func TestAdminListenerJourney(t *testing.T) {
 	if r := call(t, "GET", admin+"/api/v1/ops/me", n.opToken(), nil); r.Status != 200 {
 		t.Fatalf("operator API on the admin listener: %d %s", r.Status, r.Raw)
 	}
+	// An operator logs in on the admin listener alone.
+	if out, err := slsctlLogin(t, n, filepath.Join(t.TempDir(), "tok"), testOperator, testOperatorPassword, n.opCardFile(), "2468"); err != nil {
+		t.Fatalf("slsctl login on the admin listener: %v\n%s", err, out)
+	}
 	n.url = public
 }

@@ -528,6 +528,10 @@ func TestAdminListener(t *testing.T) {
 	if a := send(t, "GET", admin.URL+"/api/v1/session", "", ""); a.status != 404 {
 		t.Fatalf("client API on the admin listener: %d", a.status)
 	}
+	// Operators log in on the admin listener (slsctl login --server there).
+	if a := send(t, "POST", admin.URL+"/api/v1/login", "", `{"username":"root","password":"first admin password","platform":"portal"}`); a.status != 200 || a.body["login_id"] == nil {
+		t.Fatalf("login steps on the admin listener: %d %s", a.status, a.raw)
+	}
 	if a := send(t, "POST", base+"/api/v1/login", "", `{"username":"x","password":"y"}`); a.status == 404 {
 		t.Fatal("the public listener lost the client API")
 	}

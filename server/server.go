@@ -293,11 +293,16 @@ func (s *Server) wrap(h http.Handler) http.Handler {
 	return httpapi.Recover(s.Log, httpapi.TrustProxies(s.proxies, httpapi.Logging(s.Log, securityHeaders(h))))
 }
 
-// AdminHandler serves the operator API and health checks: the admin
-// listener's handler when Options.AdminListen is set.
+// AdminHandler serves the operator API, the login steps operators log in
+// with, and health checks: the admin listener's handler when
+// Options.AdminListen is set.
 func (s *Server) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/ops/", s.API.Handler())
+	// Operators log in here too (slsctl login): the login steps, which
+	// give an operator's account a session that only trades for a token.
+	mux.Handle("/api/v1/login", s.API.Handler())
+	mux.Handle("/api/v1/login/", s.API.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write([]byte("ok\n"))
