@@ -249,7 +249,10 @@ var errBadReset = sls.Errorf(sls.CodeInvalidCredentials, "The username or the re
 // ends, and the user is told on every channel.
 func (s *Service) CompletePasswordReset(ctx context.Context, username, code, next, clientIP string) error {
 	var userID string
-	err := s.Store.View(ctx, func(tx sls.Tx) error {
+	// A write transaction: the reset row is read with its lock (the row is
+	// checked again, under lock, where the password is set).
+	err := s.Store.Update(ctx, func(tx sls.Tx) error {
+		userID = ""
 		u, err := tx.UserByUsername(ctx, login.NormalizeUsername(username))
 		if errors.Is(err, sls.ErrNotFound) {
 			return errBadReset

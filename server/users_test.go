@@ -3,9 +3,11 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"github.com/secure-login-system/sls/httpapi"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	sls "github.com/secure-login-system/sls"
@@ -13,6 +15,7 @@ import (
 	"github.com/secure-login-system/sls/manage"
 	"github.com/secure-login-system/sls/outbox"
 	"github.com/secure-login-system/sls/server"
+	"github.com/secure-login-system/sls/sqlstore/storetest"
 )
 
 // queued returns the bodies of the queued messages of kind to user.
@@ -67,8 +70,10 @@ func lifecycleUser(t *testing.T, srv *server.Server, name string) *sls.User {
 // TestPasswordResetByClientServices: Client Services sends a reset code
 // through the client's own channels and never sees it; the code works
 // once, for that user, with a password that meets the rules.
-func TestPasswordResetByClientServices(t *testing.T) {
-	srv, base := openServer(t)
+func TestPasswordResetByClientServices(t *testing.T) { onBothEngines(t, passwordResetByClientServices) }
+
+func passwordResetByClientServices(t *testing.T, db string) {
+	srv, base := openServerWith(t, `"operators": `+testOperators, func(o *server.Options) { o.DB = db })
 	u := lifecycleUser(t, srv, "rita")
 	cs := mintOperator(t, srv, "carla", sls.RoleClientServices)
 	a := send(t, "POST", base+"/api/v1/ops/users/rita/password-reset", cs, `{"identity_verification":"called back on the number on file"}`)
@@ -116,8 +121,10 @@ func TestPasswordResetByClientServices(t *testing.T) {
 
 // TestPasswordChange: the user changes the password with a step-up; the
 // current one is checked, the rules apply, the other sessions end.
-func TestPasswordChange(t *testing.T) {
-	srv, base := openServer(t)
+func TestPasswordChange(t *testing.T) { onBothEngines(t, passwordChange) }
+
+func passwordChange(t *testing.T, db string) {
+	srv, base := openServerWith(t, `"operators": `+testOperators, func(o *server.Options) { o.DB = db })
 	u := lifecycleUser(t, srv, "cleo")
 	mk := sessionFor(t, srv)
 	this, other := mk(u.ID, sls.ScopeFull, sls.KindCodeCard), mk(u.ID, sls.ScopeFull, sls.KindCodeCard)
@@ -155,8 +162,10 @@ func TestPasswordChange(t *testing.T) {
 
 // TestUserLifecycle: operators update, disable, enable and delete users;
 // a deleted user cannot log in, and the audit history stays.
-func TestUserLifecycle(t *testing.T) {
-	srv, base := openServer(t)
+func TestUserLifecycle(t *testing.T) { onBothEngines(t, userLifecycle) }
+
+func userLifecycle(t *testing.T, db string) {
+	srv, base := openServerWith(t, `"operators": `+testOperators, func(o *server.Options) { o.DB = db })
 	ctx := context.Background()
 	u := lifecycleUser(t, srv, "dora")
 	cs := mintOperator(t, srv, "cass", sls.RoleClientServices)
@@ -222,5 +231,65 @@ func TestUserLifecycle(t *testing.T) {
 		if !slices.Contains(events, want) {
 			t.Errorf("audit history lacks %s: %v", want, events)
 		}
+	}
+}
+
+// TestConcurrentSingleUse: an approval and a reset code each work once,
+// even when several requests present them at the same moment.
+func TestConcurrentSingleUse(t *testing.T) { onBothEngines(t, concurrentSingleUse) }
+
+// onBothEngines runs fn on SQLite and, when configured, PostgreSQL.
+func onBothEngines(t *testing.T, fn func(t *testing.T, db string)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, "") })
+	t.Run("postgres", func(t *testing.T) { fn(t, storetest.PostgresDSN(t)) })
+}
+
+func concurrentSingleUse(t *testing.T, db string) {
+	srv, base := openServerWith(t, `"operators": {}`, func(o *server.Options) { o.DB = db }) // dual control on
+	lifecycleUser(t, srv, "zed")
+	alice := mintOperator(t, srv, "alice", sls.RoleClientServices)
+	bob := mintOperator(t, srv, "bob", sls.RoleClientServices)
+	race := func(n int, fn func() int) map[int]int {
+		got := map[int]int{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s := fn()
+				mu.Lock()
+				got[s]++
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		return got
+	}
+	id := send(t, "POST", base+"/api/v1/ops/users/zed/unlock", alice, "").detail("approval_id")
+	if send(t, "POST", base+"/api/v1/ops/approvals/"+id+"/approve", bob, "").status != 200 {
+		t.Fatal("approve")
+	}
+	got := race(8, func() int {
+		return send(t, "POST", base+"/api/v1/ops/users/zed/unlock", alice, "", httpapi.ApprovalHeader, id).status
+	})
+	if got[200] != 1 {
+		t.Fatalf("one approval used concurrently: %v", got)
+	}
+	// Reset codes (dual control is not on resets).
+	send(t, "POST", base+"/api/v1/ops/users/zed/password-reset", alice, `{"identity_verification":"called back on file number"}`)
+	u, _ := srv.Manage.UserByName(context.Background(), "zed")
+	code := regexp.MustCompile(`[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}`).FindString(strings.Join(queued(t, srv, u.ID, "password_reset_code"), " "))
+	i := 0
+	var mu sync.Mutex
+	got = race(6, func() int {
+		mu.Lock()
+		i++
+		pw := fmt.Sprintf("concurrent new passphrase %d", i)
+		mu.Unlock()
+		return send(t, "POST", base+"/api/v1/password/reset", "", fmt.Sprintf(`{"username":"zed","code":%q,"new_password":%q}`, code, pw)).status
+	})
+	if got[200] != 1 {
+		t.Fatalf("one reset code used concurrently: %v", got)
 	}
 }
