@@ -1,6 +1,12 @@
 package sls
 
-import "time"
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sync/atomic"
+	"time"
+)
 
 // DeviceKind names a kind of security device (second factor).
 type DeviceKind string
@@ -17,12 +23,14 @@ const (
 	KindDSC          DeviceKind = "dsc"          // legacy Digital Security Card
 	KindPlatinum     DeviceKind = "platinum"     // legacy Platinum token
 	KindGold         DeviceKind = "gold"         // legacy Gold token
+	KindPasskey      DeviceKind = "passkey"      // WebAuthn credential (passkey, security key)
+	KindTOTP         DeviceKind = "totp"         // RFC 6238 code from a standard authenticator app
 )
 
 // AllKinds lists every device kind, highest protection first.
 var AllKinds = []DeviceKind{
-	KindDSCPlus, KindPlatinum, KindGold, KindDSC, KindIBKey,
-	KindCodeCard, KindSMS, KindOnlineCard, KindTempPasscode,
+	KindDSCPlus, KindPlatinum, KindGold, KindDSC, KindIBKey, KindPasskey,
+	KindTOTP, KindCodeCard, KindSMS, KindOnlineCard, KindTempPasscode,
 }
 
 // Valid reports whether k is a known device kind.
@@ -37,8 +45,54 @@ func (k DeviceKind) Valid() bool {
 type Protection int
 
 // Protection returns the protection level of the kind; unknown kinds get 0,
-// the lowest, so that they never win a comparison (fail closed).
-func (k DeviceKind) Protection() Protection { return kindInfo[k].protection }
+// the lowest, so that they never win a comparison (fail closed). The
+// configurable kinds (ConfigurableKinds) answer what ConfigureProtection
+// set, or their default.
+func (k DeviceKind) Protection() Protection {
+	if m := protectionSet.Load(); m != nil {
+		if p, ok := (*m)[k]; ok {
+			return p
+		}
+	}
+	return kindInfo[k].protection
+}
+
+// ConfigurableKinds are the kinds whose protection level and withdrawal
+// limits a deployment sets (the "devices" configuration section): the
+// standard authenticators, which a brokerage ranks against its own
+// devices. The seed's kinds keep the levels SPEC §4 gives them.
+var ConfigurableKinds = []DeviceKind{KindPasskey, KindTOTP}
+
+// protectionSet holds the configured levels; it is read on every
+// comparison and replaced whole, so readers need no lock.
+var protectionSet atomic.Pointer[map[DeviceKind]Protection]
+
+// ConfigureProtection sets the protection levels of configurable kinds
+// for the whole process (the kind table is process-wide, like the kinds
+// themselves); a kind left out keeps its default. slsd calls it once,
+// before serving. A level must be 1–99: 0 is reserved for unknown kinds
+// and 100 would outrank every card.
+func ConfigureProtection(levels map[DeviceKind]Protection) error {
+	if err := CheckProtection(levels); err != nil {
+		return err
+	}
+	m := maps.Clone(levels)
+	protectionSet.Store(&m)
+	return nil
+}
+
+// CheckProtection reports what ConfigureProtection would refuse.
+func CheckProtection(levels map[DeviceKind]Protection) error {
+	for k, p := range levels {
+		if !slices.Contains(ConfigurableKinds, k) {
+			return fmt.Errorf("sls: the protection of %q is not configurable", k)
+		}
+		if p < 1 || p > 99 {
+			return fmt.Errorf("sls: protection of %q must be 1–99, not %d", k, p)
+		}
+	}
+	return nil
+}
 
 // Temporary reports whether the kind is a temporary device (SPEC §1:
 // SMS, online code card and temporary passcode are temporary methods).
@@ -73,11 +127,19 @@ type kindFacts struct {
 }
 
 var kindInfo = map[DeviceKind]kindFacts{
-	KindDSCPlus:    {"Digital Security Card+", 90, false, false, true, AssuranceDevice},
-	KindPlatinum:   {"Platinum", 85, false, true, true, AssuranceDevice},
-	KindGold:       {"Gold", 85, false, true, true, AssuranceDevice},
-	KindDSC:        {"Digital Security Card", 80, false, true, true, AssuranceDevice},
-	KindIBKey:      {"IB Key", 70, false, false, false, AssuranceDevice},
+	KindDSCPlus:  {"Digital Security Card+", 90, false, false, true, AssuranceDevice},
+	KindPlatinum: {"Platinum", 85, false, true, true, AssuranceDevice},
+	KindGold:     {"Gold", 85, false, true, true, AssuranceDevice},
+	KindDSC:      {"Digital Security Card", 80, false, true, true, AssuranceDevice},
+	KindIBKey:    {"IB Key", 70, false, false, false, AssuranceDevice},
+	// A passkey answers only its own origin and needs the user's PIN or
+	// biometrics (user verification): phishing-resistant, NIST SP
+	// 800-63B §5.2.5. By default it ranks with IB Key, whose limits it
+	// gets; both are configurable.
+	KindPasskey: {"Passkey", 70, false, false, false, AssuranceDevice},
+	// A TOTP app holds a shared secret and its codes can be phished
+	// (NIST SP 800-63B §5.1.4); it ranks just above the printed card.
+	KindTOTP:       {"Authenticator app (TOTP)", 45, false, false, false, AssuranceDevice},
 	KindCodeCard:   {"Security Code Card", 40, false, false, false, AssuranceDevice},
 	KindSMS:        {"SMS", 30, true, false, false, AssuranceDevice},
 	KindOnlineCard: {"Online Security Code Card", 20, true, false, false, AssuranceDevice},

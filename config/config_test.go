@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/policy"
 )
 
 func TestParseGood(t *testing.T) {
@@ -91,6 +94,39 @@ func TestLimits(t *testing.T) {
 	} {
 		if _, err := Parse([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Parse(%s) = %v, want error containing %q", in, err, want)
+		}
+	}
+}
+
+func TestDevicesSection(t *testing.T) {
+	f, err := Parse([]byte(`{"devices": {"passkey": {"protection": 75, "day_limit_usd": 500000, "five_day_limit_usd": "unlimited"}, "totp": {"day_limit_usd": 1000}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := f.DevicesConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Protection[sls.KindPasskey] != 75 || d.Limits[sls.KindPasskey] != [2]int64{500_000 * policy.Dollar, policy.Unlimited} {
+		t.Errorf("passkey: %v %v", d.Protection, d.Limits)
+	}
+	if d.Limits[sls.KindTOTP] != [2]int64{1000 * policy.Dollar, 600_000 * policy.Dollar} {
+		t.Errorf("totp keeps its five-day default: %v", d.Limits[sls.KindTOTP])
+	}
+	for _, bad := range []string{
+		`{"devices": {"dscplus": {"protection": 10}}}`,
+		`{"devices": {"passkey": {"protection": 100}}}`,
+		`{"devices": {"passkey": {"day_limit_usd": -5}}}`,
+		`{"devices": {"passkey": {"day_limit_usd": "lots"}}}`,
+		`{"devices": {"totp": {"day_limit_usd": 700000}}}`,
+		`{"devices": {"totp": {"colour": "red"}}}`,
+	} {
+		f, err := Parse([]byte(bad))
+		if err == nil {
+			_, err = f.DevicesConfig()
+		}
+		if err == nil {
+			t.Errorf("%s: accepted", bad)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -48,6 +49,12 @@ func (l Limit) Unlimited() bool { return l.Day == Unlimited && l.FiveDay == Unli
 //	Digital Security Card (legacy)  USD 1,000,000 USD 1,500,000
 //	Digital Security Card+          unlimited     unlimited
 //	Platinum / Gold (legacy)        unlimited     unlimited
+//
+// The kinds SPEC §4 does not know are configurable (LimitTable); their
+// defaults are those of the device they rank with:
+//
+//	Passkey                         USD 1,000,000 USD 1,000,000 (IB Key's)
+//	Authenticator app (TOTP)        USD 200,000   USD 600,000   (the code card's)
 var deviceLimits = map[sls.DeviceKind][2]int64{
 	sls.KindSMS:      {200_000 * Dollar, 600_000 * Dollar},
 	sls.KindIBKey:    {1_000_000 * Dollar, 1_000_000 * Dollar},
@@ -56,6 +63,38 @@ var deviceLimits = map[sls.DeviceKind][2]int64{
 	sls.KindDSCPlus:  {Unlimited, Unlimited},
 	sls.KindPlatinum: {Unlimited, Unlimited},
 	sls.KindGold:     {Unlimited, Unlimited},
+	sls.KindPasskey:  {1_000_000 * Dollar, 1_000_000 * Dollar},
+	sls.KindTOTP:     {200_000 * Dollar, 600_000 * Dollar},
+}
+
+// LimitTable overrides the limits of configurable kinds
+// (sls.ConfigurableKinds): kind → {per day, per five business days} in
+// US cents, or Unlimited. A nil table is the defaults.
+type LimitTable map[sls.DeviceKind][2]int64
+
+// Validate refuses a kind that is not configurable and a negative or zero cap.
+func (t LimitTable) Validate() error {
+	for k, caps := range t {
+		if !slices.Contains(sls.ConfigurableKinds, k) {
+			return fmt.Errorf("policy: the limits of %q are not configurable", k)
+		}
+		if caps[0] <= 0 || caps[1] <= 0 {
+			return fmt.Errorf("policy: the limits of %q must be positive", k)
+		}
+		if caps[0] > caps[1] {
+			return fmt.Errorf("policy: the daily limit of %q is above its five-day limit", k)
+		}
+	}
+	return nil
+}
+
+// For is LimitFor with t's overrides.
+func (t LimitTable) For(kind sls.DeviceKind, inSLS bool) Limit {
+	l := LimitFor(kind, inSLS)
+	if caps, ok := t[kind]; ok && inSLS {
+		l.Basis, l.Day, l.FiveDay = BasisDevice, caps[0], caps[1]
+	}
+	return l
 }
 
 // NotInSLSLimit is the SPEC §4 row "none (not in SLS)": USD 50,000 a day and

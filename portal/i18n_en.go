@@ -208,6 +208,8 @@ var textsEN = map[string]string{
 	"platform.portal":  "Client Portal",
 	"platform.trading": "Trading platform",
 
+	"device.passkey":      "Passkey",
+	"device.totp":         "Authenticator app (TOTP)",
 	"device.ibkey":        "IB Key",
 	"device.dscplus":      "Digital Security Card+",
 	"device.codecard":     "Security Code Card",

@@ -208,6 +208,8 @@ var textsES = map[string]string{
 	"platform.portal":  "Client Portal",
 	"platform.trading": "Plataforma de negociación",
 
+	"device.passkey":      "Llave de acceso",
+	"device.totp":         "Aplicación de autenticación (TOTP)",
 	"device.ibkey":        "IB Key",
 	"device.dscplus":      "Tarjeta de seguridad digital+",
 	"device.codecard":     "Tarjeta de códigos de seguridad",

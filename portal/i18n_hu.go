@@ -209,6 +209,8 @@ var textsHU = map[string]string{
 	"platform.portal":  "Ügyfélportál",
 	"platform.trading": "Kereskedési platform",
 
+	"device.passkey":      "Passkey (hozzáférési kulcs)",
+	"device.totp":         "Hitelesítő alkalmazás (TOTP)",
 	"device.ibkey":        "IB Key",
 	"device.dscplus":      "Digitális Biztonsági Kártya+",
 	"device.codecard":     "Biztonsági Kódkártya",

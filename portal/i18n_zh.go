@@ -209,6 +209,8 @@ var textsZH = map[string]string{
 	"platform.portal":  "客户端",
 	"platform.trading": "交易平台",
 
+	"device.passkey":      "通行密钥",
+	"device.totp":         "身份验证器应用 (TOTP)",
 	"device.ibkey":        "IB Key",
 	"device.dscplus":      "数字安全卡+",
 	"device.codecard":     "安全码卡",

@@ -61,6 +61,9 @@ type Config struct {
 	// RateBand bounds the exchange rates operators set; zero: the
 	// default (policy.DefaultRateBand).
 	RateBand policy.RateBand
+	// DeviceLimits overrides the withdrawal limits of the configurable
+	// kinds (passkey, TOTP); nil: their defaults.
+	DeviceLimits policy.LimitTable
 }
 
 func (c Config) withDefaults() Config {

@@ -146,7 +146,7 @@ func (s *Service) sessionLimit(sess *sls.Session, u *sls.User, now time.Time) Li
 
 // evaluate decides a withdrawal inside tx.
 func (s *Service) evaluate(ctx context.Context, tx sls.Tx, u *sls.User, info LimitInfo, m policy.Money, usd int64, now time.Time) (*WithdrawalAnswer, policy.Decision, error) {
-	limit := policy.LimitFor(info.DeviceKind, info.InSLS)
+	limit := s.cfg().DeviceLimits.For(info.DeviceKind, info.InSLS)
 	info.Basis = limit.Basis
 	if !info.InSLS {
 		info.DeviceKind = ""

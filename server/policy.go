@@ -134,6 +134,15 @@ func (s *Server) configurePolicy(ctx context.Context) error {
 			return fmt.Errorf("config: policy: mandated_2fa: %q is not an ISO 3166-1 alpha-2 code", j)
 		}
 	}
+	devices, err := s.Config.DevicesConfig()
+	if err != nil {
+		return err
+	}
+	// The kind table is process-wide: the last server opened in a
+	// process sets it (one per process outside tests).
+	if err := sls.ConfigureProtection(devices.Protection); err != nil {
+		return fmt.Errorf("config: devices: %w", err)
+	}
 	f := &s.policy
 	f.protect = &protect.Service{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Devices: managed{s}, Log: s.Log,
 		Factors: func() sls.Factors {
@@ -142,7 +151,7 @@ func (s *Server) configurePolicy(ctx context.Context) error {
 		},
 		Config: protect.Config{Mandated2FA: pc.Mandated2FA, Location: loc, StepUpAnswerTTL: pc.WithdrawalConfirmationTTL.D(),
 			StepUpValidity: pc.ConfirmationValidity.D(), MaxAnswers: loginCfg.MaxAnswers, MaxFailures: loginCfg.MaxFailures,
-			LockoutCooldown: loginCfg.LockoutCooldown, RateBand: band}}
+			LockoutCooldown: loginCfg.LockoutCooldown, RateBand: band, DeviceLimits: devices.Limits}}
 
 	lcfg := lifecycle.Config{DeliveryBusinessDays: lc.DeliveryBusinessDays, MaxFailures: loginCfg.MaxFailures,
 		LockoutCooldown: loginCfg.LockoutCooldown, JobEvery: lc.JobEvery.D(),
