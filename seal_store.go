@@ -43,6 +43,7 @@ var SealedColumns = []SealedColumn{
 	{"device_orders", "id", "address_sealed"},
 	{"device_orders", "id", "pin_sealed"},
 	{"protection_settings", "user_id", "shipping_address"},
+	{"oidc_keys", "id", "private_sealed"},
 }
 
 // SealedValue is one row's sealed value.

@@ -40,6 +40,7 @@ type Tx interface {
 	SFTPStore
 	KnownClientStore
 	RateLimitStore
+	OIDCStore
 }
 
 // AccountStore keeps accounts.
