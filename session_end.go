@@ -26,6 +26,7 @@ const (
 	EndAccountClosed   SessionEndReason = "account_closed"   // the account was closed
 	EndByOperator      SessionEndReason = "operator"         // an operator ended the sessions explicitly
 	EndOperatorToken   SessionEndReason = "operator_token"   // an operator traded the login session for an operator token
+	EndRPLogout        SessionEndReason = "rp_logout"        // the user logged out of an application that logs in through the OIDC provider
 )
 
 // Event is the audit event recorded when sessions end for reason r:

@@ -74,11 +74,12 @@ const (
 	ActionOperatorOff   = "operator.disable"
 	ActionOperatorKey   = "operator.device"
 	ActionUserDelete    = "user.delete"
+	ActionOIDCClient    = "oidc.client" // register or replace an application of the OpenID Connect provider
 )
 
 // Actions lists every dual-control action.
 var Actions = []string{ActionTempPasscode, ActionUnlock, ActionMobileChange, ActionRaiseLimits,
-	ActionOperatorAdd, ActionOperatorRoles, ActionOperatorOff, ActionOperatorKey, ActionUserDelete}
+	ActionOperatorAdd, ActionOperatorRoles, ActionOperatorOff, ActionOperatorKey, ActionUserDelete, ActionOIDCClient}
 
 // DefaultDualControl is whether each action needs a second operator when
 // the configuration does not say. Every action that grants access or
@@ -86,7 +87,8 @@ var Actions = []string{ActionTempPasscode, ActionUnlock, ActionMobileChange, Act
 // stopped at once (it cannot be turned into solo power: the bootstrap
 // exception counts disabled operators too).
 var DefaultDualControl = map[string]bool{ActionTempPasscode: true, ActionUnlock: true, ActionMobileChange: true, ActionRaiseLimits: true,
-	ActionOperatorAdd: true, ActionOperatorRoles: true, ActionOperatorOff: false, ActionOperatorKey: true, ActionUserDelete: true}
+	ActionOperatorAdd: true, ActionOperatorRoles: true, ActionOperatorOff: false, ActionOperatorKey: true, ActionUserDelete: true,
+	ActionOIDCClient: true}
 
 // WithDefaults fills in zero values and checks the section.
 func (c Config) WithDefaults() (Config, error) {

@@ -84,7 +84,7 @@ func afterLogin(ss *sls.Session) string {
 // loginPage shows the step the browser's login is at.
 func (p *Portal) loginPage(q *req) {
 	if q.ss != nil {
-		q.redirect(afterLogin(q.ss))
+		q.redirect(q.afterLogin(q.ss))
 		return
 	}
 	c, ok := q.loginState()
@@ -199,7 +199,7 @@ func (q *req) renderDeviceScreen(ds deviceScreen, st *login.Step, opts ...render
 // loginStart is the username and password form.
 func (p *Portal) loginStart(q *req) {
 	if q.ss != nil {
-		q.redirect(afterLogin(q.ss))
+		q.redirect(q.afterLogin(q.ss))
 		return
 	}
 	r := q.r
@@ -240,7 +240,7 @@ func (q *req) startSession(ns *login.NewSession) {
 		// cookie: RFC 6265bis §5.6).
 		q.setCookie(cookieClient, ns.ClientToken, 400*24*60*60)
 	}
-	q.redirect(afterLogin(ns.Session))
+	q.redirect(q.afterLogin(ns.Session))
 }
 
 // loginDevice is "Select Second Factor Device" (also "send a new

@@ -82,6 +82,9 @@ type Deps struct {
 	StepUp StepUp
 	// Limiter bounds anonymous password resets per address (nil: none).
 	Limiter *ratelimit.Limiter
+	// OIDC is the OpenID Connect provider whose sign-in pages the portal
+	// serves (nil: none).
+	OIDC OIDC
 }
 
 // Portal serves the pages.
@@ -252,6 +255,7 @@ func (p *Portal) routes() error {
 	p.protectRoutes(handle)
 	p.lifecycleRoutes(handle)
 	p.passwordRoutes(handle)
+	p.oidcRoutes(handle)
 	for _, rt := range p.table {
 		if !rt.Access.Declared() || rt.handle == nil {
 			return fmt.Errorf("portal: page %q declares no access (deny by default)", rt.Pattern)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	sls "github.com/secure-login-system/sls"
@@ -44,6 +45,20 @@ type stepUpCookie struct {
 	ID      string   `json:"i,omitempty"`
 	Next    string   `json:"n"`
 	Choices []choice `json:"c"`
+	// Only limits the devices offered to these kinds (empty: any).
+	Only []sls.DeviceKind `json:"o,omitempty"`
+}
+
+// onlyKinds reads a comma-separated list of device kinds, keeping the
+// known ones.
+func onlyKinds(v string) []sls.DeviceKind {
+	var out []sls.DeviceKind
+	for _, k := range strings.Split(v, ",") {
+		if kind := sls.DeviceKind(k); kind.Valid() && !slices.Contains(out, kind) {
+			out = append(out, kind)
+		}
+	}
+	return out
 }
 
 var stepUpIDPattern = regexp.MustCompile(`^[a-z]{2,10}_[A-Za-z0-9_-]{20,64}$`)
@@ -71,7 +86,11 @@ func parseStepUpCookie(v string, isPage func(string) bool) (stepUpCookie, bool) 
 	if err == nil {
 		err = json.Unmarshal(raw, &c)
 	}
-	ok := err == nil && (c.ID == "" || stepUpIDPattern.MatchString(c.ID)) && isPage(c.Next) && len(c.Choices) <= maxChoices
+	ok := err == nil && (c.ID == "" || stepUpIDPattern.MatchString(c.ID)) && isPage(c.Next) && len(c.Choices) <= maxChoices &&
+		len(c.Only) <= len(sls.AllKinds)
+	for _, k := range c.Only {
+		ok = ok && k.Valid()
+	}
 	for _, ch := range c.Choices {
 		ok = ok && deviceIDPattern.MatchString(ch.ID) && ch.Kind.Valid()
 	}
@@ -90,15 +109,19 @@ func (q *req) setStepUpState(c stepUpCookie) {
 // challenge. ?next= is the page to return to (declared pages only).
 func (p *Portal) stepUpPage(q *req) {
 	c, ok := q.stepUpState()
-	if next := q.r.URL.Query().Get("next"); next != "" || !ok {
+	query := q.r.URL.Query()
+	if next := query.Get("next"); next != "" || !ok {
 		if !p.isPage(next) {
 			next = "/"
 		}
-		if q.allows(sls.ForStepUp) {
+		// again=1: the page needs a proof of another kind than the one
+		// already made (an application's acr_values), so a recent proof
+		// does not count.
+		if q.allows(sls.ForStepUp) && query.Get("again") != "1" {
 			q.redirect(next) // proven already (another tab did it)
 			return
 		}
-		c = stepUpCookie{Next: next}
+		c = stepUpCookie{Next: next, Only: onlyKinds(query.Get("only"))}
 	}
 	if c.ID != "" && q.r.URL.Query().Get("choose") != "1" {
 		st, err := p.d.StepUp.Status(q.r.Context(), q.ss, c.ID)
@@ -115,6 +138,9 @@ func (p *Portal) stepUpPage(q *req) {
 	}
 	c.Choices = c.Choices[:0]
 	for _, d := range devs {
+		if len(c.Only) > 0 && !slices.Contains(c.Only, d.Kind) {
+			continue
+		}
 		if len(c.Choices) < maxChoices {
 			c.Choices = append(c.Choices, choice{ID: d.ID, Kind: d.Kind, Label: d.Label, Serial: d.Serial})
 		}

@@ -71,6 +71,9 @@ func (s *Server) portalDeps() portal.Deps {
 	if s.policy.lifecycle != nil {
 		d.Lifecycle = s.policy.lifecycle
 	}
+	if s.oidc != nil {
+		d.OIDC = s.oidc
+	}
 	return d
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/secure-login-system/sls/httpapi"
 	"github.com/secure-login-system/sls/login"
 	"github.com/secure-login-system/sls/manage"
+	"github.com/secure-login-system/sls/oidcprovider"
 	"github.com/secure-login-system/sls/operators"
 	"github.com/secure-login-system/sls/passhash"
 	"github.com/secure-login-system/sls/passrules"
@@ -120,6 +121,7 @@ type Server struct {
 	notify notifyFeature
 	ibkey  ibkeyFeature
 	policy policyFeature
+	oidc   *oidcprovider.Provider // nil when the "oidc" section disables it
 	sftp   sftpFeature
 	portal portalFeature
 
@@ -209,6 +211,7 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	// reach s.Login and s.Manage at request time, once Open has finished.
 	for _, configure := range []func(context.Context) error{
 		s.configureSeal, s.configureNotify, s.configureIBKey, s.configurePolicy, s.configureSFTP, s.configurePortal, s.configureAudit,
+		s.configureOIDC,
 	} {
 		if err := configure(ctx); err != nil {
 			return nil, err
@@ -266,6 +269,10 @@ func (s *Server) Handler() http.Handler {
 	}
 	for pattern, h := range s.portal.routes(s) {
 		mux.Handle(pattern, h)
+	}
+	if s.oidc != nil {
+		mux.Handle(oidcprovider.PathDiscovery, s.oidc.Handler())
+		mux.Handle(oidcprovider.PathPrefix, s.oidc.Handler())
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
@@ -343,6 +350,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	addr := ln.Addr().String()
+	s.setOIDCIssuer(addr, tlsCfg != nil)
 	if s.Opts.AddrFile != "" {
 		if err := os.WriteFile(s.Opts.AddrFile, []byte(addr+"\n"), 0o600); err != nil {
 			ln.Close()

@@ -77,6 +77,12 @@ Clients:
   audit list [--after SEQ] [--limit N]
   audit export [--since SEQ|RFC3339] [--out F]    JSON lines (entries, checkpoints) for a SIEM or WORM storage
   audit keys | audit checkpoint | audit rotate-key
+  oidc client add ID --name NAME --redirect URI[,URI] [--public] [--post-logout URI[,URI]]
+                [--scopes profile,email,phone,offline_access,account] [--acr VALUE[,VALUE]] [--skip-consent]
+                                                  register an application of the OpenID Connect provider
+                                                  (dual control oidc.client); a confidential client's secret is shown once
+  oidc client list | oidc client remove ID
+  oidc keys | oidc keys rotate                    signing keys; rotate publishes the next key ahead of use
   seal status | seal rotate                       sealing keys: rotate, and watch the background re-sealing
   sftp help                                       SFTP statement delivery: clients, keys, allow-lists, PGP keys
   statement deliver|list                          statements in the clients' SFTP folders (see sftp help)
