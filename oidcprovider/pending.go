@@ -95,13 +95,17 @@ func (p *Provider) Pending(ctx context.Context, id string) (*Pending, error) {
 }
 
 // NeedsLogin reports whether session ss (nil: none) cannot serve the
-// request and the user must log in (again): no full session, a login
-// older than max_age, or one made before a prompt=login request.
+// request and the user must log in (again): no full session, or a login
+// made before the request that prompt=login or max_age refuses. A login
+// made for this request always serves it (max_age=0 means "log in now",
+// OIDC Core §3.1.2.1).
 func (pd *Pending) NeedsLogin(ss *sls.Session, now time.Time) bool {
 	switch {
 	case ss == nil || ss.Scope != sls.ScopeFull:
 		return true
-	case pd.PromptLogin && ss.CreatedAt.Before(pd.CreatedAt):
+	case !ss.CreatedAt.Before(pd.CreatedAt):
+		return false
+	case pd.PromptLogin:
 		return true
 	case pd.MaxAge != nil && now.Sub(ss.CreatedAt) > *pd.MaxAge:
 		return true

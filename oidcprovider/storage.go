@@ -53,6 +53,7 @@ func loadAuthRequest(row *sls.OIDCAuthRequest) (*authRequest, error) {
 	if err := json.Unmarshal(row.Request, &req); err != nil {
 		return nil, fmt.Errorf("oidc: stored auth request %s: %w", row.ID, err)
 	}
+	req.ACRValues, req.Prompt, req.Scopes = nonEmpty(req.ACRValues), nonEmpty(req.Prompt), nonEmpty(req.Scopes)
 	return &authRequest{row: row, req: &req}, nil
 }
 
@@ -129,6 +130,7 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 // none, the client's registered values. Asking only for values that are
 // unknown or not allowed is refused rather than silently weakened.
 func effectiveACR(c *sls.OIDCClient, requested []string) ([]string, error) {
+	requested = nonEmpty(requested)
 	if len(requested) == 0 {
 		return slices.Clone(c.ACRValues), nil
 	}
@@ -139,6 +141,12 @@ func effectiveACR(c *sls.OIDCClient, requested []string) ([]string, error) {
 		return nil, oidc.ErrInvalidRequest().WithDescription("None of the acr_values is offered to this client.")
 	}
 	return out, nil
+}
+
+// nonEmpty drops empty values (a space-delimited parameter that was
+// absent decodes as one empty value).
+func nonEmpty(vs []string) []string {
+	return slices.DeleteFunc(slices.Clone(vs), func(v string) bool { return v == "" })
 }
 
 func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {

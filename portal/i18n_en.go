@@ -496,4 +496,6 @@ var textsEN = map[string]string{
 	"oidc.expired":              "This sign-in request has expired or was already used. Go back to the application and start again.",
 	"oidc.acr_unmet":            "This application needs one of these security devices: %s. None of yours is active.",
 	"oidc.acr_none":             "This application needs a security device you do not have.",
+	"oidc.returning":            "Returning to the application…",
+	"oidc.continue":             "Continue",
 }

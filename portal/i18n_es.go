@@ -497,4 +497,6 @@ var textsES = map[string]string{
 	"oidc.expired":              "Esta solicitud de inicio de sesión ha caducado o ya se utilizó. Vuelva a la aplicación y empiece de nuevo.",
 	"oidc.acr_unmet":            "Esta aplicación necesita uno de estos dispositivos de seguridad: %s. Ninguno de los suyos está activo.",
 	"oidc.acr_none":             "Esta aplicación necesita un dispositivo de seguridad que usted no tiene.",
+	"oidc.returning":            "Volviendo a la aplicación…",
+	"oidc.continue":             "Continuar",
 }

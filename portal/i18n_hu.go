@@ -498,4 +498,6 @@ var textsHU = map[string]string{
 	"oidc.expired":              "Ez a bejelentkezési kérés lejárt vagy már felhasználták. Térjen vissza az alkalmazáshoz, és kezdje újra.",
 	"oidc.acr_unmet":            "Ehhez az alkalmazáshoz az alábbi biztonsági eszközök egyike szükséges: %s. Egyik sem aktív Önnél.",
 	"oidc.acr_none":             "Ehhez az alkalmazáshoz olyan biztonsági eszköz szükséges, amellyel Ön nem rendelkezik.",
+	"oidc.returning":            "Visszatérés az alkalmazáshoz…",
+	"oidc.continue":             "Tovább",
 }

@@ -498,4 +498,6 @@ var textsZH = map[string]string{
 	"oidc.expired":              "此登录请求已过期或已被使用。请返回应用重新开始。",
 	"oidc.acr_unmet":            "此应用需要以下安全设备之一：%s。您没有任何一个处于激活状态。",
 	"oidc.acr_none":             "此应用需要您没有的安全设备。",
+	"oidc.returning":            "正在返回应用…",
+	"oidc.continue":             "继续",
 }

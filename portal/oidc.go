@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -174,8 +175,20 @@ func (p *Portal) oidcFinish(q *req, id string) {
 		return
 	}
 	q.clearCookie(cookieOIDC)
-	http.Redirect(q.w, q.r, target, http.StatusSeeOther)
+	q.leaveFor(target)
 }
+
+// leaveFor sends the browser to the application (or to the provider's
+// callback, which redirects there). A redirect would do after a link,
+// but this often follows a form, and the CSP's form-action 'self' (which
+// browsers apply to a form's redirects) would stop it: a page that
+// refreshes to the target, with a link for browsers that do not refresh,
+// starts a new navigation instead.
+func (q *req) leaveFor(target string) {
+	q.render("oidc_return", q.t("oidc.returning"), returnPage{URL: template.URL(target)}, withRefresh(target))
+}
+
+type returnPage struct{ URL template.URL }
 
 func (p *Portal) oidcRefuse(q *req, id, code, description string) {
 	actor := sls.ActorSystem
@@ -188,7 +201,7 @@ func (p *Portal) oidcRefuse(q *req, id, code, description string) {
 		q.fail(err)
 		return
 	}
-	http.Redirect(q.w, q.r, target, http.StatusSeeOther)
+	q.leaveFor(target)
 }
 
 // afterLogin is where a new session goes first: back to the application

@@ -61,7 +61,11 @@ type view struct {
 	Error  string // a refusal (role=alert)
 	Script bool   // load the push-wait script
 	Print  bool   // a page meant for printing
-	D      any
+	// Refresh sends the browser on to this URL at once (a meta refresh:
+	// leaving the portal for an application after a form, which the
+	// CSP's form-action 'self' would stop as a redirect).
+	Refresh string
+	D       any
 }
 
 // T translates key, formatting args into it when given.
@@ -73,6 +77,7 @@ type renderOpt func(*view)
 func withError(msg string) renderOpt  { return func(v *view) { v.Error = msg } }
 func withNotice(msg string) renderOpt { return func(v *view) { v.Notice = msg } }
 func withScript() renderOpt           { return func(v *view) { v.Script = true } }
+func withRefresh(u string) renderOpt  { return func(v *view) { v.Refresh = u } }
 func withPrint() renderOpt            { return func(v *view) { v.Print = true } }
 
 // render writes page name with data.
