@@ -33,6 +33,7 @@ type LimitsSection struct {
 	ActivationPerAddress   *RateRule `json:"activation_per_address,omitempty"`
 	SMSPerAddress          *RateRule `json:"sms_per_address,omitempty"`
 	OperatorPerAddress     *RateRule `json:"operator_per_address,omitempty"`
+	OIDCAuthorizePerAddr   *RateRule `json:"oidc_authorize_per_address,omitempty"`
 
 	// HashConcurrency is how many Argon2id computations may run at once
 	// (default: the number of CPUs). HashQueue is how many more may wait
@@ -68,6 +69,7 @@ func (f *File) LimitsConfig() (Limits, error) {
 		ratelimit.PasswordAddress: sec.PasswordPerAddress, ratelimit.PasswordAccount: sec.PasswordPerAddressUser,
 		ratelimit.SecondFactorUser: sec.SecondFactorPerUser, ratelimit.ActivationAddress: sec.ActivationPerAddress,
 		ratelimit.SMSAddress: sec.SMSPerAddress, ratelimit.OperatorAddress: sec.OperatorPerAddress,
+		ratelimit.OIDCAuthorizeAddress: sec.OIDCAuthorizePerAddr,
 	} {
 		if r == nil {
 			continue

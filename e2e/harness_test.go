@@ -171,7 +171,8 @@ const relaxedLimits = `{"password_per_address": {"rate": 100000, "per": "1m", "b
 	"second_factor_per_user": {"rate": 100000, "per": "1m", "burst": 100000},
 	"activation_per_address": {"rate": 100000, "per": "1m", "burst": 100000},
 	"sms_per_address": {"rate": 100000, "per": "1m", "burst": 100000},
-	"operator_per_address": {"rate": 100000, "per": "1m", "burst": 100000}}`
+	"operator_per_address": {"rate": 100000, "per": "1m", "burst": 100000},
+	"oidc_authorize_per_address": {"rate": 100000, "per": "1m", "burst": 100000}}`
 
 // noDualControl is the operators section of the journeys' nodes: dual
 // control off for every action.

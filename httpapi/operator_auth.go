@@ -57,6 +57,16 @@ func (a *API) operator(rt Route, h http.HandlerFunc) http.Handler {
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
+			// A malformed body is refused before an approval is asked
+			// for: a second operator must never be asked to approve
+			// garbage, and garbage must change nothing (not even the
+			// approvals table).
+			if !rt.Raw {
+				if err := wellFormed(body); err != nil {
+					WriteError(w, r, a.Log, err)
+					return
+				}
+			}
 			if err := a.Operators.Gate(r.Context(), operators.Request{Operator: op, Action: rt.Access.Approval, Roles: rt.Access.Roles,
 				Method: r.Method, Path: r.URL.RequestURI(), Body: body, ApprovalID: r.Header.Get(ApprovalHeader)}); err != nil {
 				WriteError(w, r, a.Log, err)

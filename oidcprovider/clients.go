@@ -18,9 +18,11 @@ import (
 
 // ClientSpec is what an operator registers.
 type ClientSpec struct {
-	ID             string   `json:"id"`
-	Name           string   `json:"name"`
-	Confidential   bool     `json:"confidential"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Public: a native or browser application, which cannot keep a
+	// secret and must use PKCE. The default is a confidential client.
+	Public         bool     `json:"public,omitempty"`
 	RedirectURIs   []string `json:"redirect_uris"`
 	PostLogoutURIs []string `json:"post_logout_redirect_uris,omitempty"`
 	Scopes         []string `json:"scopes,omitempty"`
@@ -46,7 +48,7 @@ func (s ClientSpec) Check() error {
 		probs = append(probs, "give 1–10 redirect URIs")
 	}
 	for _, u := range append(slices.Clone(s.RedirectURIs), s.PostLogoutURIs...) {
-		if why := redirectProblem(u, s.Confidential); why != "" {
+		if why := redirectProblem(u, !s.Public); why != "" {
 			probs = append(probs, u+": "+why)
 		}
 	}
@@ -101,7 +103,7 @@ func (p *Provider) AddClient(ctx context.Context, actor string, spec ClientSpec)
 		return nil, "", err
 	}
 	now := p.now()
-	c := &sls.OIDCClient{ID: spec.ID, Name: strings.TrimSpace(spec.Name), Confidential: spec.Confidential, RedirectURIs: spec.RedirectURIs,
+	c := &sls.OIDCClient{ID: spec.ID, Name: strings.TrimSpace(spec.Name), Confidential: !spec.Public, RedirectURIs: spec.RedirectURIs,
 		PostLogoutURIs: spec.PostLogoutURIs, Scopes: spec.Scopes, ACRValues: spec.ACRValues, SkipConsent: spec.SkipConsent,
 		CreatedAt: now, CreatedBy: actor}
 	var secret string

@@ -78,7 +78,7 @@ func TestSeveralNodes(t *testing.T) {
 		if err := store.Update(ctx, func(tx sls.Tx) error { return tx.CreateSession(ctx, ss) }); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := a.AddClient(ctx, "operator:test", ClientSpec{ID: "app", Name: "App", Confidential: true,
+		if _, _, err := a.AddClient(ctx, "operator:test", ClientSpec{ID: "app", Name: "App",
 			RedirectURIs: []string{"https://app.example/cb"}, Scopes: []string{"offline_access"}}); err != nil {
 			t.Fatal(err)
 		}
@@ -233,15 +233,15 @@ func TestNeedsLogin(t *testing.T) {
 }
 
 func TestClientSpecCheck(t *testing.T) {
-	good := ClientSpec{ID: "trading", Name: "Trading", Confidential: true, RedirectURIs: []string{"https://app.example/cb", "http://127.0.0.1:8000/cb"}}
+	good := ClientSpec{ID: "trading", Name: "Trading", RedirectURIs: []string{"https://app.example/cb", "http://127.0.0.1:8000/cb"}}
 	if err := good.Check(); err != nil {
 		t.Fatal(err)
 	}
-	native := ClientSpec{ID: "mobile", Name: "Mobile", RedirectURIs: []string{"com.example.app:/cb"}}
+	native := ClientSpec{ID: "mobile", Name: "Mobile", Public: true, RedirectURIs: []string{"com.example.app:/cb"}}
 	if err := native.Check(); err != nil {
 		t.Fatal(err)
 	}
-	bad := ClientSpec{ID: "A B", Name: "", Confidential: true, RedirectURIs: []string{"http://app.example/cb", "https://x/#frag", "myapp:/cb", "/relative"},
+	bad := ClientSpec{ID: "A B", Name: "", RedirectURIs: []string{"http://app.example/cb", "https://x/#frag", "myapp:/cb", "/relative"},
 		Scopes: []string{"admin"}, ACRValues: []string{"gold-plated"}}
 	err := bad.Check()
 	if sls.ErrorCode(err) != sls.CodeInvalidArgument {
@@ -262,7 +262,7 @@ func FuzzClientSpec(f *testing.F) {
 	f.Add("m", "", "com.example:/cb#x", "", "", false)
 	f.Add("x.y", "n", "http://[::1]:80/cb", "offline_access", "urn:sls:device:", false)
 	f.Fuzz(func(t *testing.T, id, name, redirect, scope, acr string, confidential bool) {
-		s := ClientSpec{ID: id, Name: name, Confidential: confidential, RedirectURIs: []string{redirect}, Scopes: []string{scope}, ACRValues: []string{acr}}
+		s := ClientSpec{ID: id, Name: name, Public: !confidential, RedirectURIs: []string{redirect}, Scopes: []string{scope}, ACRValues: []string{acr}}
 		if s.Check() != nil {
 			return
 		}

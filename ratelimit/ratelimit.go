@@ -43,6 +43,10 @@ const (
 	SMSAddress = "sms_per_address"
 	// OperatorAddress limits operator API requests per address.
 	OperatorAddress = "operator_per_address"
+	// OIDCAuthorizeAddress limits OpenID Connect authorization requests
+	// per client address: each one is kept in the database until it
+	// expires, so anonymous requests must not be free.
+	OIDCAuthorizeAddress = "oidc_authorize_per_address"
 )
 
 // Rule is a rate with a burst: Rate events per Per on average, and at
@@ -97,6 +101,10 @@ func Defaults() map[string]Rule {
 		SMSAddress: {Rate: 5, Per: 10 * time.Minute, Burst: 5},
 		// Operator tooling makes bursts of calls but never floods.
 		OperatorAddress: {Rate: 600, Per: time.Minute, Burst: 100},
+		// A person signs in to a few applications at a time; 60 a minute
+		// with a burst of 30 serves an office behind one address and
+		// bounds what one host can make the database keep.
+		OIDCAuthorizeAddress: {Rate: 60, Per: time.Minute, Burst: 30},
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/secure-login-system/sls/httpapi"
 	"github.com/secure-login-system/sls/oidcprovider"
 	"github.com/secure-login-system/sls/operators"
+	"github.com/secure-login-system/sls/ratelimit"
 	"github.com/secure-login-system/sls/scheduler"
 )
 
@@ -67,6 +68,22 @@ func (s *Server) setOIDCIssuer(addr string, tls bool) {
 	}
 	s.oidc.SetIssuer(scheme + "://" + addr)
 	s.Log.Info("OpenID Connect issuer taken from the listening address; set oidc.issuer to the public URL", "issuer", s.oidc.Issuer())
+}
+
+// limitOIDCAuthorize applies the per-address limit to authorization
+// requests, which anyone can make and the database keeps for a while.
+// The token, userinfo and revocation endpoints are called by the
+// applications' servers, whose one address serves all their users.
+func (s *Server) limitOIDCAuthorize(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == oidcprovider.PathPrefix+"authorize" {
+			if err := s.Limiter.Take(r.Context(), ratelimit.OIDCAuthorizeAddress, ratelimit.AddressKey(httpapi.ClientIP(r))); err != nil {
+				httpapi.WriteError(w, r, s.Log, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) oidcRoutes(*httpapi.API) []httpapi.Route {
@@ -128,3 +145,6 @@ func (s *Server) opRotateOIDCKeys(w http.ResponseWriter, r *http.Request) {
 	}
 	s.API.Reply(w, r, http.StatusOK, map[string]any{"keys": keys}, err)
 }
+
+// OIDC returns the OpenID Connect provider (nil when disabled).
+func (s *Server) OIDC() *oidcprovider.Provider { return s.oidc }

@@ -272,7 +272,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.oidc != nil {
 		mux.Handle(oidcprovider.PathDiscovery, s.oidc.Handler())
-		mux.Handle(oidcprovider.PathPrefix, s.oidc.Handler())
+		mux.Handle(oidcprovider.PathPrefix, s.limitOIDCAuthorize(s.oidc.Handler()))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")

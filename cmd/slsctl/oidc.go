@@ -18,7 +18,8 @@ const oidcUsage = `usage: oidc client add ID --name NAME --redirect URI[,URI] [-
 type oidcClient struct {
 	ID             string   `json:"id"`
 	Name           string   `json:"name"`
-	Confidential   bool     `json:"confidential"`
+	Confidential   bool     `json:"confidential,omitempty"`
+	Public         bool     `json:"public,omitempty"`
 	RedirectURIs   []string `json:"redirect_uris"`
 	PostLogoutURIs []string `json:"post_logout_redirect_uris,omitempty"`
 	Scopes         []string `json:"scopes,omitempty"`
@@ -62,7 +63,7 @@ func (c *client) oidcCmd(args []string) error {
 		if spec.ID, err = one("oidc client add", pos); err != nil {
 			return err
 		}
-		spec.Confidential = !public
+		spec.Public = public
 		spec.RedirectURIs, spec.PostLogoutURIs, spec.Scopes, spec.ACRValues = splitList(redirect), splitList(logout), splitList(scopes), splitList(acr)
 		var out struct {
 			Client       oidcClient `json:"client"`
