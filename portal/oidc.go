@@ -57,6 +57,10 @@ func (p *Portal) oidcContinue(q *req) {
 	}
 	q.setCookie(cookieOIDC, id, int(p.d.Login.Config().LoginTTL.Seconds())+300)
 	switch {
+	case q.ss != nil && q.ss.Scope != sls.ScopeFull:
+		// A closed account's statements, an expired temporary passcode's
+		// card page, an operator's login: none signs in to applications.
+		p.oidcRefuse(q, id, oidcprovider.RefuseAccessDenied, "This login cannot be used to sign in to applications.")
 	case pd.NeedsLogin(q.ss, p.now()):
 		if pd.PromptNone {
 			p.oidcRefuse(q, id, oidcprovider.RefuseLoginRequired, "The user is not logged in.")
