@@ -232,6 +232,7 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.API.Login, s.API.Manage = s.Login, s.Manage
+	s.API.Extra = append(s.API.Extra, s.backupRoutes)
 	// Every route declares who may call it; a route that declares
 	// nothing stops the server here (deny by default).
 	if err := s.API.Build(); err != nil {

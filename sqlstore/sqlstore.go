@@ -133,10 +133,19 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	if db.engine == Postgres {
 		// Several nodes may start at once; one applies the migrations.
-		if _, err := db.write.ExecContext(ctx, "SELECT pg_advisory_lock(7365730001)"); err != nil {
+		// The lock belongs to a database session, so it is taken and
+		// released on one connection held for the purpose (on any pooled
+		// connection the release could miss it, and the lock would
+		// outlive the migration, blocking the next node to start).
+		conn, err := db.write.Conn(ctx)
+		if err != nil {
 			return fmt.Errorf("sqlstore: migration lock: %w", err)
 		}
-		defer db.write.ExecContext(context.Background(), "SELECT pg_advisory_unlock(7365730001)")
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(7365730001)"); err != nil {
+			return fmt.Errorf("sqlstore: migration lock: %w", err)
+		}
+		defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(7365730001)")
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
@@ -341,4 +350,21 @@ type scanner interface{ Scan(dest ...any) error }
 func (t *tx) ExecRaw(ctx context.Context, query string) error {
 	_, err := t.tx.ExecContext(ctx, query)
 	return err
+}
+
+// ErrBackupEngine: online backup is for the embedded SQLite database;
+// PostgreSQL is backed up with pg_dump (docs/operations.md).
+var ErrBackupEngine = errors.New("sqlstore: online backup is for SQLite; back PostgreSQL up with pg_dump")
+
+// Backup writes a consistent copy of the SQLite database to path (which
+// must not exist) while the server keeps serving: VACUUM INTO reads one
+// snapshot and writes a compact file (https://sqlite.org/lang_vacuum.html).
+func (db *DB) Backup(ctx context.Context, path string) error {
+	if db.engine != SQLite {
+		return ErrBackupEngine
+	}
+	if _, err := db.write.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return fmt.Errorf("sqlstore: backup: %w", err)
+	}
+	return nil
 }

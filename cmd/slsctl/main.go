@@ -23,6 +23,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/secure-login-system/sls/version"
 )
 
 const usage = `slsctl — operate a Secure Login System server
@@ -32,6 +34,7 @@ Global flags (before the command):
                       the admin listener when slsd runs with --admin-listen)
   --token-file PATH   operator token file (env SLS_TOKEN_FILE, default <user config dir>/sls/operator.token)
   --approval ID       present a second operator's approval (dual control; see "approval")
+  --version           print the version and exit
 
 Operators:
   bootstrap --secret-file DATA/bootstrap.secret --name NAME --pin PIN [--roles all] [--out card.json]
@@ -83,6 +86,8 @@ Clients:
                                                   (dual control oidc.client); a confidential client's secret is shown once
   oidc client list | oidc client remove ID
   oidc keys | oidc keys rotate                    signing keys; rotate publishes the next key ahead of use
+  backup                                          an online copy of the SQLite database into the server's DATA/backups
+                                                  (PostgreSQL: pg_dump; see docs/operations.md)
   seal status | seal rotate                       sealing keys: rotate, and watch the background re-sealing
   sftp help                                       SFTP statement delivery: clients, keys, allow-lists, PGP keys
   statement deliver|list                          statements in the clients' SFTP folders (see sftp help)
@@ -199,11 +204,24 @@ func run(args []string, stdin io.Reader, stdout io.Writer) (int, error) {
 	server := g.String("server", envOr("SLS_SERVER", "http://127.0.0.1:8080"), "")
 	tokenFile := g.String("token-file", envOr("SLS_TOKEN_FILE", defaultTokenFile()), "")
 	approval := g.String("approval", "", "")
+	showVersion := g.Bool("version", false, "")
 	if err := g.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			return 0, nil
+		}
 		fmt.Fprint(stdout, usage)
 		return 2, err
 	}
+	if *showVersion {
+		fmt.Fprintln(stdout, version.String("slsctl"))
+		return 0, nil
+	}
 	rest := g.Args()
+	if len(rest) > 0 && (rest[0] == "version" || rest[0] == "--version") {
+		fmt.Fprintln(stdout, version.String("slsctl"))
+		return 0, nil
+	}
 	if len(rest) == 0 || rest[0] == "help" || rest[0] == "-h" || rest[0] == "--help" {
 		fmt.Fprint(stdout, usage)
 		return 0, nil

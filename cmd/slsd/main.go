@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/secure-login-system/sls/server"
+	"github.com/secure-login-system/sls/version"
 )
 
 func main() {
@@ -53,11 +55,19 @@ func run(args []string) error {
 	fs.BoolVar(&demo, "demo", false, "create a demo user with a DSC+ card file and a Security Code Card on first start; turns on the test message sink")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := applyEnv(fs); err != nil {
 		return err
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
+	}
+	if *showVersion {
+		fmt.Println(version.String("slsd"))
+		return nil
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
