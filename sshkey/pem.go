@@ -2,7 +2,8 @@ package sshkey
 
 import (
 	"bytes"
-	"crypto/dsa" //nolint:staticcheck // only to recognise and refuse DSA keys
+	//lint:ignore SA1019 only to recognise and refuse DSA keys
+	"crypto/dsa"
 	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/ed25519"
