@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,78 +11,15 @@ import (
 	"strings"
 	"time"
 
+	apiclient "github.com/secure-login-system/sls/client"
 	"github.com/secure-login-system/sls/ibkey"
 )
 
-// apiError is the server's error body.
-type apiError struct {
-	Status  int
-	Code    string         `json:"code"`
-	Message string         `json:"message"`
-	Detail  map[string]any `json:"detail"`
-}
-
-func (e *apiError) Error() string {
-	if e.Code == "" {
-		return fmt.Sprintf("the server answered %d", e.Status)
-	}
-	msg := e.Message
-	if r, ok := e.Detail["reason"]; ok {
-		return fmt.Sprintf("%s (%s: %v)", msg, e.Code, r)
-	}
-	return fmt.Sprintf("%s (%s)", msg, e.Code)
-}
-
-type client struct {
-	base  string
-	token string
-	http  *http.Client
-}
-
-func newClient(base, token string) *client {
-	return &client{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{Timeout: 30 * time.Second}}
-}
-
-func (c *client) do(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-	if err != nil {
-		return err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("cannot reach the server at %s: %w", c.base, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode >= 300 {
-		var e struct {
-			Error apiError `json:"error"`
-		}
-		_ = json.Unmarshal(data, &e)
-		e.Error.Status = resp.StatusCode
-		return &e.Error
-	}
-	if out != nil {
-		return json.Unmarshal(data, out)
-	}
-	return nil
+// newClient is the API client of the app instance (package client).
+func newClient(base, token string) *apiclient.Client {
+	c := apiclient.New(base, token)
+	c.HTTP = &http.Client{Timeout: 30 * time.Second}
+	return c
 }
 
 // maxEventLine bounds one line of the event stream.
@@ -133,26 +69,6 @@ func truncate(s string, n int) string {
 }
 
 // stream opens the instance's event connection.
-func (c *client) stream(ctx context.Context) (io.ReadCloser, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/ibkey/app/events", nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Accept", "text/event-stream")
-	resp, err := (&http.Client{}).Do(req) // no overall timeout: the stream is long-lived
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach the server at %s: %w", c.base, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		defer resp.Body.Close()
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-		var e struct {
-			Error apiError `json:"error"`
-		}
-		_ = json.Unmarshal(data, &e)
-		e.Error.Status = resp.StatusCode
-		return nil, &e.Error
-	}
-	return resp.Body, nil
+func stream(ctx context.Context, c *apiclient.Client) (io.ReadCloser, error) {
+	return c.Stream(ctx, "/api/v1/ibkey/app/events", "text/event-stream")
 }

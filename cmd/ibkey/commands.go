@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	apiclient "github.com/secure-login-system/sls/client"
 	"github.com/secure-login-system/sls/ibkey"
 )
 
@@ -39,7 +40,7 @@ func (a *app) addUser(args []string) error {
 			return err
 		}
 		var resp ibkey.AddUserResponse
-		if err := c.do(a.ctx, "POST", "/api/v1/ibkey/app/adduser", ibkey.AddUserRequest{Username: username, Password: pw}, &resp); err != nil {
+		if err := c.Do(a.ctx, "POST", "/api/v1/ibkey/app/adduser", ibkey.AddUserRequest{Username: username, Password: pw}, &resp); err != nil {
 			return err
 		}
 		st.Pending = &Pending{PendingID: resp.PendingID, Username: username, ExpiresAt: resp.ExpiresAt}
@@ -79,9 +80,9 @@ func (a *app) addUser(args []string) error {
 	req.AppDH = dh.PublicKey().Bytes()
 	req.Signature = ed25519.Sign(sk, ibkey.ActivationMessage(st.InstanceID, binding, req.AppDH))
 	var resp ibkey.ActivateResponse
-	err = c.do(a.ctx, "POST", "/api/v1/ibkey/activate", req, &resp)
+	err = c.Do(a.ctx, "POST", "/api/v1/ibkey/activate", req, &resp)
 	if smsCode != "" {
-		var ae *apiError
+		var ae *apiclient.Error
 		if err == nil || (errors.As(err, &ae) && ae.Detail["reason"] != "wrong_code") {
 			st.Pending = nil // used (or dead): a new request is needed
 		}
@@ -136,7 +137,7 @@ func (a *app) users(args []string) error {
 	}
 	if remote {
 		var out map[string]any
-		if err := newClient(st.Server, st.Token).do(a.ctx, "GET", "/api/v1/ibkey/app/users", nil, &out); err != nil {
+		if err := newClient(st.Server, st.Token).Do(a.ctx, "GET", "/api/v1/ibkey/app/users", nil, &out); err != nil {
 			return err
 		}
 		a.printJSON(out)
@@ -160,7 +161,7 @@ func (a *app) pushes(args []string) error {
 	var out struct {
 		Pushes []ibkey.Push `json:"pushes"`
 	}
-	if err := newClient(st.Server, st.Token).do(a.ctx, "GET", "/api/v1/ibkey/app/pushes", nil, &out); err != nil {
+	if err := newClient(st.Server, st.Token).Do(a.ctx, "GET", "/api/v1/ibkey/app/pushes", nil, &out); err != nil {
 		return err
 	}
 	for _, p := range out.Pushes {
@@ -194,7 +195,7 @@ func (a *app) unlock(st *State, pin string) (*keyring, error) {
 }
 
 // answer signs and sends an answer to a push.
-func (a *app) answer(k *keyring, c *client, p ibkey.Push, decision, number string) (*ibkey.AnswerResult, error) {
+func (a *app) answer(k *keyring, c *apiclient.Client, p ibkey.Push, decision, number string) (*ibkey.AnswerResult, error) {
 	key, ok := k.off[p.DeviceID]
 	if !ok {
 		// A user added since this run began (another ibkey command wrote
@@ -213,7 +214,7 @@ func (a *app) answer(k *keyring, c *client, p ibkey.Push, decision, number strin
 		Number: number, Unlock: k.st.unlockMethod(a.passcode), Time: time.Now().Unix()}
 	ap.Sign(k.sign, key)
 	var res ibkey.AnswerResult
-	if err := c.do(a.ctx, "POST", "/api/v1/ibkey/app/answer", ap, &res); err != nil {
+	if err := c.Do(a.ctx, "POST", "/api/v1/ibkey/app/answer", ap, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -240,7 +241,7 @@ func (a *app) answerOne(args []string, decision string) error {
 	var list struct {
 		Pushes []ibkey.Push `json:"pushes"`
 	}
-	if err := c.do(a.ctx, "GET", "/api/v1/ibkey/app/pushes", nil, &list); err != nil {
+	if err := c.Do(a.ctx, "GET", "/api/v1/ibkey/app/pushes", nil, &list); err != nil {
 		return err
 	}
 	var push *ibkey.Push
@@ -329,9 +330,9 @@ func (a *app) listen(args []string) error {
 	errDone := errors.New("done")
 	backoff := 200 * time.Millisecond
 	for {
-		body, err := c.stream(ctx)
+		body, err := stream(ctx, c)
 		if err != nil {
-			var ae *apiError
+			var ae *apiclient.Error
 			if errors.As(err, &ae) && ae.Status == 401 {
 				return err
 			}
@@ -400,7 +401,7 @@ func (a *app) listen(args []string) error {
 				res, err := a.answer(kr, c, *p, decision, number)
 				if err != nil {
 					code, reason := "", ""
-					var ae *apiError
+					var ae *apiclient.Error
 					if errors.As(err, &ae) {
 						code = ae.Code
 						if r, ok := ae.Detail["reason"].(string); ok {
@@ -520,7 +521,7 @@ func (a *app) reauth(args []string) error {
 	}
 	c := newClient(st.Server, st.Token)
 	var n ibkey.ReauthNonce
-	if err := c.do(a.ctx, "POST", "/api/v1/ibkey/app/reauth/nonce", struct{}{}, &n); err != nil {
+	if err := c.Do(a.ctx, "POST", "/api/v1/ibkey/app/reauth/nonce", struct{}{}, &n); err != nil {
 		return err
 	}
 	pin, err := a.secret("Unlock: ")
@@ -538,7 +539,7 @@ func (a *app) reauth(args []string) error {
 	unlock := st.unlockMethod(a.passcode)
 	sig, mac := ibkey.SignReauth(sk, key, st.InstanceID, u.DeviceID, unlock, n.Nonce)
 	var res ibkey.ReauthResult
-	if err := c.do(a.ctx, "POST", "/api/v1/ibkey/app/reauth", ibkey.ReauthRequest{DeviceID: u.DeviceID, Unlock: unlock,
+	if err := c.Do(a.ctx, "POST", "/api/v1/ibkey/app/reauth", ibkey.ReauthRequest{DeviceID: u.DeviceID, Unlock: unlock,
 		Nonce: n.Nonce, Signature: sig, MAC: mac}, &res); err != nil {
 		return err
 	}

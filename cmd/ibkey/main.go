@@ -278,7 +278,7 @@ func (a *app) activate(args []string, migrate bool) error {
 	}
 	req := ibkey.ActivateRequest{Code: code.String(), Platform: platform, SignPub: pub, Label: label, AppDH: dh.PublicKey().Bytes()}
 	var resp ibkey.ActivateResponse
-	if err := newClient(server, "").do(a.ctx, "POST", "/api/v1/ibkey/activate", req, &resp); err != nil {
+	if err := newClient(server, "").Do(a.ctx, "POST", "/api/v1/ibkey/activate", req, &resp); err != nil {
 		return err
 	}
 	key, err := agree(dh, code.Hash(), &resp)

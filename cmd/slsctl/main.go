@@ -12,7 +12,7 @@ package main
 
 import (
 	"bufio"
-	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	apiclient "github.com/secure-login-system/sls/client"
 	"github.com/secure-login-system/sls/version"
 )
 
@@ -107,11 +108,8 @@ func main() {
 }
 
 type client struct {
-	base      string
-	token     string
+	api       *apiclient.Client
 	tokenFile string
-	approval  string
-	http      *http.Client
 	out       io.Writer
 	in        io.Reader
 	lines     *bufio.Reader
@@ -129,73 +127,21 @@ func (c *client) line(what string) (string, error) {
 	return strings.TrimRight(l, "\r\n"), nil
 }
 
-// apiError is the server's error body.
-type apiError struct {
-	Status int
-	Code   string         `json:"code"`
-	Msg    string         `json:"message"`
-	Detail map[string]any `json:"detail"`
-}
-
-func (e *apiError) Error() string {
-	if e.Code == "" {
-		return fmt.Sprintf("server answered %d", e.Status)
-	}
-	return fmt.Sprintf("%s (%s)", e.Msg, e.Code)
-}
-
+// do sends body as JSON and decodes the answer into out (package client).
 func (c *client) do(method, path string, body, out any) error {
-	if body == nil {
-		return c.doRaw(method, path, "", nil, 0, out, c.http)
-	}
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	return c.doRaw(method, path, "application/json", bytes.NewReader(b), int64(len(b)), out, c.http)
+	return c.api.Do(context.Background(), method, path, body, out)
 }
 
-// doRaw sends body as is with contentType (none when empty) and decodes a
-// JSON answer into out; an error answer becomes an *apiError. size < 0
-// (unknown, e.g. standard input) sends the body chunked.
+// doRaw sends body as is (package client); hc replaces the HTTP client
+// for this request when not nil (a long upload without a timeout).
 func (c *client) doRaw(method, path, contentType string, body io.Reader, size int64, out any, hc *http.Client) error {
-	req, err := http.NewRequest(method, c.base+path, body)
-	if err != nil {
-		return err
+	api := c.api
+	if hc != nil {
+		cp := *c.api
+		cp.HTTP = hc
+		api = &cp
 	}
-	if body != nil && size >= 0 {
-		req.ContentLength = size
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	if c.approval != "" {
-		req.Header.Set("X-SLS-Approval", c.approval)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("cannot reach the server at %s: %w", c.base, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode >= 300 {
-		var e struct {
-			Error apiError `json:"error"`
-		}
-		_ = json.Unmarshal(data, &e)
-		e.Error.Status = resp.StatusCode
-		return &e.Error
-	}
-	if out != nil && len(data) > 0 {
-		return json.Unmarshal(data, out)
-	}
-	return nil
+	return api.DoRaw(context.Background(), method, path, contentType, body, size, out)
 }
 
 func run(args []string, stdin io.Reader, stdout io.Writer) (int, error) {
@@ -226,8 +172,9 @@ func run(args []string, stdin io.Reader, stdout io.Writer) (int, error) {
 		fmt.Fprint(stdout, usage)
 		return 0, nil
 	}
-	c := &client{base: strings.TrimRight(*server, "/"), tokenFile: *tokenFile, approval: *approval,
-		http: &http.Client{Timeout: 60 * time.Second}, out: stdout, in: stdin}
+	api := apiclient.New(*server, "")
+	api.Approval, api.HTTP = *approval, &http.Client{Timeout: apiclient.DefaultTimeout}
+	c := &client{api: api, tokenFile: *tokenFile, out: stdout, in: stdin}
 	cmd, sub := rest[0], rest[1:]
 	if fn, ok := tokenless[cmd]; ok {
 		return exitCode(c, fn(c, sub))
@@ -236,7 +183,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	c.token = tok
+	c.api.Token = tok
 	var fn func([]string) error
 	switch cmd {
 	case "account":
@@ -274,7 +221,7 @@ func exitCode(c *client, err error) (int, error) {
 	if err == nil {
 		return 0, nil
 	}
-	var ae *apiError
+	var ae *apiclient.Error
 	if errors.As(err, &ae) && ae.Code == "approval_required" {
 		if id, _ := ae.Detail["approval_id"].(string); id != "" {
 			fmt.Fprintf(c.out, "Dual control: approval %s is waiting for a second operator:\n  slsctl approval approve %s\nthen run this same command again with --approval %s.\n", id, id, id)

@@ -173,7 +173,7 @@ func (c *client) login(args []string) error {
 	for range 10 {
 		switch {
 		case step.Session != nil:
-			c.token = step.Session.Token
+			c.api.Token = step.Session.Token
 			var tok operatorToken
 			if err := c.do("POST", "/api/v1/ops/token", nil, &tok); err != nil {
 				return err

@@ -384,7 +384,7 @@ func (c *client) setPGP(name string, key []byte) error {
 		Fingerprint string   `json:"pgp_fingerprint"`
 		UserIDs     []string `json:"user_ids"`
 	}
-	if err := c.doRaw("PUT", clientPath(name, "pgp"), "application/pgp-keys", bytes.NewReader(key), int64(len(key)), &out, c.http); err != nil {
+	if err := c.doRaw("PUT", clientPath(name, "pgp"), "application/pgp-keys", bytes.NewReader(key), int64(len(key)), &out, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.out, "statements for %s will be encrypted to OpenPGP key %s (%s)\n", name, out.Fingerprint, strings.Join(out.UserIDs, ", "))
@@ -434,7 +434,7 @@ func (c *client) statement(args []string) error {
 		}
 		// No overall timeout: a large statement takes as long as it takes;
 		// the server bounds it on its side.
-		hc := *c.http
+		hc := *c.api.HTTP
 		hc.Timeout = 0
 		var out struct {
 			Client    string `json:"client"`
