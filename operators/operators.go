@@ -75,11 +75,13 @@ const (
 	ActionOperatorKey   = "operator.device"
 	ActionUserDelete    = "user.delete"
 	ActionOIDCClient    = "oidc.client" // register or replace an application of the OpenID Connect provider
+	ActionTOTPIssue     = "totp.issue"  // enrol an authenticator app for a client (the operator sees its secret)
 )
 
 // Actions lists every dual-control action.
 var Actions = []string{ActionTempPasscode, ActionUnlock, ActionMobileChange, ActionRaiseLimits,
-	ActionOperatorAdd, ActionOperatorRoles, ActionOperatorOff, ActionOperatorKey, ActionUserDelete, ActionOIDCClient}
+	ActionOperatorAdd, ActionOperatorRoles, ActionOperatorOff, ActionOperatorKey, ActionUserDelete, ActionOIDCClient,
+	ActionTOTPIssue}
 
 // DefaultDualControl is whether each action needs a second operator when
 // the configuration does not say. Every action that grants access or
@@ -88,7 +90,7 @@ var Actions = []string{ActionTempPasscode, ActionUnlock, ActionMobileChange, Act
 // exception counts disabled operators too).
 var DefaultDualControl = map[string]bool{ActionTempPasscode: true, ActionUnlock: true, ActionMobileChange: true, ActionRaiseLimits: true,
 	ActionOperatorAdd: true, ActionOperatorRoles: true, ActionOperatorOff: false, ActionOperatorKey: true, ActionUserDelete: true,
-	ActionOIDCClient: true}
+	ActionOIDCClient: true, ActionTOTPIssue: true}
 
 // WithDefaults fills in zero values and checks the section.
 func (c Config) WithDefaults() (Config, error) {

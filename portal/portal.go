@@ -85,6 +85,8 @@ type Deps struct {
 	// OIDC is the OpenID Connect provider whose sign-in pages the portal
 	// serves (nil: none).
 	OIDC OIDC
+	// TOTP enrols authenticator apps (nil: not offered).
+	TOTP TOTP
 }
 
 // Portal serves the pages.
@@ -256,6 +258,7 @@ func (p *Portal) routes() error {
 	p.lifecycleRoutes(handle)
 	p.passwordRoutes(handle)
 	p.oidcRoutes(handle)
+	p.totpRoutes(handle)
 	for _, rt := range p.table {
 		if !rt.Access.Declared() || rt.handle == nil {
 			return fmt.Errorf("portal: page %q declares no access (deny by default)", rt.Pattern)

@@ -74,6 +74,9 @@ func (s *Server) portalDeps() portal.Deps {
 	if s.oidc != nil {
 		d.OIDC = s.oidc
 	}
+	if s.totp != nil {
+		d.TOTP = s.totp
+	}
 	return d
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/secure-login-system/sls/factor/cards"
 	"github.com/secure-login-system/sls/factor/dscplus"
 	"github.com/secure-login-system/sls/factor/temppass"
+	totpfactor "github.com/secure-login-system/sls/factor/totp"
 	"github.com/secure-login-system/sls/httpapi"
 	"github.com/secure-login-system/sls/login"
 	"github.com/secure-login-system/sls/manage"
@@ -122,6 +123,7 @@ type Server struct {
 	ibkey  ibkeyFeature
 	policy policyFeature
 	oidc   *oidcprovider.Provider // nil when the "oidc" section disables it
+	totp   *totpfactor.Service
 	sftp   sftpFeature
 	portal portalFeature
 
@@ -211,7 +213,7 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	// reach s.Login and s.Manage at request time, once Open has finished.
 	for _, configure := range []func(context.Context) error{
 		s.configureSeal, s.configureNotify, s.configureIBKey, s.configurePolicy, s.configureSFTP, s.configurePortal, s.configureAudit,
-		s.configureOIDC,
+		s.configureOIDC, s.configureTOTP,
 	} {
 		if err := configure(ctx); err != nil {
 			return nil, err

@@ -71,6 +71,9 @@ Clients:
                                                   --out copies it when this machine can read it
               [--override-eligibility --reason "why"]   (below the equity threshold only with a recorded reason)
   codecard issue NAME [--out card.txt]            the printable card goes to the server's card output directory
+  totp issue NAME [--label L]                     print the otpauth:// URI of a new authenticator app, pending
+                                                  until its first code (dual control totp.issue)
+  totp confirm NAME DEVICE CODE                   activate it with its first code
   temppasscode issue NAME --verified "how identity was verified"
   device suspend|resume|revoke|activate DEVICE_ID [--reason R]
   unlock NAME

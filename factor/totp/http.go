@@ -1,0 +1,116 @@
+package totp
+
+import (
+	"net/http"
+
+	"github.com/skip2/go-qrcode"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/httpapi"
+	"github.com/secure-login-system/sls/operators"
+)
+
+// QRSize is the QR image's width in pixels.
+const QRSize = 256
+
+// QRPNG is the QR code of an otpauth:// URI, as PNG.
+func QRPNG(uri string) ([]byte, error) { return qrcode.Encode(uri, qrcode.Medium, QRSize) }
+
+type enrolBody struct {
+	Label string `json:"label"`
+}
+
+type confirmBody struct {
+	Code string `json:"code" required:"true"`
+}
+
+// Routes declares the enrolment endpoints (docs/devices.md). A client
+// enrols after proving a device in the session just now (a password
+// alone never enrols a device) and confirms with the app's first code.
+// Operators enrol for scripted setups, under dual control: whoever holds
+// the secret can confirm it.
+func (s *Service) Routes(a *httpapi.API) []httpapi.Route {
+	staff := sls.ForRoles(sls.RoleClientServices, sls.RoleSecurityTeam)
+	return []httpapi.Route{
+		httpapi.Declare("POST /api/v1/totp", sls.ForStepUp, s.enrol(a)),
+		httpapi.Declare("POST /api/v1/totp/{id}/confirm", sls.ForSession, s.confirm(a)),
+		httpapi.Declare("POST /api/v1/ops/users/{user}/totp", staff.WithApproval(operators.ActionTOTPIssue), s.opEnrol(a)),
+		httpapi.Declare("POST /api/v1/ops/users/{user}/totp/{id}/confirm", staff, s.opConfirm(a)),
+	}
+}
+
+// enrolled is the answer to an enrolment: the device, the secret and its
+// QR code (PNG), shown this once.
+type enrolled struct {
+	*Enrolled
+	QRPNG []byte `json:"qr_png"`
+}
+
+func (s *Service) answerEnrolled(a *httpapi.API, w http.ResponseWriter, r *http.Request, e *Enrolled, err error) {
+	var out enrolled
+	if err == nil {
+		out.Enrolled = e
+		out.QRPNG, err = QRPNG(e.URI)
+	}
+	a.Reply(w, r, http.StatusCreated, out, err)
+}
+
+func (s *Service) enrol(a *httpapi.API) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var b enrolBody
+		if err := httpapi.DecodeOptional(w, r, &b); err != nil {
+			httpapi.WriteError(w, r, a.Log, err)
+			return
+		}
+		u := httpapi.UserOf(r)
+		e, err := s.Enrol(r.Context(), sls.ActorUser(u.ID), u.ID, b.Label)
+		s.answerEnrolled(a, w, r, e, err)
+	}
+}
+
+func (s *Service) confirm(a *httpapi.API) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var b confirmBody
+		if err := httpapi.Decode(w, r, &b); err != nil {
+			httpapi.WriteError(w, r, a.Log, err)
+			return
+		}
+		u := httpapi.UserOf(r)
+		d, err := s.Confirm(r.Context(), sls.ActorUser(u.ID), u.ID, r.PathValue("id"), b.Code)
+		a.Reply(w, r, http.StatusOK, map[string]any{"device": d}, err)
+	}
+}
+
+func (s *Service) opEnrol(a *httpapi.API) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var b enrolBody
+		if err := httpapi.DecodeOptional(w, r, &b); err != nil {
+			httpapi.WriteError(w, r, a.Log, err)
+			return
+		}
+		u, err := a.Manage.UserByName(r.Context(), r.PathValue("user"))
+		if err != nil {
+			httpapi.WriteError(w, r, a.Log, err)
+			return
+		}
+		e, err := s.Enrol(r.Context(), httpapi.OperatorActor(r), u.ID, b.Label)
+		s.answerEnrolled(a, w, r, e, err)
+	}
+}
+
+func (s *Service) opConfirm(a *httpapi.API) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var b confirmBody
+		if err := httpapi.Decode(w, r, &b); err != nil {
+			httpapi.WriteError(w, r, a.Log, err)
+			return
+		}
+		u, err := a.Manage.UserByName(r.Context(), r.PathValue("user"))
+		if err != nil {
+			httpapi.WriteError(w, r, a.Log, err)
+			return
+		}
+		d, err := s.Confirm(r.Context(), httpapi.OperatorActor(r), u.ID, r.PathValue("id"), b.Code)
+		a.Reply(w, r, http.StatusOK, map[string]any{"device": d}, err)
+	}
+}
