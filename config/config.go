@@ -93,7 +93,7 @@ func (f *File) LoginConfig() (login.Config, error) {
 }
 
 // knownSections are the feature sections a file may hold besides "login".
-var knownSections = map[string]bool{"sms": true, "notify": true, "ibkey": true, "policy": true, "lifecycle": true, "sftp": true, "portal": true, "limits": true, "operators": true, "audit": true, "seal": true, "devices": true, "oidc": true}
+var knownSections = map[string]bool{"sms": true, "notify": true, "ibkey": true, "policy": true, "lifecycle": true, "sftp": true, "portal": true, "limits": true, "operators": true, "audit": true, "seal": true, "devices": true, "oidc": true, "passkey": true}
 
 // Parse reads a configuration file's bytes.
 func Parse(b []byte) (*File, error) {

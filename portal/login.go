@@ -192,6 +192,8 @@ func (q *req) renderDeviceScreen(ds deviceScreen, st *login.Step, opts ...render
 		if x.Push == sls.PushPending && q.p.d.IBKey != nil && ds.script {
 			opts = append(opts, withScript())
 		}
+	case sls.KindPasskey:
+		opts = append(opts, withPasskeyScript())
 	}
 	q.render("challenge", title, cp, opts...)
 }

@@ -87,6 +87,8 @@ type Deps struct {
 	OIDC OIDC
 	// TOTP enrols authenticator apps (nil: not offered).
 	TOTP TOTP
+	// Passkeys registers passkeys (nil: not offered).
+	Passkeys Passkeys
 }
 
 // Portal serves the pages.
@@ -259,6 +261,7 @@ func (p *Portal) routes() error {
 	p.passwordRoutes(handle)
 	p.oidcRoutes(handle)
 	p.totpRoutes(handle)
+	p.passkeyRoutes(handle)
 	for _, rt := range p.table {
 		if !rt.Access.Declared() || rt.handle == nil {
 			return fmt.Errorf("portal: page %q declares no access (deny by default)", rt.Pattern)

@@ -60,7 +60,9 @@ type view struct {
 	Notice string // a confirmation (role=status)
 	Error  string // a refusal (role=alert)
 	Script bool   // load the push-wait script
-	Print  bool   // a page meant for printing
+	// Passkey loads the WebAuthn script (passkey pages and challenges).
+	Passkey bool
+	Print   bool // a page meant for printing
 	// Refresh sends the browser on to this URL at once (a meta refresh:
 	// leaving the portal for an application after a form, which the
 	// CSP's form-action 'self' would stop as a redirect).
@@ -78,6 +80,7 @@ func withError(msg string) renderOpt  { return func(v *view) { v.Error = msg } }
 func withNotice(msg string) renderOpt { return func(v *view) { v.Notice = msg } }
 func withScript() renderOpt           { return func(v *view) { v.Script = true } }
 func withRefresh(u string) renderOpt  { return func(v *view) { v.Refresh = u } }
+func withPasskeyScript() renderOpt    { return func(v *view) { v.Passkey = true } }
 func withPrint() renderOpt            { return func(v *view) { v.Print = true } }
 
 // render writes page name with data.

@@ -77,6 +77,9 @@ func (s *Server) portalDeps() portal.Deps {
 	if s.totp != nil {
 		d.TOTP = s.totp
 	}
+	if s.passkey.svc != nil {
+		d.Passkeys = s.passkey.svc
+	}
 	return d
 }
 

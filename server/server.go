@@ -119,13 +119,14 @@ type Server struct {
 	loginHooks  []login.Hooks
 	manageHooks []manage.Hooks
 
-	notify notifyFeature
-	ibkey  ibkeyFeature
-	policy policyFeature
-	oidc   *oidcprovider.Provider // nil when the "oidc" section disables it
-	totp   *totpfactor.Service
-	sftp   sftpFeature
-	portal portalFeature
+	notify  notifyFeature
+	ibkey   ibkeyFeature
+	policy  policyFeature
+	oidc    *oidcprovider.Provider // nil when the "oidc" section disables it
+	totp    *totpfactor.Service
+	passkey passkeyFeature
+	sftp    sftpFeature
+	portal  portalFeature
 
 	evidence evidenceFeature
 	seal     sealFeature
@@ -213,7 +214,7 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	// reach s.Login and s.Manage at request time, once Open has finished.
 	for _, configure := range []func(context.Context) error{
 		s.configureSeal, s.configureNotify, s.configureIBKey, s.configurePolicy, s.configureSFTP, s.configurePortal, s.configureAudit,
-		s.configureOIDC, s.configureTOTP,
+		s.configureOIDC, s.configureTOTP, s.configurePasskey,
 	} {
 		if err := configure(ctx); err != nil {
 			return nil, err
@@ -354,6 +355,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	addr := ln.Addr().String()
 	s.setOIDCIssuer(addr, tlsCfg != nil)
+	s.setPasskeyOrigin(addr, tlsCfg != nil)
 	if s.Opts.AddrFile != "" {
 		if err := os.WriteFile(s.Opts.AddrFile, []byte(addr+"\n"), 0o600); err != nil {
 			ln.Close()

@@ -1,0 +1,113 @@
+package portal
+
+import (
+	"context"
+	"time"
+
+	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/factor/passkey"
+)
+
+// Passkeys registers and manages passkeys (*passkey.Service).
+type Passkeys interface {
+	Begin(ctx context.Context, actor, userID, name string) (*passkey.Begun, error)
+	Finish(ctx context.Context, actor, userID, deviceID, answer string) (*sls.Device, error)
+	SetFirstStep(ctx context.Context, actor, userID, deviceID string, on bool) (*sls.Device, error)
+	Remove(ctx context.Context, actor, userID, deviceID string) (*sls.Device, error)
+}
+
+// The passkey pages change what can log in as the user, so they need a
+// device proven in the session just now; finishing a registration needs
+// the session only (it began under a step-up).
+func (p *Portal) passkeyRoutes(handle func(string, sls.Access, func(*req))) {
+	if p.d.Passkeys == nil {
+		return
+	}
+	handle("GET /settings/passkeys", sls.ForStepUp, p.passkeysPage)
+	handle("POST /settings/passkeys/begin", sls.ForStepUp, p.passkeyBegin)
+	handle("POST /settings/passkeys/finish", sls.ForSession, p.passkeyFinish)
+	handle("POST /settings/passkeys/first-step", sls.ForStepUp, p.passkeyFirstStep)
+	handle("POST /settings/passkeys/remove", sls.ForStepUp, p.passkeyRemove)
+}
+
+type passkeyRow struct {
+	ID, Name  string
+	Created   time.Time
+	FirstStep bool
+	Warning   bool
+}
+
+type passkeysPage struct {
+	Passkeys []passkeyRow
+	// A registration begun: the pending device and the browser's options.
+	DeviceID string
+	Options  string
+}
+
+func (p *Portal) passkeyRows(q *req) ([]passkeyRow, error) {
+	devs, err := p.d.Manage.Devices(q.r.Context(), q.u.ID)
+	if err != nil {
+		return nil, err
+	}
+	var rows []passkeyRow
+	for _, d := range devs {
+		if d.Kind != sls.KindPasskey || d.State != sls.StateActive {
+			continue
+		}
+		st, _ := passkey.ReadState(d)
+		rows = append(rows, passkeyRow{ID: d.ID, Name: d.Label, Created: d.CreatedAt, FirstStep: st.FirstStep, Warning: st.CloneWarning})
+	}
+	return rows, nil
+}
+
+func (p *Portal) renderPasskeys(q *req, data passkeysPage, opts ...renderOpt) {
+	rows, err := p.passkeyRows(q)
+	if err != nil {
+		q.fail(err)
+		return
+	}
+	data.Passkeys = rows
+	q.render("passkeys", q.t("passkey.title"), data, append(opts, withPasskeyScript())...)
+}
+
+func (p *Portal) passkeysPage(q *req) { p.renderPasskeys(q, passkeysPage{}) }
+
+func (p *Portal) passkeyBegin(q *req) {
+	b, err := p.d.Passkeys.Begin(q.r.Context(), sls.ActorUser(q.u.ID), q.u.ID, q.r.PostFormValue("name"))
+	if err != nil {
+		q.status = statusOf(err)
+		p.renderPasskeys(q, passkeysPage{}, withError(q.errText(err)))
+		return
+	}
+	p.renderPasskeys(q, passkeysPage{DeviceID: b.DeviceID, Options: string(b.Options)})
+}
+
+func (p *Portal) passkeyFinish(q *req) {
+	_, err := p.d.Passkeys.Finish(q.r.Context(), sls.ActorUser(q.u.ID), q.u.ID, q.r.PostFormValue("device_id"), q.r.PostFormValue("credential"))
+	if err != nil {
+		q.status = statusOf(err)
+		p.renderPasskeys(q, passkeysPage{}, withError(q.errText(err)))
+		return
+	}
+	q.redirect("/settings/passkeys?n=passkey_added")
+}
+
+func (p *Portal) passkeyFirstStep(q *req) {
+	_, err := p.d.Passkeys.SetFirstStep(q.r.Context(), sls.ActorUser(q.u.ID), q.u.ID, q.r.PostFormValue("device_id"), q.r.PostFormValue("enabled") == "1")
+	if err != nil {
+		q.status = statusOf(err)
+		p.renderPasskeys(q, passkeysPage{}, withError(q.errText(err)))
+		return
+	}
+	q.redirect("/settings/passkeys?n=passkey_saved")
+}
+
+func (p *Portal) passkeyRemove(q *req) {
+	_, err := p.d.Passkeys.Remove(q.r.Context(), sls.ActorUser(q.u.ID), q.u.ID, q.r.PostFormValue("device_id"))
+	if err != nil {
+		q.status = statusOf(err)
+		p.renderPasskeys(q, passkeysPage{}, withError(q.errText(err)))
+		return
+	}
+	q.redirect("/settings/passkeys?n=passkey_removed")
+}
