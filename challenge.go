@@ -16,6 +16,11 @@ const (
 	PurposePhone          Purpose = "phone"           // confirming a mobile number
 )
 
+// MaxAnswer bounds the answer to a challenge: a code is a few
+// characters, a passkey's assertion (JSON of a PublicKeyCredential) a
+// few kilobytes.
+const MaxAnswer = 16 << 10
+
 // Activates reports whether the purpose activates a device: its device is
 // still pending, and proving it is what makes it active.
 func (p Purpose) Activates() bool {

@@ -205,34 +205,10 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*Step, error) {
 		if err != nil {
 			return err
 		}
-		if u.Locked(now) || u.Inactive() { // say no more than a wrong password would
-			reason := "locked"
-			if u.Inactive() {
-				reason = "disabled"
-			}
-			refusal = sls.ErrInvalidCredentials
-			return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, "", map[string]any{"reason": reason, "ip": r.ClientIP})
-		}
-		acct, err := tx.Account(ctx, u.AccountID)
-		if err != nil {
+		var needFactor bool
+		var scope sls.Scope
+		if needFactor, scope, refusal, err = s.admit(ctx, tx, u, r.Platform, r.ClientIP, now); err != nil || refusal != nil {
 			return err
-		}
-		needFactor, scope, gerr := s.gate.Admit(ctx, tx, u, acct, r.Platform, r.ClientIP, now)
-		if gerr != nil {
-			refusal = gerr
-			if err := sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, "",
-				map[string]any{"reason": string(sls.ErrorCode(gerr)), "ip": r.ClientIP, "platform": r.Platform}); err != nil {
-				return err
-			}
-			if sls.ErrorCode(gerr) == sls.CodeIPNotAllowed {
-				// The refusal must not confirm the password to whoever
-				// typed it: it answers as a wrong password does, and the
-				// user hears of it through their own channels.
-				refusal = sls.ErrInvalidCredentials
-				return s.notify(ctx, tx, sls.Notification{UserID: u.ID, Kind: sls.NoteLoginRefusedIP, Data: map[string]string{
-					"Platform": string(r.Platform), "Address": r.ClientIP, "Time": now.UTC().Format("2006-01-02 15:04 MST")}})
-			}
-			return nil
 		}
 		if !needFactor {
 			ns, err := s.createSession(ctx, tx, u, nil, r.Platform, scope, r.ClientIP, r.UserAgent, knownHash(known), sls.Verified{}, now)
@@ -275,6 +251,41 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*Step, error) {
 	}
 	s.outcomes.WithLabelValues("password", "ok", "").Inc()
 	return step, nil
+}
+
+// admit applies what every login's first step must pass once the user
+// is known (u read with UserForUpdate): not locked or disabled, and the
+// gate (IP restrictions, opt-out, closure). A refusal comes back as
+// refusal, audited, and says no more than a wrong password would.
+func (s *Service) admit(ctx context.Context, tx sls.Tx, u *sls.User, p sls.Platform, ip string, now time.Time) (needFactor bool, scope sls.Scope, refusal, err error) {
+	if u.Locked(now) || u.Inactive() {
+		reason := "locked"
+		if u.Inactive() {
+			reason = "disabled"
+		}
+		return false, "", sls.ErrInvalidCredentials,
+			sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, "", map[string]any{"reason": reason, "ip": ip})
+	}
+	acct, err := tx.Account(ctx, u.AccountID)
+	if err != nil {
+		return false, "", nil, err
+	}
+	needFactor, scope, gerr := s.gate.Admit(ctx, tx, u, acct, p, ip, now)
+	if gerr == nil {
+		return needFactor, scope, nil, nil
+	}
+	if err := sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, "",
+		map[string]any{"reason": string(sls.ErrorCode(gerr)), "ip": ip, "platform": p}); err != nil {
+		return false, "", nil, err
+	}
+	if sls.ErrorCode(gerr) == sls.CodeIPNotAllowed {
+		// The refusal must not confirm the password to whoever typed it:
+		// it answers as a wrong password does, and the user hears of it
+		// through their own channels.
+		return false, "", sls.ErrInvalidCredentials, s.notify(ctx, tx, sls.Notification{UserID: u.ID, Kind: sls.NoteLoginRefusedIP,
+			Data: map[string]string{"Platform": string(p), "Address": ip, "Time": now.UTC().Format("2006-01-02 15:04 MST")}})
+	}
+	return false, "", gerr, nil
 }
 
 func (s *Service) dummyHash() string {
@@ -446,7 +457,7 @@ func (s *Service) Status(ctx context.Context, loginID string) (*Step, error) {
 // committed even though an error is returned. A right answer completes the
 // login once and returns the session.
 func (s *Service) Answer(ctx context.Context, loginID, answer string) (*Step, error) {
-	if len(answer) > 512 {
+	if len(answer) > sls.MaxAnswer {
 		return nil, sls.Errorf(sls.CodeInvalidArgument, "The answer is too long.")
 	}
 	now := s.clock.Now()

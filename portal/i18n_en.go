@@ -537,4 +537,9 @@ var textsEN = map[string]string{
 	"notice.passkey_added":      "Your passkey is ready. You can choose it when you log in.",
 	"notice.passkey_saved":      "Saved.",
 	"notice.passkey_removed":    "The passkey was removed; it no longer logs in.",
+	"passkey.login_link":        "Sign in with a passkey",
+	"passkey.login_title":       "Sign in with a passkey",
+	"passkey.login_text":        "Use a passkey you allowed to log in without your password. Your browser asks you to unlock it.",
+	"passkey.login_failed":      "That passkey cannot log you in. Use your password, or allow this passkey on the Passkeys page first.",
+	"passkey.password_instead":  "Log in with your password instead",
 }

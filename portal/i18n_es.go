@@ -538,4 +538,9 @@ var textsES = map[string]string{
 	"notice.passkey_added":      "Su llave de acceso está lista. Puede elegirla al iniciar sesión.",
 	"notice.passkey_saved":      "Guardado.",
 	"notice.passkey_removed":    "La llave de acceso se eliminó; ya no inicia sesión.",
+	"passkey.login_link":        "Iniciar sesión con una llave de acceso",
+	"passkey.login_title":       "Iniciar sesión con una llave de acceso",
+	"passkey.login_text":        "Use una llave de acceso a la que haya permitido iniciar sesión sin contraseña. El navegador le pedirá desbloquearla.",
+	"passkey.login_failed":      "Esa llave de acceso no puede iniciar su sesión. Use su contraseña o permita antes esta llave en la página de llaves de acceso.",
+	"passkey.password_instead":  "Iniciar sesión con la contraseña",
 }

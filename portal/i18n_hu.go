@@ -539,4 +539,9 @@ var textsHU = map[string]string{
 	"notice.passkey_added":      "A passkey kész. Bejelentkezéskor kiválaszthatja.",
 	"notice.passkey_saved":      "Mentve.",
 	"notice.passkey_removed":    "A passkey eltávolítva; többé nem jelentkeztet be.",
+	"passkey.login_link":        "Bejelentkezés passkey-vel",
+	"passkey.login_title":       "Bejelentkezés passkey-vel",
+	"passkey.login_text":        "Használjon olyan passkey-t, amelynek engedélyezte a jelszó nélküli bejelentkezést. A böngésző kéri a feloldását.",
+	"passkey.login_failed":      "Ezzel a passkey-vel nem tud bejelentkezni. Használja a jelszavát, vagy előbb engedélyezze ezt a passkey-t a Passkey-k oldalon.",
+	"passkey.password_instead":  "Bejelentkezés jelszóval",
 }

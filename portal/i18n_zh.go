@@ -539,4 +539,9 @@ var textsZH = map[string]string{
 	"notice.passkey_added":      "您的通行密钥已就绪。登录时可以选择它。",
 	"notice.passkey_saved":      "已保存。",
 	"notice.passkey_removed":    "通行密钥已删除，不能再用于登录。",
+	"passkey.login_link":        "使用通行密钥登录",
+	"passkey.login_title":       "使用通行密钥登录",
+	"passkey.login_text":        "使用您已允许免密码登录的通行密钥。浏览器会要求您解锁它。",
+	"passkey.login_failed":      "该通行密钥无法让您登录。请使用密码，或先在通行密钥页面允许此通行密钥。",
+	"passkey.password_instead":  "改用密码登录",
 }

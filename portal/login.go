@@ -14,6 +14,8 @@ import (
 
 type loginPageData struct {
 	Username string
+	// Passkeys: offer "Sign in with a passkey".
+	Passkeys bool
 }
 
 type selectPageData struct {
@@ -70,7 +72,7 @@ func (q *req) renderLoginForm(errMsg string) {
 	if errMsg != "" {
 		opts = append(opts, withError(errMsg))
 	}
-	q.render("login", q.t("login.title"), loginPageData{Username: q.r.PostFormValue("username")}, opts...)
+	q.render("login", q.t("login.title"), loginPageData{Username: q.r.PostFormValue("username"), Passkeys: q.p.d.Passkeys != nil}, opts...)
 }
 
 // afterLogin is where a session goes first.

@@ -2,10 +2,13 @@ package portal
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/factor/passkey"
+	"github.com/secure-login-system/sls/httpapi"
+	"github.com/secure-login-system/sls/login"
 )
 
 // Passkeys registers and manages passkeys (*passkey.Service).
@@ -14,6 +17,9 @@ type Passkeys interface {
 	Finish(ctx context.Context, actor, userID, deviceID, answer string) (*sls.Device, error)
 	SetFirstStep(ctx context.Context, actor, userID, deviceID string, on bool) (*sls.Device, error)
 	Remove(ctx context.Context, actor, userID, deviceID string) (*sls.Device, error)
+	// BeginFirstStep and FirstStep: a login with a passkey alone.
+	BeginFirstStep() (json.RawMessage, string, error)
+	FirstStep() passkey.FirstStep
 }
 
 // The passkey pages change what can log in as the user, so they need a
@@ -28,6 +34,43 @@ func (p *Portal) passkeyRoutes(handle func(string, sls.Access, func(*req))) {
 	handle("POST /settings/passkeys/finish", sls.ForSession, p.passkeyFinish)
 	handle("POST /settings/passkeys/first-step", sls.ForStepUp, p.passkeyFirstStep)
 	handle("POST /settings/passkeys/remove", sls.ForStepUp, p.passkeyRemove)
+	handle("GET /login/passkey", sls.ForAnyone, func(q *req) { p.passkeyLoginPage(q) })
+	handle("POST /login/passkey", sls.ForAnyone, p.passkeyLogin)
+}
+
+type passkeyLoginPage struct {
+	Options, State string
+}
+
+// passkeyLoginPage asks the browser for a passkey of this site.
+func (p *Portal) passkeyLoginPage(q *req, opts ...renderOpt) {
+	if q.ss != nil {
+		q.redirect(q.afterLogin(q.ss))
+		return
+	}
+	o, state, err := p.d.Passkeys.BeginFirstStep()
+	if err != nil {
+		q.fail(err)
+		return
+	}
+	q.render("passkey_login", q.t("passkey.login_title"), passkeyLoginPage{Options: string(o), State: state}, append(opts, withPasskeyScript())...)
+}
+
+// passkeyLogin logs in with the passkey's answer, or says it could not,
+// as a wrong password would.
+func (p *Portal) passkeyLogin(q *req) {
+	step, err := p.d.Login.FirstStep(q.r.Context(), login.FirstStepRequest{Platform: sls.PlatformPortal, ClientIP: httpapi.ClientIP(q.r),
+		UserAgent: q.r.UserAgent(), State: q.r.PostFormValue("state"), Answer: q.r.PostFormValue("credential")}, p.d.Passkeys.FirstStep())
+	if err != nil || step == nil || step.Session == nil {
+		q.status = statusOf(err)
+		msg := q.t("passkey.login_failed")
+		if sls.ErrorCode(err) == sls.CodeRateLimited {
+			msg = q.errText(err)
+		}
+		p.passkeyLoginPage(q, withError(msg))
+		return
+	}
+	q.startSession(step.Session)
 }
 
 type passkeyRow struct {

@@ -110,7 +110,7 @@ func (s *Service) factors() sls.Factors {
 // returns bad_response (or account_locked, or too_many_attempts when the
 // confirmation is used up); the counts are committed even so.
 func (s *Service) AnswerStepUp(ctx context.Context, sess *sls.Session, confirmationID, answer string) (*StepUpResult, error) {
-	if len(answer) > 512 {
+	if len(answer) > sls.MaxAnswer {
 		return nil, sls.Errorf(sls.CodeInvalidArgument, "The answer is too long.")
 	}
 	factors := s.factors()

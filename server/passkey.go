@@ -14,6 +14,7 @@ import (
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/factor/passkey"
+	"github.com/secure-login-system/sls/login"
 )
 
 // passkeyConfig is the "passkey" section: the WebAuthn relying party.
@@ -89,7 +90,8 @@ func (s *Server) configurePasskey(context.Context) error {
 		},
 		Revoke: func(ctx context.Context, actor, deviceID, reason string) (*sls.Device, error) {
 			return s.Manage.Revoke(ctx, actor, deviceID, reason)
-		}}
+		},
+		Login: func() *login.Service { return s.Login }}
 	s.factors = append(s.factors, &passkey.Factor{Sealer: s.Sealer, RP: f.relyingParty})
 	s.API.Extra = append(s.API.Extra, f.svc.Routes)
 	return nil

@@ -102,7 +102,7 @@ func (v *Verifier) Start(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Dev
 // changed in memory as documented; the caller stores c.
 func (v *Verifier) Answer(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, c *sls.Challenge, answer string, now time.Time) (Result, error) {
 	switch {
-	case len(answer) > 512:
+	case len(answer) > sls.MaxAnswer:
 		return Result{}, sls.Errorf(sls.CodeInvalidArgument, "The answer is too long.")
 	case !now.Before(c.Deadline):
 		return Result{}, sls.ErrLoginExpired

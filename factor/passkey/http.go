@@ -5,6 +5,7 @@ import (
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/httpapi"
+	"github.com/secure-login-system/sls/login"
 )
 
 type beginBody struct {
@@ -36,6 +37,40 @@ func (s *Service) Routes(a *httpapi.API) []httpapi.Route {
 		httpapi.Declare("PUT /api/v1/passkeys/{id}/name", sls.ForSession, s.rename(a)),
 		httpapi.Declare("PUT /api/v1/passkeys/{id}/first-step", sls.ForStepUp, s.firstStep(a)),
 		httpapi.Declare("DELETE /api/v1/passkeys/{id}", sls.ForStepUp, s.remove(a)),
+		// A login with a passkey alone: anyone may try, under the same
+		// per-address limit and refusals as a password.
+		httpapi.Declare("POST /api/v1/login/passkey/begin", sls.ForAnyone, s.loginBegin(a)),
+		httpapi.Declare("POST /api/v1/login/passkey", sls.ForAnyone, s.loginFinish(a)),
+	}
+}
+
+func (s *Service) loginBegin(a *httpapi.API) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := httpapi.NoBody(w, r); err != nil {
+			httpapi.WriteError(w, r, a.Log, err)
+			return
+		}
+		opts, state, err := s.BeginFirstStep()
+		a.Reply(w, r, http.StatusOK, map[string]any{"options": opts, "state": state}, err)
+	}
+}
+
+type loginBody struct {
+	Platform   sls.Platform `json:"platform" required:"true"`
+	State      string       `json:"state" required:"true"`
+	Credential string       `json:"credential" required:"true"`
+}
+
+func (s *Service) loginFinish(a *httpapi.API) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var b loginBody
+		if err := httpapi.Decode(w, r, &b); err != nil {
+			httpapi.WriteError(w, r, a.Log, err)
+			return
+		}
+		step, err := s.Login().FirstStep(r.Context(), login.FirstStepRequest{Platform: b.Platform, ClientIP: httpapi.ClientIP(r),
+			UserAgent: r.UserAgent(), State: b.State, Answer: b.Credential}, s.FirstStep())
+		a.Reply(w, r, http.StatusOK, step, err)
 	}
 }
 

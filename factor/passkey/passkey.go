@@ -162,15 +162,12 @@ func (f *Factor) Challenge(_ context.Context, _ sls.Tx, u *sls.User, d *sls.Devi
 	return nil
 }
 
-// maxAnswer bounds an assertion: a few kilobytes at most in practice.
-const maxAnswer = 16 << 10
-
 // Verify implements sls.Factor: answer is the JSON of the
 // PublicKeyCredential navigator.credentials.get returned. Anything that
 // does not verify — garbage, another origin, another challenge, no user
 // verification, another credential — is a wrong answer, counted.
 func (f *Factor) Verify(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, c *sls.Challenge, answer string, now time.Time) (sls.Verified, error) {
-	if len(answer) == 0 || len(answer) > maxAnswer {
+	if len(answer) == 0 || len(answer) > sls.MaxAnswer {
 		return sls.Verified{}, sls.ErrBadResponse
 	}
 	rp, err := f.RP()
@@ -196,18 +193,25 @@ func (f *Factor) Verify(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Devi
 	if err != nil {
 		return sls.Verified{}, sls.ErrBadResponse
 	}
+	return sls.Verified{}, f.settle(ctx, tx, u, d, cred, st, got, now)
+}
+
+// settle applies a verified assertion's counter: one that did not
+// increase blocks the passkey (audited) and refuses the answer; otherwise
+// the new counter is kept. The caller stores d.
+func (f *Factor) settle(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, cred *webauthn.Credential, st State, got *webauthn.Credential, now time.Time) error {
 	if got.Authenticator.CloneWarning {
 		st.CloneWarning = true
 		WriteState(d, st)
 		if err := sls.Audit(ctx, tx, now, sls.ActorSystem, EventCloneWarning, u.ID, d.ID,
 			map[string]any{"stored_count": cred.Authenticator.SignCount}); err != nil {
-			return sls.Verified{}, err
+			return err
 		}
-		return sls.Verified{}, sls.ErrBadResponse
+		return sls.ErrBadResponse
 	}
 	st.SignCount = got.Authenticator.SignCount
 	WriteState(d, st)
-	return sls.Verified{}, nil
+	return nil
 }
 
 // parseAssertion parses an assertion without panicking on any input.

@@ -34,6 +34,7 @@ type authenticator struct {
 	credID  []byte
 	counter uint32
 	uv      bool
+	handle  []byte // the user handle a resident key returns (nil: none)
 }
 
 func newAuthenticator(t testing.TB) *authenticator {
@@ -108,8 +109,11 @@ func (a *authenticator) get(t testing.TB, options json.RawMessage, org, rp strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(map[string]any{"id": b64(a.credID), "rawId": b64(a.credID), "type": "public-key",
-		"response": map[string]any{"clientDataJSON": b64(cd), "authenticatorData": b64(ad), "signature": b64(sig)}})
+	resp := map[string]any{"clientDataJSON": b64(cd), "authenticatorData": b64(ad), "signature": b64(sig)}
+	if a.handle != nil {
+		resp["userHandle"] = b64(a.handle)
+	}
+	b, _ := json.Marshal(map[string]any{"id": b64(a.credID), "rawId": b64(a.credID), "type": "public-key", "response": resp})
 	return string(b)
 }
 
@@ -258,4 +262,60 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("nil parse without error")
 		}
 	})
+}
+
+// TestFirstStep: a passkey logs in alone only once its user allowed it;
+// each ceremony answers once; a state from elsewhere is refused.
+func TestFirstStep(t *testing.T) {
+	svc, _, store, u := setup(t)
+	ctx := context.Background()
+	a := newAuthenticator(t)
+	b, err := svc.Begin(ctx, "user", u.ID, "phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Finish(ctx, "user", u.ID, b.DeviceID, a.create(t, b.Options, origin, rpID)); err != nil {
+		t.Fatal(err)
+	}
+	a.handle = Handle(svc.Sealer, u.ID)
+	fs := svc.FirstStep()
+	try := func(state, answer string) error {
+		return store.Update(ctx, func(tx sls.Tx) error {
+			uid, did, err := fs.Identify(ctx, tx, state, answer, time.Now())
+			if err != nil {
+				return err
+			}
+			d, err := tx.Device(ctx, did)
+			if err != nil || uid != u.ID {
+				t.Fatalf("identified %s %v", uid, err)
+			}
+			if _, err := fs.Verify(ctx, tx, u, d, state, answer, time.Now()); err != nil {
+				return err
+			}
+			return tx.PutDevice(ctx, d)
+		})
+	}
+	opts, state, err := svc.BeginFirstStep()
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := a.get(t, opts, origin, rpID)
+	if err := try(state, answer); err == nil {
+		t.Fatal("a passkey not allowed to log in alone did")
+	}
+	if _, err := svc.SetFirstStep(ctx, "user", u.ID, b.DeviceID, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := try(state, answer); err != nil {
+		t.Fatalf("first step: %v", err)
+	}
+	a.counter = 100 // even with a counter that moves on, the ceremony is spent
+	if err := try(state, a.get(t, opts, origin, rpID)); !errors.Is(err, sls.ErrBadResponse) {
+		t.Fatalf("the same ceremony twice: %v", err)
+	}
+	for _, bad := range []string{"", "AAAA", state[:len(state)-2] + "AA"} {
+		if err := try(bad, a.get(t, opts, origin, rpID)); err == nil {
+			t.Fatalf("state %q accepted", bad)
+		}
+	}
 }

@@ -14,6 +14,7 @@ import (
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/factor"
+	"github.com/secure-login-system/sls/login"
 	"github.com/secure-login-system/sls/seal"
 )
 
@@ -39,6 +40,16 @@ type Service struct {
 	// device authenticated end).
 	Activate func(ctx context.Context, tx sls.Tx, actor string, u *sls.User, d *sls.Device, now time.Time) error
 	Revoke   func(ctx context.Context, actor, deviceID, reason string) (*sls.Device, error)
+	// Login is the login service, for logins with a passkey alone.
+	Login func() *login.Service
+}
+
+// FirstStep is the first-step factor of the service's passkeys.
+func (s *Service) FirstStep() FirstStep { return FirstStep{F: s.factor()} }
+
+// BeginFirstStep starts a login with a passkey alone (FirstStep.Begin).
+func (s *Service) BeginFirstStep() (json.RawMessage, string, error) {
+	return s.FirstStep().Begin(s.Clock.Now())
 }
 
 // Begun is a registration ceremony begun: the pending device and the
