@@ -91,3 +91,22 @@ func FreshChallenge(ctx context.Context, tx sls.Tx, r io.Reader, n int, deviceID
 	}
 	return "", sls.ErrDeviceUnavailable.Wrap(fmt.Errorf("factor: no unused challenge in %d draws", maxDraws))
 }
+
+// EnrollingUser locks userID's row for an enrolment in tx and lists the
+// user's devices: a disabled or deleted user is not found, and two
+// enrolments for one user (on any node) take turns, so a per-user cap
+// holds.
+func EnrollingUser(ctx context.Context, tx sls.Tx, userID string) (*sls.User, []*sls.Device, error) {
+	u, err := tx.UserForUpdate(ctx, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if u.Inactive() {
+		return nil, nil, sls.Errorf(sls.CodeNotFound, "No such user.")
+	}
+	devices, err := tx.Devices(ctx, u.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, devices, nil
+}

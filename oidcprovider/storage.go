@@ -85,12 +85,8 @@ func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge {
 // registered with).
 func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
 	now := s.p.now()
-	var c *sls.OIDCClient
-	if err := s.p.d.Store.View(ctx, func(tx sls.Tx) error {
-		var err error
-		c, err = tx.OIDCClient(ctx, req.ClientID)
-		return err
-	}); err != nil {
+	c, err := s.client(ctx, req.ClientID)
+	if err != nil {
 		return nil, oidc.ErrInvalidClient().WithParent(err)
 	}
 	if req.ResponseType != oidc.ResponseTypeCode {
@@ -596,7 +592,9 @@ func (c *client) AuthMethod() oidc.AuthMethod {
 	return oidc.AuthMethodNone
 }
 
-func (s *storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+// client reads a registered client; an unknown one is a plain error (the
+// library answers invalid_client), a database failure server_error.
+func (s *storage) client(ctx context.Context, id string) (*sls.OIDCClient, error) {
 	var c *sls.OIDCClient
 	err := s.p.d.Store.View(ctx, func(tx sls.Tx) error {
 		var err error
@@ -609,23 +607,23 @@ func (s *storage) GetClientByClientID(ctx context.Context, id string) (op.Client
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
+	return c, nil
+}
+
+func (s *storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	c, err := s.client(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	return &client{c: c, ttl: s.p.cfg.IDTokenTTL}, nil
 }
 
 // AuthorizeClientIDSecret checks a confidential client's secret in
 // constant time against its keyed hash.
 func (s *storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
-	var c *sls.OIDCClient
-	err := s.p.d.Store.View(ctx, func(tx sls.Tx) error {
-		var err error
-		c, err = tx.OIDCClient(ctx, id)
-		return err
-	})
-	if errors.Is(err, sls.ErrNotFound) {
-		return errors.New("oidc: unknown client")
-	}
+	c, err := s.client(ctx, id)
 	if err != nil {
-		return oidc.ErrServerError().WithParent(err)
+		return err
 	}
 	if !c.Confidential || len(c.SecretHash) == 0 || secret == "" ||
 		subtle.ConstantTimeCompare(s.p.secretHash(secret), c.SecretHash) != 1 {

@@ -17,7 +17,10 @@ import (
 // the old key (and retiring that key would lose it).
 func TestSealedColumnsListed(t *testing.T) {
 	place := regexp.MustCompile(`seal\.Place\{Table: "([a-z_]+)", Column: "([a-z_]+)"`)
-	notStored := map[string]bool{"portal.dscplus_order_draft": true} // a hidden form field, minutes long
+	notStored := map[string]bool{
+		"portal.dscplus_order_draft": true, // a hidden form field, minutes long
+		"passkey_first_step.session": true, // a passkey ceremony the client carries, 3 minutes long
+	}
 	found := 0
 	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {

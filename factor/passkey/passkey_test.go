@@ -64,7 +64,8 @@ func (a *authenticator) authData(rp string, attested bool) []byte {
 		out = append(out, make([]byte, 16)...) // AAGUID
 		out = binary.BigEndian.AppendUint16(out, uint16(len(a.credID)))
 		out = append(out, a.credID...)
-		x, y := a.key.PublicKey.X.FillBytes(make([]byte, 32)), a.key.PublicKey.Y.FillBytes(make([]byte, 32))
+		raw, _ := a.key.PublicKey.Bytes() // 0x04 | X | Y
+		x, y := raw[1:33], raw[33:]
 		cose, _ := webauthncbor.Marshal(map[int]any{1: 2, 3: -7, -1: 1, -2: x, -3: y})
 		out = append(out, cose...)
 	}

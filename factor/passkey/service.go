@@ -87,14 +87,7 @@ func (s *Service) Begin(ctx context.Context, actor, userID, name string) (*Begun
 	now := s.Clock.Now()
 	var out *Begun
 	err = s.Store.Update(ctx, func(tx sls.Tx) error {
-		u, err := tx.UserForUpdate(ctx, userID)
-		if err != nil {
-			return err
-		}
-		if u.Inactive() {
-			return sls.Errorf(sls.CodeNotFound, "No such user.")
-		}
-		devices, err := tx.Devices(ctx, u.ID)
+		u, devices, err := factor.EnrollingUser(ctx, tx, userID)
 		if err != nil {
 			return err
 		}

@@ -32,10 +32,10 @@ type confirmBody struct {
 func (s *Service) Routes(a *httpapi.API) []httpapi.Route {
 	staff := sls.ForRoles(sls.RoleClientServices, sls.RoleSecurityTeam)
 	return []httpapi.Route{
-		httpapi.Declare("POST /api/v1/totp", sls.ForStepUp, s.enrol(a)),
-		httpapi.Declare("POST /api/v1/totp/{id}/confirm", sls.ForSession, s.confirm(a)),
-		httpapi.Declare("POST /api/v1/ops/users/{user}/totp", staff.WithApproval(operators.ActionTOTPIssue), s.opEnrol(a)),
-		httpapi.Declare("POST /api/v1/ops/users/{user}/totp/{id}/confirm", staff, s.opConfirm(a)),
+		httpapi.Declare("POST /api/v1/totp", sls.ForStepUp, s.enrol(a, self)),
+		httpapi.Declare("POST /api/v1/totp/{id}/confirm", sls.ForSession, s.confirm(a, self)),
+		httpapi.Declare("POST /api/v1/ops/users/{user}/totp", staff.WithApproval(operators.ActionTOTPIssue), s.enrol(a, target)),
+		httpapi.Declare("POST /api/v1/ops/users/{user}/totp/{id}/confirm", staff, s.confirm(a, target)),
 	}
 }
 
@@ -55,62 +55,51 @@ func (s *Service) answerEnrolled(a *httpapi.API, w http.ResponseWriter, r *http.
 	a.Reply(w, r, http.StatusCreated, out, err)
 }
 
-func (s *Service) enrol(a *httpapi.API) http.HandlerFunc {
+// whose names the user a request acts for and the actor: the session's
+// own user, or the operator's target.
+type whose func(a *httpapi.API, r *http.Request) (actor, userID string, err error)
+
+func self(_ *httpapi.API, r *http.Request) (string, string, error) {
+	u := httpapi.UserOf(r)
+	return sls.ActorUser(u.ID), u.ID, nil
+}
+
+func target(a *httpapi.API, r *http.Request) (string, string, error) {
+	u, err := a.Manage.UserByName(r.Context(), r.PathValue("user"))
+	if err != nil {
+		return "", "", err
+	}
+	return httpapi.OperatorActor(r), u.ID, nil
+}
+
+func (s *Service) enrol(a *httpapi.API, who whose) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var b enrolBody
 		if err := httpapi.DecodeOptional(w, r, &b); err != nil {
 			httpapi.WriteError(w, r, a.Log, err)
 			return
 		}
-		u := httpapi.UserOf(r)
-		e, err := s.Enrol(r.Context(), sls.ActorUser(u.ID), u.ID, b.Label)
+		actor, userID, err := who(a, r)
+		var e *Enrolled
+		if err == nil {
+			e, err = s.Enrol(r.Context(), actor, userID, b.Label)
+		}
 		s.answerEnrolled(a, w, r, e, err)
 	}
 }
 
-func (s *Service) confirm(a *httpapi.API) http.HandlerFunc {
+func (s *Service) confirm(a *httpapi.API, who whose) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var b confirmBody
 		if err := httpapi.Decode(w, r, &b); err != nil {
 			httpapi.WriteError(w, r, a.Log, err)
 			return
 		}
-		u := httpapi.UserOf(r)
-		d, err := s.Confirm(r.Context(), sls.ActorUser(u.ID), u.ID, r.PathValue("id"), b.Code)
-		a.Reply(w, r, http.StatusOK, map[string]any{"device": d}, err)
-	}
-}
-
-func (s *Service) opEnrol(a *httpapi.API) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var b enrolBody
-		if err := httpapi.DecodeOptional(w, r, &b); err != nil {
-			httpapi.WriteError(w, r, a.Log, err)
-			return
+		actor, userID, err := who(a, r)
+		var d *sls.Device
+		if err == nil {
+			d, err = s.Confirm(r.Context(), actor, userID, r.PathValue("id"), b.Code)
 		}
-		u, err := a.Manage.UserByName(r.Context(), r.PathValue("user"))
-		if err != nil {
-			httpapi.WriteError(w, r, a.Log, err)
-			return
-		}
-		e, err := s.Enrol(r.Context(), httpapi.OperatorActor(r), u.ID, b.Label)
-		s.answerEnrolled(a, w, r, e, err)
-	}
-}
-
-func (s *Service) opConfirm(a *httpapi.API) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var b confirmBody
-		if err := httpapi.Decode(w, r, &b); err != nil {
-			httpapi.WriteError(w, r, a.Log, err)
-			return
-		}
-		u, err := a.Manage.UserByName(r.Context(), r.PathValue("user"))
-		if err != nil {
-			httpapi.WriteError(w, r, a.Log, err)
-			return
-		}
-		d, err := s.Confirm(r.Context(), httpapi.OperatorActor(r), u.ID, r.PathValue("id"), b.Code)
 		a.Reply(w, r, http.StatusOK, map[string]any{"device": d}, err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/factor"
 	"github.com/secure-login-system/sls/seal"
 	"github.com/secure-login-system/sls/verify"
 )
@@ -70,14 +71,7 @@ func (s *Service) Enrol(ctx context.Context, actor, userID, label string) (*Enro
 	now := s.Clock.Now()
 	var out *Enrolled
 	err := s.Store.Update(ctx, func(tx sls.Tx) error {
-		u, err := tx.UserForUpdate(ctx, userID)
-		if err != nil {
-			return err
-		}
-		if u.Inactive() {
-			return sls.Errorf(sls.CodeNotFound, "No such user.")
-		}
-		devices, err := tx.Devices(ctx, u.ID)
+		u, devices, err := factor.EnrollingUser(ctx, tx, userID)
 		if err != nil {
 			return err
 		}
