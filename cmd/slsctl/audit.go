@@ -151,7 +151,7 @@ func (c *client) auditVerify(trustFile string) (int, error) {
 	check, err := audit.NewEvidence(keys, ev.Checkpoints, ev.Outside)
 	if err != nil {
 		fmt.Fprintf(c.out, "TAMPERED: %v\n", err)
-		return 3, err
+		return exitTampered, err
 	}
 	for after := int64(0); ; {
 		var page struct {
@@ -163,7 +163,7 @@ func (c *client) auditVerify(trustFile string) (int, error) {
 		for _, e := range page.Entries {
 			if err := check.Next(e); err != nil {
 				fmt.Fprintf(c.out, "TAMPERED after %d good entries: %v\n", check.Count(), err)
-				return 3, err
+				return exitTampered, err
 			}
 		}
 		if len(page.Entries) < 1000 {
@@ -175,7 +175,7 @@ func (c *client) auditVerify(trustFile string) (int, error) {
 	}
 	if err := check.Finish(); err != nil {
 		fmt.Fprintf(c.out, "TAMPERED: %v\n", err)
-		return 3, err
+		return exitTampered, err
 	}
 	fmt.Fprintf(c.out, "audit trail OK: %d entries, head %s, %d signed checkpoints agree\n", check.Count(), check.Head(), check.Checkpoints())
 	return 0, nil

@@ -25,7 +25,6 @@ import (
 	"time"
 
 	apiclient "github.com/secure-login-system/sls/client"
-	"github.com/secure-login-system/sls/version"
 )
 
 const usage = `slsctl — operate a Secure Login System server
@@ -35,7 +34,12 @@ Global flags (before the command):
                       the admin listener when slsd runs with --admin-listen)
   --token-file PATH   operator token file (env SLS_TOKEN_FILE, default <user config dir>/sls/operator.token)
   --approval ID       present a second operator's approval (dual control; see "approval")
+  --output, -o json   print the server's answer as JSON instead of text
   --version           print the version and exit
+  Exit status: 0 done, 1 failed, 2 usage, 3 not found, 4 refused (token, role,
+  dual control, rule), 5 server unreachable, 6 the audit trail does not verify.
+  slsctl COMMAND --help shows a command's part of this text; slsctl completion
+  bash|zsh|fish|powershell prints shell completion.
 
 Operators:
   bootstrap --secret-file DATA/bootstrap.secret --name NAME --pin PIN [--roles all] [--out card.json]
@@ -116,6 +120,8 @@ type client struct {
 	out       io.Writer
 	in        io.Reader
 	lines     *bufio.Reader
+	// last is the server's last answer, what --output json prints.
+	last json.RawMessage
 }
 
 // line reads the next line of standard input (passwords, answers).
@@ -131,8 +137,17 @@ func (c *client) line(what string) (string, error) {
 }
 
 // do sends body as JSON and decodes the answer into out (package client).
+// The answer is kept for --output json.
 func (c *client) do(method, path string, body, out any) error {
-	return c.api.Do(context.Background(), method, path, body, out)
+	var raw json.RawMessage
+	if err := c.api.Do(context.Background(), method, path, body, &raw); err != nil {
+		return err
+	}
+	c.last = raw
+	if out != nil && len(raw) > 0 {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
 }
 
 // doRaw sends body as is (package client); hc replaces the HTTP client
@@ -145,92 +160,6 @@ func (c *client) doRaw(method, path, contentType string, body io.Reader, size in
 		api = &cp
 	}
 	return api.DoRaw(context.Background(), method, path, contentType, body, size, out)
-}
-
-func run(args []string, stdin io.Reader, stdout io.Writer) (int, error) {
-	g := flag.NewFlagSet("slsctl", flag.ContinueOnError)
-	g.SetOutput(io.Discard)
-	server := g.String("server", envOr("SLS_SERVER", "http://127.0.0.1:8080"), "")
-	tokenFile := g.String("token-file", envOr("SLS_TOKEN_FILE", defaultTokenFile()), "")
-	approval := g.String("approval", "", "")
-	showVersion := g.Bool("version", false, "")
-	if err := g.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, usage)
-			return 0, nil
-		}
-		fmt.Fprint(stdout, usage)
-		return 2, err
-	}
-	if *showVersion {
-		fmt.Fprintln(stdout, version.String("slsctl"))
-		return 0, nil
-	}
-	rest := g.Args()
-	if len(rest) > 0 && (rest[0] == "version" || rest[0] == "--version") {
-		fmt.Fprintln(stdout, version.String("slsctl"))
-		return 0, nil
-	}
-	if len(rest) == 0 || rest[0] == "help" || rest[0] == "-h" || rest[0] == "--help" {
-		fmt.Fprint(stdout, usage)
-		return 0, nil
-	}
-	api := apiclient.New(*server, "")
-	api.Approval, api.HTTP = *approval, &http.Client{Timeout: apiclient.DefaultTimeout}
-	c := &client{api: api, tokenFile: *tokenFile, out: stdout, in: stdin}
-	cmd, sub := rest[0], rest[1:]
-	if fn, ok := tokenless[cmd]; ok {
-		return exitCode(c, fn(c, sub))
-	}
-	tok, err := readToken(*tokenFile)
-	if err != nil {
-		return 1, err
-	}
-	c.api.Token = tok
-	var fn func([]string) error
-	switch cmd {
-	case "account":
-		fn = c.account
-	case "user":
-		fn = c.user
-	case "devices":
-		fn = c.devices
-	case "dscplus":
-		fn = c.dscplus
-	case "codecard":
-		fn = c.codecard
-	case "temppasscode":
-		fn = c.temppasscode
-	case "device":
-		fn = c.device
-	case "unlock":
-		fn = c.unlock
-	case "audit":
-		return c.audit(sub)
-	default:
-		if extra, ok := extraCommands[cmd]; ok {
-			fn = func(a []string) error { return extra(c, a) }
-			break
-		}
-		fmt.Fprint(stdout, usage)
-		return 2, fmt.Errorf("unknown command %q", cmd)
-	}
-	return exitCode(c, fn(sub))
-}
-
-// exitCode is 0 for success and 1 for an error; a request waiting for a
-// second operator's approval says what to do next.
-func exitCode(c *client, err error) (int, error) {
-	if err == nil {
-		return 0, nil
-	}
-	var ae *apiclient.Error
-	if errors.As(err, &ae) && ae.Code == "approval_required" {
-		if id, _ := ae.Detail["approval_id"].(string); id != "" {
-			fmt.Fprintf(c.out, "Dual control: approval %s is waiting for a second operator:\n  slsctl approval approve %s\nthen run this same command again with --approval %s.\n", id, id, id)
-		}
-	}
-	return 1, err
 }
 
 // extraCommands are commands of other features, registered from their
