@@ -43,6 +43,9 @@ type Session struct {
 	ProvenKind DeviceKind `json:"proven_kind,omitempty"`
 	// ProvenAt is when ProvenKind was proven (zero: never).
 	ProvenAt time.Time `json:"proven_at,omitzero"`
+	// Passwordless: the login checked no password (a passkey its user
+	// let log in alone); the device proved both factors.
+	Passwordless bool `json:"passwordless,omitempty"`
 }
 
 // Live reports whether the session may be used at now.

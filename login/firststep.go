@@ -97,7 +97,7 @@ func (s *Service) FirstStep(ctx context.Context, r FirstStepRequest, f FirstStep
 			return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, d.ID,
 				map[string]any{"reason": string(sls.ErrorCode(err)), "kind": d.Kind, "platform": r.Platform})
 		}
-		ns, err := s.createSession(ctx, tx, u, d, r.Platform, scope, r.ClientIP, r.UserAgent, "", v, now)
+		ns, err := s.newSession(ctx, tx, u, d, r.Platform, scope, r.ClientIP, r.UserAgent, "", v, true, now)
 		if err != nil {
 			return err
 		}

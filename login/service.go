@@ -578,13 +578,21 @@ func (s *Service) deviceScope(d *sls.Device, p sls.Platform, now time.Time) (sls
 // token hash of the known client that started it (empty: none).
 func (s *Service) createSession(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, p sls.Platform, scope sls.Scope,
 	ip, userAgent, known string, v sls.Verified, now time.Time) (*NewSession, error) {
+	return s.newSession(ctx, tx, u, d, p, scope, ip, userAgent, known, v, false, now)
+}
+
+// newSession is createSession; passwordless marks a login that checked
+// no password.
+func (s *Service) newSession(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, p sls.Platform, scope sls.Scope,
+	ip, userAgent, known string, v sls.Verified, passwordless bool, now time.Time) (*NewSession, error) {
 	token := sls.NewToken("sls")
 	lifetime, idle := s.cfg.SessionLifetime, s.cfg.IdleTimeout
 	if p == sls.PlatformTrading {
 		lifetime, idle = s.cfg.TradingLifetime, 0
 	}
 	ss := &sls.Session{ID: sls.NewID("ses"), TokenHash: sls.TokenHash(token), UserID: u.ID, Username: u.Username, Platform: p,
-		Scope: scope, Biometric: v.Biometric, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(lifetime), IdleTimeout: idle, ClientIP: ip}
+		Scope: scope, Biometric: v.Biometric, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(lifetime), IdleTimeout: idle, ClientIP: ip,
+		Passwordless: passwordless}
 	if d != nil {
 		ss.DeviceID, ss.DeviceKind = d.ID, d.Kind
 		ss.ProvenKind, ss.ProvenAt = d.Kind, now
@@ -599,6 +607,9 @@ func (s *Service) createSession(ctx context.Context, tx sls.Tx, u *sls.User, d *
 		return nil, err
 	}
 	detail := map[string]any{"platform": p, "scope": scope, "session_id": ss.ID, "ip": ip}
+	if passwordless {
+		detail["passwordless"] = true
+	}
 	if d != nil {
 		detail["kind"] = d.Kind
 	} else {

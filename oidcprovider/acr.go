@@ -103,7 +103,9 @@ func AMRFor(kind sls.DeviceKind, password bool) []string {
 		out = append(out, "pwd")
 	}
 	out = append(out, amrOfKind[kind]...)
-	if password && kind.Assurance() >= sls.AssuranceTemporary {
+	// A device that verified its user (a passkey's PIN or biometrics,
+	// "user") is two factors in itself, with or without the password.
+	if (password && kind.Assurance() >= sls.AssuranceTemporary) || slices.Contains(amrOfKind[kind], "user") {
 		out = append(out, "mfa")
 	}
 	return out

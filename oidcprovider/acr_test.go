@@ -41,7 +41,8 @@ func TestAMRFor(t *testing.T) {
 		{sls.KindDSCPlus, true, []string{"pwd", "hwk", "otp", "pin", "mfa"}},
 		{sls.KindSMS, true, []string{"pwd", "sms", "otp", "mfa"}},
 		{"", true, []string{"pwd"}},
-		{sls.KindPasskey, false, []string{"hwk", "user"}},
+		{sls.KindPasskey, false, []string{"hwk", "user", "mfa"}},
+		{sls.KindPasskey, true, []string{"pwd", "hwk", "user", "mfa"}},
 	} {
 		if got := AMRFor(tc.kind, tc.password); !slices.Equal(got, tc.want) {
 			t.Errorf("AMRFor(%q, %v) = %q, want %q", tc.kind, tc.password, got, tc.want)

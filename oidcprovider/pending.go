@@ -149,7 +149,7 @@ func (p *Provider) Finish(ctx context.Context, id string, ss *sls.Session) (stri
 		row := ar.row
 		row.UserID, row.SessionID, row.AuthTime, row.DoneAt = ss.UserID, ss.ID, ss.CreatedAt, now
 		row.ACR = ACRFor(ar.req.ACRValues, kind)
-		row.AMR = AMRFor(kind, true)
+		row.AMR = AMRFor(kind, !ss.Passwordless)
 		if err := tx.PutOIDCAuthRequest(ctx, row); err != nil {
 			return err
 		}

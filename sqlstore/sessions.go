@@ -8,13 +8,13 @@ import (
 )
 
 const sessionCols = `id, token_hash, user_id, platform, device_id, device_kind, scope, biometric, created_at, last_seen_at,
-	expires_at, idle_timeout, ended_at, client_ip, proven_kind, proven_at`
+	expires_at, idle_timeout, ended_at, client_ip, proven_kind, proven_at, passwordless`
 
 func scanSession(s scanner) (*sls.Session, error) {
 	var ss sls.Session
 	var created, seen, expires, idle int64
 	err := s.Scan(&ss.ID, &ss.TokenHash, &ss.UserID, &ss.Platform, &ss.DeviceID, &ss.DeviceKind, &ss.Scope, &ss.Biometric,
-		&created, &seen, &expires, &idle, nullTime{&ss.EndedAt}, &ss.ClientIP, &ss.ProvenKind, nullTime{&ss.ProvenAt})
+		&created, &seen, &expires, &idle, nullTime{&ss.EndedAt}, &ss.ClientIP, &ss.ProvenKind, nullTime{&ss.ProvenAt}, &ss.Passwordless)
 	if err != nil {
 		return nil, err
 	}
@@ -24,9 +24,9 @@ func scanSession(s scanner) (*sls.Session, error) {
 }
 
 func (t *tx) CreateSession(ctx context.Context, s *sls.Session) error {
-	_, err := t.exec(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.exec(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.TokenHash, s.UserID, s.Platform, s.DeviceID, s.DeviceKind, s.Scope, s.Biometric,
-		s.CreatedAt.UnixMicro(), s.LastSeenAt.UnixMicro(), s.ExpiresAt.UnixMicro(), s.IdleTimeout.Microseconds(), ts(s.EndedAt), s.ClientIP, s.ProvenKind, ts(s.ProvenAt))
+		s.CreatedAt.UnixMicro(), s.LastSeenAt.UnixMicro(), s.ExpiresAt.UnixMicro(), s.IdleTimeout.Microseconds(), ts(s.EndedAt), s.ClientIP, s.ProvenKind, ts(s.ProvenAt), s.Passwordless)
 	return wrap("create session", err)
 }
 

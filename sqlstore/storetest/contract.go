@@ -259,7 +259,7 @@ func testSessions(t *testing.T, s sls.Store) {
 	u := Fixture(t, s, "erin")
 	ss := &sls.Session{ID: "ses_1", TokenHash: "th1", UserID: u.ID, Platform: sls.PlatformTrading, DeviceID: "dev_1",
 		DeviceKind: sls.KindDSCPlus, Scope: sls.ScopeFull, CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(12 * time.Hour),
-		IdleTimeout: 30 * time.Minute}
+		IdleTimeout: 30 * time.Minute, Passwordless: true}
 	update(t, s, func(ctx context.Context, tx sls.Tx) error { return tx.CreateSession(ctx, ss) })
 	ss.EndedAt, ss.LastSeenAt = t0.Add(time.Hour), t0.Add(time.Minute)
 	update(t, s, func(ctx context.Context, tx sls.Tx) error { return tx.PutSession(ctx, ss) })
@@ -268,7 +268,7 @@ func testSessions(t *testing.T, s sls.Store) {
 		if err != nil {
 			return err
 		}
-		if got.IdleTimeout != 30*time.Minute || !got.EndedAt.Equal(ss.EndedAt) || got.DeviceKind != sls.KindDSCPlus {
+		if got.IdleTimeout != 30*time.Minute || !got.EndedAt.Equal(ss.EndedAt) || got.DeviceKind != sls.KindDSCPlus || !got.Passwordless {
 			return fmt.Errorf("round trip: %+v", got)
 		}
 		list, err := tx.Sessions(ctx, u.ID)
