@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"strings"
 	"time"
 )
 
@@ -46,6 +47,19 @@ func Purge(root string, olderThan time.Time) (removed int, err error) {
 	return removed, errors.Join(errs...)
 }
 
+// writingFor is how long, by the machine's own clock, a delivery's
+// temporary file is taken for one being written; a leftover of a crash is
+// older and goes with the others.
+const writingFor = time.Hour
+
+// inProgress reports a delivery's temporary file (statement.Deliver
+// writes ".NAME.RANDOM.part" and renames it when complete). Its time is
+// set to the delivery's only at the end, so a purge meanwhile must not
+// take it for an old statement and fail the delivery.
+func inProgress(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".part")
+}
+
 func purgeClient(base *os.Root, user string, olderThan time.Time) (int, error) {
 	r, err := base.OpenRoot(user)
 	if err != nil {
@@ -74,6 +88,9 @@ func purgeClient(base *os.Root, user string, olderThan time.Time) (int, error) {
 		}
 		if !fi.Mode().IsRegular() || !fi.ModTime().Before(olderThan) {
 			return nil
+		}
+		if inProgress(d.Name()) && time.Since(fi.ModTime()) < writingFor {
+			return nil // being written now, whatever the system's clock says
 		}
 		if err := r.Remove(p); err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {

@@ -65,3 +65,19 @@ func TestPurge(t *testing.T) {
 		t.Error("purge of a missing root succeeded")
 	}
 }
+
+// TestPurgeSparesDeliveryInProgress: a delivery's temporary file written
+// just now is kept even when the system's time (a test clock, a clock
+// set forward) makes it look old.
+func TestPurgeSparesDeliveryInProgress(t *testing.T) {
+	root := t.TempDir()
+	p := filepath.Join(root, "dave", ".s.pdf.0123456789abcdef.part")
+	must(t, os.MkdirAll(filepath.Dir(p), 0o700))
+	must(t, os.WriteFile(p, []byte("half"), 0o600))
+	if n, err := Purge(root, time.Now().Add(101*24*time.Hour)); err != nil || n != 0 {
+		t.Fatalf("purged %d, %v", n, err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("a delivery in progress was removed: %v", err)
+	}
+}
