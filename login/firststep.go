@@ -91,14 +91,9 @@ func (s *Service) FirstStep(ctx context.Context, r FirstStepRequest, f FirstStep
 		if err := tx.PutDevice(ctx, d); err != nil {
 			return err
 		}
-		scope, err := s.scopeFor(ctx, tx, u, d, r.Platform, now)
-		if err != nil {
-			refusal = err
-			return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, d.ID,
-				map[string]any{"reason": string(sls.ErrorCode(err)), "kind": d.Kind, "platform": r.Platform})
-		}
-		ns, err := s.newSession(ctx, tx, u, d, r.Platform, scope, r.ClientIP, r.UserAgent, "", v, true, now)
-		if err != nil {
+		ns, refused, err := s.finishLogin(ctx, tx, u, d, r.Platform, r.ClientIP, r.UserAgent, "", v, true, now)
+		if err != nil || refused != nil {
+			refusal = refused
 			return err
 		}
 		step = &Step{State: sls.LoginCompleted, DeviceID: d.ID, Session: ns}

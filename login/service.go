@@ -500,21 +500,14 @@ func (s *Service) Answer(ctx context.Context, loginID, answer string) (*Step, er
 			step = s.stepOf(loginID, l, nil)
 			return tx.PutLogin(ctx, l)
 		}
-		verified := res.Verified
 		// Success.
-		scope, err := s.scopeFor(ctx, tx, u, d, l.Platform, now)
-		if err != nil {
-			outcome = err
-			l.State = sls.LoginFailed
-			if err := tx.PutLogin(ctx, l); err != nil {
-				return err
-			}
-			return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, d.ID,
-				map[string]any{"reason": string(sls.ErrorCode(err)), "kind": d.Kind, "platform": l.Platform})
-		}
-		ns, err := s.createSession(ctx, tx, u, d, l.Platform, scope, l.ClientIP, l.UserAgent, l.KnownClient, verified, now)
+		ns, refusal, err := s.finishLogin(ctx, tx, u, d, l.Platform, l.ClientIP, l.UserAgent, l.KnownClient, res.Verified, false, now)
 		if err != nil {
 			return err
+		}
+		if refusal != nil {
+			outcome, l.State = refusal, sls.LoginFailed
+			return tx.PutLogin(ctx, l)
 		}
 		l.State, l.CompletedAt, l.SessionID, l.FactorState = sls.LoginCompleted, now, ns.Session.ID, nil
 		if err := tx.PutLogin(ctx, l); err != nil {
@@ -572,6 +565,20 @@ func (s *Service) deviceScope(d *sls.Device, p sls.Platform, now time.Time) (sls
 		return "", sls.Errorf(sls.CodeForbidden, "This temporary passcode now works only in the Client Portal, to print an Online Security Code Card.")
 	}
 	return sls.ScopeOnlineCardOnly, nil
+}
+
+// finishLogin makes the session of a login whose device was proven: the
+// scope the account and device allow, or a refusal (a closed account on
+// a trading platform, an expired temporary passcode), audited.
+func (s *Service) finishLogin(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Device, p sls.Platform,
+	ip, userAgent, known string, v sls.Verified, passwordless bool, now time.Time) (*NewSession, error, error) {
+	scope, err := s.scopeFor(ctx, tx, u, d, p, now)
+	if err != nil {
+		return nil, err, sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, d.ID,
+			map[string]any{"reason": string(sls.ErrorCode(err)), "kind": d.Kind, "platform": p})
+	}
+	ns, err := s.newSession(ctx, tx, u, d, p, scope, ip, userAgent, known, v, passwordless, now)
+	return ns, nil, err
 }
 
 // createSession makes the session of a completed login; known is the

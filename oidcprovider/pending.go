@@ -82,7 +82,11 @@ func (p *Provider) Pending(ctx context.Context, id string) (*Pending, error) {
 	}); err != nil {
 		return nil, err
 	}
-	out := &Pending{ID: id, ClientID: c.ID, ClientName: c.Name, Scopes: ar.req.Scopes, ACRValues: ar.req.ACRValues,
+	return pendingOf(ar, c), nil
+}
+
+func pendingOf(ar *authRequest, c *sls.OIDCClient) *Pending {
+	out := &Pending{ID: ar.row.ID, ClientID: c.ID, ClientName: c.Name, Scopes: ar.req.Scopes, ACRValues: ar.req.ACRValues,
 		SkipConsent: c.SkipConsent, CreatedAt: ar.row.CreatedAt,
 		PromptLogin:   slices.Contains(ar.req.Prompt, oidc.PromptLogin),
 		PromptNone:    slices.Contains(ar.req.Prompt, oidc.PromptNone),
@@ -91,7 +95,7 @@ func (p *Provider) Pending(ctx context.Context, id string) (*Pending, error) {
 		d := time.Duration(*ar.req.MaxAge) * time.Second
 		out.MaxAge = &d
 	}
-	return out, nil
+	return out
 }
 
 // NeedsLogin reports whether session ss (nil: none) cannot serve the
@@ -137,12 +141,7 @@ func (p *Provider) Finish(ctx context.Context, id string, ss *sls.Session) (stri
 		if err != nil {
 			return err
 		}
-		pd := &Pending{ACRValues: ar.req.ACRValues, CreatedAt: ar.row.CreatedAt, PromptLogin: slices.Contains(ar.req.Prompt, oidc.PromptLogin)}
-		if ar.req.MaxAge != nil {
-			d := time.Duration(*ar.req.MaxAge) * time.Second
-			pd.MaxAge = &d
-		}
-		if pd.NeedsLogin(ss, now) || !pd.MeetsACR(ss) {
+		if pd := pendingOf(ar, c); pd.NeedsLogin(ss, now) || !pd.MeetsACR(ss) {
 			return sls.Errorf(sls.CodeStepUpRequired, "This application needs a stronger or more recent login.")
 		}
 		kind := ProvenKind(ss)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -64,8 +65,6 @@ func exitCode(c *client, err error) (int, error) {
 			return exitNotFound, err
 		case ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden || ae.Status == http.StatusTooManyRequests:
 			return exitRefused, err
-		case ae.Status == http.StatusBadRequest || ae.Status == http.StatusConflict:
-			return exitFailed, err
 		}
 		return exitFailed, err
 	case isUsage(err):
@@ -142,12 +141,12 @@ func newRoot(stdin io.Reader, stdout io.Writer, code *int) *cobra.Command {
 	pf.StringVar(&approval, "approval", "", "present a second operator's approval (dual control)")
 	pf.StringVarP(&output, "output", "o", "text", "text, or json: print the server's answer as JSON")
 
-	names := []string{"bootstrap", "login", "account", "user", "devices", "dscplus", "codecard", "temppasscode", "device", "unlock", "audit"}
-	for name := range extraCommands {
+	names := slices.Sorted(maps.Keys(extraCommands))
+	for name := range tokenless {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	for _, name := range slices.Compact(names) {
+	for _, name := range names {
 		cmd := &cobra.Command{
 			Use:                name,
 			Short:              summaries[name],
@@ -185,7 +184,7 @@ func newRoot(stdin io.Reader, stdout io.Writer, code *int) *cobra.Command {
 					return terr
 				} else {
 					c.api.Token = tok
-					err = c.command(name, args)
+					err = extraCommands[name](c, args)
 				}
 				c.out = stdout
 				*code, err = exitCode(c, err)
@@ -238,39 +237,28 @@ func leadingGlobals(fs *pflag.FlagSet, args []string) ([]string, error) {
 	return args, nil
 }
 
-// command runs one of the token commands.
-func (c *client) command(name string, args []string) error {
-	switch name {
-	case "account":
-		return c.account(args)
-	case "user":
-		return c.user(args)
-	case "devices":
-		return c.devices(args)
-	case "dscplus":
-		return c.dscplus(args)
-	case "codecard":
-		return c.codecard(args)
-	case "temppasscode":
-		return c.temppasscode(args)
-	case "device":
-		return c.device(args)
-	case "unlock":
-		return c.unlock(args)
-	case "audit":
-		code, err := c.audit(args)
-		if err == nil && code != exitOK {
-			err = fmt.Errorf("audit: exit %d", code)
-		}
-		if err != nil {
-			return &codedError{code: code, err: err}
-		}
-		return nil
+// The commands of main.go and audit.go, beside those other files
+// register.
+func init() {
+	for name, fn := range map[string]func(*client, []string) error{
+		"account": (*client).account, "user": (*client).user, "devices": (*client).devices, "dscplus": (*client).dscplus,
+		"codecard": (*client).codecard, "temppasscode": (*client).temppasscode, "device": (*client).device,
+		"unlock": (*client).unlock, "audit": (*client).auditCoded,
+	} {
+		extraCommands[name] = fn
 	}
-	if extra, ok := extraCommands[name]; ok {
-		return extra(c, args)
+}
+
+// auditCoded is audit with its exit status carried in the error.
+func (c *client) auditCoded(args []string) error {
+	code, err := c.audit(args)
+	if err == nil && code != exitOK {
+		err = fmt.Errorf("audit: exit %d", code)
 	}
-	return fmt.Errorf("unknown command %q", name)
+	if err != nil {
+		return &codedError{code: code, err: err}
+	}
+	return nil
 }
 
 func run(args []string, stdin io.Reader, stdout io.Writer) (int, error) {
