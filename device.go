@@ -57,6 +57,10 @@ func (k DeviceKind) Protection() Protection {
 	return kindInfo[k].protection
 }
 
+// DefaultProtection is the kind's built-in protection level, whatever
+// ConfigureProtection set.
+func (k DeviceKind) DefaultProtection() Protection { return kindInfo[k].protection }
+
 // ConfigurableKinds are the kinds whose protection level and withdrawal
 // limits a deployment sets (the "devices" configuration section): the
 // standard authenticators, which a brokerage ranks against its own

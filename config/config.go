@@ -1,9 +1,18 @@
 // Package config reads the server's optional configuration file: the
 // rules (lifetimes, limits, thresholds) that a deployment tunes. The file
-// is JSON with durations written as Go durations ("3m", "12h"); unknown
-// fields, wrong types and values outside safe bounds are errors that name
-// the field. Command-line flags (cmd/slsd) cover where and how the server
-// runs; this file covers what it enforces.
+// is JSON with durations written as Go durations ("3m", "12h").
+//
+// The package owns every section: File declares them all, Parse reads and
+// checks the whole file at once, and reports every problem it holds (an
+// unknown section or field, a wrong type, a value outside safe bounds),
+// each with its path ("login.max_failures", "audit.streams[0].url"),
+// rather than stopping at the first. The server takes each section
+// resolved, defaults filled in, from File's accessors (LoginConfig,
+// SFTPConfig, …). Example returns a file holding every key with its
+// default (docs/slsd.example.json).
+//
+// Command-line flags (cmd/slsd) cover where and how the server runs; this
+// file covers what it enforces.
 package config
 
 import (
@@ -13,46 +22,37 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strings"
-	"time"
 
+	"github.com/secure-login-system/sls/config/field"
+	"github.com/secure-login-system/sls/factor/ibkey"
 	"github.com/secure-login-system/sls/login"
 	"github.com/secure-login-system/sls/passhash"
+	"github.com/secure-login-system/sls/portal"
 )
 
 // Duration is a time.Duration written as "90s", "3m", "12h".
-type Duration time.Duration
+type Duration = field.Duration
 
-// UnmarshalJSON accepts a duration string.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return errors.New(`a duration must be a string such as "3m" or "12h"`)
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("%q is not a duration (use e.g. \"3m\", \"12h\")", s)
-	}
-	if v < 0 {
-		return fmt.Errorf("duration %q is negative", s)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalJSON writes the duration string.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-// D returns the time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-// File is the configuration file. Every field is optional; zero means the
-// built-in default.
+// File is the configuration file: every section. Every field is optional;
+// zero means the built-in default.
 type File struct {
-	Login LoginRules `json:"login"`
-	// Extra sections of features are kept raw and decoded by the feature
-	// (each feature's section is strict too).
-	Sections map[string]json.RawMessage `json:"-"`
+	Login     LoginRules     `json:"login"`
+	Limits    LimitsSection  `json:"limits"`
+	Devices   DevicesSection `json:"devices"`
+	SMS       SMS            `json:"sms"`
+	Notify    Notify         `json:"notify"`
+	IBKey     ibkey.Config   `json:"ibkey"`
+	Policy    Policy         `json:"policy"`
+	Lifecycle Lifecycle      `json:"lifecycle"`
+	SFTP      SFTP           `json:"sftp"`
+	Portal    portal.Config  `json:"portal"`
+	Operators Operators      `json:"operators"`
+	Audit     Audit          `json:"audit"`
+	Seal      Seal           `json:"seal"`
+	OIDC      OIDC           `json:"oidc"`
+	Passkey   Passkey        `json:"passkey"`
 }
 
 // LoginRules mirror login.Config.
@@ -89,83 +89,111 @@ func (f *File) LoginConfig() (login.Config, error) {
 		c.Argon = *r.Argon2
 	}
 	c = c.WithDefaults()
-	return c, c.Validate()
+	return c, field.Within("login", c.Validate())
 }
 
-// knownSections are the feature sections a file may hold besides "login".
-var knownSections = map[string]bool{"sms": true, "notify": true, "ibkey": true, "policy": true, "lifecycle": true, "sftp": true, "portal": true, "limits": true, "operators": true, "audit": true, "seal": true, "devices": true, "oidc": true, "passkey": true}
+// Errors are every problem found in a file, each with its path.
+type Errors []*field.Error
 
-// Parse reads a configuration file's bytes.
+func (e Errors) Error() string {
+	if len(e) == 1 {
+		return "config: " + e[0].Error()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "config: %d problems:", len(e))
+	for _, fe := range e {
+		b.WriteString("\n  " + fe.Error())
+	}
+	return b.String()
+}
+
+// Parse reads a configuration file's bytes and checks all of it; the
+// error, if any, is Errors.
 func Parse(b []byte) (*File, error) {
 	var top map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&top); err != nil {
-		return nil, fmt.Errorf("config: not a JSON object: %w", err)
+	if err := dec.Decode(&top); err != nil || top == nil {
+		return nil, Errors{field.Errorf("", "not a JSON object: %v", err)}
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("config: trailing data after the JSON object")
+		return nil, Errors{field.Errorf("", "trailing data after the JSON object")}
 	}
-	f := &File{Sections: map[string]json.RawMessage{}}
-	for k, v := range top {
-		switch {
-		case k == "login":
-			if err := Strict(v, &f.Login); err != nil {
-				return nil, fmt.Errorf("config: login: %w", err)
-			}
-		case knownSections[k]:
-			f.Sections[k] = v
-		default:
-			return nil, fmt.Errorf("config: unknown section %q", k)
+	f := &File{}
+	var errs field.Errors
+	v := reflect.ValueOf(f).Elem()
+	sections := jsonFields(v.Type())
+	for _, name := range sortedKeys(top) {
+		i, ok := sections[name]
+		if !ok {
+			errs.Addf(name, "unknown section (sections: %s)", strings.Join(sortedKeys(sections), ", "))
+			continue
+		}
+		decodeValue(name, top[name], v.Field(i), &errs)
+	}
+	// The checks run even when some values could not be read (those keep
+	// their defaults), so that one run reports every problem; a path with
+	// a reading problem is not reported twice.
+	found := field.Flatten(errs.Err())
+	unreadable := map[string]bool{}
+	for _, e := range found {
+		unreadable[e.Path] = true
+	}
+	for _, e := range field.Flatten(f.check().Err()) {
+		if !unreadable[e.Path] {
+			found = append(found, e)
 		}
 	}
-	if _, err := f.LoginConfig(); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	if _, err := f.LimitsConfig(); err != nil {
-		return nil, err
+	if len(found) > 0 {
+		return nil, Errors(found)
 	}
 	return f, nil
+}
+
+// check resolves every section, collecting every problem.
+func (f *File) check() field.Errors {
+	var errs field.Errors
+	add := func(_ any, err error) { errs.Add("", err) }
+	add(f.LoginConfig())
+	add(f.LimitsConfig())
+	add(f.DevicesConfig())
+	add(f.SMSRules())
+	add(f.NotifyConfig())
+	add(f.IBKeyConfig())
+	add(f.ProtectConfig())
+	add(f.LifecycleConfig())
+	add(f.SFTPConfig())
+	add(f.PortalConfig())
+	add(f.OperatorsConfig())
+	add(f.AuditConfig())
+	add(f.SealConfig())
+	add(f.OIDCConfig())
+	add(f.PasskeyConfig())
+	return errs
+}
+
+// IBKeyConfig returns the "ibkey" section with defaults filled in and
+// checked (the push gateway's secret is read).
+func (f *File) IBKeyConfig() (ibkey.Config, error) {
+	c := f.IBKey.WithDefaults()
+	return c, field.Within("ibkey", c.Validate())
+}
+
+// PortalConfig returns the "portal" section with defaults filled in and
+// checked against the login rules it may only tighten.
+func (f *File) PortalConfig() (portal.Config, error) {
+	lc, _ := f.LoginConfig() // its own problems are reported under "login"
+	c := f.Portal.WithDefaults(lc)
+	return c, field.Within("portal", c.Validate(lc))
 }
 
 // Load reads a configuration file; an empty path is the defaults.
 func Load(path string) (*File, error) {
 	if path == "" {
-		return &File{Sections: map[string]json.RawMessage{}}, nil
+		return &File{}, nil
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	return Parse(b)
-}
-
-// Section decodes the feature section name into v strictly; a missing
-// section leaves v as it is.
-func (f *File) Section(name string, v any) error {
-	raw, ok := f.Sections[name]
-	if !ok {
-		return nil
-	}
-	if err := Strict(raw, v); err != nil {
-		return fmt.Errorf("config: %s: %w", name, err)
-	}
-	return nil
-}
-
-// Strict decodes one JSON value into v, refusing unknown fields.
-func Strict(raw []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return cleanJSONError(err)
-	}
-	return nil
-}
-
-func cleanJSONError(err error) error {
-	var typ *json.UnmarshalTypeError
-	if errors.As(err, &typ) {
-		return fmt.Errorf("field %q must be %s", typ.Field, typ.Type.Kind())
-	}
-	return errors.New(strings.TrimPrefix(err.Error(), "json: "))
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/config/field"
 	"github.com/secure-login-system/sls/policy"
 )
 
@@ -46,6 +47,14 @@ func (c *USDCap) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// MarshalJSON writes whole dollars or "unlimited".
+func (c USDCap) MarshalJSON() ([]byte, error) {
+	if int64(c) == policy.Unlimited {
+		return json.Marshal("unlimited")
+	}
+	return json.Marshal(int64(c) / policy.Dollar)
+}
+
 // Devices is the "devices" section resolved: protection levels for
 // sls.ConfigureProtection and the limit overrides for the withdrawal
 // checks.
@@ -56,10 +65,7 @@ type Devices struct {
 
 // DevicesConfig reads and checks the "devices" section.
 func (f *File) DevicesConfig() (Devices, error) {
-	var sec DevicesSection
-	if err := f.Section("devices", &sec); err != nil {
-		return Devices{}, err
-	}
+	sec := f.Devices
 	out := Devices{Protection: map[sls.DeviceKind]sls.Protection{}, Limits: policy.LimitTable{}}
 	for kind, ks := range sec {
 		if ks.Protection != 0 {
@@ -78,11 +84,8 @@ func (f *File) DevicesConfig() (Devices, error) {
 		}
 		out.Limits[kind] = caps
 	}
-	if err := sls.CheckProtection(out.Protection); err != nil {
-		return Devices{}, fmt.Errorf("config: devices: %w", err)
-	}
-	if err := out.Limits.Validate(); err != nil {
-		return Devices{}, fmt.Errorf("config: devices: %w", err)
-	}
-	return out, nil
+	var errs field.Errors
+	errs.Add("", sls.CheckProtection(out.Protection))
+	errs.Add("", out.Limits.Validate())
+	return out, field.Within("devices", errs.Err())
 }

@@ -1,10 +1,10 @@
 package config
 
 import (
-	"fmt"
 	"runtime"
 	"time"
 
+	"github.com/secure-login-system/sls/config/field"
 	"github.com/secure-login-system/sls/httpapi"
 	"github.com/secure-login-system/sls/passhash"
 	"github.com/secure-login-system/sls/ratelimit"
@@ -44,6 +44,16 @@ type LimitsSection struct {
 	HashWait        Duration `json:"hash_wait,omitempty"`
 }
 
+// ruleFields are the section's rules by ratelimit rule name.
+func (s *LimitsSection) ruleFields() map[string]**RateRule {
+	return map[string]**RateRule{
+		ratelimit.PasswordAddress: &s.PasswordPerAddress, ratelimit.PasswordAccount: &s.PasswordPerAddressUser,
+		ratelimit.SecondFactorUser: &s.SecondFactorPerUser, ratelimit.ActivationAddress: &s.ActivationPerAddress,
+		ratelimit.SMSAddress: &s.SMSPerAddress, ratelimit.OperatorAddress: &s.OperatorPerAddress,
+		ratelimit.OIDCAuthorizeAddress: &s.OIDCAuthorizePerAddr,
+	}
+}
+
 // Limits is the "limits" section with defaults filled in and checked.
 type Limits struct {
 	Rules     map[string]ratelimit.Rule
@@ -56,50 +66,46 @@ type Limits struct {
 // LimitsConfig returns the "limits" section resolved against the
 // defaults (ratelimit.Defaults; runtime.NumCPU() hash slots).
 func (f *File) LimitsConfig() (Limits, error) {
-	var sec LimitsSection
-	if err := f.Section("limits", &sec); err != nil {
-		return Limits{}, err
-	}
+	sec := f.Limits
 	out := Limits{Rules: ratelimit.Defaults(), HashSlots: runtime.NumCPU(), HashWait: passhash.DefaultWait}
+	var errs field.Errors
 	var err error
 	if out.Proxies, err = httpapi.ParseProxies(sec.TrustedProxies); err != nil {
-		return Limits{}, fmt.Errorf("config: limits: %w", err)
+		errs.Addf("trusted_proxies", "%v", err)
 	}
-	for name, r := range map[string]*RateRule{
-		ratelimit.PasswordAddress: sec.PasswordPerAddress, ratelimit.PasswordAccount: sec.PasswordPerAddressUser,
-		ratelimit.SecondFactorUser: sec.SecondFactorPerUser, ratelimit.ActivationAddress: sec.ActivationPerAddress,
-		ratelimit.SMSAddress: sec.SMSPerAddress, ratelimit.OperatorAddress: sec.OperatorPerAddress,
-		ratelimit.OIDCAuthorizeAddress: sec.OIDCAuthorizePerAddr,
-	} {
+	for name, field := range sec.ruleFields() {
+		r := *field
 		if r == nil {
 			continue
 		}
 		rule := ratelimit.Rule{Rate: r.Rate, Per: r.Per.D(), Burst: r.Burst}
 		if err := rule.Validate(); err != nil {
-			return Limits{}, fmt.Errorf("config: limits: %s: %w", name, err)
+			errs.Addf(name, "%v", err)
+			continue
 		}
 		out.Rules[name] = rule
 	}
 	// Each computation holds 19 MiB (passhash.Default); 256 slots would
 	// already be ~5 GiB, more than any node should promise.
 	if sec.HashConcurrency < 0 || sec.HashConcurrency > 256 {
-		return Limits{}, fmt.Errorf("config: limits: hash_concurrency %d must be between 1 and 256", sec.HashConcurrency)
-	}
-	if sec.HashConcurrency > 0 {
+		errs.Addf("hash_concurrency", "%d must be between 1 and 256", sec.HashConcurrency)
+	} else if sec.HashConcurrency > 0 {
 		out.HashSlots = sec.HashConcurrency
 	}
 	out.HashQueue = passhash.DefaultQueuePerSlot * out.HashSlots
 	if sec.HashQueue != nil {
 		if *sec.HashQueue < 0 || *sec.HashQueue > 10000 {
-			return Limits{}, fmt.Errorf("config: limits: hash_queue %d must be between 0 and 10000", *sec.HashQueue)
+			errs.Addf("hash_queue", "%d must be between 0 and 10000", *sec.HashQueue)
+		} else {
+			out.HashQueue = *sec.HashQueue
 		}
-		out.HashQueue = *sec.HashQueue
 	}
 	if sec.HashWait != 0 {
 		if sec.HashWait.D() > 30*time.Second {
-			return Limits{}, fmt.Errorf("config: limits: hash_wait %s must be at most 30s", sec.HashWait.D())
+			errs.Addf("hash_wait", "%s must be at most 30s", sec.HashWait.D())
+		} else {
+			out.HashWait = sec.HashWait.D()
 		}
-		out.HashWait = sec.HashWait.D()
 	}
-	return out, nil
+	return out, field.Within("limits", errs.Err())
 }

@@ -17,7 +17,7 @@ import (
 func (s *Service) Jobs() []scheduler.Job {
 	every := s.Config.JobEvery
 	if every <= 0 {
-		every = defaultJobEvery
+		every = DefaultJobEvery
 	}
 	return []scheduler.Job{
 		{Name: "lifecycle-auto-activation", Every: every, Run: s.RunAutoActivation},

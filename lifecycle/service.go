@@ -58,7 +58,6 @@ const (
 	historyAdopt           = "adopt"                     // history: an existing device entered the lifecycle
 	historyPostponed       = "auto_activation_postponed" // history: auto-activation moved later
 	defaultChallengeTTL    = 3 * time.Minute
-	defaultJobEvery        = time.Minute
 	maxAddressLen          = 500
 	maxAddressLines        = 8
 	maxCarrierOrTrackingLn = 64
@@ -81,6 +80,10 @@ type Manager interface {
 	IssueDSCPlus(ctx context.Context, actor, username, serial, pin string, activate bool) (*manage.IssuedDSCPlus, error)
 	ActivateInTx(ctx context.Context, tx sls.Tx, actor string, u *sls.User, d *sls.Device, now time.Time) error
 }
+
+// DefaultJobEvery is the period of the timed jobs when Config.JobEvery is
+// zero.
+const DefaultJobEvery = time.Minute
 
 // Config holds the rules a deployment tunes (config section "lifecycle").
 type Config struct {

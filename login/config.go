@@ -6,8 +6,9 @@
 package login
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/secure-login-system/sls/config/field"
 
 	"github.com/secure-login-system/sls/passhash"
 )
@@ -128,33 +129,37 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate rejects rules that would weaken the system.
+// Validate rejects rules that would weaken the system, reporting every
+// problem with its field.
 func (c Config) Validate() error {
-	switch {
-	case c.MaxFailures < 1 || c.MaxFailures > NISTMaxFailures:
-		return fmt.Errorf("login: max_failures %d must be between 1 and %d (NIST SP 800-63B §5.2.2)", c.MaxFailures, NISTMaxFailures)
-	case c.MaxPasswordFailures < 1 || c.MaxPasswordFailures > NISTMaxFailures:
-		return fmt.Errorf("login: max_password_failures %d must be between 1 and %d (NIST SP 800-63B §5.2.2)", c.MaxPasswordFailures, NISTMaxFailures)
-	case c.MaxAnswers < 1 || c.MaxAnswers > 20:
-		return fmt.Errorf("login: max_answers %d must be between 1 and 20", c.MaxAnswers)
-	case c.LoginTTL < 10*time.Second || c.LoginTTL > time.Hour:
-		return fmt.Errorf("login: login_ttl %s must be between 10s and 1h", c.LoginTTL)
-	case c.SessionLifetime <= 0 || c.SessionLifetime > 24*time.Hour:
-		return fmt.Errorf("login: session_lifetime %s must be positive and at most 24h", c.SessionLifetime)
-	case c.TradingLifetime <= 0 || c.TradingLifetime > 72*time.Hour:
-		return fmt.Errorf("login: trading_lifetime %s must be positive and at most 72h", c.TradingLifetime)
-	case c.IdleTimeout < 0:
-		return fmt.Errorf("login: idle_timeout must not be negative")
-	case c.StepUpWindow < 30*time.Second || c.StepUpWindow > time.Hour:
-		return fmt.Errorf("login: step_up_window %s must be between 30s and 1h", c.StepUpWindow)
-	case c.UntrustedBurst < 1 || c.UntrustedBurst > c.MaxPasswordFailures:
-		return fmt.Errorf("login: untrusted_burst %d must be between 1 and max_password_failures (%d)", c.UntrustedBurst, c.MaxPasswordFailures)
-	case c.UntrustedHoldOff < time.Second || c.UntrustedHoldOff > 24*time.Hour:
-		return fmt.Errorf("login: untrusted_hold_off %s must be between 1s and 24h", c.UntrustedHoldOff)
-	case c.KnownClientMaxFailures < 1 || c.KnownClientMaxFailures > NISTMaxFailures:
-		return fmt.Errorf("login: known_client_max_failures %d must be between 1 and %d (NIST SP 800-63B §5.2.2)", c.KnownClientMaxFailures, NISTMaxFailures)
-	case c.LockoutCooldown <= 0:
-		return fmt.Errorf("login: lockout_cooldown must be positive")
+	var errs field.Errors
+	count := func(name string, v, lo, hi int, why string) {
+		if v < lo || v > hi {
+			errs.Addf(name, "%d must be between %d and %d%s", v, lo, hi, why)
+		}
 	}
-	return c.Argon.Validate()
+	span := func(name string, v, lo, hi time.Duration) {
+		if v < lo || v > hi {
+			errs.Addf(name, "%s must be between %s and %s", v, lo, hi)
+		}
+	}
+	const nist = " (NIST SP 800-63B §5.2.2)"
+	count("max_failures", c.MaxFailures, 1, NISTMaxFailures, nist)
+	count("max_password_failures", c.MaxPasswordFailures, 1, NISTMaxFailures, nist)
+	count("max_answers", c.MaxAnswers, 1, 20, "")
+	span("login_ttl", c.LoginTTL, 10*time.Second, time.Hour)
+	span("session_lifetime", c.SessionLifetime, time.Nanosecond, 24*time.Hour)
+	span("trading_lifetime", c.TradingLifetime, time.Nanosecond, 72*time.Hour)
+	if c.IdleTimeout < 0 {
+		errs.Addf("idle_timeout", "must not be negative")
+	}
+	span("step_up_window", c.StepUpWindow, 30*time.Second, time.Hour)
+	count("untrusted_burst", c.UntrustedBurst, 1, max(1, c.MaxPasswordFailures), " (at most max_password_failures)")
+	span("untrusted_hold_off", c.UntrustedHoldOff, time.Second, 24*time.Hour)
+	count("known_client_max_failures", c.KnownClientMaxFailures, 1, NISTMaxFailures, nist)
+	if c.LockoutCooldown <= 0 {
+		errs.Addf("lockout_cooldown", "must be positive")
+	}
+	errs.Add("argon2", c.Argon.Validate())
+	return errs.Err()
 }

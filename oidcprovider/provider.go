@@ -18,7 +18,6 @@ package oidcprovider
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -26,6 +25,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/secure-login-system/sls/config/field"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -93,21 +94,29 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate refuses lifetimes that defeat their purpose.
+// Validate refuses lifetimes that defeat their purpose, reporting every
+// problem with its field.
 func (c Config) Validate() error {
-	switch {
-	case c.Issuer != "" && !validIssuer(c.Issuer):
-		return fmt.Errorf("oidc: issuer %q must be an http(s) URL without query or fragment", c.Issuer)
-	case c.CodeTTL > 10*time.Minute:
-		return errors.New("oidc: code_ttl must be at most 10m (RFC 6749 §4.1.2)")
-	case c.AccessTokenTTL > time.Hour || c.IDTokenTTL > time.Hour:
-		return errors.New("oidc: access and ID tokens must live at most 1h")
-	case c.RefreshTokenTTL < c.AccessTokenTTL:
-		return errors.New("oidc: refresh_token_ttl must be at least access_token_ttl")
-	case c.KeyPublishAhead >= c.KeyRotation:
-		return errors.New("oidc: key_publish_ahead must be shorter than key_rotation")
+	var errs field.Errors
+	if c.Issuer != "" && !validIssuer(c.Issuer) {
+		errs.Addf("issuer", "%q must be an http(s) URL without query, fragment or trailing slash", c.Issuer)
 	}
-	return nil
+	if c.CodeTTL > 10*time.Minute {
+		errs.Addf("code_ttl", "%s must be at most 10m (RFC 6749 §4.1.2)", c.CodeTTL)
+	}
+	if c.AccessTokenTTL > time.Hour {
+		errs.Addf("access_token_ttl", "%s must be at most 1h", c.AccessTokenTTL)
+	}
+	if c.IDTokenTTL > time.Hour {
+		errs.Addf("id_token_ttl", "%s must be at most 1h", c.IDTokenTTL)
+	}
+	if c.RefreshTokenTTL < c.AccessTokenTTL {
+		errs.Addf("refresh_token_ttl", "%s must be at least access_token_ttl (%s)", c.RefreshTokenTTL, c.AccessTokenTTL)
+	}
+	if c.KeyPublishAhead >= c.KeyRotation {
+		errs.Addf("key_publish_ahead", "%s must be shorter than key_rotation (%s)", c.KeyPublishAhead, c.KeyRotation)
+	}
+	return errs.Err()
 }
 
 func validIssuer(s string) bool {

@@ -24,6 +24,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secure-login-system/sls/config/field"
+
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/factor/dscplus"
 	"github.com/secure-login-system/sls/passhash"
@@ -100,18 +102,19 @@ func (c Config) WithDefaults() (Config, error) {
 	if c.ApprovalWindow == 0 {
 		c.ApprovalWindow = 30 * time.Minute
 	}
+	var errs field.Errors
 	if c.TokenTTL < time.Minute || c.TokenTTL > 12*time.Hour {
-		return c, fmt.Errorf("operators: token_ttl must be between 1m and 12h (NIST SP 800-63B §4.2.3), not %s", c.TokenTTL)
+		errs.Addf("token_ttl", "%s must be between 1m and 12h (NIST SP 800-63B §4.2.3)", c.TokenTTL)
 	}
 	if c.ApprovalWindow < time.Minute || c.ApprovalWindow > 24*time.Hour {
-		return c, fmt.Errorf("operators: approval_window must be between 1m and 24h, not %s", c.ApprovalWindow)
+		errs.Addf("approval_window", "%s must be between 1m and 24h", c.ApprovalWindow)
 	}
 	for a := range c.DualControl {
 		if !slices.Contains(Actions, a) {
-			return c, fmt.Errorf("operators: dual_control: unknown action %q (actions: %s)", a, strings.Join(Actions, ", "))
+			errs.Addf("dual_control."+a, "unknown action (actions: %s)", strings.Join(Actions, ", "))
 		}
 	}
-	return c, nil
+	return c, errs.Err()
 }
 
 // Keys makes keyed hashes with a key held outside the database (the

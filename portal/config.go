@@ -1,10 +1,9 @@
 package portal
 
 import (
-	"fmt"
 	"time"
 
-	"github.com/secure-login-system/sls/config"
+	"github.com/secure-login-system/sls/config/field"
 	"github.com/secure-login-system/sls/login"
 	"github.com/secure-login-system/sls/notify"
 )
@@ -26,8 +25,8 @@ type Config struct {
 	// V3.3.2 level 2): 30 minutes of inactivity, 12 hours in all. They can
 	// only tighten the login service's session lifetimes (login.idle_timeout,
 	// login.session_lifetime), which bound every portal session anyway.
-	IdleTimeout      config.Duration `json:"idle_timeout,omitempty"`
-	AbsoluteLifetime config.Duration `json:"absolute_lifetime,omitempty"`
+	IdleTimeout      field.Duration `json:"idle_timeout,omitempty"`
+	AbsoluteLifetime field.Duration `json:"absolute_lifetime,omitempty"`
 	// DefaultLang is the language of pages when neither the client's
 	// choice, its preferences nor its browser name a supported one.
 	DefaultLang string `json:"default_lang,omitempty"`
@@ -49,13 +48,13 @@ func (c Config) WithDefaults(lc login.Config) Config {
 		c.DevInsecureCookies = &t
 	}
 	if c.IdleTimeout == 0 {
-		c.IdleTimeout = config.Duration(DefaultIdleTimeout)
+		c.IdleTimeout = field.Duration(DefaultIdleTimeout)
 		if lc.IdleTimeout > 0 && lc.IdleTimeout < DefaultIdleTimeout {
-			c.IdleTimeout = config.Duration(lc.IdleTimeout)
+			c.IdleTimeout = field.Duration(lc.IdleTimeout)
 		}
 	}
 	if c.AbsoluteLifetime == 0 {
-		c.AbsoluteLifetime = config.Duration(min(DefaultAbsoluteLifetime, lc.SessionLifetime))
+		c.AbsoluteLifetime = field.Duration(min(DefaultAbsoluteLifetime, lc.SessionLifetime))
 	}
 	if c.DefaultLang == "" {
 		c.DefaultLang = notify.LangEnglish
@@ -66,28 +65,32 @@ func (c Config) WithDefaults(lc login.Config) Config {
 	return c
 }
 
-// Validate checks the section against the login rules it may only tighten.
+// Validate checks the section against the login rules it may only
+// tighten, reporting every problem with its field.
 func (c Config) Validate(lc login.Config) error {
+	var errs field.Errors
 	idle, abs := c.IdleTimeout.D(), c.AbsoluteLifetime.D()
 	switch {
 	case idle < time.Minute:
-		return fmt.Errorf("portal: idle_timeout %s must be at least 1m", idle)
+		errs.Addf("idle_timeout", "%s must be at least 1m", idle)
 	case lc.IdleTimeout > 0 && idle > lc.IdleTimeout:
-		return fmt.Errorf("portal: idle_timeout %s exceeds login.idle_timeout %s; the portal can only tighten it", idle, lc.IdleTimeout)
-	case abs < 5*time.Minute:
-		return fmt.Errorf("portal: absolute_lifetime %s must be at least 5m", abs)
-	case abs > lc.SessionLifetime:
-		return fmt.Errorf("portal: absolute_lifetime %s exceeds login.session_lifetime %s; the portal can only tighten it", abs, lc.SessionLifetime)
+		errs.Addf("idle_timeout", "%s exceeds login.idle_timeout %s; the portal can only tighten it", idle, lc.IdleTimeout)
 	case idle > abs:
-		return fmt.Errorf("portal: idle_timeout %s exceeds absolute_lifetime %s", idle, abs)
+		errs.Addf("idle_timeout", "%s exceeds absolute_lifetime %s", idle, abs)
+	}
+	switch {
+	case abs < 5*time.Minute:
+		errs.Addf("absolute_lifetime", "%s must be at least 5m", abs)
+	case abs > lc.SessionLifetime:
+		errs.Addf("absolute_lifetime", "%s exceeds login.session_lifetime %s; the portal can only tighten it", abs, lc.SessionLifetime)
 	}
 	if _, ok := notify.MatchLang(c.DefaultLang); !ok {
-		return fmt.Errorf("portal: default_lang %q is not one of %v", c.DefaultLang, notify.Languages())
+		errs.Addf("default_lang", "%q is not one of %v", c.DefaultLang, notify.Languages())
 	}
 	if len([]rune(c.Brand)) > 60 {
-		return fmt.Errorf("portal: brand must be at most 60 characters")
+		errs.Addf("brand", "must be at most 60 characters")
 	}
-	return nil
+	return errs.Err()
 }
 
 func (c Config) devInsecure() bool { return c.DevInsecureCookies == nil || *c.DevInsecureCookies }

@@ -19,7 +19,7 @@ import (
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/clock"
-	"github.com/secure-login-system/sls/config"
+	"github.com/secure-login-system/sls/config/field"
 	"github.com/secure-login-system/sls/factor/cards"
 	"github.com/secure-login-system/sls/factor/dscplus"
 	"github.com/secure-login-system/sls/factor/temppass"
@@ -499,7 +499,7 @@ func cellValue(body, index string) string {
 }
 
 func TestIdleTimeout(t *testing.T) {
-	h := newHarness(t, Config{IdleTimeout: config.Duration(10 * time.Minute)}, false)
+	h := newHarness(t, Config{IdleTimeout: field.Duration(10 * time.Minute)}, false)
 	h.user("erin")
 	key := h.dscCard("erin")
 	b := h.browser()
@@ -519,9 +519,9 @@ func TestIdleTimeout(t *testing.T) {
 func TestConfigValidate(t *testing.T) {
 	lc := login.DefaultConfig()
 	bad := []Config{
-		{IdleTimeout: config.Duration(time.Hour)},
-		{AbsoluteLifetime: config.Duration(13 * time.Hour)},
-		{IdleTimeout: config.Duration(time.Second)},
+		{IdleTimeout: field.Duration(time.Hour)},
+		{AbsoluteLifetime: field.Duration(13 * time.Hour)},
+		{IdleTimeout: field.Duration(time.Second)},
 		{DefaultLang: "de"},
 	}
 	for _, c := range bad {

@@ -66,7 +66,9 @@ type Config struct {
 	DeviceLimits policy.LimitTable
 }
 
-func (c Config) withDefaults() Config {
+// WithDefaults fills zero fields: 5-minute withdrawal confirmations, the
+// default rate band and the login rules' lockout.
+func (c Config) WithDefaults() Config {
 	d := login.DefaultConfig()
 	if c.StepUpAnswerTTL <= 0 {
 		c.StepUpAnswerTTL = 5 * time.Minute
@@ -112,7 +114,7 @@ type Service struct {
 	Log     *slog.Logger
 }
 
-func (s *Service) cfg() Config { return s.Config.withDefaults() }
+func (s *Service) cfg() Config { return s.Config.WithDefaults() }
 
 func (s *Service) now() time.Time {
 	if s.Clock == nil {

@@ -23,44 +23,11 @@ import (
 	"github.com/secure-login-system/sls/scheduler"
 )
 
-// auditConfig is the "audit" section: signed checkpoints of the audit
-// chain and the streams that carry the trail out of the database.
-type auditConfig struct {
-	// CheckpointEveryEntries signs a checkpoint once this many entries
-	// were added since the last one (default 1000).
-	CheckpointEveryEntries int64 `json:"checkpoint_every_entries,omitempty"`
-	// CheckpointEvery signs one at least this often while entries are
-	// added (default 1m).
-	CheckpointEvery config.Duration `json:"checkpoint_every,omitempty"`
-	// SigningKeyFile holds the Ed25519 signing key (hex seed); default
-	// DATA/audit-signing.key, made on first start. --audit-key overrides.
-	SigningKeyFile string `json:"signing_key_file,omitempty"`
-	// KeysFile lists the trusted public keys, every key ever used
-	// ("KEYID HEXKEY" lines); default DATA/audit-keys.pub.
-	KeysFile string `json:"keys_file,omitempty"`
-	// Streams send checkpoints (and, with entries, every entry) to a SIEM
-	// or WORM storage, at least once.
-	Streams []auditStream `json:"streams,omitempty"`
-}
-
-// auditStream is one destination of the trail.
-type auditStream struct {
-	Name string `json:"name"`
-	Type string `json:"type"` // webhook or syslog
-	// Webhook: URL, and the HMAC secret's file (X-SLS-Signature).
-	URL        string `json:"url,omitempty"`
-	SecretFile string `json:"secret_file,omitempty"`
-	// Syslog (RFC 5424 over TCP, RFC 6587 octet counting): host:port.
-	Addr string `json:"addr,omitempty"`
-	// Entries sends every entry too, not only checkpoints.
-	Entries bool `json:"entries,omitempty"`
-}
-
 // CheckpointFile is the latest checkpoint kept outside the database.
 const CheckpointFile = "audit-checkpoint.json"
 
 type evidenceFeature struct {
-	cfg      auditConfig
+	cfg      config.Audit
 	keyFile  string
 	keysFile string
 	outside  string
@@ -69,17 +36,9 @@ type evidenceFeature struct {
 
 func (s *Server) configureAudit(context.Context) error {
 	f := &s.evidence
-	if err := s.Config.Section("audit", &f.cfg); err != nil {
+	var err error
+	if f.cfg, err = s.Config.AuditConfig(); err != nil {
 		return err
-	}
-	if f.cfg.CheckpointEveryEntries == 0 {
-		f.cfg.CheckpointEveryEntries = 1000
-	}
-	if f.cfg.CheckpointEvery == 0 {
-		f.cfg.CheckpointEvery = config.Duration(time.Minute)
-	}
-	if f.cfg.CheckpointEveryEntries < 1 || f.cfg.CheckpointEvery.D() < time.Second {
-		return errors.New("config: audit: checkpoint_every_entries must be at least 1 and checkpoint_every at least 1s")
 	}
 	f.keyFile = firstOf(s.Opts.AuditKeyFile, f.cfg.SigningKeyFile, filepath.Join(s.Opts.DataDir, "audit-signing.key"))
 	f.keysFile = firstOf(f.cfg.KeysFile, filepath.Join(s.Opts.DataDir, "audit-keys.pub"))
@@ -87,12 +46,7 @@ func (s *Server) configureAudit(context.Context) error {
 	if _, err := f.signingKey(); err != nil {
 		return err
 	}
-	names := map[string]bool{}
 	for _, st := range f.cfg.Streams {
-		if st.Name == "" || names[st.Name] {
-			return fmt.Errorf("config: audit: every stream needs a distinct name")
-		}
-		names[st.Name] = true
 		send, err := s.auditSender(st)
 		if err != nil {
 			return err

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/audit"
+	"github.com/secure-login-system/sls/config"
 	"github.com/secure-login-system/sls/notify/webhook"
 )
 
@@ -32,13 +32,9 @@ const auditBatch = 500
 
 // auditSender returns the function that delivers a batch to st; an
 // error leaves the cursor where it was, so the batch is sent again.
-func (s *Server) auditSender(st auditStream) (func(ctx context.Context, items []StreamItem) error, error) {
+func (s *Server) auditSender(st config.AuditStream) (func(ctx context.Context, items []StreamItem) error, error) {
 	switch st.Type {
 	case "webhook":
-		u, err := url.Parse(st.URL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return nil, fmt.Errorf("config: audit: stream %s: url must be an http(s) URL", st.Name)
-		}
 		secret, err := readSecret(st.SecretFile, "audit stream "+st.Name+" secret")
 		if err != nil {
 			return nil, err
@@ -67,9 +63,6 @@ func (s *Server) auditSender(st auditStream) (func(ctx context.Context, items []
 			return nil
 		}, nil
 	case "syslog":
-		if _, _, err := net.SplitHostPort(st.Addr); err != nil {
-			return nil, fmt.Errorf("config: audit: stream %s: addr must be host:port", st.Name)
-		}
 		host, _ := os.Hostname()
 		return func(ctx context.Context, items []StreamItem) error {
 			d := net.Dialer{Timeout: 5 * time.Second}
@@ -128,7 +121,7 @@ func sdEscape(s string) string {
 // and moves its cursor only once the destination took it: delivery is at
 // least once, across restarts and nodes (the job runs on one node at a
 // time).
-func (s *Server) streamAudit(ctx context.Context, st auditStream, send func(context.Context, []StreamItem) error) error {
+func (s *Server) streamAudit(ctx context.Context, st config.AuditStream, send func(context.Context, []StreamItem) error) error {
 	var entries []audit.Entry
 	var cps []audit.Checkpoint
 	var eAfter, cAfter int64

@@ -9,11 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"testing"
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/operators"
-	"testing"
-
 	"github.com/secure-login-system/sls/server"
 )
 

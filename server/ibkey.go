@@ -20,8 +20,8 @@ type ibkeyFeature struct {
 // that expire and purge pushes, and the node's push watcher. Config
 // section "ibkey" (package factor/ibkey Config).
 func (s *Server) configureIBKey(ctx context.Context) error {
-	var cfg ibkeyfactor.Config
-	if err := s.Config.Section("ibkey", &cfg); err != nil {
+	cfg, err := s.Config.IBKeyConfig()
+	if err != nil {
 		return err
 	}
 	loginCfg, err := s.Config.LoginConfig()

@@ -34,53 +34,6 @@ type notifyFeature struct {
 	messages *messages.Service
 }
 
-// notifyConfig is the "notify" section: outbox workers and one delivery
-// channel per kind of channel. Every channel defaults to the local sink so
-// that the embedded setup works with no provider.
-type notifyConfig struct {
-	// Workers is the number of outbox workers on this node (default 1; 0
-	// queues without delivering, for a node that only serves requests).
-	Workers  *int                     `json:"workers,omitempty"`
-	Channels map[string]channelConfig `json:"channels,omitempty"`
-	// Sink delivers every channel without a provider to the local test
-	// sink (slsctl sink list). Off unless set here or --demo is given:
-	// messages then fail rather than land where clients never see them.
-	Sink bool `json:"sink,omitempty"`
-}
-
-// channelConfig chooses and configures a channel's adapter. Secrets are
-// read from files (…_file) so they stay out of the configuration file.
-type channelConfig struct {
-	Type string `json:"type"` // sink, webhook, twilio, smtp
-
-	URL        string `json:"url,omitempty"`         // webhook
-	SecretFile string `json:"secret_file,omitempty"` // webhook
-
-	BaseURL             string `json:"base_url,omitempty"` // twilio
-	AccountSID          string `json:"account_sid,omitempty"`
-	AuthTokenFile       string `json:"auth_token_file,omitempty"`
-	From                string `json:"from,omitempty"` // twilio sender number, smtp sender address
-	MessagingServiceSID string `json:"messaging_service_sid,omitempty"`
-
-	Addr         string `json:"addr,omitempty"` // smtp
-	Username     string `json:"username,omitempty"`
-	PasswordFile string `json:"password_file,omitempty"`
-	Security     string `json:"security,omitempty"` // default, starttls, tls, opportunistic
-
-	Timeout config.Duration `json:"timeout,omitempty"`
-}
-
-// smsConfig is the "sms" section (package sms Rules).
-type smsConfig struct {
-	CodeTTL            config.Duration `json:"code_ttl,omitempty"`
-	ResendInterval     config.Duration `json:"resend_interval,omitempty"`
-	MaxAttemptsPerCode int             `json:"max_attempts_per_code,omitempty"`
-	MaxPerUserDay      int             `json:"max_per_user_day,omitempty"`
-	MaxPerNumberDay    int             `json:"max_per_number_day,omitempty"`
-	MaxPerPrefixHour   int             `json:"max_per_prefix_hour,omitempty"`
-	SuspendAfterChange config.Duration `json:"suspend_after_change,omitempty"`
-}
-
 func readSecret(path, what string) ([]byte, error) {
 	if path == "" {
 		return nil, fmt.Errorf("server: notify: %s file is required", what)
@@ -100,7 +53,7 @@ func (n noProvider) Send(context.Context, notify.Message) error {
 	return notify.Permanent(fmt.Errorf("channel %s has no provider configured (notify.channels.%s)", string(n), string(n)))
 }
 
-func (s *Server) channelSender(name string, c channelConfig, sink notify.Sender) (notify.Sender, error) {
+func (s *Server) channelSender(name string, c config.Channel, sink notify.Sender) (notify.Sender, error) {
 	switch c.Type {
 	case "":
 		if sink == nil {
@@ -135,33 +88,24 @@ func (s *Server) channelSender(name string, c channelConfig, sink notify.Sender)
 		}
 		sec := map[string]smtpmail.Security{"": smtpmail.SecurityDefault, "default": smtpmail.SecurityDefault,
 			"starttls": smtpmail.SecurityStartTLS, "tls": smtpmail.SecurityImplicitTLS, "opportunistic": smtpmail.SecurityOpportunistic}
-		security, ok := sec[c.Security]
-		if !ok {
-			return nil, fmt.Errorf("server: notify: %s: unknown SMTP security %q", name, c.Security)
-		}
+		security := sec[c.Security] // config.NotifyConfig checked it
 		return smtpmail.New(smtpmail.Config{Addr: c.Addr, From: c.From, Username: c.Username, Password: string(password),
 			Security: security, Timeout: c.Timeout.D()})
 	}
-	return nil, fmt.Errorf("server: notify: channel %s: unknown type %q (sink, webhook, twilio, smtp)", name, c.Type)
+	return nil, fmt.Errorf("config: notify.channels.%s.type: unknown type %q", name, c.Type)
 }
 
 // configureNotify sets up the outbox (s.notifier), the channels, the SMS
 // factor and number verification, the message center, and the security
 // notifications sent on device and login events.
 func (s *Server) configureNotify(ctx context.Context) error {
-	var nc notifyConfig
-	if err := s.Config.Section("notify", &nc); err != nil {
+	nc, err := s.Config.NotifyConfig()
+	if err != nil {
 		return err
 	}
-	var sc smsConfig
-	if err := s.Config.Section("sms", &sc); err != nil {
+	rules, err := s.Config.SMSRules()
+	if err != nil {
 		return err
-	}
-	rules := sms.Rules{CodeTTL: sc.CodeTTL.D(), ResendInterval: sc.ResendInterval.D(), MaxAttemptsPerCode: sc.MaxAttemptsPerCode,
-		MaxPerUserDay: sc.MaxPerUserDay, MaxPerNumberDay: sc.MaxPerNumberDay, MaxPerPrefixHour: sc.MaxPerPrefixHour,
-		SuspendAfterChange: sc.SuspendAfterChange.D()}.WithDefaults()
-	if err := rules.Validate(); err != nil {
-		return fmt.Errorf("config: sms: %w", err)
 	}
 	var sink notify.Sender
 	if nc.Sink || s.Opts.Demo {
@@ -188,11 +132,6 @@ func (s *Server) configureNotify(ctx context.Context) error {
 			s.Log.Warn("notification channels without a provider: their messages fail (configure notify.channels)", "channels", strings.Join(none, ","))
 		}
 	}
-	for name := range nc.Channels {
-		if !notify.Channel(name).Valid() {
-			return fmt.Errorf("config: notify: unknown channel %q", name)
-		}
-	}
 	router, err := notify.NewRouter(routes)
 	if err != nil {
 		return err
@@ -208,14 +147,7 @@ func (s *Server) configureNotify(ctx context.Context) error {
 	f.worker = &outbox.Worker{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Sender: router, Log: s.Log,
 		Owner:   host + "/" + strconv.Itoa(os.Getpid()) + "/" + sls.NewID("w"),
 		Observe: func(ch, outcome string) { delivered.WithLabelValues(ch, outcome).Inc() }}
-	workers := 1
-	if nc.Workers != nil {
-		workers = *nc.Workers
-	}
-	if workers < 0 || workers > 32 {
-		return fmt.Errorf("config: notify: workers %d must be between 0 and 32", workers)
-	}
-	for i := 0; i < workers; i++ {
+	for range *nc.Workers {
 		s.OnStart(f.worker.Run)
 	}
 	codes := &sms.Codes{Sealer: s.Sealer, Notifier: f.queue, Rules: rules, Limiter: s.Limiter}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	sls "github.com/secure-login-system/sls"
-	"github.com/secure-login-system/sls/config"
 	"github.com/secure-login-system/sls/httpapi"
 	"github.com/secure-login-system/sls/oidcprovider"
 	"github.com/secure-login-system/sls/operators"
@@ -15,38 +14,18 @@ import (
 	"github.com/secure-login-system/sls/scheduler"
 )
 
-// oidcConfig is the "oidc" section (docs/configuration.md).
-type oidcConfig struct {
-	// Disabled turns the provider off; it is on by default.
-	Disabled        bool            `json:"disabled,omitempty"`
-	Issuer          string          `json:"issuer,omitempty"`
-	CodeTTL         config.Duration `json:"code_ttl,omitempty"`
-	AccessTokenTTL  config.Duration `json:"access_token_ttl,omitempty"`
-	IDTokenTTL      config.Duration `json:"id_token_ttl,omitempty"`
-	RefreshTokenTTL config.Duration `json:"refresh_token_ttl,omitempty"`
-	KeyRotation     config.Duration `json:"key_rotation,omitempty"`
-	KeyPublishAhead config.Duration `json:"key_publish_ahead,omitempty"`
-}
-
 // configureOIDC builds the OpenID Connect provider: its endpoints (mounted
 // by Handler), the operators' client and key routes, and the job that
 // keeps keys on schedule and purges what expired.
 func (s *Server) configureOIDC(context.Context) error {
-	var c oidcConfig
-	if err := s.Config.Section("oidc", &c); err != nil {
-		return err
-	}
-	if c.Disabled {
+	if s.Config.OIDC.Disabled {
 		return nil
 	}
-	lc, err := s.Config.LoginConfig()
+	c, err := s.Config.OIDCConfig()
 	if err != nil {
 		return err
 	}
-	p, err := oidcprovider.New(oidcprovider.Deps{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Log: s.Log,
-		Config: oidcprovider.Config{Issuer: c.Issuer, AuthRequestTTL: lc.LoginTTL + 5*time.Minute, CodeTTL: c.CodeTTL.D(),
-			AccessTokenTTL: c.AccessTokenTTL.D(), IDTokenTTL: c.IDTokenTTL.D(), RefreshTokenTTL: c.RefreshTokenTTL.D(),
-			KeyRotation: c.KeyRotation.D(), KeyPublishAhead: c.KeyPublishAhead.D()}})
+	p, err := oidcprovider.New(oidcprovider.Deps{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Log: s.Log, Config: c})
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}

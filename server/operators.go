@@ -6,34 +6,14 @@ import (
 	"time"
 
 	sls "github.com/secure-login-system/sls"
-	"github.com/secure-login-system/sls/config"
 	"github.com/secure-login-system/sls/operators"
 	"github.com/secure-login-system/sls/passhash"
 	"github.com/secure-login-system/sls/scheduler"
 )
 
-// operatorsConfig is the "operators" section.
-type operatorsConfig struct {
-	// TokenTTL is how long an operator token lasts (default 8h).
-	TokenTTL config.Duration `json:"token_ttl,omitempty"`
-	// ApprovalWindow is how long a dual-control request waits (default
-	// 30m).
-	ApprovalWindow config.Duration `json:"approval_window,omitempty"`
-	// DualControl turns dual control on or off per action; every action
-	// is on unless listed here as false.
-	DualControl map[string]bool `json:"dual_control,omitempty"`
-	// CardOutput is the card personalisation output directory (default
-	// DATA/cards): DSC+ card files and printable code cards go there.
-	CardOutput string `json:"card_output,omitempty"`
-}
-
 // configureOperators builds the operators service and checks its section.
 func (s *Server) configureOperators(argon passhash.Params) error {
-	var oc operatorsConfig
-	if err := s.Config.Section("operators", &oc); err != nil {
-		return err
-	}
-	cfg, err := operators.Config{TokenTTL: oc.TokenTTL.D(), ApprovalWindow: oc.ApprovalWindow.D(), DualControl: oc.DualControl}.WithDefaults()
+	cfg, err := s.Config.OperatorsConfig()
 	if err != nil {
 		return err
 	}
@@ -43,7 +23,7 @@ func (s *Server) configureOperators(argon passhash.Params) error {
 			return err
 		}}
 	s.API.Operators, s.API.DataDir = s.Operators, s.Opts.DataDir
-	s.API.Cards.Path = oc.CardOutput
+	s.API.Cards.Path = s.Config.Operators.CardOutput
 	if s.API.Cards.Path == "" {
 		s.API.Cards.Path = filepath.Join(s.Opts.DataDir, "cards")
 	}

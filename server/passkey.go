@@ -5,34 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/config"
 	"github.com/secure-login-system/sls/factor/passkey"
 	"github.com/secure-login-system/sls/login"
 )
 
-// passkeyConfig is the "passkey" section: the WebAuthn relying party.
-// RPID is the registrable domain passkeys are bound to (e.g.
-// "broker.example"); Origins are the exact origins pages that use them
-// are served from (e.g. "https://login.broker.example"). Left out, a
-// server listening on a loopback address uses "localhost" and
-// http(s)://localhost:PORT, for local use.
-type passkeyConfig struct {
-	RPID        string   `json:"rp_id,omitempty"`
-	Origins     []string `json:"origins,omitempty"`
-	DisplayName string   `json:"display_name,omitempty"`
-}
-
 // passkeyFeature holds the relying party, known at start from the
 // configuration or once the server listens.
 type passkeyFeature struct {
-	cfg passkeyConfig
+	cfg config.Passkey
 	rp  atomic.Pointer[webauthn.WebAuthn]
 	svc *passkey.Service
 }
@@ -45,20 +32,7 @@ func (f *passkeyFeature) relyingParty() (*webauthn.WebAuthn, error) {
 }
 
 func (f *passkeyFeature) set(rpID string, origins []string) error {
-	for _, o := range origins {
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" {
-			return fmt.Errorf("config: passkey: origin %q must be scheme://host[:port]", o)
-		}
-		if h := u.Hostname(); h != rpID && !strings.HasSuffix(h, "."+rpID) {
-			return fmt.Errorf("config: passkey: origin %q is not on rp_id %q (WebAuthn §5.1.4.1)", o, rpID)
-		}
-	}
-	name := f.cfg.DisplayName
-	if name == "" {
-		name = "SLS"
-	}
-	rp, err := webauthn.New(&webauthn.Config{RPID: rpID, RPDisplayName: name, RPOrigins: origins,
+	rp, err := webauthn.New(&webauthn.Config{RPID: rpID, RPDisplayName: f.cfg.DisplayName, RPOrigins: origins,
 		Timeouts: webauthn.TimeoutsConfig{
 			Login:        webauthn.TimeoutConfig{Enforce: true, Timeout: passkey.CeremonyTimeout},
 			Registration: webauthn.TimeoutConfig{Enforce: true, Timeout: passkey.CeremonyTimeout}}})
@@ -73,11 +47,9 @@ func (f *passkeyFeature) set(rpID string, origins []string) error {
 // and the portal's pages.
 func (s *Server) configurePasskey(context.Context) error {
 	f := &s.passkey
-	if err := s.Config.Section("passkey", &f.cfg); err != nil {
+	var err error
+	if f.cfg, err = s.Config.PasskeyConfig(); err != nil {
 		return err
-	}
-	if (f.cfg.RPID == "") != (len(f.cfg.Origins) == 0) {
-		return errors.New("config: passkey: give rp_id and origins together")
 	}
 	if f.cfg.RPID != "" {
 		if err := f.set(f.cfg.RPID, f.cfg.Origins); err != nil {

@@ -22,14 +22,9 @@ type portalFeature struct {
 // default language); the pages themselves are built by routes, once the
 // login and manage services exist.
 func (s *Server) configurePortal(ctx context.Context) error {
-	if err := s.Config.Section("portal", &s.portal.cfg); err != nil {
-		return err
-	}
-	lc, err := s.Config.LoginConfig()
-	if err != nil {
-		return err
-	}
-	return s.portal.cfg.WithDefaults(lc).Validate(lc)
+	var err error
+	s.portal.cfg, err = s.Config.PortalConfig()
+	return err
 }
 
 // buildPortal makes the pages once the login and manage services exist.

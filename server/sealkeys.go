@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -14,25 +13,8 @@ import (
 	"github.com/secure-login-system/sls/seal"
 )
 
-// sealConfig is the "seal" section: key rotation.
-type sealConfig struct {
-	// ReloadEvery is how often a node reloads the key ring from the
-	// database (default 5s): how soon it seals with a key another node
-	// made. A value under a key it does not hold triggers a reload at once.
-	ReloadEvery config.Duration `json:"reload_every,omitempty"`
-	// ResealEvery is how often the re-sealing job runs while a key is
-	// retiring (default 10s; each run works for up to 5s).
-	ResealEvery config.Duration `json:"reseal_every,omitempty"`
-	// ResealBatch is how many values one transaction re-seals (default 200).
-	ResealBatch int `json:"reseal_batch,omitempty"`
-	// RetireAfter is how long a retiring key stays usable at least, after
-	// which a pass that finds nothing under it retires it (default 10m:
-	// far longer than any node takes to reload the ring).
-	RetireAfter config.Duration `json:"retire_after,omitempty"`
-}
-
 type sealFeature struct {
-	cfg      sealConfig
+	cfg      config.Seal
 	root     []byte // the sealing key file's key: data key 1 and the KEK's source
 	provider seal.KeyProvider
 }
@@ -42,27 +24,11 @@ type sealFeature struct {
 // the periodic reload and the operator routes.
 func (s *Server) configureSeal(ctx context.Context) error {
 	f := &s.seal
-	if err := s.Config.Section("seal", &f.cfg); err != nil {
+	var err error
+	if f.cfg, err = s.Config.SealConfig(); err != nil {
 		return err
 	}
 	c := &f.cfg
-	if c.ReloadEvery == 0 {
-		c.ReloadEvery = config.Duration(5 * time.Second)
-	}
-	if c.ResealEvery == 0 {
-		c.ResealEvery = config.Duration(10 * time.Second)
-	}
-	if c.ResealBatch == 0 {
-		c.ResealBatch = 200
-	}
-	if c.RetireAfter == 0 {
-		c.RetireAfter = config.Duration(10 * time.Minute)
-	}
-	if c.ReloadEvery.D() < 100*time.Millisecond || c.ResealEvery.D() < 100*time.Millisecond || c.ResealBatch < 1 || c.ResealBatch > 10000 ||
-		c.RetireAfter.D() < c.ReloadEvery.D() {
-		return errors.New("config: seal: reload_every and reseal_every at least 100ms, reseal_batch 1 to 10000, retire_after at least reload_every")
-	}
-	var err error
 	if f.provider, err = seal.NewFileKEK(f.root); err != nil {
 		return err
 	}

@@ -26,45 +26,8 @@ import (
 	"github.com/secure-login-system/sls/statement"
 )
 
-// sftpConfig is the "sftp" section of the configuration file.
-type sftpConfig struct {
-	// Enabled runs the SFTP server, the spool scan and the purge on this
-	// node (default true). Client management through the operator API
-	// works either way: it is database state shared by every node.
-	Enabled *bool `json:"enabled,omitempty"`
-	// Listen is the SFTP address (default 127.0.0.1:2222). The seed
-	// articles use TCP 32, which needs root or CAP_NET_BIND_SERVICE.
-	// The --sftp-listen flag overrides it.
-	Listen string `json:"listen,omitempty"`
-	// Root holds one folder per client (default DATA/statements). Nodes
-	// serving one database must share it (network file system).
-	Root string `json:"root,omitempty"`
-	// Spool is where the back office drops statements as
-	// SPOOL/<sftp username>/<file> (default DATA/spool).
-	Spool string `json:"spool,omitempty"`
-	// HostKeyFile is the server's SSH host key, created on first start
-	// (default DATA/sftp_host_ed25519_key). Nodes must share it, or
-	// clients see a changed host key.
-	HostKeyFile string `json:"host_key_file,omitempty"`
-	// RetentionDays is how long statements stay (default 100, SPEC §7).
-	RetentionDays int `json:"retention_days,omitempty"`
-	// SpoolInterval is how often this node scans the spool (default 10s).
-	SpoolInterval config.Duration `json:"spool_interval,omitempty"`
-	// MaxConns, IdleTimeout and LoginGraceTime tune the SSH server
-	// (package sftpd's defaults when zero).
-	MaxConns       int             `json:"max_conns,omitempty"`
-	IdleTimeout    config.Duration `json:"idle_timeout,omitempty"`
-	LoginGraceTime config.Duration `json:"login_grace_time,omitempty"`
-	// MaxStatementBytes caps a statement uploaded through the operator
-	// API (default 2 GiB).
-	MaxStatementBytes int64 `json:"max_statement_bytes,omitempty"`
-}
-
 // Defaults of the sftp section.
 const (
-	defaultSFTPListen        = "127.0.0.1:2222"
-	defaultSpoolInterval     = 10 * time.Second
-	defaultMaxStatementBytes = 2 << 30
 	// sftpShutdownGrace is how long a stopping node lets SFTP transfers
 	// finish before closing the connections; clients resume (reget).
 	sftpShutdownGrace = 10 * time.Second
@@ -77,7 +40,7 @@ const (
 // sftpFeature holds what the sftp feature keeps while the server runs.
 type sftpFeature struct {
 	enabled   bool
-	cfg       sftpConfig
+	cfg       config.SFTP
 	retention time.Duration
 	hostKey   ssh.Signer
 	srv       *sftpd.Server
@@ -98,14 +61,12 @@ type sftpFeature struct {
 // in every case.
 func (s *Server) configureSFTP(ctx context.Context) error {
 	f := &s.sftp
-	if err := s.Config.Section("sftp", &f.cfg); err != nil {
+	var err error
+	if f.cfg, err = s.Config.SFTPConfig(); err != nil {
 		return err
 	}
 	c := &f.cfg
-	f.enabled = c.Enabled == nil || *c.Enabled
-	if c.Listen == "" {
-		c.Listen = defaultSFTPListen
-	}
+	f.enabled = *c.Enabled
 	if s.Opts.SFTPListen != "" {
 		c.Listen = s.Opts.SFTPListen
 	}
@@ -118,31 +79,9 @@ func (s *Server) configureSFTP(ctx context.Context) error {
 	if c.HostKeyFile == "" {
 		c.HostKeyFile = filepath.Join(s.Opts.DataDir, "sftp_host_ed25519_key")
 	}
-	switch {
-	case c.RetentionDays == 0:
-		f.retention = sftpd.DefaultRetention
-	case c.RetentionDays < 1 || c.RetentionDays > 3650:
-		return errors.New("config: sftp: retention_days must be between 1 and 3650")
-	default:
-		f.retention = time.Duration(c.RetentionDays) * 24 * time.Hour
-	}
-	if c.SpoolInterval == 0 {
-		c.SpoolInterval = config.Duration(defaultSpoolInterval)
-	}
-	if c.SpoolInterval.D() < 100*time.Millisecond {
-		return errors.New("config: sftp: spool_interval must be at least 100ms")
-	}
-	if c.MaxStatementBytes == 0 {
-		c.MaxStatementBytes = defaultMaxStatementBytes
-	}
-	if c.MaxStatementBytes < 0 {
-		return errors.New("config: sftp: max_statement_bytes must be positive")
-	}
-	if c.MaxConns < 0 {
-		return errors.New("config: sftp: max_conns must not be negative")
-	}
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		return fmt.Errorf("config: sftp: listen %q: %w", c.Listen, err)
+	f.retention = time.Duration(c.RetentionDays) * 24 * time.Hour
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil { // --sftp-listen
+		return fmt.Errorf("--sftp-listen %q: %w", c.Listen, err)
 	}
 
 	f.events = prometheus.NewCounterVec(prometheus.CounterOpts{

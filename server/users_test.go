@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"github.com/secure-login-system/sls/httpapi"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/httpapi"
 	"github.com/secure-login-system/sls/login"
 	"github.com/secure-login-system/sls/manage"
 	"github.com/secure-login-system/sls/outbox"

@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/secure-login-system/sls/config"
 	"github.com/secure-login-system/sls/server"
 	"github.com/secure-login-system/sls/version"
 )
@@ -56,6 +57,8 @@ func run(args []string) error {
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	checkConfig := fs.Bool("check-config", false, "check the --config file, print every problem with its path, and exit (status 1 if any)")
+	exampleConfig := fs.Bool("example-config", false, "print a rules file holding every key with its default, and exit")
 	if err := applyEnv(fs); err != nil {
 		return err
 	}
@@ -65,8 +68,21 @@ func run(args []string) error {
 		}
 		return err
 	}
-	if *showVersion {
+	switch {
+	case *showVersion:
 		fmt.Println(version.String("slsd"))
+		return nil
+	case *exampleConfig:
+		_, err := os.Stdout.Write(config.ExampleJSON())
+		return err
+	case *checkConfig:
+		if o.ConfigFile == "" {
+			return errors.New("--check-config needs --config FILE")
+		}
+		if _, err := config.Load(o.ConfigFile); err != nil {
+			return err
+		}
+		fmt.Printf("%s: no problems\n", o.ConfigFile)
 		return nil
 	}
 	var level slog.Level

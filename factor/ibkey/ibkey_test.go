@@ -12,7 +12,7 @@ import (
 	"time"
 
 	sls "github.com/secure-login-system/sls"
-	"github.com/secure-login-system/sls/config"
+	"github.com/secure-login-system/sls/config/field"
 	"github.com/secure-login-system/sls/factor/sms"
 	proto "github.com/secure-login-system/sls/ibkey"
 	"github.com/secure-login-system/sls/login"
@@ -217,10 +217,10 @@ func TestConfigValidate(t *testing.T) {
 		ok   bool
 	}{
 		{"defaults", func(*Config) {}, true},
-		{"ticket over 10 minutes", func(c *Config) { c.TicketTTL = config.Duration(11 * time.Minute) }, false},
+		{"ticket over 10 minutes", func(c *Config) { c.TicketTTL = field.Duration(11 * time.Minute) }, false},
 		{"one-digit number", func(c *Config) { c.MatchDigits = 1 }, false},
-		{"slow poll", func(c *Config) { c.PollInterval = config.Duration(5 * time.Second) }, false},
-		{"extended under 30h", func(c *Config) { c.ExtendedTrading = config.Duration(24 * time.Hour) }, false},
+		{"slow poll", func(c *Config) { c.PollInterval = field.Duration(5 * time.Second) }, false},
+		{"extended under 30h", func(c *Config) { c.ExtendedTrading = field.Duration(24 * time.Hour) }, false},
 		{"gateway without secret", func(c *Config) { c.Gateway = &GatewayConfig{URL: "https://gw.example", SecretFile: "/nonexistent"} }, false},
 		{"gateway over http", func(c *Config) { c.Gateway = &GatewayConfig{URL: "http://gw.example"} }, false},
 	} {

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secure-login-system/sls/config/field"
+
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/factor"
 	"github.com/secure-login-system/sls/notify"
@@ -82,19 +84,25 @@ func (r Rules) WithDefaults() Rules {
 
 // Validate refuses rules weaker than the sources allow.
 func (r Rules) Validate() error {
-	switch {
-	case r.CodeTTL <= 0 || r.CodeTTL > 10*time.Minute:
-		return fmt.Errorf("sms: code_ttl %s must be positive and at most 10m (NIST SP 800-63B §5.1.3.2)", r.CodeTTL)
-	case r.ResendInterval < 0:
-		return fmt.Errorf("sms: resend_interval must not be negative")
-	case r.MaxAttemptsPerCode < 1 || r.MaxAttemptsPerCode > 10:
-		return fmt.Errorf("sms: max_attempts_per_code %d must be between 1 and 10", r.MaxAttemptsPerCode)
-	case r.MaxPerUserDay < 1 || r.MaxPerNumberDay < 1 || r.MaxPerPrefixHour < 1:
-		return fmt.Errorf("sms: the caps must be at least 1")
-	case r.SuspendAfterChange < 0:
-		return fmt.Errorf("sms: suspend_after_change must not be negative")
+	var errs field.Errors
+	if r.CodeTTL <= 0 || r.CodeTTL > 10*time.Minute {
+		errs.Addf("code_ttl", "%s must be positive and at most 10m (NIST SP 800-63B §5.1.3.2)", r.CodeTTL)
 	}
-	return nil
+	if r.ResendInterval < 0 {
+		errs.Addf("resend_interval", "must not be negative")
+	}
+	if r.MaxAttemptsPerCode < 1 || r.MaxAttemptsPerCode > 10 {
+		errs.Addf("max_attempts_per_code", "%d must be between 1 and 10", r.MaxAttemptsPerCode)
+	}
+	for name, v := range map[string]int{"max_per_user_day": r.MaxPerUserDay, "max_per_number_day": r.MaxPerNumberDay, "max_per_prefix_hour": r.MaxPerPrefixHour} {
+		if v < 1 {
+			errs.Addf(name, "%d must be at least 1", v)
+		}
+	}
+	if r.SuspendAfterChange < 0 {
+		errs.Addf("suspend_after_change", "must not be negative")
+	}
+	return errs.Err()
 }
 
 // Codes sends and checks codes; the factor and the number verification
