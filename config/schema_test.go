@@ -86,8 +86,8 @@ func TestExampleIsTheDefaults(t *testing.T) {
 	}
 	empty := &File{}
 	for name, get := range map[string]func(*File) (any, error){
-		"login":     func(f *File) (any, error) { return f.LoginConfig() },
-		"limits":    func(f *File) (any, error) { return f.LimitsConfig() },
+		"login":  func(f *File) (any, error) { return f.LoginConfig() },
+		"limits": func(f *File) (any, error) { return f.LimitsConfig() },
 		"devices": func(f *File) (any, error) {
 			d, err := f.DevicesConfig()
 			eff := map[sls.DeviceKind][3]int64{}
@@ -101,9 +101,9 @@ func TestExampleIsTheDefaults(t *testing.T) {
 			}
 			return eff, err
 		},
-		"sms":       func(f *File) (any, error) { return f.SMSRules() },
-		"notify":    func(f *File) (any, error) { c, err := f.NotifyConfig(); c.Channels = nil; return c, err },
-		"ibkey":     func(f *File) (any, error) { return f.IBKeyConfig() },
+		"sms":    func(f *File) (any, error) { return f.SMSRules() },
+		"notify": func(f *File) (any, error) { c, err := f.NotifyConfig(); c.Channels = nil; return c, err },
+		"ibkey":  func(f *File) (any, error) { return f.IBKeyConfig() },
 		"policy": func(f *File) (any, error) {
 			c, err := f.ProtectConfig()
 			c = c.WithDefaults()
@@ -129,8 +129,8 @@ func TestExampleIsTheDefaults(t *testing.T) {
 			}
 			return c, err
 		},
-		"sftp":      func(f *File) (any, error) { return f.SFTPConfig() },
-		"portal":    func(f *File) (any, error) { return f.PortalConfig() },
+		"sftp":   func(f *File) (any, error) { return f.SFTPConfig() },
+		"portal": func(f *File) (any, error) { return f.PortalConfig() },
 		"operators": func(f *File) (any, error) {
 			c, err := f.OperatorsConfig()
 			on := map[string]bool{}
@@ -144,10 +144,10 @@ func TestExampleIsTheDefaults(t *testing.T) {
 			c.DualControl = on
 			return c, err
 		},
-		"audit":     func(f *File) (any, error) { c, err := f.AuditConfig(); c.Streams = nil; return c, err },
-		"seal":      func(f *File) (any, error) { return f.SealConfig() },
-		"oidc":      func(f *File) (any, error) { return f.OIDCConfig() },
-		"passkey":   func(f *File) (any, error) { return f.PasskeyConfig() },
+		"audit":   func(f *File) (any, error) { c, err := f.AuditConfig(); c.Streams = nil; return c, err },
+		"seal":    func(f *File) (any, error) { return f.SealConfig() },
+		"oidc":    func(f *File) (any, error) { return f.OIDCConfig() },
+		"passkey": func(f *File) (any, error) { return f.PasskeyConfig() },
 	} {
 		got, err := get(f)
 		if err != nil {
