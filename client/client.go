@@ -63,6 +63,9 @@ type Client struct {
 	// Approval is sent as X-SLS-Approval: a second operator's approval
 	// of this request (dual control).
 	Approval string
+	// Header holds extra headers sent with every request (e.g. a
+	// forwarding header in a proxy's tests); nil: none.
+	Header http.Header
 	// HTTP is the HTTP client; nil: one with DefaultTimeout.
 	HTTP *http.Client
 }
@@ -114,6 +117,36 @@ func (c *Client) DoRaw(ctx context.Context, method, path, contentType string, bo
 	return nil
 }
 
+// Response is an answer read whole, whatever its status.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Send sends body as is with contentType (none when empty) and returns the
+// answer whatever its status: for callers that judge refusals themselves
+// (tests, load generators). Only a failure to get an answer is an error
+// (*UnreachableError).
+func (c *Client) Send(ctx context.Context, method, path, contentType string, body io.Reader) (*Response, error) {
+	size := int64(-1)
+	if body == nil {
+		size = 0
+	} else if l, ok := body.(interface{ Len() int }); ok {
+		size = int64(l.Len())
+	}
+	resp, err := c.send(ctx, c.httpClient(), method, path, contentType, body, size, "")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return nil, &UnreachableError{Base: c.Base, Err: err}
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
+}
+
 // Stream opens a long-lived GET (server-sent events, accept given) with
 // no overall timeout; the caller reads and closes the body.
 func (c *Client) Stream(ctx context.Context, path, accept string) (io.ReadCloser, error) {
@@ -136,6 +169,9 @@ func (c *Client) send(ctx context.Context, hc *http.Client, method, path, conten
 	}
 	if body != nil && size >= 0 {
 		req.ContentLength = size
+	}
+	for k, v := range c.Header {
+		req.Header[k] = v
 	}
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -44,5 +45,31 @@ func TestDo(t *testing.T) {
 	var u *UnreachableError
 	if err := New("http://127.0.0.1:1", "").Do(context.Background(), "GET", "/", nil, nil); !errors.As(err, &u) {
 		t.Fatalf("unreachable: %v", err)
+	}
+}
+
+// Send returns refusals as answers, sends the extra headers, and only a
+// missing answer is an error.
+func TestSend(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Forwarded-For") != "192.0.2.7" || r.ContentLength != 7 {
+			http.Error(w, "headers", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Retry-After", "3")
+		w.WriteHeader(http.StatusTooManyRequests)
+		w.Write([]byte(`{"error":{"code":"rate_limited"}}`))
+	}))
+	defer srv.Close()
+	c := New(srv.URL, "")
+	c.Header = http.Header{"X-Forwarded-For": {"192.0.2.7"}}
+	resp, err := c.Send(context.Background(), "POST", "/x", "application/json", strings.NewReader(`{"a":1}`))
+	if err != nil || resp.Status != 429 || resp.Header.Get("Retry-After") != "3" || !strings.Contains(string(resp.Body), "rate_limited") {
+		t.Fatalf("send: %+v %v", resp, err)
+	}
+	srv.Close()
+	var u *UnreachableError
+	if _, err := c.Send(context.Background(), "GET", "/x", "", nil); !errors.As(err, &u) {
+		t.Fatalf("closed server: %v", err)
 	}
 }

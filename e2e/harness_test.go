@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/secure-login-system/sls/operators"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/secure-login-system/sls/client"
+	"github.com/secure-login-system/sls/operators"
 
 	"github.com/secure-login-system/sls/clock"
 	"github.com/secure-login-system/sls/sqlstore/storetest"
@@ -416,19 +417,17 @@ func (r apiResult) str(path ...string) string {
 // error is an answer of status 0.
 func callNoFatal(method, url string, body any) apiResult {
 	raw, _ := json.Marshal(body)
-	req, err := http.NewRequest(method, url, bytes.NewReader(raw))
-	if err != nil {
-		return apiResult{}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.New("", "").Send(context.Background(), method, url, "application/json", bytes.NewReader(raw))
 	if err != nil {
 		return apiResult{Raw: []byte(err.Error())}
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	r := apiResult{Status: resp.StatusCode, Raw: b}
-	_ = json.Unmarshal(b, &r.Body)
+	return resultOf(resp)
+}
+
+// resultOf reads an answer into an apiResult.
+func resultOf(resp *client.Response) apiResult {
+	r := apiResult{Status: resp.Status, Raw: resp.Body}
+	_ = json.Unmarshal(resp.Body, &r.Body)
 	return r
 }
 
@@ -449,23 +448,13 @@ func call(t *testing.T, method, url, token string, body any) apiResult {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	contentType := ""
 	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
+		contentType = "application/json"
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.New("", token).Send(ctx, method, url, contentType, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := apiResult{Status: resp.StatusCode, Raw: raw}
-	_ = json.Unmarshal(raw, &r.Body)
-	return r
+	return resultOf(resp)
 }

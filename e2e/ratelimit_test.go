@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/secure-login-system/sls/client"
 	"github.com/secure-login-system/sls/sqlstore/storetest"
 )
 
@@ -24,26 +26,16 @@ type guess struct {
 func guessFrom(t *testing.T, n *node, username, password, xff string) guess {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"username": username, "password": password, "platform": "portal"})
-	req, err := http.NewRequest("POST", n.url+"/api/v1/login", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
+	c := client.New(n.url, "")
 	if xff != "" {
-		req.Header.Set("X-Forwarded-For", xff)
+		c.Header = http.Header{"X-Forwarded-For": {xff}}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.Send(context.Background(), "POST", "/api/v1/login", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var b struct {
-		Error struct {
-			Code string `json:"code"`
-		} `json:"error"`
-	}
-	json.NewDecoder(resp.Body).Decode(&b)
-	return guess{resp.StatusCode, b.Error.Code, resp.Header.Get("Retry-After")}
+	r := resultOf(resp)
+	return guess{r.Status, r.str("error", "code"), resp.Header.Get("Retry-After")}
 }
 
 func limitsConfig(t *testing.T, limits string) string {

@@ -1,14 +1,15 @@
 package e2e
 
 import (
-	"encoding/json"
-	"io"
+	"context"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/secure-login-system/sls/client"
 )
 
 // TestSessionsFollowDeviceAndUser: as Client Services would, on the real
@@ -121,20 +122,13 @@ func getFrom(t *testing.T, ip, url, token string) apiResult {
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
 	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: d.DialContext}}
 	defer c.CloseIdleConnections()
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := c.Do(req)
+	cl := client.New("", token)
+	cl.HTTP = c
+	resp, err := cl.Send(context.Background(), "GET", url, "", nil)
 	if err != nil {
 		t.Skipf("cannot send from %s here: %v", ip, err)
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := apiResult{Status: resp.StatusCode, Raw: raw}
-	_ = json.Unmarshal(raw, &r.Body)
-	return r
+	return resultOf(resp)
 }
 
 // TestSessionFromAnotherAddress: a trading session opened from an address

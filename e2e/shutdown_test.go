@@ -2,14 +2,16 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/secure-login-system/sls/client"
 )
 
 // TestGracefulShutdownKeepsCommittedWrites sends SIGTERM while writes are
@@ -71,17 +73,11 @@ func TestGracefulShutdownKeepsCommittedWrites(t *testing.T) {
 // cannot be reached (used while it shuts down).
 func tryCall(url, token string, body any) (int, error) {
 	raw, _ := json.Marshal(body)
-	req, err := http.NewRequest("POST", url, bytes.NewReader(raw))
+	c := client.New("", token)
+	c.HTTP = &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Send(context.Background(), "POST", url, "application/json", bytes.NewReader(raw))
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, nil
+	return resp.Status, nil
 }

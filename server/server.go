@@ -197,6 +197,7 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	s.Hashing = passhash.NewGate(limits.HashSlots, limits.HashQueue, limits.HashWait)
 	s.proxies = limits.Proxies
 	s.API = &httpapi.API{Store: s.Store, Log: s.Log, Limiter: s.Limiter}
+	s.API.Extra = append(s.API.Extra, s.infoRoutes)
 	if err := s.configureOperators(loginCfg.Argon); err != nil {
 		return nil, err
 	}
