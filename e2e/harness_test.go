@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	for _, name := range []string{"slsd", "slsctl", "dsccard", "ibkey"} {
+	for _, name := range []string{"slsd", "slsctl", "dsccard", "ibkey", "slsbench"} {
 		out := filepath.Join(dir, name)
 		cmd := exec.Command("go", "build", "-o", out, "../cmd/"+name)
 		cmd.Stderr = os.Stderr

@@ -137,7 +137,7 @@ func newRoot(stdin io.Reader, stdout io.Writer, code *int) *cobra.Command {
 	root.SetIn(stdin)
 	pf := root.PersistentFlags()
 	pf.StringVar(&server, "server", envOr("SLS_SERVER", "http://127.0.0.1:8080"), "server address (the admin listener when slsd runs with --admin-listen)")
-	pf.StringVar(&tokenFile, "token-file", envOr("SLS_TOKEN_FILE", defaultTokenFile()), "operator token file")
+	pf.StringVar(&tokenFile, "token-file", envOr("SLS_TOKEN_FILE", apiclient.DefaultTokenFile()), "operator token file")
 	pf.StringVar(&approval, "approval", "", "present a second operator's approval (dual control)")
 	pf.StringVarP(&output, "output", "o", "text", "text, or json: print the server's answer as JSON")
 
@@ -179,7 +179,7 @@ func newRoot(stdin io.Reader, stdout io.Writer, code *int) *cobra.Command {
 				}
 				if fn, ok := tokenless[name]; ok {
 					err = fn(c, args)
-				} else if tok, terr := readToken(tokenFile); terr != nil {
+				} else if tok, terr := apiclient.ReadTokenFile(tokenFile); terr != nil {
 					*code = exitRefused
 					return terr
 				} else {

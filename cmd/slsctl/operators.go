@@ -26,27 +26,6 @@ func init() {
 	extraCommands["approval"] = (*client).approvalCmd
 }
 
-// defaultTokenFile is where the operator token is kept: the user's
-// configuration directory, readable by the user alone.
-func defaultTokenFile() string {
-	dir, err := os.UserConfigDir()
-	if err != nil {
-		return "operator.token"
-	}
-	return filepath.Join(dir, "sls", "operator.token")
-}
-
-func readToken(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("not logged in (no token at %s): run slsctl login NAME", path)
-	}
-	if err != nil {
-		return "", fmt.Errorf("operator token: %w", err)
-	}
-	return strings.TrimSpace(string(b)), nil
-}
-
 // saveToken keeps a new token in the token file (mode 0600, directory
 // 0700), replacing the file atomically.
 func (c *client) saveToken(tok operatorToken) error {
