@@ -3,15 +3,18 @@
 # is pure Go, so the binaries are static and the runtime image holds no
 # shell and no package manager.
 FROM golang:1.26-bookworm AS build
+# Build with the patched Go that go.mod's toolchain line names.
+ENV GOTOOLCHAIN=auto
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/slsd ./cmd/slsd \
- && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/slsctl ./cmd/slsctl
+ && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/slsctl ./cmd/slsctl \
+ && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/slsbench ./cmd/slsbench
 
 FROM gcr.io/distroless/static-debian12:nonroot
-COPY --from=build /out/slsd /out/slsctl /usr/local/bin/
+COPY --from=build /out/slsd /out/slsctl /out/slsbench /usr/local/bin/
 USER nonroot:nonroot
 # /data holds the SQLite file (when no --db is given), the sealing key,
 # the audit signing key and the bootstrap secret: mount a volume.

@@ -2,6 +2,8 @@ module github.com/secure-login-system/sls
 
 go 1.26.0
 
+toolchain go1.26.11
+
 require (
 	github.com/ProtonMail/go-crypto v1.5.2
 	github.com/chromedp/cdproto v0.159.0

@@ -61,13 +61,13 @@ type cpuMeter struct {
 	ok    bool
 }
 
-// serverCPU starts measuring the server's CPU when it runs on this
-// machine (same host name, its process readable); otherwise perFlow
-// answers 0.
-func serverCPU(info serverInfo) *cpuMeter {
+// serverCPU starts measuring the server's CPU when it alone takes the
+// load and runs on this machine (same host name, its process readable);
+// otherwise perFlow answers 0.
+func serverCPU(info serverInfo, alone bool) *cpuMeter {
 	host, _ := os.Hostname()
 	m := &cpuMeter{pid: info.PID}
-	if info.PID > 0 && host == info.Host {
+	if alone && info.PID > 0 && host == info.Host {
 		m.start, m.ok = procCPU(info.PID)
 	}
 	return m

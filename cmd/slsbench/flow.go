@@ -24,7 +24,7 @@ const (
 
 // load runs flows as the clients of the test users would.
 type load struct {
-	api   *client.Client
+	apis  []*client.Client // the nodes, round robin by worker
 	users []*benchUser
 	flow  string
 	next  atomic.Uint64
@@ -46,7 +46,7 @@ func (l *load) run(ctx context.Context, concurrency int, d time.Duration, rec *r
 			defer wg.Done()
 			for ctx.Err() == nil {
 				u := l.users[(int(l.next.Add(1))+w)%len(l.users)]
-				l.one(context.WithoutCancel(ctx), u, rec)
+				l.one(context.WithoutCancel(ctx), l.apis[w%len(l.apis)], u, rec)
 			}
 		}()
 	}
@@ -72,12 +72,12 @@ func (s step) str(keys ...string) string {
 }
 
 // one runs one flow; a refused or failed step ends it as an error.
-func (l *load) one(ctx context.Context, u *benchUser, rec *recorder) {
+func (l *load) one(ctx context.Context, api *client.Client, u *benchUser, rec *recorder) {
 	flowStart := time.Now()
 	u.mu.Lock()
 	known := u.clientToken
 	u.mu.Unlock()
-	r, ok := l.call(ctx, rec, stepPassword, "", "/api/v1/login", map[string]any{"username": u.name, "password": u.password, "platform": "portal", "client_token": known}, 200)
+	r, ok := l.call(ctx, api, rec, stepPassword, "", "/api/v1/login", map[string]any{"username": u.name, "password": u.password, "platform": "portal", "client_token": known}, 200)
 	if !ok {
 		return
 	}
@@ -97,7 +97,7 @@ func (l *load) one(ctx context.Context, u *benchUser, rec *recorder) {
 			rec.fail(stepSelect, fmt.Sprintf("no DSC+ offered: %.200s", r.raw))
 			return
 		}
-		if r, ok = l.call(ctx, rec, stepSelect, "", "/api/v1/login/device", map[string]any{"login_id": r.str("login_id"), "device_id": id}, 200); !ok {
+		if r, ok = l.call(ctx, api, rec, stepSelect, "", "/api/v1/login/device", map[string]any{"login_id": r.str("login_id"), "device_id": id}, 200); !ok {
 			return
 		}
 	}
@@ -106,7 +106,7 @@ func (l *load) one(ctx context.Context, u *benchUser, rec *recorder) {
 		rec.fail(stepAnswer, "answering the challenge: "+err.Error())
 		return
 	}
-	done, ok := l.call(ctx, rec, stepAnswer, "", "/api/v1/login/answer", map[string]any{"login_id": r.str("login_id"), "response": response}, 201)
+	done, ok := l.call(ctx, api, rec, stepAnswer, "", "/api/v1/login/answer", map[string]any{"login_id": r.str("login_id"), "response": response}, 201)
 	if !ok {
 		return
 	}
@@ -115,21 +115,21 @@ func (l *load) one(ctx context.Context, u *benchUser, rec *recorder) {
 		u.clientToken = tok
 		u.mu.Unlock()
 	}
-	if _, ok := l.call(ctx, rec, stepLogout, done.str("session", "token"), "/api/v1/logout", nil, 204); !ok {
+	if _, ok := l.call(ctx, api, rec, stepLogout, done.str("session", "token"), "/api/v1/logout", nil, 204); !ok {
 		return
 	}
 	rec.add(stepFlow, time.Since(flowStart))
 }
 
 // call sends one step and records its time, or its failure.
-func (l *load) call(ctx context.Context, rec *recorder, name, token, path string, body any, want int) (step, bool) {
+func (l *load) call(ctx context.Context, api *client.Client, rec *recorder, name, token, path string, body any, want int) (step, bool) {
 	var rd *bytes.Reader
 	contentType := ""
 	if body != nil {
 		raw, _ := json.Marshal(body)
 		rd, contentType = bytes.NewReader(raw), "application/json"
 	}
-	c := *l.api
+	c := *api
 	c.Token = token
 	t0 := time.Now()
 	var resp *client.Response

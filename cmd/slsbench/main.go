@@ -41,6 +41,7 @@ import (
 // options are the command line.
 type options struct {
 	server            string
+	targets           []string
 	tokenFile         string
 	approverTokenFile string
 	flow              string
@@ -103,6 +104,7 @@ Flows:
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.server, "server", envOr("SLS_SERVER", "http://127.0.0.1:8080"), "the deployment's URL (operator API and login API)")
+	f.StringSliceVar(&o.targets, "target", nil, "a node the flows are spread over, round robin (repeat for several nodes on one database; default: --server)")
 	f.StringVar(&o.tokenFile, "token-file", envOr("SLS_TOKEN_FILE", client.DefaultTokenFile()), "operator token file (slsctl login)")
 	f.StringVar(&o.approverTokenFile, "approver-token-file", "", "a second operator's token file, to approve removing the users under dual control")
 	f.StringVar(&o.flow, "flow", "dscplus", "dscplus or password")
@@ -131,6 +133,9 @@ func (o *options) check() error {
 	}
 	if o.users == 0 {
 		o.users = o.concurrency
+	}
+	if len(o.targets) == 0 {
+		o.targets = []string{o.server}
 	}
 	return nil
 }
@@ -163,21 +168,24 @@ func run(ctx context.Context, o options, log io.Writer) (rep *report, err error)
 		return nil, err
 	}
 
-	rep = &report{Server: o.server, Info: info, Flow: o.flow, Concurrency: o.concurrency, Users: o.users,
+	rep = &report{Server: o.server, Targets: o.targets, Info: info, Flow: o.flow, Concurrency: o.concurrency, Users: o.users,
 		UserPrefix: pop.prefix, Duration: o.duration.String()}
 	before := measureBound(ctx, info.Argon2, o.concurrency, o.boundTime)
-	api := client.New(o.server, "")
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 2 * o.concurrency // keep-alive for every flow in flight
-	api.HTTP = &http.Client{Timeout: client.DefaultTimeout, Transport: tr}
-	load := &load{api: api, users: pop.users, flow: o.flow}
+	load := &load{users: pop.users, flow: o.flow}
+	for _, t := range o.targets {
+		api := client.New(t, "")
+		api.HTTP = &http.Client{Timeout: client.DefaultTimeout, Transport: tr}
+		load.apis = append(load.apis, api)
+	}
 	if o.warmup > 0 {
 		fmt.Fprintf(log, "slsbench: warming up for %v…\n", o.warmup)
 		load.run(ctx, o.concurrency, o.warmup, newRecorder())
 	}
 	fmt.Fprintf(log, "slsbench: measuring %d concurrent %s flows for %v…\n", o.concurrency, o.flow, o.duration)
 	rec := newRecorder()
-	cpu := serverCPU(info)
+	cpu := serverCPU(info, len(o.targets) == 1 && o.targets[0] == o.server)
 	took := load.run(ctx, o.concurrency, o.duration, rec)
 	rep.CPUPerFlowMS = cpu.perFlow(rec.count(stepFlow))
 	after := measureBound(ctx, info.Argon2, o.concurrency, o.boundTime)

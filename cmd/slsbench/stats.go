@@ -83,6 +83,7 @@ type Bound struct {
 // report is a run's figures.
 type report struct {
 	Server       string         `json:"server"`
+	Targets      []string       `json:"targets"`
 	Info         serverInfo     `json:"server_info"`
 	Flow         string         `json:"flow"`
 	Concurrency  int            `json:"concurrency"`
@@ -128,7 +129,7 @@ func (rep *report) print(w io.Writer, format string) error {
 	a := rep.Info.Argon2
 	fmt.Fprintf(w, "server      %s — %s, %s on %s (%d CPUs, %d hashing slots, Argon2id m=%d KiB t=%d p=%d)\n",
 		rep.Server, rep.Info.Version, rep.Info.Engine, rep.Info.Host, rep.Info.CPUs, rep.Info.HashSlot, a.MemoryKiB, a.Iterations, a.Parallelism)
-	fmt.Fprintf(w, "load        %s flows, concurrency %d, %d users, %s\n", rep.Flow, rep.Concurrency, rep.Users, rep.Duration)
+	fmt.Fprintf(w, "load        %s flows, concurrency %d, %d users, %s, on %s\n", rep.Flow, rep.Concurrency, rep.Users, rep.Duration, strings.Join(rep.Targets, " "))
 	fmt.Fprintf(w, "flows       %d (%.1f/s), errors %d\n", rep.Flows, rep.FlowsPerSec, rep.ErrorCount)
 	if b := rep.Bound; b != nil {
 		fmt.Fprintf(w, "bound       bare Argon2id here: %.1f hashes/s at concurrency %d (before %.1f, after %.1f)\n", b.HashesPerSecond, b.Concurrency, b.Before, b.After)
