@@ -12,17 +12,13 @@ import (
 	"github.com/secure-login-system/sls/config/field"
 )
 
-// decodeInto reads raw into the value v points to, strictly: an unknown
-// field, a wrong type or an unreadable value is a problem at its path
-// ("sftp.retention_days", "audit.streams[1].type"). Unlike
-// encoding/json it goes on after a problem, so that one run reports every
-// one of them; fields it could read are set.
-func decodeInto(path string, raw json.RawMessage, v any, errs *field.Errors) {
-	decodeValue(path, raw, reflect.ValueOf(v).Elem(), errs)
-}
-
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 
+// decodeValue reads raw into v, strictly: an unknown field, a wrong type
+// or an unreadable value is a problem at its path
+// ("sftp.retention_days", "audit.streams[1].type"). Unlike encoding/json
+// it goes on after a problem, so that one run reports every one of them;
+// fields it could read are set.
 func decodeValue(path string, raw json.RawMessage, v reflect.Value, errs *field.Errors) {
 	raw = bytes.TrimSpace(raw)
 	if string(raw) == "null" { // null is the default, whatever the type
