@@ -36,6 +36,9 @@ type Binding struct {
 	// Currency and AmountMinor: the withdrawal being confirmed.
 	Currency    string `json:"currency,omitempty"`
 	AmountMinor int64  `json:"amount_minor,omitempty"`
+	// Payee: the account the withdrawal pays (normalised: letters and
+	// digits, upper case); "" when the confirmation names none.
+	Payee string `json:"payee,omitempty"`
 	// OrderID: the device order whose card is being activated.
 	OrderID string `json:"order_id,omitempty"`
 }

@@ -27,6 +27,8 @@ const (
 	NotePasswordGuessing     = "password_guessing"      // many wrong passwords; unknown browsers and apps held off
 	NotePasswordChanged      = "password_changed"       // the password was changed or reset (every channel)
 	NotePasswordResetCode    = "password_reset_code"    // the one-time code of a password reset (to the user's own number and email)
+	NoteTakeoverReported     = "takeover_reported"      // the user reported "this wasn't me"; the account is locked (every channel)
+	NoteSecurityAlert        = "security_alert"         // to the Security Team: a user reported a takeover
 )
 
 // Notification is a message to a user, queued inside the transaction of
@@ -50,4 +52,28 @@ type Notification struct {
 // Notifier queues notifications (package notify's outbox implements it).
 type Notifier interface {
 	Notify(ctx context.Context, tx Tx, n Notification) error
+}
+
+// TellEverywhere sends note to the user's verified mobile number and email
+// address, each, or to their message-center preferences when they have
+// neither: what a change an attacker would want hidden deserves.
+func TellEverywhere(ctx context.Context, tx Tx, n Notifier, u *User, note Notification) error {
+	var channels []string
+	if u.Mobile != "" && !u.MobileVerifiedAt.IsZero() {
+		channels = append(channels, "sms")
+	}
+	if u.Email != "" {
+		channels = append(channels, "email")
+	}
+	for _, ch := range channels {
+		note.Channel = ch
+		if err := n.Notify(ctx, tx, note); err != nil {
+			return err
+		}
+	}
+	if len(channels) == 0 {
+		note.Channel = "" // the user's preferences (message center, push)
+		return n.Notify(ctx, tx, note)
+	}
+	return nil
 }

@@ -33,6 +33,8 @@ type Tx interface {
 	AuditEvidenceStore
 	SealStore
 	PasswordResetStore
+	ReportLinkStore
+	CoolDownStore
 	SchedulerStore
 	NotifyStore
 	IBKeyStore

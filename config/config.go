@@ -53,6 +53,7 @@ type File struct {
 	Seal      Seal           `json:"seal"`
 	OIDC      OIDC           `json:"oidc"`
 	Passkey   Passkey        `json:"passkey"`
+	Takeover  Takeover       `json:"takeover"`
 }
 
 // LoginRules mirror login.Config.
@@ -168,6 +169,7 @@ func (f *File) check() field.Errors {
 	add(f.SealConfig())
 	add(f.OIDCConfig())
 	add(f.PasskeyConfig())
+	add(f.TakeoverConfig())
 	return errs
 }
 

@@ -86,6 +86,9 @@ func Example() *File {
 	f.OIDC = OIDC{CodeTTL: Duration(o.CodeTTL), AccessTokenTTL: Duration(o.AccessTokenTTL), IDTokenTTL: Duration(o.IDTokenTTL),
 		RefreshTokenTTL: Duration(o.RefreshTokenTTL), KeyRotation: Duration(o.KeyRotation), KeyPublishAhead: Duration(o.KeyPublishAhead)}
 	f.Passkey, _ = f.PasskeyConfig()
+	tc, _ := f.TakeoverConfig()
+	day, five := USDCap(tc.DayLimit), USDCap(tc.FiveDayLimit)
+	f.Takeover = Takeover{CoolDown: Duration(tc.CoolDown), DayLimitUSD: &day, FiveDayLimitUSD: &five, ReportLinkTTL: Duration(tc.LinkTTL)}
 	return &f
 }
 

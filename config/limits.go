@@ -34,6 +34,7 @@ type LimitsSection struct {
 	SMSPerAddress          *RateRule `json:"sms_per_address,omitempty"`
 	OperatorPerAddress     *RateRule `json:"operator_per_address,omitempty"`
 	OIDCAuthorizePerAddr   *RateRule `json:"oidc_authorize_per_address,omitempty"`
+	ReportPerAddress       *RateRule `json:"report_per_address,omitempty"`
 
 	// HashConcurrency is how many Argon2id computations may run at once
 	// (default: the number of CPUs). HashQueue is how many more may wait
@@ -50,7 +51,7 @@ func (s *LimitsSection) ruleFields() map[string]**RateRule {
 		ratelimit.PasswordAddress: &s.PasswordPerAddress, ratelimit.PasswordAccount: &s.PasswordPerAddressUser,
 		ratelimit.SecondFactorUser: &s.SecondFactorPerUser, ratelimit.ActivationAddress: &s.ActivationPerAddress,
 		ratelimit.SMSAddress: &s.SMSPerAddress, ratelimit.OperatorAddress: &s.OperatorPerAddress,
-		ratelimit.OIDCAuthorizeAddress: &s.OIDCAuthorizePerAddr,
+		ratelimit.OIDCAuthorizeAddress: &s.OIDCAuthorizePerAddr, ratelimit.ReportAddress: &s.ReportPerAddress,
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/secure-login-system/sls/policy"
 	"github.com/secure-login-system/sls/protect"
 	"github.com/secure-login-system/sls/sftpd"
+	"github.com/secure-login-system/sls/takeover"
 )
 
 // SMS is the "sms" section (package factor/sms Rules).
@@ -189,9 +190,14 @@ func (f *File) ProtectConfig() (protect.Config, error) {
 	}
 	lc, _ := f.LoginConfig() // its own problems are reported under "login"
 	devices, _ := f.DevicesConfig()
-	return protect.Config{Mandated2FA: p.Mandated2FA, Location: loc, StepUpAnswerTTL: p.WithdrawalConfirmationTTL.D(),
+	out := protect.Config{Mandated2FA: p.Mandated2FA, Location: loc, StepUpAnswerTTL: p.WithdrawalConfirmationTTL.D(),
 		StepUpValidity: p.ConfirmationValidity.D(), MaxAnswers: lc.MaxAnswers, MaxFailures: lc.MaxFailures,
-		LockoutCooldown: lc.LockoutCooldown, RateBand: band, DeviceLimits: devices.Limits}, field.Within("policy", errs.Err())
+		LockoutCooldown: lc.LockoutCooldown, RateBand: band, DeviceLimits: devices.Limits}
+	if tc, _ := f.TakeoverConfig(); !tc.CoolDownOff { // reported under "takeover"
+		tier := tc.Limit()
+		out.CoolDown = &tier
+	}
+	return out, field.Within("policy", errs.Err())
 }
 
 // Lifecycle is the "lifecycle" section (package lifecycle). Money is
@@ -538,4 +544,58 @@ func (f *File) PasskeyConfig() (Passkey, error) {
 		p.DisplayName = "SLS"
 	}
 	return p, field.Within("passkey", errs.Err())
+}
+
+// Takeover is the "takeover" section (package takeover): the cool-down
+// after a security change and the "this wasn't me" reports.
+type Takeover struct {
+	// Disabled turns the cool-down off (reports and links stay).
+	Disabled bool `json:"disabled,omitempty"`
+	// CoolDown is how long money movement stays at the cool-down tier
+	// after a security change (default 72h).
+	CoolDown        Duration `json:"cool_down,omitempty"`
+	DayLimitUSD     *USDCap  `json:"day_limit_usd,omitempty"`
+	FiveDayLimitUSD *USDCap  `json:"five_day_limit_usd,omitempty"`
+	// ReportLinkTTL is how long a notice's report link works (default 7
+	// days).
+	ReportLinkTTL Duration `json:"report_link_ttl,omitempty"`
+	// PublicURL is the portal's public URL that report links start with
+	// (default: the listening address).
+	PublicURL string `json:"public_url,omitempty"`
+	// SecurityTeamEmail is alerted when a user reports a takeover.
+	SecurityTeamEmail string `json:"security_team_email,omitempty"`
+}
+
+// TakeoverConfig returns the "takeover" section as the service's
+// configuration, defaults filled in.
+func (f *File) TakeoverConfig() (takeover.Config, error) {
+	t := f.Takeover
+	c := takeover.Config{CoolDown: t.CoolDown.D(), LinkTTL: t.ReportLinkTTL.D(), PublicURL: t.PublicURL, SecurityTeam: t.SecurityTeamEmail}
+	if t.DayLimitUSD != nil {
+		c.DayLimit = int64(*t.DayLimitUSD)
+	}
+	if t.FiveDayLimitUSD != nil {
+		c.FiveDayLimit = int64(*t.FiveDayLimitUSD)
+	}
+	c = c.WithDefaults()
+	var errs field.Errors
+	if c.CoolDown < time.Hour || c.CoolDown > 30*24*time.Hour {
+		errs.Addf("cool_down", "%s must be between 1h and 720h", c.CoolDown)
+	}
+	if c.DayLimit > c.FiveDayLimit {
+		errs.Addf("day_limit_usd", "the daily limit is above the five-day limit")
+	}
+	if c.LinkTTL < time.Hour || c.LinkTTL > 30*24*time.Hour {
+		errs.Addf("report_link_ttl", "%s must be between 1h and 720h", c.LinkTTL)
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs.Addf("public_url", "%q must be an http(s) URL without query or fragment", c.PublicURL)
+		}
+	}
+	if e := c.SecurityTeam; e != "" && (!strings.Contains(e, "@") || strings.ContainsAny(e, " \r\n<>")) {
+		errs.Addf("security_team_email", "%q is not an email address", e)
+	}
+	c.CoolDownOff = t.Disabled
+	return c, field.Within("takeover", errs.Err())
 }

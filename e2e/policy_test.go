@@ -220,11 +220,23 @@ func TestDSCPlusOrderJourney(t *testing.T) {
 		if done.Status != 201 || done.str("session", "session", "device_id") != deviceID {
 			t.Fatalf("login with the delivered card: %s", done.Raw)
 		}
-		// Its session has the card's limits: unlimited.
+		// A card added beside her code card starts a cool-down (package
+		// takeover): the lower tier, saying until when; then the card's
+		// own limits, unlimited.
 		tok := done.str("session", "token")
 		lim := call(t, "GET", n.url+"/api/v1/withdrawals/limits", tok, nil)
+		if lim.Status != 200 || lim.str("limit", "device_kind") != "dscplus" || lim.str("limit", "basis") != "cool_down" ||
+			lim.str("limit", "cool_down", "change") != "device_added" {
+			t.Fatalf("limits with the DSC+ in its cool-down: %s", lim.Raw)
+		}
+		setClock(t, clk, 24*24*time.Hour+2*time.Minute)
+		r = startLogin(t, n, "olga", "trading")
+		c = chooseDevice(t, n, r, "dscplus")
+		done = answer(t, n, c.str("login_id"), dscRespond(t, card, "2580", c.str("prompt", "challenge")))
+		tok = done.str("session", "token")
+		lim = call(t, "GET", n.url+"/api/v1/withdrawals/limits", tok, nil)
 		if lim.Status != 200 || lim.str("limit", "device_kind") != "dscplus" || lim.str("day", "unlimited") != "true" {
-			t.Fatalf("limits with the DSC+: %s", lim.Raw)
+			t.Fatalf("limits with the DSC+ after the cool-down: %s", lim.Raw)
 		}
 
 		// Return: the address for the region is shown; receipt releases

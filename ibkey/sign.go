@@ -38,7 +38,11 @@ type Approval struct {
 	DeviceID string `json:"device_id" required:"true"`
 	Decision string `json:"decision" required:"true"`
 	Number   string `json:"number,omitempty"`
-	Unlock   string `json:"unlock" required:"true"`
+	// NotMe marks a denial "this wasn't me": the user did not start the
+	// login, so the server locks the user until Client Services unlocks
+	// them (package takeover). Signed with the rest.
+	NotMe  bool   `json:"not_me,omitempty"`
+	Unlock string `json:"unlock" required:"true"`
 	// Time is the app's clock (Unix seconds), recorded for the audit
 	// trail; freshness comes from the push itself, which is single-use and
 	// expires on the server.
@@ -62,6 +66,8 @@ func (a *Approval) Check() error {
 		return fmt.Errorf("%w: an approval needs the number shown on the login screen", ErrInvalid)
 	case a.Decision == DecisionDeny && a.Number != "":
 		return fmt.Errorf("%w: a denial carries no number", ErrInvalid)
+	case a.NotMe && a.Decision != DecisionDeny:
+		return fmt.Errorf("%w: only a denial can say \"this wasn't me\"", ErrInvalid)
 	case a.Unlock != UnlockPIN && a.Unlock != UnlockBiometric:
 		return fmt.Errorf("%w: unlock must be %q or %q", ErrInvalid, UnlockPIN, UnlockBiometric)
 	}
@@ -78,8 +84,11 @@ func digits(s string) bool {
 }
 
 func (a *Approval) message() []byte {
-	return canon("sls-ibkey/1 approval", strconv.Itoa(a.Version), a.PushID, a.Tx, a.DeviceID, a.Decision, a.Number, a.Unlock,
-		strconv.FormatInt(a.Time, 10))
+	fields := []string{strconv.Itoa(a.Version), a.PushID, a.Tx, a.DeviceID, a.Decision, a.Number, a.Unlock, strconv.FormatInt(a.Time, 10)}
+	if a.NotMe { // only then, so that answers signed before the field existed still verify
+		fields = append(fields, "not-me")
+	}
+	return canon("sls-ibkey/1 approval", fields...)
 }
 
 // Sign fills Signature and MAC.

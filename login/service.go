@@ -32,7 +32,15 @@ type Gate interface {
 type Hooks interface {
 	// LoginCompleted runs inside the login's transaction: what it writes
 	// (for example an outbox message) commits with the session.
-	LoginCompleted(ctx context.Context, tx sls.Tx, u *sls.User, s *sls.Session, userAgent string, now time.Time) error
+	LoginCompleted(ctx context.Context, tx sls.Tx, u *sls.User, s *sls.Session, c Client, now time.Time) error
+}
+
+// Client is what a login knows of the browser or app that made it.
+type Client struct {
+	UserAgent string
+	// Known: it presented a known-client token of this user (it logged in
+	// as the user before; see KnownClient).
+	Known bool
 }
 
 // SessionGate checks every use of a session, not only its login: rules
@@ -626,7 +634,7 @@ func (s *Service) newSession(ctx context.Context, tx sls.Tx, u *sls.User, d *sls
 		return nil, err
 	}
 	if s.hooks != nil {
-		if err := s.hooks.LoginCompleted(ctx, tx, u, ss, userAgent, now); err != nil {
+		if err := s.hooks.LoginCompleted(ctx, tx, u, ss, Client{UserAgent: userAgent, Known: known != ""}, now); err != nil {
 			return nil, err
 		}
 	}

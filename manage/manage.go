@@ -54,6 +54,9 @@ type Service struct {
 	// singleFactor is set when the password is the user's only factor,
 	// context holds words the password must not contain (the username).
 	PasswordRules func(password string, singleFactor bool, context ...string) error
+	// PasswordReset is called in the transaction that resets a user's
+	// password through Client Services (nil: nothing): a security change.
+	PasswordReset func(ctx context.Context, tx sls.Tx, u *sls.User, now time.Time) error
 }
 
 // checkPassword applies the password rules.

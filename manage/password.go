@@ -117,6 +117,11 @@ func (s *Service) setPassword(ctx context.Context, userID, next, keep, resetHash
 		event := EventPasswordChanged
 		if how == "reset" {
 			event = EventPasswordReset
+			if s.PasswordReset != nil {
+				if err := s.PasswordReset(ctx, tx, u, now); err != nil {
+					return err
+				}
+			}
 		}
 		if err := sls.Audit(ctx, tx, now, actor, event, u.ID, "", detail); err != nil {
 			return err
@@ -126,30 +131,12 @@ func (s *Service) setPassword(ctx context.Context, userID, next, keep, resetHash
 	})
 }
 
-// tellEverywhere sends n to the user's verified mobile number and email
-// address, and to their message-center preferences.
+// tellEverywhere sends n on every channel the user has (sls.TellEverywhere).
 func (s *Service) tellEverywhere(ctx context.Context, tx sls.Tx, u *sls.User, n sls.Notification) error {
 	if s.Notifier == nil {
 		return nil
 	}
-	var channels []string
-	if u.Mobile != "" && !u.MobileVerifiedAt.IsZero() {
-		channels = append(channels, "sms")
-	}
-	if u.Email != "" {
-		channels = append(channels, "email")
-	}
-	for _, ch := range channels {
-		n.Channel = ch
-		if err := s.Notifier.Notify(ctx, tx, n); err != nil {
-			return err
-		}
-	}
-	if len(channels) == 0 {
-		n.Channel = "" // the user's preferences (message center, push)
-		return s.Notifier.Notify(ctx, tx, n)
-	}
-	return nil
+	return sls.TellEverywhere(ctx, tx, s.Notifier, u, n)
 }
 
 func localPart(email string) string {

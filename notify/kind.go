@@ -41,7 +41,22 @@ const (
 	KindLoginRefusedIP       Kind = "login_refused_ip"       // the right password came from an address outside the IP restrictions; data: Platform, Address, Time
 	KindPasswordGuessing     Kind = "password_guessing"      // many wrong passwords: new browsers and apps are held off; data: Count
 	KindPasswordChanged      Kind = "password_changed"       // the password was changed or reset; data: Time, How
+	KindTakeoverReported     Kind = "takeover_reported"      // the user reported "this wasn't me" and is locked; data: Time
+	KindSecurityAlert        Kind = "security_alert"         // to the Security Team: a user reported a takeover; data: Username, Via, Network, Time
 )
+
+// ReportURL is the optional data field of a security notice that carries
+// a "this wasn't me" link (package takeover); the rendered body ends with
+// a line that offers it, in the message's language.
+const ReportURL = "ReportURL"
+
+// reportable are the notices that may carry a report link: those that tell
+// of a change or a login the client may not have made.
+var reportable = map[Kind]bool{KindTempPasscodeIssued: true, KindDeviceActivated: true, KindNewLogin: true, KindPhoneNumberChanged: true,
+	KindPushDenied: true, KindLoginRefusedIP: true, KindPasswordChanged: true, KindDeviceAutoActivated: true}
+
+// Reportable reports whether notices of kind k may carry a report link.
+func (k Kind) Reportable() bool { return reportable[k] }
 
 // fieldType decides how a data value is checked and cleaned before it goes
 // into a text that leaves the system.
@@ -69,7 +84,24 @@ const (
 const (
 	maxText    = 80
 	maxSummary = 160
+	maxURL     = 300
 )
+
+func (kindSpec) reportable(k Kind) bool { return reportable[k] }
+
+// validReportURL accepts an absolute http(s) URL of printable ASCII
+// without spaces: a link that leaves the system as is.
+func validReportURL(v string) bool {
+	if len(v) > maxURL || !(strings.HasPrefix(v, "https://") || strings.HasPrefix(v, "http://")) {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] <= ' ' || v[i] > '~' || v[i] == '"' || v[i] == '<' || v[i] == '>' {
+			return false
+		}
+	}
+	return true
+}
 
 type field struct {
 	name string
@@ -106,6 +138,8 @@ var kindSpecs = map[Kind]kindSpec{
 	KindLoginRefusedIP:       {fields: []field{{"Platform", fText}, {"Address", fText}, {"Time", fText}}, critical: true},
 	KindPasswordGuessing:     {fields: []field{{"Count", fNumber}}, critical: true},
 	KindPasswordChanged:      {fields: []field{{"Time", fText}, {"How", fText}}, critical: true},
+	KindTakeoverReported:     {fields: []field{{"Time", fText}}, critical: true},
+	KindSecurityAlert:        {fields: []field{{"Username", fText}, {"Via", fText}, {"Network", fText}, {"Time", fText}}, critical: true},
 }
 
 // AllKinds lists every kind in a stable order.
@@ -115,6 +149,7 @@ var AllKinds = []Kind{
 	KindDeviceDelivered, KindAutoActivationComing, KindDeviceAutoActivated,
 	KindPhoneNumberChanged, KindPushDenied, KindPushFlood, KindSecureMessageSummary,
 	KindReturnReceived, KindDepositReleased, KindDepositForfeited, KindLoginRefusedIP, KindPasswordGuessing, KindPasswordChanged,
+	KindTakeoverReported, KindSecurityAlert,
 }
 
 // Valid reports whether k is a known kind.
@@ -169,6 +204,12 @@ func cleanData(k Kind, data map[string]string) (map[string]string, error) {
 			return nil, fmt.Errorf("field %s: %w", f.name, err)
 		}
 		out[f.name] = c
+	}
+	if v, ok := data[ReportURL]; ok && spec.reportable(k) {
+		if !validReportURL(v) {
+			return nil, fmt.Errorf("field %s: not an http(s) URL of at most %d characters", ReportURL, maxURL)
+		}
+		out[ReportURL] = v
 	}
 	for key := range data {
 		if _, ok := out[key]; !ok {

@@ -95,6 +95,9 @@ func Render(kind Kind, lang string, data map[string]string) (subject, body strin
 		return "", "", fmt.Errorf("notify: render %s body: %w", kind, err)
 	}
 	subject, body = strings.TrimSpace(sb.String()), strings.TrimSpace(bb.String())
+	if link, ok := clean[ReportURL]; ok {
+		body += "\n\n" + reportLine(l) + " " + link
+	}
 	if strings.Contains(subject+body, "<no value>") {
 		return "", "", fmt.Errorf("notify: render %s: unfilled placeholder", kind)
 	}

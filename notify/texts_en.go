@@ -34,7 +34,7 @@ var textsEN = map[Kind]text{
 	},
 	KindNewLogin: {
 		subject: `New login to your account`,
-		body:    `SLS: login from a new device or platform: {{.Platform}}, address {{.Address}}, {{.Time}}. If this wasn't you, change your password and contact Client Services immediately.`,
+		body:    `SLS: login from a new browser, app or network: {{.Platform}}, network {{.Address}}, {{.Time}}. If this wasn't you, change your password and contact Client Services immediately.`,
 	},
 	KindDeviceShipped: {
 		subject: `Your security device has been shipped`,
@@ -97,5 +97,13 @@ var textsEN = map[Kind]text{
 	KindDepositForfeited: {
 		subject: `Your device deposit has been kept`,
 		body:    `The deposit of {{.Amount}} held for your security device ({{device .Device}}) has been kept as compensation, because the device was lost, stolen, damaged or not returned. If you believe this is wrong, contact Client Services.`,
+	},
+	KindTakeoverReported: {
+		subject: `Your account is locked after your report`,
+		body:    `You reported on {{.Time}} that a change or a login was not yours. Your user is locked and every session has ended; withdrawals and changes are stopped. Call Client Services to check your account and unlock it.`,
+	},
+	KindSecurityAlert: {
+		subject: `Takeover reported by user {{.Username}}`,
+		body:    `User {{.Username}} reported "this wasn't me" ({{.Via}}, from {{.Network}}) on {{.Time}}. The user is locked and their sessions have ended. Review the audit trail and contact the client before unlocking.`,
 	},
 }

@@ -33,7 +33,7 @@ var textsES = map[Kind]text{
 	},
 	KindNewLogin: {
 		subject: `Nuevo inicio de sesión en su cuenta`,
-		body:    `SLS: inicio de sesión desde un dispositivo o plataforma nuevos: {{.Platform}}, dirección {{.Address}}, {{.Time}}. Si no ha sido usted, cambie su contraseña y contacte de inmediato con Atención al Cliente.`,
+		body:    `SLS: inicio de sesión desde un navegador, aplicación o red nuevos: {{.Platform}}, red {{.Address}}, {{.Time}}. Si no ha sido usted, cambie su contraseña y contacte de inmediato con Atención al Cliente.`,
 	},
 	KindDeviceShipped: {
 		subject: `Su dispositivo de seguridad ha sido enviado`,
@@ -95,5 +95,13 @@ var textsES = map[Kind]text{
 	KindDepositForfeited: {
 		subject: `Se ha retenido el depósito de su dispositivo`,
 		body:    `El depósito de {{.Amount}} retenido por su dispositivo de seguridad ({{device .Device}}) se conserva como compensación (dispositivo perdido, robado, dañado o no devuelto). ¿Error? Contacte con Atención al Cliente.`,
+	},
+	KindTakeoverReported: {
+		subject: `Su cuenta está bloqueada tras su aviso`,
+		body:    `El {{.Time}} nos avisó de que un cambio o un inicio de sesión no fue suyo. Su usuario está bloqueado y todas las sesiones terminaron; los retiros y los cambios están detenidos. Llame a Client Services para revisar su cuenta y desbloquearla.`,
+	},
+	KindSecurityAlert: {
+		subject: `Toma de control avisada por el usuario {{.Username}}`,
+		body:    `El usuario {{.Username}} avisó "no fui yo" ({{.Via}}, desde {{.Network}}) el {{.Time}}. Está bloqueado y sus sesiones terminaron. Revise la auditoría y llame al cliente antes de desbloquear.`,
 	},
 }

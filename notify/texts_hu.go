@@ -33,7 +33,7 @@ var textsHU = map[Kind]text{
 	},
 	KindNewLogin: {
 		subject: `Új bejelentkezés a számlájára`,
-		body:    `SLS: bejelentkezés új eszközről vagy platformról: {{.Platform}}, cím: {{.Address}}, időpont: {{.Time}}. Ha nem Ön volt, változtassa meg jelszavát, és haladéktalanul vegye fel a kapcsolatot az Ügyfélszolgálattal.`,
+		body:    `SLS: bejelentkezés új böngészőből, alkalmazásból vagy hálózatról: {{.Platform}}, hálózat: {{.Address}}, időpont: {{.Time}}. Ha nem Ön volt, váltson jelszót, és hívja az Ügyfélszolgálatot.`,
 	},
 	KindDeviceShipped: {
 		subject: `Biztonsági eszközét feladtuk`,
@@ -95,5 +95,13 @@ var textsHU = map[Kind]text{
 	KindDepositForfeited: {
 		subject: `Eszközletétjét visszatartottuk`,
 		body:    `A biztonsági eszközéért ({{device .Device}}) zárolt {{.Amount}} összegű letétet kártérítésként visszatartottuk (elveszett, ellopott, sérült vagy vissza nem küldött eszköz). Kérdés esetén hívja az Ügyfélszolgálatot.`,
+	},
+	KindTakeoverReported: {
+		subject: `Bejelentése után zároltuk a fiókját`,
+		body:    `{{.Time}}-kor jelezte, hogy egy változtatás vagy belépés nem Öntől jött. Felhasználóját zároltuk, munkamenetei véget értek, a kifizetések és változtatások leálltak. Hívja az ügyfélszolgálatot a feloldáshoz.`,
+	},
+	KindSecurityAlert: {
+		subject: `Fiókátvételt jelentett {{.Username}} felhasználó`,
+		body:    `{{.Username}} jelezte: "nem én voltam" ({{.Via}}, innen: {{.Network}}), {{.Time}}. Zárolva, munkamenetei véget értek. Nézze át az auditnaplót, és feloldás előtt hívja az ügyfelet.`,
 	},
 }

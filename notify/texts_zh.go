@@ -33,7 +33,7 @@ var textsZH = map[Kind]text{
 	},
 	KindNewLogin: {
 		subject: `您的账户有新的登录`,
-		body:    `【SLS】您的账户从新的设备或平台登录：{{.Platform}}，地址{{.Address}}，时间{{.Time}}。如果这不是您本人的操作，请立即更改密码并联系客户服务部。`,
+		body:    `【SLS】您的账户从新的浏览器、应用或网络登录：{{.Platform}}，网络{{.Address}}，时间{{.Time}}。如果这不是您本人的操作，请立即更改密码并联系客户服务部。`,
 	},
 	KindDeviceShipped: {
 		subject: `您的安全设备已发货`,
@@ -95,5 +95,13 @@ var textsZH = map[Kind]text{
 	KindDepositForfeited: {
 		subject: `您的设备押金已被扣留`,
 		body:    `由于设备丢失、被盗、损坏或未退回，为您的安全设备（{{device .Device}}）冻结的 {{.Amount}} 押金已作为补偿扣留。如您认为有误，请联系客户服务部。`,
+	},
+	KindTakeoverReported: {
+		subject: `根据您的报告，您的账户已被锁定`,
+		body:    `您于 {{.Time}} 报告某项更改或登录并非您本人所为。您的用户已被锁定，所有会话均已结束；提款和更改已停止。请致电客户服务部核查并解锁您的账户。`,
+	},
+	KindSecurityAlert: {
+		subject: `用户 {{.Username}} 报告账户被盗用`,
+		body:    `用户 {{.Username}} 于 {{.Time}} 报告"不是我本人"（{{.Via}}，来自 {{.Network}}）。该用户已被锁定，其会话已结束。解锁前请查看审计记录并联系客户。`,
 	},
 }

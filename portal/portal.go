@@ -89,6 +89,8 @@ type Deps struct {
 	TOTP TOTP
 	// Passkeys registers passkeys (nil: not offered).
 	Passkeys Passkeys
+	// Report follows "this wasn't me" links (nil: no report page).
+	Report Reporter
 }
 
 // Portal serves the pages.
@@ -262,6 +264,7 @@ func (p *Portal) routes() error {
 	p.oidcRoutes(handle)
 	p.totpRoutes(handle)
 	p.passkeyRoutes(handle)
+	p.reportRoutes(handle)
 	for _, rt := range p.table {
 		if !rt.Access.Declared() || rt.handle == nil {
 			return fmt.Errorf("portal: page %q declares no access (deny by default)", rt.Pattern)

@@ -3,9 +3,13 @@ package protect
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
+	"time"
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/policy"
+	"github.com/secure-login-system/sls/takeover"
 )
 
 // Benefit names for BenefitCheck.
@@ -23,6 +27,9 @@ type BenefitAnswer struct {
 	// Condition and Message explain a refusal.
 	Condition string `json:"condition,omitempty"`
 	Message   string `json:"message,omitempty"`
+	// CoolDownUntil is when a security change's cool-down ends (refusals
+	// for that reason).
+	CoolDownUntil time.Time `json:"cool_down_until,omitzero"`
 }
 
 func answerOf(benefit string, inSLS bool, err error) *BenefitAnswer {
@@ -43,7 +50,26 @@ func (s *Service) CheckBenefit(ctx context.Context, u *sls.User, benefit string)
 	default:
 		return nil, sls.Errorf(sls.CodeNotFound, "Unknown benefit %q (%s, %s).", benefit, BenefitBankingChange, BenefitEmailChange)
 	}
-	return answerOf(benefit, inSLS(u), policy.CanChangeBankingOrEmail(inSLS(u))), nil
+	a := answerOf(benefit, inSLS(u), policy.CanChangeBankingOrEmail(inSLS(u)))
+	if benefit == BenefitBankingChange && a.Allowed {
+		// A banking-instruction change waits out a security change's
+		// cool-down, or Client Services (package takeover).
+		now := s.now()
+		var cd *sls.CoolDown
+		if err := s.Store.View(ctx, func(tx sls.Tx) error {
+			var err error
+			cd, err = s.coolDown(ctx, tx, u, now)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		if cd != nil {
+			a.Allowed, a.Condition, a.CoolDownUntil = false, takeover.BasisCoolDown, cd.Until
+			a.Message = fmt.Sprintf("Banking instructions cannot be changed until %s: a security change on %s (%s) started a cool-down. Client Services can lift it once they have checked the change with you.",
+				cd.Until.UTC().Format("2006-01-02 15:04 MST"), cd.StartedAt.UTC().Format("2006-01-02 15:04 MST"), strings.ReplaceAll(cd.Reason, "_", " "))
+		}
+	}
+	return a, nil
 }
 
 // ACHAnswer is the answer to "may this user fund USD X by ACH/EFT".

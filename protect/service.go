@@ -64,6 +64,9 @@ type Config struct {
 	// DeviceLimits overrides the withdrawal limits of the configurable
 	// kinds (passkey, TOTP); nil: their defaults.
 	DeviceLimits policy.LimitTable
+	// CoolDown is the tier withdrawals fall to while a security change's
+	// cool-down holds (package takeover); nil: no cool-down applies.
+	CoolDown *policy.Limit
 }
 
 // WithDefaults fills zero fields: 5-minute withdrawal confirmations, the

@@ -3,6 +3,7 @@ package protect
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	sls "github.com/secure-login-system/sls"
@@ -19,6 +20,7 @@ type StepUpStart struct {
 	Deadline       time.Time      `json:"deadline"`
 	Currency       string         `json:"currency"`
 	Amount         string         `json:"amount"`
+	Payee          string         `json:"payee,omitempty"`
 }
 
 // StepUpResult is a confirmation answered correctly.
@@ -33,6 +35,10 @@ type StepUpRequest struct {
 	DeviceID string `json:"device_id" required:"true"`
 	Currency string `json:"currency" required:"true"`
 	Amount   string `json:"amount" required:"true"`
+	// Payee is the account the withdrawal pays (an IBAN or account
+	// number, 4–34 letters and digits; spaces and dashes are ignored). The
+	// confirmation is bound to it: it cannot pay another account.
+	Payee string `json:"payee,omitempty"`
 }
 
 // StartStepUp challenges one of the user's devices to confirm a
@@ -41,6 +47,10 @@ type StepUpRequest struct {
 // challenge; the login's attempt rules and the user's lockout apply.
 func (s *Service) StartStepUp(ctx context.Context, sess *sls.Session, user *sls.User, req StepUpRequest) (*StepUpStart, error) {
 	m, err := ParseAmount(req.Currency, req.Amount)
+	if err != nil {
+		return nil, err
+	}
+	payee, err := NormalizePayee(req.Payee)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +81,7 @@ func (s *Service) StartStepUp(ctx context.Context, sess *sls.Session, user *sls.
 		// kept in step_ups, never in the logins table, so it can never
 		// turn into a session.
 		su := &sls.StepUp{DeviceKind: d.Kind, Challenge: sls.Challenge{IDHash: sls.TokenHash(id), Purpose: sls.PurposeWithdrawal,
-			Bound: sls.Binding{SessionID: sess.ID, Currency: m.Currency, AmountMinor: m.Minor}, UserID: u.ID,
+			Bound: sls.Binding{SessionID: sess.ID, Currency: m.Currency, AmountMinor: m.Minor, Payee: payee}, UserID: u.ID,
 			Platform: sess.Platform, ClientIP: sess.ClientIP, CreatedAt: now, Deadline: now.Add(cfg.StepUpAnswerTTL)}}
 		if err := s.verifier(factors).Start(ctx, tx, u, d, &su.Challenge, now); err != nil {
 			return err
@@ -80,9 +90,9 @@ func (s *Service) StartStepUp(ctx context.Context, sess *sls.Session, user *sls.
 			return err
 		}
 		out = &StepUpStart{ConfirmationID: id, DeviceID: d.ID, DeviceKind: d.Kind, Prompt: su.Prompt, Deadline: su.Deadline,
-			Currency: m.Currency, Amount: FormatAmount(m.Currency, m.Minor)}
+			Currency: m.Currency, Amount: FormatAmount(m.Currency, m.Minor), Payee: payee}
 		return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), EventStepUpStarted, u.ID, d.ID,
-			map[string]any{"kind": d.Kind, "currency": m.Currency, "amount_minor": m.Minor, "session_id": sess.ID})
+			map[string]any{"kind": d.Kind, "currency": m.Currency, "amount_minor": m.Minor, "session_id": sess.ID, "payee": MaskPayee(payee)})
 	})
 	if err != nil {
 		return nil, err
@@ -143,4 +153,37 @@ func (s *Service) AnswerStepUp(ctx context.Context, sess *sls.Session, confirmat
 		return nil, err
 	}
 	return out, outcome
+}
+
+// NormalizePayee checks a payee account (an IBAN or an account number)
+// and returns it in the form confirmations are bound to: letters and
+// digits, upper case, without the spaces and dashes people type. "" stays
+// "" (no payee named).
+func NormalizePayee(s string) (string, error) {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == ' ' || r == '-':
+		case r >= '0' && r <= '9', r >= 'A' && r <= 'Z':
+			b.WriteRune(r)
+		case r >= 'a' && r <= 'z':
+			b.WriteRune(r - 'a' + 'A')
+		default:
+			return "", sls.Errorf(sls.CodeInvalidArgument, "The payee account holds letters and digits only.").WithDetail("field", "payee")
+		}
+	}
+	p := b.String()
+	if p != "" && (len(p) < 4 || len(p) > 34) {
+		return "", sls.Errorf(sls.CodeInvalidArgument, "The payee account must be 4 to 34 letters and digits (an IBAN has at most 34).").WithDetail("field", "payee")
+	}
+	return p, nil
+}
+
+// MaskPayee shows the last four characters of a payee account, as
+// statements do.
+func MaskPayee(p string) string {
+	if len(p) <= 4 {
+		return p
+	}
+	return "…" + p[len(p)-4:]
 }

@@ -2,12 +2,15 @@ package protect
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/policy"
+	"github.com/secure-login-system/sls/takeover"
 )
 
 // MoneyRequest is a withdrawal or ACH/EFT funding to check or record.
@@ -22,6 +25,9 @@ type MoneyRequest struct {
 	// ConfirmationID names a fresh second-factor confirmation of this
 	// withdrawal (see StartStepUp); its device then sets the limit.
 	ConfirmationID string `json:"confirmation_id,omitempty"`
+	// Payee is the account paid; a confirmation bound to a payee is
+	// valid for that payee only.
+	Payee string `json:"payee,omitempty"`
 }
 
 func validRequestID(id string) bool {
@@ -65,6 +71,16 @@ type LimitInfo struct {
 	// "confirmation" (a fresh confirmation of this withdrawal).
 	Source string `json:"source"`
 	InSLS  bool   `json:"in_sls"`
+	// CoolDown is set while a security change holds withdrawals to the
+	// cool-down tier: which change, and until when.
+	CoolDown *CoolDownInfo `json:"cool_down,omitempty"`
+}
+
+// CoolDownInfo says why and until when the cool-down tier applies.
+type CoolDownInfo struct {
+	Change string    `json:"change"`
+	Since  time.Time `json:"since"`
+	Until  time.Time `json:"until"`
 }
 
 // WithdrawalAnswer is the answer to "may this session's user withdraw X
@@ -125,8 +141,25 @@ func (s *Service) limitSource(ctx context.Context, tx sls.Tx, sess *sls.Session,
 		return info, nil, sls.Errorf(sls.CodeInvalidArgument, "The confirmation was given for %s %s, not for this withdrawal.",
 			FormatAmount(su.Bound.Currency, su.Bound.AmountMinor), su.Bound.Currency)
 	}
+	// Dynamic linking (PSD2 RTS Art. 5(1)(b)): the payee the device
+	// confirmed is the one paid, compared in constant time.
+	payee, err := NormalizePayee(req.Payee)
+	if err != nil {
+		return info, nil, err
+	}
+	if subtle.ConstantTimeCompare([]byte(payee), []byte(su.Bound.Payee)) != 1 {
+		return info, nil, sls.Errorf(sls.CodeInvalidArgument, "The confirmation was given for another payee (%s), not for this withdrawal.",
+			orNone(MaskPayee(su.Bound.Payee)))
+	}
 	info.DeviceKind, info.Source = su.DeviceKind, "confirmation"
 	return info, su, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none named"
+	}
+	return s
 }
 
 // sessionLimit is the limit a session sets without a confirmation. Only
@@ -147,6 +180,17 @@ func (s *Service) sessionLimit(sess *sls.Session, u *sls.User, now time.Time) Li
 // evaluate decides a withdrawal inside tx.
 func (s *Service) evaluate(ctx context.Context, tx sls.Tx, u *sls.User, info LimitInfo, m policy.Money, usd int64, now time.Time) (*WithdrawalAnswer, policy.Decision, error) {
 	limit := s.cfg().DeviceLimits.For(info.DeviceKind, info.InSLS)
+	cd, err := s.coolDown(ctx, tx, u, now)
+	if err != nil {
+		return nil, policy.Decision{}, err
+	}
+	if cd != nil {
+		tier := *s.cfg().CoolDown
+		if tier.Day < limit.Day || tier.FiveDay < limit.FiveDay {
+			limit.Day, limit.FiveDay, limit.Basis = min(limit.Day, tier.Day), min(limit.FiveDay, tier.FiveDay), tier.Basis
+		}
+		info.CoolDown = &CoolDownInfo{Change: cd.Reason, Since: cd.StartedAt, Until: cd.Until}
+	}
 	info.Basis = limit.Basis
 	if !info.InSLS {
 		info.DeviceKind = ""
@@ -180,9 +224,27 @@ func (s *Service) evaluate(ctx context.Context, tx sls.Tx, u *sls.User, info Lim
 		a.Currency, a.Amount = m.Currency, FormatAmount(m.Currency, m.Minor)
 	}
 	if err := d.Err(); err != nil {
-		a.Message = err.(*sls.Error).Message
+		a.Message = err.(*sls.Error).Message + coolDownNote(info.CoolDown)
 	}
 	return a, d, nil
+}
+
+// coolDown is the user's cool-down when one holds and the deployment
+// applies one.
+func (s *Service) coolDown(ctx context.Context, tx sls.Tx, u *sls.User, now time.Time) (*sls.CoolDown, error) {
+	if s.cfg().CoolDown == nil {
+		return nil, nil
+	}
+	return takeover.Active(ctx, tx, u.ID, now)
+}
+
+// coolDownNote explains the cool-down in a refusal.
+func coolDownNote(cd *CoolDownInfo) string {
+	if cd == nil {
+		return ""
+	}
+	return fmt.Sprintf(" A security change on %s (%s) holds withdrawals to a lower limit until %s; Client Services can lift it once they have checked the change with you.",
+		cd.Since.UTC().Format("2006-01-02 15:04 MST"), strings.ReplaceAll(cd.Change, "_", " "), cd.Until.UTC().Format("2006-01-02 15:04 MST"))
 }
 
 // refusal turns a refused decision into the error of "record".
@@ -191,7 +253,12 @@ func refusal(a *WithdrawalAnswer, d policy.Decision) error {
 	if e == nil {
 		return nil
 	}
-	return e.WithDetail("device_kind", string(a.Limit.DeviceKind)).WithDetail("basis", a.Limit.Basis).WithDetail("source", a.Limit.Source)
+	e = e.WithDetail("device_kind", string(a.Limit.DeviceKind)).WithDetail("basis", a.Limit.Basis).WithDetail("source", a.Limit.Source)
+	if cd := a.Limit.CoolDown; cd != nil {
+		e = e.WithDetail("cool_down_until", cd.Until.Format(time.RFC3339)).WithDetail("cool_down_change", cd.Change)
+		e.Message = a.Message // the policy's message and the cool-down's note
+	}
+	return e
 }
 
 // CheckWithdrawal answers whether the session's user may withdraw the
@@ -199,6 +266,9 @@ func refusal(a *WithdrawalAnswer, d policy.Decision) error {
 func (s *Service) CheckWithdrawal(ctx context.Context, sess *sls.Session, u *sls.User, req MoneyRequest) (*WithdrawalAnswer, error) {
 	m, err := ParseAmount(req.Currency, req.Amount)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := NormalizePayee(req.Payee); err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -261,6 +331,10 @@ func (s *Service) RecordWithdrawal(ctx context.Context, sess *sls.Session, u *sl
 	if err != nil {
 		return nil, err
 	}
+	payee, err := NormalizePayee(req.Payee)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
 	var out *WithdrawalAnswer
 	var refused error
@@ -292,7 +366,7 @@ func (s *Service) RecordWithdrawal(ctx context.Context, sess *sls.Session, u *sl
 		}
 		out = a
 		detail := map[string]any{"request_id": req.RequestID, "currency": m.Currency, "amount_minor": m.Minor, "usd_cents": usd,
-			"device_kind": a.Limit.DeviceKind, "basis": a.Limit.Basis, "source": a.Limit.Source, "session_id": sess.ID}
+			"device_kind": a.Limit.DeviceKind, "basis": a.Limit.Basis, "source": a.Limit.Source, "session_id": sess.ID, "payee": MaskPayee(payee)}
 		if !d.Allowed {
 			refused = refusal(a, d)
 			detail["reason"] = string(d.Reason)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -273,7 +274,7 @@ func TestStepUp(t *testing.T) {
 		t.Fatalf("500,000 with a code card: %+v", a)
 	}
 	start, err := e.svc.StartStepUp(ctx, sess, u, StepUpRequest{DeviceID: dsc.ID, Currency: "USD", Amount: usd(500_000)})
-	if err != nil || start.Prompt == nil || len(start.Prompt.Challenge) != 6 {
+	if err != nil || start.Prompt == nil || !strings.HasPrefix(start.Prompt.Challenge[4:], "0000500000") {
 		t.Fatalf("start: %+v %v", start, err)
 	}
 	big.ConfirmationID = start.ConfirmationID
@@ -289,7 +290,7 @@ func TestStepUp(t *testing.T) {
 	}
 	// Another session cannot use or answer it.
 	other := session(u, sls.KindCodeCard, "dev_cc")
-	resp, _ := dscplus.Respond(key, "2468", start.Prompt.Challenge)
+	resp, _ := dscplus.RespondPrompt(key, "2468", start.Prompt)
 	if _, err := e.svc.AnswerStepUp(ctx, other, start.ConfirmationID, resp); codeOf(err) != string(sls.CodeNotFound) {
 		t.Fatalf("other session answering: %v", err)
 	}
@@ -321,7 +322,7 @@ func TestStepUp(t *testing.T) {
 	}
 	// A confirmation expires.
 	start, _ = e.svc.StartStepUp(ctx, sess, u, StepUpRequest{DeviceID: dsc.ID, Currency: "USD", Amount: "10.00"})
-	resp, _ = dscplus.Respond(key, "2468", start.Prompt.Challenge)
+	resp, _ = dscplus.RespondPrompt(key, "2468", start.Prompt)
 	if _, err := e.svc.AnswerStepUp(ctx, sess, start.ConfirmationID, resp); err != nil {
 		t.Fatal(err)
 	}

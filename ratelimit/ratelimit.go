@@ -47,6 +47,10 @@ const (
 	// per client address: each one is kept in the database until it
 	// expires, so anonymous requests must not be free.
 	OIDCAuthorizeAddress = "oidc_authorize_per_address"
+	// ReportAddress limits "this wasn't me" reports per client address:
+	// links carry 256 random bits, so guessing is hopeless anyway; the
+	// rule keeps a flood of made-up links from costing anything.
+	ReportAddress = "report_per_address"
 )
 
 // Rule is a rate with a burst: Rate events per Per on average, and at
@@ -105,6 +109,10 @@ func Defaults() map[string]Rule {
 		// with a burst of 30 serves an office behind one address and
 		// bounds what one host can make the database keep.
 		OIDCAuthorizeAddress: {Rate: 60, Per: time.Minute, Burst: 30},
+		// A client reports once; a household a few times. OWASP
+		// Authentication Cheat Sheet: throttle every unauthenticated
+		// endpoint that changes state.
+		ReportAddress: {Rate: 10, Per: time.Hour, Burst: 5},
 	}
 }
 

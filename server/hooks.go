@@ -12,9 +12,9 @@ import (
 // loginHooks calls every feature's login hook in order.
 type loginHooks []login.Hooks
 
-func (hs loginHooks) LoginCompleted(ctx context.Context, tx sls.Tx, u *sls.User, s *sls.Session, ua string, now time.Time) error {
+func (hs loginHooks) LoginCompleted(ctx context.Context, tx sls.Tx, u *sls.User, s *sls.Session, c login.Client, now time.Time) error {
 	for _, h := range hs {
-		if err := h.LoginCompleted(ctx, tx, u, s, ua, now); err != nil {
+		if err := h.LoginCompleted(ctx, tx, u, s, c, now); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	ibkeyfactor "github.com/secure-login-system/sls/factor/ibkey"
 	"github.com/secure-login-system/sls/login"
 	"github.com/secure-login-system/sls/scheduler"
+	"github.com/secure-login-system/sls/takeover"
 )
 
 // ibkeyFeature holds what the ibkey feature keeps while the server runs.
@@ -35,6 +36,11 @@ func (s *Server) configureIBKey(ctx context.Context) error {
 		},
 		Login:   func() *login.Service { return s.Login },
 		Limiter: s.Limiter,
+		Report: func(ctx context.Context, tx sls.Tx, u *sls.User, clientIP string, now time.Time) error {
+			// clientIP is the login's, which the user disowns; the
+			// report itself came from the user's own app.
+			return s.takeover.ReportInTx(ctx, tx, u, takeover.Source{Via: "ibkey", ClientIP: clientIP}, sls.NotePushDenied, now)
+		},
 	})
 	if err != nil {
 		return err

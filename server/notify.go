@@ -16,6 +16,7 @@ import (
 	"github.com/secure-login-system/sls/config"
 	"github.com/secure-login-system/sls/factor/sms"
 	"github.com/secure-login-system/sls/httpapi"
+	"github.com/secure-login-system/sls/login"
 	"github.com/secure-login-system/sls/messages"
 	"github.com/secure-login-system/sls/notify"
 	"github.com/secure-login-system/sls/notify/smtpmail"
@@ -23,6 +24,7 @@ import (
 	"github.com/secure-login-system/sls/notify/webhook"
 	"github.com/secure-login-system/sls/operators"
 	"github.com/secure-login-system/sls/outbox"
+	"github.com/secure-login-system/sls/takeover"
 )
 
 // notifyFeature holds the outbox, the SMS factor and the message center.
@@ -142,7 +144,9 @@ func (s *Server) configureNotify(ctx context.Context) error {
 
 	f := &s.notify
 	f.queue = &outbox.Queue{Sealer: s.Sealer, Clock: s.Clock, Log: s.Log}
-	s.notifier = f.queue
+	if err := s.configureTakeover(f.queue); err != nil { // wraps s.notifier
+		return err
+	}
 	host, _ := os.Hostname()
 	f.worker = &outbox.Worker{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Sender: router, Log: s.Log,
 		Owner:   host + "/" + strconv.Itoa(os.Getpid()) + "/" + sls.NewID("w"),
@@ -150,7 +154,7 @@ func (s *Server) configureNotify(ctx context.Context) error {
 	for range *nc.Workers {
 		s.OnStart(f.worker.Run)
 	}
-	codes := &sms.Codes{Sealer: s.Sealer, Notifier: f.queue, Rules: rules, Limiter: s.Limiter}
+	codes := &sms.Codes{Sealer: s.Sealer, Notifier: s.notifier, Rules: rules, Limiter: s.Limiter}
 	f.sms = &sms.Factor{Codes: codes}
 	s.factors = append(s.factors, f.sms)
 	loginCfg, err := s.Config.LoginConfig()
@@ -158,6 +162,9 @@ func (s *Server) configureNotify(ctx context.Context) error {
 		return err
 	}
 	f.phone = &sms.Phone{Store: s.Store, Codes: codes, Clock: s.Clock,
+		NumberChanged: func(ctx context.Context, tx sls.Tx, u *sls.User, now time.Time) error {
+			return s.takeover.StartCoolDown(ctx, tx, u.ID, sls.ChangeMobileChanged, now)
+		},
 		Lockout: sls.Lockout{MaxFailures: loginCfg.MaxFailures, Cooldown: loginCfg.LockoutCooldown},
 		Activate: func(ctx context.Context, tx sls.Tx, actor string, u *sls.User, d *sls.Device, now time.Time) error {
 			return s.Manage.ActivateInTx(ctx, tx, actor, u, d, now)
@@ -180,7 +187,9 @@ func (h notifyHooks) DeviceActivated(ctx context.Context, tx sls.Tx, u *sls.User
 	if d.Kind == sls.KindSMS {
 		return nil // SMS enrollment follows the number's verification, which the user just did
 	}
-	return h.s.notifier.Notify(ctx, tx, sls.Notification{UserID: u.ID, Kind: sls.NoteDeviceActivated,
+	// Every channel: a device an attacker enrolled is the change the client
+	// must hear of first (and it may start a cool-down, package takeover).
+	return sls.TellEverywhere(ctx, tx, h.s.notifier, u, sls.Notification{UserID: u.ID, Kind: sls.NoteDeviceActivated,
 		Data: map[string]string{"Device": string(d.Kind), "Time": now.Format("2006-01-02 15:04 MST")}})
 }
 
@@ -191,20 +200,28 @@ func (h notifyHooks) TempPasscodeIssued(ctx context.Context, tx sls.Tx, u *sls.U
 			"PortalUntil": now.Add(cfg.TempPasscodeFull + cfg.TempPasscodePortal).Format("2006-01-02 15:04 MST")}})
 }
 
-// LoginCompleted notifies a login from a platform and address the user has
-// not logged in from before.
-func (h notifyHooks) LoginCompleted(ctx context.Context, tx sls.Tx, u *sls.User, ss *sls.Session, _ string, now time.Time) error {
+// LoginCompleted notifies a login from a browser or app that never logged
+// in as the user (no known-client token), or from a network none of the
+// user's sessions came from. The notice names the network (a /24 or a
+// /48), not the exact address, and carries a report link.
+func (h notifyHooks) LoginCompleted(ctx context.Context, tx sls.Tx, u *sls.User, ss *sls.Session, c login.Client, now time.Time) error {
+	network := takeover.Network(ss.ClientIP)
+	newNetwork := true
 	prev, err := tx.Sessions(ctx, u.ID)
 	if err != nil {
 		return err
 	}
 	for _, p := range prev {
-		if p.ID != ss.ID && p.Platform == ss.Platform && p.ClientIP == ss.ClientIP {
-			return nil
+		if p.ID != ss.ID && takeover.Network(p.ClientIP) == network {
+			newNetwork = false
+			break
 		}
 	}
+	if c.Known && !newNetwork {
+		return nil
+	}
 	return h.s.notifier.Notify(ctx, tx, sls.Notification{UserID: u.ID, Kind: sls.NoteNewLogin,
-		Data: map[string]string{"Platform": string(ss.Platform), "Address": ss.ClientIP, "Time": now.Format("2006-01-02 15:04 MST")}})
+		Data: map[string]string{"Platform": string(ss.Platform), "Address": network, "Time": now.Format("2006-01-02 15:04 MST")}})
 }
 
 // decodeForUser decodes an operator route's body into v and finds the

@@ -75,6 +75,9 @@ func (s *Server) portalDeps() portal.Deps {
 	if s.passkey.svc != nil {
 		d.Passkeys = s.passkey.svc
 	}
+	if s.takeover != nil {
+		d.Report = s.Report
+	}
 	return d
 }
 

@@ -39,6 +39,7 @@ import (
 	"github.com/secure-login-system/sls/scheduler"
 	"github.com/secure-login-system/sls/seal"
 	"github.com/secure-login-system/sls/sqlstore"
+	"github.com/secure-login-system/sls/takeover"
 )
 
 // Options say where and how the server runs (command-line flags).
@@ -119,14 +120,16 @@ type Server struct {
 	loginHooks  []login.Hooks
 	manageHooks []manage.Hooks
 
-	notify  notifyFeature
-	ibkey   ibkeyFeature
-	policy  policyFeature
-	oidc    *oidcprovider.Provider // nil when the "oidc" section disables it
-	totp    *totpfactor.Service
-	passkey passkeyFeature
-	sftp    sftpFeature
-	portal  portalFeature
+	notify notifyFeature
+	ibkey  ibkeyFeature
+	policy policyFeature
+	oidc   *oidcprovider.Provider // nil when the "oidc" section disables it
+	// takeover is account-takeover protection (cool-downs, reports).
+	takeover *takeover.Service
+	totp     *totpfactor.Service
+	passkey  passkeyFeature
+	sftp     sftpFeature
+	portal   portalFeature
 
 	evidence evidenceFeature
 	seal     sealFeature
@@ -226,7 +229,10 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.Manage = &manage.Service{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Argon: loginCfg.Argon, Hooks: manageHooks(s.manageHooks),
-		Notifier: s.notifier, PasswordRules: passrules.Check}
+		Notifier: s.notifier, PasswordRules: passrules.Check,
+		PasswordReset: func(ctx context.Context, tx sls.Tx, u *sls.User, now time.Time) error {
+			return s.takeover.StartCoolDown(ctx, tx, u.ID, sls.ChangePasswordReset, now)
+		}}
 	if s.policy.lifecycle != nil {
 		s.Manage.DSCPlus = s.policy.lifecycle // the order form's eligibility rule, for operator issuance too
 	}
@@ -357,6 +363,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	addr := ln.Addr().String()
 	s.setOIDCIssuer(addr, tlsCfg != nil)
 	s.setPasskeyOrigin(addr, tlsCfg != nil)
+	s.setReportBase(map[bool]string{false: "http://", true: "https://"}[tlsCfg != nil] + addr)
 	if s.Opts.AddrFile != "" {
 		if err := os.WriteFile(s.Opts.AddrFile, []byte(addr+"\n"), 0o600); err != nil {
 			ln.Close()

@@ -91,7 +91,7 @@ func (t *tx) ReverseMoneyMovement(ctx context.Context, id string, at time.Time, 
 // --- step-up confirmations ---
 
 const stepUpCols = `id_hash, user_id, session_id, device_id, device_kind, currency, amount_minor, prompt, factor_state, attempts,
-	created_at, deadline, verified_at, used_at, purpose, platform, client_ip, user_agent, order_id`
+	created_at, deadline, verified_at, used_at, purpose, platform, client_ip, user_agent, order_id, payee`
 
 func scanStepUp(s scanner) (*sls.StepUp, error) {
 	var u sls.StepUp
@@ -99,7 +99,7 @@ func scanStepUp(s scanner) (*sls.StepUp, error) {
 	var created, deadline int64
 	err := s.Scan(&u.IDHash, &u.UserID, &u.Bound.SessionID, &u.DeviceID, &u.DeviceKind, &u.Bound.Currency, &u.Bound.AmountMinor, &prompt,
 		&u.FactorState, &u.Attempts, &created, &deadline, nullTime{&u.VerifiedAt}, nullTime{&u.UsedAt},
-		&u.Purpose, &u.Platform, &u.ClientIP, &u.UserAgent, &u.Bound.OrderID)
+		&u.Purpose, &u.Platform, &u.ClientIP, &u.UserAgent, &u.Bound.OrderID, &u.Bound.Payee)
 	if err != nil {
 		return nil, err
 	}
@@ -126,10 +126,10 @@ func (t *tx) CreateStepUp(ctx context.Context, s *sls.StepUp) error {
 	if err != nil {
 		return wrap("create step-up", err)
 	}
-	_, err = t.exec(ctx, `INSERT INTO step_ups (`+stepUpCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = t.exec(ctx, `INSERT INTO step_ups (`+stepUpCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.IDHash, s.UserID, s.Bound.SessionID, s.DeviceID, s.DeviceKind, s.Bound.Currency, s.Bound.AmountMinor, p, s.FactorState, s.Attempts,
 		s.CreatedAt.UnixMicro(), s.Deadline.UnixMicro(), ts(s.VerifiedAt), ts(s.UsedAt),
-		s.Purpose, s.Platform, s.ClientIP, s.UserAgent, s.Bound.OrderID)
+		s.Purpose, s.Platform, s.ClientIP, s.UserAgent, s.Bound.OrderID, s.Bound.Payee)
 	return wrap("create step-up", err)
 }
 

@@ -6,6 +6,13 @@
 //	dsccard --card card.json --pin 1234 --challenge 123456   # for scripts
 //	echo "1234 123456" | dsccard --card card.json --stdin
 //
+// A withdrawal confirmation uses the card's SIGN mode: the holder types
+// the code, the last four digits of the payee's account and the amount
+// shown on the screen, and the response signs them (dynamic linking):
+//
+//	dsccard --card card.json --sign                   # interactive: CODE>, PAYEE>, AMOUNT>
+//	dsccard --card card.json --pin 1234 --sign --code 4821 --payee 3000 --amount 1500
+//
 // The card file (written by slsctl or slsd --demo) holds the card's key but
 // not its PIN: a wrong PIN gives a wrong response, which the server counts
 // as a failed attempt, exactly as with the physical card.
@@ -39,6 +46,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	pin := fs.String("pin", "", "PIN (scripts; interactive use asks for it)")
 	challenge := fs.String("challenge", "", "challenge code shown on the login screen")
 	fromStdin := fs.Bool("stdin", false, "read 'PIN CHALLENGE' from standard input without prompts")
+	sign := fs.Bool("sign", false, "SIGN mode, to confirm a withdrawal: code, payee digits and amount instead of a challenge")
+	code := fs.String("code", "", "SIGN: the 4-digit code shown on the screen")
+	payee := fs.String("payee", "", "SIGN: the last four digits of the payee's account")
+	amount := fs.String("amount", "", "SIGN: the amount in whole units")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,6 +63,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	card, key, err := dscplus.ParseCardFile(raw)
 	if err != nil {
 		return err
+	}
+	if *sign {
+		return signMode(card, key, *pin, *code, *payee, *amount, stdin, stdout)
 	}
 	switch {
 	case *fromStdin:
@@ -99,4 +113,30 @@ func prompt(out io.Writer, in *bufio.Reader, label string, secret bool) (string,
 		return "", fmt.Errorf("reading %s: %w", strings.TrimSuffix(label, "> "), err)
 	}
 	return strings.TrimSpace(line), nil
+}
+
+// signMode asks for what a withdrawal confirmation shows and signs it.
+func signMode(card *dscplus.CardFile, key []byte, pin, code, payee, amount string, stdin io.Reader, stdout io.Writer) error {
+	in := bufio.NewReader(stdin)
+	if pin == "" || code == "" || payee == "" || amount == "" {
+		fmt.Fprintf(stdout, "Digital Security Card+ %s — SIGN\n", card.Serial)
+	}
+	for _, f := range []struct {
+		v      *string
+		label  string
+		secret bool
+	}{{&pin, "PIN> ", true}, {&code, "CODE> ", false}, {&payee, "PAYEE> ", false}, {&amount, "AMOUNT> ", false}} {
+		if *f.v == "" {
+			var err error
+			if *f.v, err = prompt(stdout, in, f.label, f.secret); err != nil {
+				return err
+			}
+		}
+	}
+	resp, err := dscplus.RespondSign(key, pin, code, payee, amount)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, resp)
+	return nil
 }

@@ -195,7 +195,7 @@ func (a *app) unlock(st *State, pin string) (*keyring, error) {
 }
 
 // answer signs and sends an answer to a push.
-func (a *app) answer(k *keyring, c *apiclient.Client, p ibkey.Push, decision, number string) (*ibkey.AnswerResult, error) {
+func (a *app) answer(k *keyring, c *apiclient.Client, p ibkey.Push, decision, number string, notMe bool) (*ibkey.AnswerResult, error) {
 	key, ok := k.off[p.DeviceID]
 	if !ok {
 		// A user added since this run began (another ibkey command wrote
@@ -211,7 +211,7 @@ func (a *app) answer(k *keyring, c *apiclient.Client, p ibkey.Push, decision, nu
 		return nil, fmt.Errorf("this instance does not hold the user of request %s", p.ID)
 	}
 	ap := ibkey.Approval{Version: ibkey.Version, PushID: p.ID, Tx: p.Tx, DeviceID: p.DeviceID, Decision: decision,
-		Number: number, Unlock: k.st.unlockMethod(a.passcode), Time: time.Now().Unix()}
+		Number: number, NotMe: notMe, Unlock: k.st.unlockMethod(a.passcode), Time: time.Now().Unix()}
 	ap.Sign(k.sign, key)
 	var res ibkey.AnswerResult
 	if err := c.Do(a.ctx, "POST", "/api/v1/ibkey/app/answer", ap, &res); err != nil {
@@ -222,10 +222,13 @@ func (a *app) answer(k *keyring, c *apiclient.Client, p ibkey.Push, decision, nu
 
 func (a *app) answerOne(args []string, decision string) error {
 	var pushID, number string
+	var notMe bool
 	if err := a.flags(decision, args, func(fs *flag.FlagSet) {
 		fs.StringVar(&pushID, "push", "", "")
 		if decision == ibkey.DecisionApprove {
 			fs.StringVar(&number, "number", "", "")
+		} else {
+			fs.BoolVar(&notMe, "not-me", false, "")
 		}
 	}); err != nil {
 		return err
@@ -261,7 +264,7 @@ func (a *app) answerOne(args []string, decision string) error {
 	if err != nil {
 		return err
 	}
-	res, err := a.answer(k, c, *push, decision, number)
+	res, err := a.answer(k, c, *push, decision, number, notMe)
 	if err != nil {
 		return err
 	}
@@ -272,12 +275,13 @@ func (a *app) answerOne(args []string, decision string) error {
 // listen keeps the push connection open and answers requests.
 func (a *app) listen(args []string) error {
 	var numberFile string
-	var deny, ignore, jsonOut bool
+	var deny, notMe, ignore, jsonOut bool
 	var count int
 	var timeout time.Duration
 	if err := a.flags("listen", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&numberFile, "approve-number-from", "", "")
 		fs.BoolVar(&deny, "deny", false, "")
+		fs.BoolVar(&notMe, "not-me", false, "")
 		fs.BoolVar(&ignore, "ignore", false, "")
 		fs.BoolVar(&jsonOut, "json", false, "")
 		fs.IntVar(&count, "count", 0, "")
@@ -398,7 +402,7 @@ func (a *app) listen(args []string) error {
 				if decision == ibkey.DecisionApprove && number == "" {
 					break
 				}
-				res, err := a.answer(kr, c, *p, decision, number)
+				res, err := a.answer(kr, c, *p, decision, number, notMe && decision == ibkey.DecisionDeny)
 				if err != nil {
 					code, reason := "", ""
 					var ae *apiclient.Error

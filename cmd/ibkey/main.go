@@ -56,12 +56,13 @@ Commands:
   add-user --sms-code CODE        finish with the code and this instance's PIN
   users [--remote]                list the users this instance holds
   pushes                          list the login requests waiting for an answer
-  listen [--approve-number-from FILE | --deny | --ignore] [--count N] [--timeout D] [--json]
+  listen [--approve-number-from FILE | --deny [--not-me] | --ignore] [--count N] [--timeout D] [--json]
                                   keep the push connection open and answer requests; by
                                   default asks for the number and the PIN interactively.
                                   FILE holds lines "PUSH_ID NUMBER" (or just "NUMBER")
   approve --push ID --number N    approve one request
-  deny --push ID                  deny one request
+  deny --push ID [--not-me]       deny one request; --not-me: "this wasn't me", which locks
+                                  the account until Client Services unlocks it
   respond --challenge CODE [--user NAME]
                                   offline challenge/response: prints the response string
   reauth [--user NAME]            re-authenticate (ios biometric: extends trading access)

@@ -69,6 +69,9 @@ Clients:
   user delete NAME --reason "why"                 erase personal data, revoke devices; the audit history stays (dual control user.delete)
   user reset-password NAME --verified "how identity was verified"
                                                   a one-time code goes to the client's own number and email; you never see it
+  user clear-cool-down NAME --reason "how the change was checked with the client"
+                                                  lift the lower withdrawal tier after a security change (new device,
+                                                  password reset, new number) before its 72 hours are over
   devices NAME                                    list a user's devices
   dscplus issue NAME --pin 1234 [--serial S] [--pending] [--out card.json]
                                                   the card file goes to the server's card output directory;
@@ -310,6 +313,21 @@ func (c *client) user(args []string) error {
 			return err
 		}
 		fmt.Fprintf(c.out, "user %s %sd\n", name, strings.TrimSuffix(args[0], "e"))
+		return nil
+	case "clear-cool-down":
+		var reason string
+		pos, err := flags("user clear-cool-down", args[1:], func(fs *flag.FlagSet) { fs.StringVar(&reason, "reason", "", "") })
+		if err != nil {
+			return err
+		}
+		name, err := one("user clear-cool-down", pos)
+		if err != nil {
+			return err
+		}
+		if err := c.do("DELETE", "/api/v1/ops/users/"+url.PathEscape(name)+"/cool-down", map[string]any{"reason": reason}, nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "the cool-down of %s is over: withdrawals and banking changes follow the device again\n", name)
 		return nil
 	case "reset-password":
 		var verified string

@@ -146,18 +146,23 @@ func Respond(key []byte, pin, challenge string) (string, error) {
 	return Suite.Compute(key, ocra.Input{Question: challenge, PINHash: ph})
 }
 
-// Challenge implements sls.Factor: a random 6-digit challenge.
+// Challenge implements sls.Factor: a random 6-digit challenge, or, for a
+// withdrawal confirmation, a signing challenge over its amount and payee
+// (SignSuite).
 func (f *Factor) Challenge(ctx context.Context, tx sls.Tx, _ *sls.User, d *sls.Device, c *sls.Challenge, now time.Time) error {
-	ch, err := f.freshChallenge(ctx, tx, d, now)
-	if err != nil {
-		return err
-	}
 	ttl := f.ChallengeTTL
 	if ttl <= 0 {
 		ttl = DefaultChallengeTTL
 	}
 	if dl := now.Add(ttl); dl.Before(c.Deadline) {
 		c.Deadline = dl
+	}
+	if signs(c) {
+		return f.signChallenge(ctx, tx, d, c, now)
+	}
+	ch, err := f.freshChallenge(ctx, tx, d, now)
+	if err != nil {
+		return err
 	}
 	c.Prompt = &sls.Prompt{Kind: sls.KindDSCPlus, Challenge: ch,
 		Message: "Enter your PIN into the Digital Security Card+, then the challenge code, and type the 8-digit response."}
@@ -198,7 +203,12 @@ func (f *Factor) Verify(ctx context.Context, tx sls.Tx, _ *sls.User, d *sls.Devi
 	if err != nil {
 		return sls.Verified{}, err
 	}
-	want, err := Suite.Compute(sec.Key, ocra.Input{Question: c.Prompt.Challenge, PINHash: sec.PINHash})
+	var want string
+	if signs(c) {
+		_, want, err = f.signExpected(sec, c)
+	} else {
+		want, err = Suite.Compute(sec.Key, ocra.Input{Question: c.Prompt.Challenge, PINHash: sec.PINHash})
+	}
 	if err != nil {
 		return sls.Verified{}, sls.ErrDeviceUnavailable.Wrap(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	sls "github.com/secure-login-system/sls"
 	proto "github.com/secure-login-system/sls/ibkey"
+	"github.com/secure-login-system/sls/takeover"
 )
 
 // instanceUsers returns the devices of an instance that may answer, and
@@ -184,11 +185,21 @@ func (s *Service) Answer(ctx context.Context, in *sls.IBKeyInstance, a proto.App
 			if err := setLoginPush(ctx, tx, p, true); err != nil {
 				return err
 			}
+			if a.NotMe {
+				detail["not_me"] = true
+			}
 			if err := sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), EventPushDenied, u.ID, d.ID, detail); err != nil {
 				return err
 			}
-			if err := s.notify(ctx, tx, sls.Notification{UserID: u.ID, Kind: sls.NotePushDenied, Data: map[string]string{
-				"Platform": string(p.Platform), "Address": p.ClientIP, "Time": p.CreatedAt.UTC().Format("2006-01-02 15:04 MST")}}); err != nil {
+			if a.NotMe && s.d.Report != nil {
+				// The user says someone else started this login: lock,
+				// end every session, alert (the report's own notice
+				// tells the user).
+				if err := s.d.Report(ctx, tx, u, p.ClientIP, now); err != nil {
+					return err
+				}
+			} else if err := s.notify(ctx, tx, sls.Notification{UserID: u.ID, Kind: sls.NotePushDenied, Data: map[string]string{
+				"Platform": string(p.Platform), "Address": takeover.Network(p.ClientIP), "Time": p.CreatedAt.UTC().Format("2006-01-02 15:04 MST")}}); err != nil {
 				return err
 			}
 		case subtle.ConstantTimeCompare([]byte(a.Number), []byte(p.Number)) != 1:

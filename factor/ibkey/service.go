@@ -71,6 +71,10 @@ type Deps struct {
 	// Limiter bounds activation-ticket use per client address (nil: no
 	// limit).
 	Limiter *ratelimit.Limiter
+	// Report applies a denial marked "this wasn't me" in its transaction
+	// (u's row locked): package takeover locks the user and alerts the
+	// Security Team. nil: such a denial is an ordinary one.
+	Report func(ctx context.Context, tx sls.Tx, u *sls.User, clientIP string, now time.Time) error
 }
 
 // CodeSender sends one-time codes by SMS and checks them (*sms.Codes).

@@ -39,6 +39,9 @@ type Phone struct {
 	// Lockout is the login lockout rule: wrong confirmation codes count
 	// toward the same lock as wrong login answers.
 	Lockout sls.Lockout
+	// NumberChanged is called in the transaction that replaces a verified
+	// number with another (nil: nothing): a security change.
+	NumberChanged func(ctx context.Context, tx sls.Tx, u *sls.User, now time.Time) error
 }
 
 // VerificationStatus is what the settings page shows.
@@ -246,6 +249,11 @@ func (p *Phone) verified(ctx context.Context, tx sls.Tx, u *sls.User, mobile, ac
 		}
 		if err := sls.Audit(ctx, tx, now, actor, EventNumberChanged, u.ID, "", detail); err != nil {
 			return err
+		}
+		if p.NumberChanged != nil && oldVerified {
+			if err := p.NumberChanged(ctx, tx, u, now); err != nil {
+				return err
+			}
 		}
 	}
 	u.Mobile, u.MobileVerifiedAt = mobile, now

@@ -57,7 +57,7 @@ func Register(name string, fn func(*testing.T, sls.Store)) {
 var t0 = time.Date(2026, 3, 2, 14, 30, 0, 123456000, time.UTC)
 
 // Fixture creates an account and a user and returns the user.
-func Fixture(t *testing.T, s sls.Store, username string) *sls.User {
+func Fixture(t testing.TB, s sls.Store, username string) *sls.User {
 	t.Helper()
 	u := &sls.User{ID: "usr_" + username, Username: username, AccountID: "U" + username, PasswordHash: "$argon2id$x",
 		CreatedAt: t0, Lang: "en"}

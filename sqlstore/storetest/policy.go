@@ -217,7 +217,7 @@ func testConcurrentWithdrawals(t *testing.T, s sls.Store) {
 func testStepUps(t *testing.T, s sls.Store) {
 	u := Fixture(t, s, "pia")
 	su := &sls.StepUp{DeviceKind: sls.KindDSCPlus, Challenge: sls.Challenge{IDHash: "h1", Purpose: sls.PurposeWithdrawal, UserID: u.ID,
-		Bound: sls.Binding{SessionID: "ses_1", Currency: "EUR", AmountMinor: 12345}, DeviceID: "dev_1", Platform: sls.PlatformPortal,
+		Bound: sls.Binding{SessionID: "ses_1", Currency: "EUR", AmountMinor: 12345, Payee: "DE89370400440532013000"}, DeviceID: "dev_1", Platform: sls.PlatformPortal,
 		ClientIP: "192.0.2.7", UserAgent: "ua", Prompt: &sls.Prompt{Kind: sls.KindDSCPlus, Challenge: "123456"}, FactorState: []byte("fs"),
 		CreatedAt: t0, Deadline: t0.Add(3 * time.Minute)}}
 	update(t, s, func(ctx context.Context, tx sls.Tx) error { return tx.CreateStepUp(ctx, su) })
@@ -227,7 +227,7 @@ func testStepUps(t *testing.T, s sls.Store) {
 			return err
 		}
 		if got.Prompt == nil || got.Prompt.Challenge != "123456" || string(got.FactorState) != "fs" || got.Bound.AmountMinor != 12345 ||
-			got.Bound.Currency != "EUR" || got.Bound.SessionID != "ses_1" || got.Purpose != sls.PurposeWithdrawal ||
+			got.Bound.Currency != "EUR" || got.Bound.SessionID != "ses_1" || got.Bound.Payee != "DE89370400440532013000" || got.Purpose != sls.PurposeWithdrawal ||
 			got.Platform != sls.PlatformPortal || got.ClientIP != "192.0.2.7" || got.UserAgent != "ua" || !got.Deadline.Equal(su.Deadline) || !got.VerifiedAt.IsZero() {
 			return fmt.Errorf("round trip: %+v", got)
 		}

@@ -1,0 +1,47 @@
+package portal
+
+import (
+	"net/http"
+
+	sls "github.com/secure-login-system/sls"
+)
+
+// Reporter follows a "this wasn't me" link (package takeover) for the
+// request's client and returns the reported username.
+type Reporter func(r *http.Request, token string) (string, error)
+
+// reportRoutes: the page a security notice's report link opens. GET only
+// shows what will happen (mail scanners and link previews fetch links);
+// the button posts, and the report locks the user at once.
+func (p *Portal) reportRoutes(handle func(string, sls.Access, func(*req))) {
+	if p.d.Report == nil {
+		return
+	}
+	handle("GET /report/{token}", sls.ForAnyone, p.reportPage)
+	handle("POST /report/{token}", sls.ForAnyone, p.reportSubmit)
+}
+
+type reportPageData struct {
+	Token    string
+	Done     bool
+	Username string
+}
+
+func (p *Portal) reportPage(q *req) {
+	q.render("report", q.t("report.title"), reportPageData{Token: q.r.PathValue("token")})
+}
+
+func (p *Portal) reportSubmit(q *req) {
+	token := q.r.PathValue("token")
+	username, err := p.d.Report(q.r, token)
+	if err != nil {
+		q.status = statusOf(err)
+		msg := q.errText(err)
+		if sls.ErrorCode(err) == sls.CodeNotFound {
+			msg = q.t("report.bad_link")
+		}
+		q.render("report", q.t("report.title"), reportPageData{Token: token}, withError(msg))
+		return
+	}
+	q.render("report", q.t("report.title"), reportPageData{Done: true, Username: username})
+}
