@@ -96,6 +96,10 @@ type IBKeyPush struct {
 	BadUnlocks int `json:"bad_unlocks"`
 	// GatewayAt is when a node claimed the delivery to the push gateway.
 	GatewayAt time.Time `json:"gateway_at,omitzero"`
+	// Bound is what the push confirms when it confirms a withdrawal
+	// (Currency, AmountMinor, Payee; zero otherwise): the app shows it and
+	// signs it.
+	Bound Binding `json:"-"`
 }
 
 // IBKeyStore keeps the tables of the ibkey feature. Package sqlstore

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 var reportLink = regexp.MustCompile(`(http://[^\s]+/report/(rpt_[A-Za-z0-9_-]+))`)
@@ -229,5 +230,89 @@ func TestConfirmationSignsAmountAndPayee(t *testing.T) {
 			map[string]string{"device_id": dev, "currency": "USD", "amount": "1.00", "payee": "<script>"}); w.Status != 400 {
 			t.Fatalf("a malformed payee: %d %s", w.Status, w.Raw)
 		}
+	})
+}
+
+// TestIBKeySignsWithdrawalAndNotMe: a withdrawal confirmation pushed to
+// IB Key shows the amount and payee, and the app's approval is signed
+// over them; by challenge/response the app signs the parts the screen
+// shows, and a response for another amount is wrong. A push denied as
+// "this wasn't me" locks the user and ends their sessions.
+func TestIBKeySignsWithdrawalAndNotMe(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db string) {
+		n := startNode(t, db, withArgs("--config", ibkConfig(t, `{"takeover": {"security_team_email": "soc@broker.example"}}`)))
+		dir := t.TempDir()
+		alice := newIBKUser(t, n, "alice", "U7201")
+		st := filepath.Join(dir, "phone.json")
+		ibkActivateQR(t, n, alice.session(t, n, "portal"), st, "android")
+		tok := alice.session(t, n, "portal")
+		var ibkeyID string
+		for _, d := range call(t, "GET", n.url+"/api/v1/devices", tok, nil).Body["devices"].([]any) {
+			if m := d.(map[string]any); m["kind"] == "ibkey" {
+				ibkeyID = m["id"].(string)
+			}
+		}
+		confirm := func(amount string) apiResult {
+			t.Helper()
+			c := call(t, "POST", n.url+"/api/v1/withdrawals/confirmations", tok,
+				map[string]string{"device_id": ibkeyID, "currency": "USD", "amount": amount, "payee": "DE89370400440532013000"})
+			if c.Status != 201 || c.str("prompt", "extra", "sign", "payee_digits") != "3000" {
+				t.Fatalf("confirmation: %d %s", c.Status, c.Raw)
+			}
+			return c
+		}
+
+		// Push: the app shows what it confirms and signs it.
+		nums := ibkNumbers(filepath.Join(dir, "numbers"))
+		l := ibkStartListener(t, st, "--approve-number-from", string(nums))
+		c := confirm("250.00")
+		ev := l.next(t, "push", 5*time.Second)
+		tr, _ := ev["transaction"].(map[string]any)
+		if tr["amount"] != "250.00" || tr["currency"] != "USD" || tr["payee"] != "DE89370400440532013000" || !strings.Contains(fmt.Sprint(ev["text"], ev), "250.00") {
+			t.Fatalf("the push does not show the withdrawal: %v", ev)
+		}
+		nums.add(t, c.str("prompt", "extra", "push_id"), c.str("prompt", "match_number"))
+		if ev := l.next(t, "answered", 5*time.Second); ev["state"] != "approved" {
+			t.Fatalf("approval: %v", ev)
+		}
+		if a := call(t, "POST", n.url+"/api/v1/withdrawals/confirmations/answer", tok,
+			map[string]string{"confirmation_id": c.str("confirmation_id"), "response": ""}); a.str("confirmed") != "true" {
+			t.Fatalf("approved push did not confirm: %d %s", a.Status, a.Raw)
+		}
+		l.cmd.Process.Kill()
+		l.cmd.Wait()
+
+		// Challenge/response: the parts the screen shows, typed in.
+		c = confirm("1500.00")
+		parts := func(amount string) string {
+			return strings.TrimSpace(ibkMust(t, st, ibkPIN+"\n", "respond", "--code", c.str("prompt", "extra", "sign", "code"),
+				"--payee", "3000", "--amount", amount, "--pin-stdin"))
+		}
+		if a := call(t, "POST", n.url+"/api/v1/withdrawals/confirmations/answer", tok,
+			map[string]string{"confirmation_id": c.str("confirmation_id"), "response": parts("15000")}); a.Status < 400 {
+			t.Fatalf("a response for USD 15,000 confirmed USD 1,500: %s", a.Raw)
+		}
+		if a := call(t, "POST", n.url+"/api/v1/withdrawals/confirmations/answer", tok,
+			map[string]string{"confirmation_id": c.str("confirmation_id"), "response": parts("1500")}); a.str("confirmed") != "true" {
+			t.Fatalf("challenge/response: %d %s", a.Status, a.Raw)
+		}
+
+		// "This wasn't me" from the app.
+		ld := ibkStartListener(t, st, "--deny", "--not-me")
+		r := ibkPushLogin(t, n, "alice", "trading")
+		ld.next(t, "push", 5*time.Second)
+		if ev := ld.next(t, "answered", 5*time.Second); ev["state"] != "denied" {
+			t.Fatalf("deny: %v", ev)
+		}
+		_ = r
+		if s := call(t, "GET", n.url+"/api/v1/session", tok, nil); s.Status != 401 {
+			t.Fatalf("sessions survived a \"this wasn't me\": %d %s", s.Status, s.Raw)
+		}
+		n.waitSink("soc@broker.example", "security_alert", 1)
+		if !ibkAuditHas(t, n, "takeover.reported") {
+			t.Fatal("the report is not audited")
+		}
+		ld.cmd.Process.Kill()
+		ld.cmd.Wait()
 	})
 }

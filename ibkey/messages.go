@@ -92,6 +92,9 @@ type Push struct {
 	UserAgent string    `json:"user_agent,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// Transaction is set when the push confirms a withdrawal: the app
+	// shows it and signs TransactionTx(Tx, Transaction).
+	Transaction *Transaction `json:"transaction,omitempty"`
 }
 
 // Event is one server-sent event on the app's connection.

@@ -246,3 +246,34 @@ func FormatUSD(cents int64) string {
 	fmt.Fprintf(&b, ".%02d", u%100)
 	return b.String()
 }
+
+// FormatMinor writes minor units of currency as a plain decimal, the form
+// ParseAmount reads ("1500.50"). An unknown currency is written with two
+// decimals.
+func FormatMinor(currency string, minor int64) string {
+	digits, err := MinorUnitDigits(currency)
+	if err != nil {
+		digits = 2
+	}
+	neg := minor < 0
+	u := uint64(minor)
+	if neg {
+		u = uint64(-minor)
+	}
+	s := make([]byte, 0, 24)
+	for u > 0 || len(s) <= digits {
+		s = append(s, byte('0'+u%10))
+		u /= 10
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i := len(s) - 1; i >= 0; i-- {
+		b.WriteByte(s[i])
+		if i == digits && digits > 0 {
+			b.WriteByte('.')
+		}
+	}
+	return b.String()
+}

@@ -39,6 +39,7 @@ func (f *fakeIBKey) Wake(string) (<-chan struct{}, func()) { return make(chan st
 func (f *fakeIBKey) Poke(string)                           {}
 
 type fakeProtect struct {
+	coolDown *protect.CoolDownInfo
 	recorded []protect.MoneyRequest
 	optOut   *bool
 	ip       []string
@@ -47,7 +48,7 @@ type fakeProtect struct {
 func cents(v int64) *int64 { return &v }
 
 func (f *fakeProtect) Limits(ctx context.Context, sess *sls.Session, u *sls.User) (*protect.LimitsAnswer, error) {
-	return &protect.LimitsAnswer{Limit: protect.LimitInfo{DeviceKind: sess.DeviceKind, InSLS: true},
+	return &protect.LimitsAnswer{Limit: protect.LimitInfo{DeviceKind: sess.DeviceKind, InSLS: true, CoolDown: f.coolDown},
 		Day:              protect.Window{Limit: cents(20_000_000), Used: 5_000_000, Remaining: cents(15_000_000)},
 		FiveBusinessDays: protect.Window{Unlimited: true}}, nil
 }
@@ -219,6 +220,14 @@ func TestFeaturePagesPassThrough(t *testing.T) {
 		!strings.Contains(over.body, "over the limit") {
 		t.Fatalf("over the limit: %d", over.status)
 	}
+
+	// A cool-down after a security change: the page says which and until when.
+	h.prot.coolDown = &protect.CoolDownInfo{Change: "device_added", Since: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC), Until: time.Date(2026, 3, 5, 15, 0, 0, 0, time.UTC)}
+	if w := b.get("/withdraw"); !strings.Contains(w.body, `id="limit-cool-down"`) || !strings.Contains(w.body, "a new security device") ||
+		!strings.Contains(w.body, "2026-03-05 15:00 UTC") {
+		t.Fatalf("cool-down not shown:\n%s", w.body)
+	}
+	h.prot.coolDown = nil
 
 	// Opting out needs the box ticked, and the permission (others see who has it).
 	b.get("/settings/security")

@@ -68,32 +68,5 @@ func ParseAmount(currency, amount string) (policy.Money, error) {
 }
 
 // FormatAmount writes minor units of currency as a plain decimal, the form
-// ParseAmount reads ("1500.50"). An unknown currency is written with two
-// decimals.
-func FormatAmount(currency string, minor int64) string {
-	digits, err := policy.MinorUnitDigits(currency)
-	if err != nil {
-		digits = 2
-	}
-	neg := minor < 0
-	u := uint64(minor)
-	if neg {
-		u = uint64(-minor)
-	}
-	s := make([]byte, 0, 24)
-	for u > 0 || len(s) <= digits {
-		s = append(s, byte('0'+u%10))
-		u /= 10
-	}
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i := len(s) - 1; i >= 0; i-- {
-		b.WriteByte(s[i])
-		if i == digits && digits > 0 {
-			b.WriteByte('.')
-		}
-	}
-	return b.String()
-}
+// ParseAmount reads ("1500.50"); policy.FormatMinor.
+func FormatAmount(currency string, minor int64) string { return policy.FormatMinor(currency, minor) }

@@ -113,13 +113,14 @@ func (t *tx) IBKeyDevices(ctx context.Context, instanceID string) ([]*sls.Device
 }
 
 const pushCols = `id, user_id, device_id, login_hash, state, number, platform, client_ip, user_agent, created_at, expires_at,
-	updated_at, answered_at, answered_by, biometric, bad_unlocks, gateway_at`
+	updated_at, answered_at, answered_by, biometric, bad_unlocks, gateway_at, currency, amount_minor, payee`
 
 func scanPush(s scanner) (*sls.IBKeyPush, error) {
 	var p sls.IBKeyPush
 	var created, expires, updated int64
 	err := s.Scan(&p.ID, &p.UserID, &p.DeviceID, &p.LoginHash, &p.State, &p.Number, &p.Platform, &p.ClientIP, &p.UserAgent,
-		&created, &expires, &updated, nullTime{&p.AnsweredAt}, &p.AnsweredBy, &p.Biometric, &p.BadUnlocks, nullTime{&p.GatewayAt})
+		&created, &expires, &updated, nullTime{&p.AnsweredAt}, &p.AnsweredBy, &p.Biometric, &p.BadUnlocks, nullTime{&p.GatewayAt},
+		&p.Bound.Currency, &p.Bound.AmountMinor, &p.Bound.Payee)
 	if err != nil {
 		return nil, err
 	}
@@ -128,10 +129,10 @@ func scanPush(s scanner) (*sls.IBKeyPush, error) {
 }
 
 func (t *tx) CreateIBKeyPush(ctx context.Context, p *sls.IBKeyPush) error {
-	_, err := t.exec(ctx, `INSERT INTO ibkey_pushes (`+pushCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.exec(ctx, `INSERT INTO ibkey_pushes (`+pushCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.UserID, p.DeviceID, p.LoginHash, p.State, p.Number, p.Platform, p.ClientIP, p.UserAgent,
 		p.CreatedAt.UnixMicro(), p.ExpiresAt.UnixMicro(), p.UpdatedAt.UnixMicro(), ts(p.AnsweredAt), p.AnsweredBy,
-		p.Biometric, p.BadUnlocks, ts(p.GatewayAt))
+		p.Biometric, p.BadUnlocks, ts(p.GatewayAt), p.Bound.Currency, p.Bound.AmountMinor, p.Bound.Payee)
 	return wrap("create ibkey push", err)
 }
 

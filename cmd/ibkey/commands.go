@@ -210,7 +210,9 @@ func (a *app) answer(k *keyring, c *apiclient.Client, p ibkey.Push, decision, nu
 	if !ok {
 		return nil, fmt.Errorf("this instance does not hold the user of request %s", p.ID)
 	}
-	ap := ibkey.Approval{Version: ibkey.Version, PushID: p.ID, Tx: p.Tx, DeviceID: p.DeviceID, Decision: decision,
+	// A push that confirms a withdrawal is signed over the amount and
+	// payee this app shows, not over what the server says alone.
+	ap := ibkey.Approval{Version: ibkey.Version, PushID: p.ID, Tx: ibkey.TransactionTx(p.Tx, p.Transaction), DeviceID: p.DeviceID, Decision: decision,
 		Number: number, NotMe: notMe, Unlock: k.st.unlockMethod(a.passcode), Time: time.Now().Unix()}
 	ap.Sign(k.sign, key)
 	var res ibkey.AnswerResult
@@ -364,9 +366,12 @@ func (a *app) listen(args []string) error {
 				if p == nil {
 					return nil
 				}
+				what := fmt.Sprintf("Login request for %s on %s from %s (%s)", p.Username, p.Platform, p.ClientIP, p.UserAgent)
+				if tr := p.Transaction; tr != nil {
+					what = fmt.Sprintf("Withdrawal of %s %s to %s for %s: approving signs this amount and payee", tr.Currency, tr.Amount, payeeText(tr.Payee), p.Username)
+				}
 				say("push", map[string]any{"push_id": p.ID, "username": p.Username, "platform": p.Platform, "client_ip": p.ClientIP,
-					"user_agent": p.UserAgent, "expires_at": p.ExpiresAt},
-					fmt.Sprintf("Login request for %s on %s from %s (%s)", p.Username, p.Platform, p.ClientIP, p.UserAgent))
+					"user_agent": p.UserAgent, "expires_at": p.ExpiresAt, "transaction": p.Transaction}, what)
 				if ignore {
 					break
 				}
@@ -475,14 +480,21 @@ func waitNumber(ctx context.Context, path, pushID string, expires time.Time) (st
 // respond computes a challenge/response string offline: no network is
 // needed, only the PIN.
 func (a *app) respond(args []string) error {
-	var challenge, user string
+	var challenge, user, code, payee, amount string
 	if err := a.flags("respond", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&challenge, "challenge", "", "")
 		fs.StringVar(&user, "user", "", "")
+		fs.StringVar(&code, "code", "", "")
+		fs.StringVar(&payee, "payee", "", "")
+		fs.StringVar(&amount, "amount", "", "")
 	}); err != nil {
 		return err
 	}
-	if !ibkey.ValidChallenge(strings.Join(strings.Fields(challenge), "")) {
+	sign := code != "" || payee != "" || amount != ""
+	switch {
+	case sign && (challenge != "" || code == "" || payee == "" || amount == ""):
+		return usageError{errors.New("to confirm a withdrawal give --code, --payee (its last four digits) and --amount (whole units) as the screen shows them")}
+	case !sign && !ibkey.ValidChallenge(strings.Join(strings.Fields(challenge), "")):
 		return usageError{fmt.Errorf("--challenge must be the %d-digit code shown on the login screen", ibkey.ChallengeDigits)}
 	}
 	st, err := loadState(a.statePath)
@@ -501,12 +513,24 @@ func (a *app) respond(args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := ibkey.Respond(key, challenge)
+	var r string
+	if sign {
+		r, err = ibkey.RespondSign(key, code, payee, amount)
+	} else {
+		r, err = ibkey.Respond(key, challenge)
+	}
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(a.out, ibkey.FormatResponse(r))
 	return nil
+}
+
+func payeeText(p string) string {
+	if p == "" {
+		return "the payee on file"
+	}
+	return "account " + p
 }
 
 // reauth re-authenticates a user (SPEC §2.5).

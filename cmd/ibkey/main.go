@@ -65,6 +65,9 @@ Commands:
                                   the account until Client Services unlocks it
   respond --challenge CODE [--user NAME]
                                   offline challenge/response: prints the response string
+  respond --code C --payee DDDD --amount N [--user NAME]
+                                  confirm a withdrawal offline (SIGN): type the code, the payee's
+                                  last four digits and the amount the screen shows
   reauth [--user NAME]            re-authenticate (ios biometric: extends trading access)
 
 Unlocking: --pin-stdin reads the PIN (or ios unlock secret) from the next line of

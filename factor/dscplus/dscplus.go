@@ -157,7 +157,7 @@ func (f *Factor) Challenge(ctx context.Context, tx sls.Tx, _ *sls.User, d *sls.D
 	if dl := now.Add(ttl); dl.Before(c.Deadline) {
 		c.Deadline = dl
 	}
-	if signs(c) {
+	if factor.Signs(c) {
 		return f.signChallenge(ctx, tx, d, c, now)
 	}
 	ch, err := f.freshChallenge(ctx, tx, d, now)
@@ -204,7 +204,7 @@ func (f *Factor) Verify(ctx context.Context, tx sls.Tx, _ *sls.User, d *sls.Devi
 		return sls.Verified{}, err
 	}
 	var want string
-	if signs(c) {
+	if factor.Signs(c) {
 		_, want, err = f.signExpected(sec, c)
 	} else {
 		want, err = Suite.Compute(sec.Key, ocra.Input{Question: c.Prompt.Challenge, PINHash: sec.PINHash})

@@ -41,11 +41,26 @@ func (f *Factor) Challenge(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.D
 		return err
 	}
 	// Never a challenge whose response was already accepted: its right
-	// answer would be refused as a replay (factor.FreshChallenge).
-	challenge, err := factor.FreshChallenge(ctx, tx, s.d.Rand, proto.ChallengeDigits, d.ID, now, func(ch string) (string, error) {
+	// answer would be refused as a replay (factor.FreshChallenge). A
+	// withdrawal confirmation's challenge signs its amount and payee.
+	var challenge string
+	var sign *signParts
+	if factor.Signs(c) {
+		payee, amount, err := factor.SignFields(c.Bound)
+		if err != nil {
+			return sls.Errorf(sls.CodeInvalidArgument, "%s", err)
+		}
+		code, err := factor.FreshChallenge(ctx, tx, s.d.Rand, factor.SignCodeLen, d.ID, now, func(code string) (string, error) {
+			return proto.RespondSign(key, code, payee, amount)
+		})
+		if err != nil {
+			return err
+		}
+		sign = &signParts{Code: code, PayeeDigits: payee, Amount: amount, Currency: c.Bound.Currency}
+		challenge = factor.SignQuestion(code, payee, amount)
+	} else if challenge, err = factor.FreshChallenge(ctx, tx, s.d.Rand, proto.ChallengeDigits, d.ID, now, func(ch string) (string, error) {
 		return proto.Respond(key, ch)
-	})
-	if err != nil {
+	}); err != nil {
 		return err
 	}
 	pending, err := tx.IBKeyPendingPushes(ctx, []string{u.ID})
@@ -70,7 +85,7 @@ func (f *Factor) Challenge(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.D
 	st := readDevState(d)
 	if st.Streak >= s.cfg.MaxUnanswered {
 		prompt.Message = "Too many IB Key notifications were not approved, so none was sent. In the IBKR Mobile app, tap Authenticate, enter the challenge code and your PIN, and type the response string here."
-		prompt.Extra, _ = json.Marshal(promptExtra{Push: "off", Reason: "too_many_unapproved"})
+		prompt.Extra, _ = json.Marshal(promptExtra{Push: "off", Reason: "too_many_unapproved", Sign: sign})
 		c.Prompt, c.FactorState = prompt, nil
 		return nil
 	}
@@ -81,12 +96,15 @@ func (f *Factor) Challenge(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.D
 	p := &sls.IBKeyPush{ID: sls.NewID("psh"), UserID: u.ID, DeviceID: d.ID, LoginHash: c.IDHash, State: sls.PushPending,
 		Number: number, Platform: c.Platform, ClientIP: c.ClientIP, UserAgent: c.UserAgent,
 		CreatedAt: now, ExpiresAt: now.Add(s.cfg.PushTTL.D()), UpdatedAt: now}
+	if factor.Signs(c) { // the app shows the amount and payee, and signs them
+		p.Bound = sls.Binding{Currency: c.Bound.Currency, AmountMinor: c.Bound.AmountMinor, Payee: c.Bound.Payee}
+	}
 	if err := tx.CreateIBKeyPush(ctx, p); err != nil {
 		return err
 	}
 	prompt.MatchNumber = number
 	prompt.Message = "A notification was sent to your phone. Open it, enter the number shown here and unlock to approve. No notification? In the IBKR Mobile app, tap Authenticate, enter the challenge code and your PIN, and type the response string here."
-	prompt.Extra, _ = json.Marshal(promptExtra{PushID: p.ID, Push: sls.PushPending, PushExpiresAt: p.ExpiresAt})
+	prompt.Extra, _ = json.Marshal(promptExtra{PushID: p.ID, Push: sls.PushPending, PushExpiresAt: p.ExpiresAt, Sign: sign})
 	c.Prompt = prompt
 	c.FactorState, _ = json.Marshal(loginState{PushID: p.ID})
 	return nil
@@ -129,7 +147,7 @@ func (f *Factor) Verify(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Devi
 	if err != nil {
 		return sls.Verified{}, err
 	}
-	if !proto.CheckResponse(key, c.Prompt.Challenge, answer) {
+	if !f.checkResponse(key, c, answer) {
 		return sls.Verified{}, sls.ErrBadResponse // a wrong PIN gives a wrong key: counted like any wrong answer
 	}
 	err = tx.MarkResponseUsed(ctx, d.ID, factor.ResponseDigest(c.Prompt.Challenge, answer), now, now.Add(replayMemory))
@@ -151,4 +169,23 @@ func (f *Factor) Verify(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Devi
 	}
 	writeDevState(d, devState{})
 	return sls.Verified{}, nil
+}
+
+// checkResponse checks a challenge/response answer; a withdrawal
+// confirmation's question is rebuilt from what is bound, never taken from
+// the prompt alone.
+func (f *Factor) checkResponse(key []byte, c *sls.Challenge, answer string) bool {
+	if !factor.Signs(c) {
+		return proto.CheckResponse(key, c.Prompt.Challenge, answer)
+	}
+	var ex promptExtra
+	if json.Unmarshal(c.Prompt.Extra, &ex) != nil || ex.Sign == nil {
+		return false
+	}
+	payee, amount, err := factor.SignFields(c.Bound)
+	if err != nil {
+		return false
+	}
+	q := factor.SignQuestion(ex.Sign.Code, payee, amount)
+	return q == c.Prompt.Challenge && proto.CheckSignResponse(key, q, answer)
 }

@@ -13,6 +13,7 @@ import (
 
 	sls "github.com/secure-login-system/sls"
 	proto "github.com/secure-login-system/sls/ibkey"
+	"github.com/secure-login-system/sls/policy"
 	"github.com/secure-login-system/sls/takeover"
 )
 
@@ -69,7 +70,7 @@ func (s *Service) Pending(ctx context.Context, in *sls.IBKeyInstance) ([]proto.P
 			}
 			out = append(out, proto.Push{ID: p.ID, Tx: proto.TxBinding(p.LoginHash, p.ID), UserID: p.UserID, Username: names[p.UserID],
 				DeviceID: byUser[p.UserID].ID, Platform: string(p.Platform), ClientIP: p.ClientIP, UserAgent: p.UserAgent,
-				CreatedAt: p.CreatedAt, ExpiresAt: p.ExpiresAt})
+				CreatedAt: p.CreatedAt, ExpiresAt: p.ExpiresAt, Transaction: pushTransaction(p)})
 		}
 		return nil
 	})
@@ -121,8 +122,10 @@ func (s *Service) Answer(ctx context.Context, in *sls.IBKeyInstance, a proto.App
 		if err != nil {
 			return err
 		}
-		if subtle.ConstantTimeCompare([]byte(a.Tx), []byte(proto.TxBinding(p.LoginHash, p.ID))) != 1 {
-			return sls.Errorf(sls.CodeInvalidArgument, "The answer names another login.")
+		// A push that confirms a withdrawal is approved only with a
+		// signature over the transaction as bound (dynamic linking).
+		if subtle.ConstantTimeCompare([]byte(a.Tx), []byte(proto.TransactionTx(proto.TxBinding(p.LoginHash, p.ID), pushTransaction(p)))) != 1 {
+			return sls.Errorf(sls.CodeInvalidArgument, "The answer names another login or another transaction.")
 		}
 		d, err := tx.Device(ctx, a.DeviceID)
 		if err != nil || d.Kind != sls.KindIBKey || d.Serial != in.ID || d.UserID != p.UserID {
@@ -393,4 +396,13 @@ func (s *Service) Reauth(ctx context.Context, in *sls.IBKeyInstance, r proto.Rea
 		return nil, outcome
 	}
 	return res, nil
+}
+
+// pushTransaction is what a push confirms, as the app shows it; nil for a
+// login.
+func pushTransaction(p *sls.IBKeyPush) *proto.Transaction {
+	if p.Bound.Currency == "" {
+		return nil
+	}
+	return &proto.Transaction{Currency: p.Bound.Currency, Amount: policy.FormatMinor(p.Bound.Currency, p.Bound.AmountMinor), Payee: p.Bound.Payee}
 }

@@ -188,10 +188,23 @@ func readLoginState(c *sls.Challenge) loginState {
 // promptExtra is the public IB Key part of the login prompt: the login
 // page shows the push's state and, when pushing is off, why.
 type promptExtra struct {
-	PushID        string    `json:"push_id,omitempty"`
+	// Sign is set when the challenge confirms a withdrawal: the parts of
+	// its question, which the user types into the app's Authenticate
+	// screen in SIGN mode (dynamic linking).
+	Sign          *signParts `json:"sign,omitempty"`
+	PushID        string     `json:"push_id,omitempty"`
 	Push          string    `json:"push"` // pending, approved, denied, expired, rejected, superseded, cancelled, off
 	PushExpiresAt time.Time `json:"push_expires_at,omitzero"`
 	Reason        string    `json:"reason,omitempty"`
+}
+
+// signParts are a signing question's parts: a fresh code, the payee's
+// last four digits and the amount in whole units.
+type signParts struct {
+	Code        string `json:"code"`
+	PayeeDigits string `json:"payee_digits"`
+	Amount      string `json:"amount"`
+	Currency    string `json:"currency"`
 }
 
 // countFailure records a wrong PIN (bad signature or proof) or a wrong
