@@ -193,9 +193,9 @@ type promptExtra struct {
 	// screen in SIGN mode (dynamic linking).
 	Sign          *signParts `json:"sign,omitempty"`
 	PushID        string     `json:"push_id,omitempty"`
-	Push          string    `json:"push"` // pending, approved, denied, expired, rejected, superseded, cancelled, off
-	PushExpiresAt time.Time `json:"push_expires_at,omitzero"`
-	Reason        string    `json:"reason,omitempty"`
+	Push          string     `json:"push"` // pending, approved, denied, expired, rejected, superseded, cancelled, off
+	PushExpiresAt time.Time  `json:"push_expires_at,omitzero"`
+	Reason        string     `json:"reason,omitempty"`
 }
 
 // signParts are a signing question's parts: a fresh code, the payee's
