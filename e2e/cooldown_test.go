@@ -316,3 +316,40 @@ func TestIBKeySignsWithdrawalAndNotMe(t *testing.T) {
 		ld.cmd.Wait()
 	})
 }
+
+// TestReportInBrowser: in Chromium, the client opens the link of a
+// security notice and presses "this wasn't me" (the account locks and the
+// page says so), and, after Client Services unlocked it, presses the
+// portal's own button on the sessions page.
+func TestReportInBrowser(t *testing.T) {
+	n, card := portalNode(t)
+	n.mustCtl("", "user", "update", "alice", "--email", "alice@example.invalid")
+	n.mustCtl("", "codecard", "issue", "alice") // a second device: a notice with a link
+	msgs := n.waitSink("alice@example.invalid", "device_activated", 1)
+	m := reportLink.FindStringSubmatch(msgs[len(msgs)-1].Body)
+	if m == nil {
+		t.Fatalf("no link in %q", msgs[len(msgs)-1].Body)
+	}
+	b := newBrowser(t, n.url, browserOpt{})
+	b.open(strings.TrimPrefix(m[1], n.url))
+	b.expect("#report-button")
+	b.shot("report-page")
+	b.submit("#report-button")
+	if !strings.Contains(b.text("#report-done"), "locked") {
+		t.Fatalf("after the report: %s", b.dump())
+	}
+	if r := call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "alice", "password": pw, "platform": "portal"}); r.Status < 400 {
+		t.Fatalf("login after the report: %s", r.Raw)
+	}
+	n.mustCtl("", "unlock", "alice")
+
+	b.dscLogin("alice", card, "2468")
+	b.open("/settings/sessions")
+	b.submit("#self-report-button")
+	if !strings.Contains(b.text("#report-done"), "locked") {
+		t.Fatalf("after the portal's report: %s", b.dump())
+	}
+	if !strings.Contains(n.mustCtl("", "audit", "list", "--limit", "10000"), `"via":"portal"`) {
+		t.Error("the portal's report is not audited with its origin")
+	}
+}

@@ -259,6 +259,7 @@ var textsEN = map[string]string{
 	"password.rule.blocklisted":      "This password is too common or was found in a data breach: choose another.",
 	"password.rule.context":          "The password must not contain your username or email address.",
 	"password.rule.unchanged":        "The new password must differ from the current one.",
+	"report.self_intro":              "If you see a session, a device or a change you did not make, lock your account now. Nobody, you included, can then log in, withdraw or change anything until Client Services unlocks it, and our Security Team is alerted.",
 	"report.title":                   "This wasn't me",
 	"report.intro":                   "You followed the link in one of our security notices. If you did not make that change or that login, report it now:",
 	"report.effect_lock":             "your user is locked at once: nobody can log in, withdraw or change anything, you included, until Client Services unlocks it;",

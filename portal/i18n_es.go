@@ -259,6 +259,7 @@ var textsES = map[string]string{
 	"password.rule.blocklisted":      "Esta contraseña es demasiado común o apareció en una filtración: elija otra.",
 	"password.rule.context":          "La contraseña no debe contener su nombre de usuario ni su correo electrónico.",
 	"password.rule.unchanged":        "La contraseña nueva debe ser distinta de la actual.",
+	"report.self_intro":              "Si ve una sesión, un dispositivo o un cambio que no hizo usted, bloquee su cuenta ahora. Nadie, ni usted, podrá iniciar sesión, retirar ni cambiar nada hasta que Client Services la desbloquee, y se alertará a nuestro equipo de seguridad.",
 	"report.title":                   "No fui yo",
 	"report.intro":                   "Siguió el enlace de uno de nuestros avisos de seguridad. Si usted no hizo ese cambio o ese inicio de sesión, avísenos ahora:",
 	"report.effect_lock":             "su usuario se bloquea de inmediato: nadie, ni usted, puede iniciar sesión, retirar ni cambiar nada hasta que Client Services lo desbloquee;",

@@ -260,6 +260,7 @@ var textsHU = map[string]string{
 	"password.rule.blocklisted":      "Ez a jelszó túl gyakori vagy kiszivárgott: válasszon másikat.",
 	"password.rule.context":          "A jelszó nem tartalmazhatja a felhasználónevét vagy e-mail-címét.",
 	"password.rule.unchanged":        "Az új jelszónak el kell térnie a jelenlegitől.",
+	"report.self_intro":              "Ha olyan munkamenetet, eszközt vagy változtatást lát, amelyet nem Ön végzett, zárolja most a fiókját. Ezután senki, Ön sem tud belépni, kifizetni vagy módosítani, amíg az ügyfélszolgálat fel nem oldja, és riasztjuk biztonsági csapatunkat.",
 	"report.title":                   "Nem én voltam",
 	"report.intro":                   "Egy biztonsági értesítésünk hivatkozását nyitotta meg. Ha nem Ön végezte azt a változtatást vagy bejelentkezést, jelezze most:",
 	"report.effect_lock":             "felhasználóját azonnal zároljuk: senki, Ön sem tud belépni, kifizetni vagy bármit módosítani, amíg az ügyfélszolgálat fel nem oldja;",

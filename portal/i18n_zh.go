@@ -260,6 +260,7 @@ var textsZH = map[string]string{
 	"password.rule.blocklisted":      "此密码太常见或已在数据泄露中出现：请另选一个。",
 	"password.rule.context":          "密码不得包含您的用户名或电子邮箱。",
 	"password.rule.unchanged":        "新密码必须与当前密码不同。",
+	"report.self_intro":              "如果您看到并非您本人的会话、设备或更改，请立即锁定您的账户。在客户服务部解锁之前，任何人（包括您本人）都无法登录、提款或更改任何内容，我们的安全团队也会收到警报。",
 	"report.title":                   "不是我本人",
 	"report.intro":                   "您打开了我们安全通知中的链接。如果该更改或登录不是您本人所为，请立即报告：",
 	"report.effect_lock":             "您的用户将立即被锁定：在客户服务部解锁之前，任何人（包括您本人）都无法登录、提款或更改任何内容；",

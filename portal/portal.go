@@ -89,8 +89,10 @@ type Deps struct {
 	TOTP TOTP
 	// Passkeys registers passkeys (nil: not offered).
 	Passkeys Passkeys
-	// Report follows "this wasn't me" links (nil: no report page).
-	Report Reporter
+	// Report follows "this wasn't me" links (nil: no report page), and
+	// ReportSelf takes a logged-in client's report (nil: not offered).
+	Report     Reporter
+	ReportSelf SelfReporter
 }
 
 // Portal serves the pages.

@@ -10,6 +10,10 @@ import (
 // request's client and returns the reported username.
 type Reporter func(r *http.Request, token string) (string, error)
 
+// SelfReporter locks the logged-in user who says a session, device or
+// change was not theirs (package takeover).
+type SelfReporter func(r *http.Request, u *sls.User) error
+
 // reportRoutes: the page a security notice's report link opens. GET only
 // shows what will happen (mail scanners and link previews fetch links);
 // the button posts, and the report locks the user at once.
@@ -19,6 +23,20 @@ func (p *Portal) reportRoutes(handle func(string, sls.Access, func(*req))) {
 	}
 	handle("GET /report/{token}", sls.ForAnyone, p.reportPage)
 	handle("POST /report/{token}", sls.ForAnyone, p.reportSubmit)
+	if p.d.ReportSelf != nil {
+		// Any session may: whoever holds one can lock the account it
+		// belongs to, which only ever stops access.
+		handle("POST /settings/report", sls.ForSession, p.reportSelf)
+	}
+}
+
+func (p *Portal) reportSelf(q *req) {
+	if err := p.d.ReportSelf(q.r, q.u); err != nil {
+		q.status = statusOf(err)
+		q.render("report", q.t("report.title"), reportPageData{}, withError(q.errText(err)))
+		return
+	}
+	q.render("report", q.t("report.title"), reportPageData{Done: true, Username: q.u.Username})
 }
 
 type reportPageData struct {

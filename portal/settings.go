@@ -360,6 +360,8 @@ type sessionsPage struct {
 	Now           time.Time
 	IdleMinutes   int
 	AbsoluteHours float64
+	// Reportable offers "this wasn't me" (package takeover).
+	Reportable bool
 }
 
 func (p *Portal) sessionsPage(q *req) {
@@ -377,7 +379,7 @@ func (p *Portal) sessionsPage(q *req) {
 	}
 	sort.SliceStable(live, func(i, j int) bool { return live[i].CreatedAt.After(live[j].CreatedAt) })
 	q.render("sessions", q.t("sessions.title"), sessionsPage{Sessions: live, Current: q.ss.ID, Now: now,
-		IdleMinutes: int(p.cfg.IdleTimeout.D().Minutes()), AbsoluteHours: p.cfg.AbsoluteLifetime.D().Hours()})
+		IdleMinutes: int(p.cfg.IdleTimeout.D().Minutes()), AbsoluteHours: p.cfg.AbsoluteLifetime.D().Hours(), Reportable: p.d.ReportSelf != nil})
 }
 
 func (p *Portal) sessionEnd(q *req) {

@@ -6,9 +6,11 @@ import (
 
 	sls "github.com/secure-login-system/sls"
 	ibkeyfactor "github.com/secure-login-system/sls/factor/ibkey"
+	"github.com/secure-login-system/sls/httpapi"
 	"github.com/secure-login-system/sls/notify"
 	"github.com/secure-login-system/sls/outbox"
 	"github.com/secure-login-system/sls/portal"
+	"github.com/secure-login-system/sls/takeover"
 )
 
 // portalFeature holds the Client Portal's pages.
@@ -77,6 +79,9 @@ func (s *Server) portalDeps() portal.Deps {
 	}
 	if s.takeover != nil {
 		d.Report = s.Report
+		d.ReportSelf = func(r *http.Request, u *sls.User) error {
+			return s.takeover.ReportUser(r.Context(), u.ID, takeover.Source{Via: "portal", ClientIP: httpapi.ClientIP(r), UserAgent: r.UserAgent()})
+		}
 	}
 	return d
 }

@@ -226,6 +226,19 @@ func (s *Service) Report(ctx context.Context, token string, src Source) (string,
 	return username, err
 }
 
+// ReportUser takes the report of a logged-in user ("this wasn't me" on
+// the portal's sessions page): the same as a link's.
+func (s *Service) ReportUser(ctx context.Context, userID string, src Source) error {
+	now := s.now()
+	return s.Store.Update(ctx, func(tx sls.Tx) error {
+		u, err := tx.UserForUpdate(ctx, userID)
+		if err != nil {
+			return err
+		}
+		return s.ReportInTx(ctx, tx, u, src, "portal", now)
+	})
+}
+
 // ReportInTx applies a report in tx (u's row locked): a link's, or an IB
 // Key denial marked "this wasn't me". A user already locked by a report
 // stays as they are; the report is recorded, and the Security Team is
