@@ -11,6 +11,7 @@ const (
 	PurposeLogin          Purpose = "login"           // the second step of a login
 	PurposeStepUp         Purpose = "step_up"         // re-proving a device inside a live session
 	PurposeWithdrawal     Purpose = "withdrawal"      // confirming one withdrawal (SPEC §4)
+	PurposeBankingChange  Purpose = "banking_change"  // confirming one change of banking instructions
 	PurposeActivation     Purpose = "activation"      // activating a pending device
 	PurposeCardActivation Purpose = "card_activation" // activating a shipped DSC+ with its first response
 	PurposePhone          Purpose = "phone"           // confirming a mobile number

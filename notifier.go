@@ -29,6 +29,7 @@ const (
 	NotePasswordResetCode    = "password_reset_code"    // the one-time code of a password reset (to the user's own number and email)
 	NoteTakeoverReported     = "takeover_reported"      // the user reported "this wasn't me"; the account is locked (every channel)
 	NoteSecurityAlert        = "security_alert"         // to the Security Team: a user reported a takeover
+	NoteBankingChanged       = "banking_changed"        // banking instructions changed (every channel)
 )
 
 // Notification is a message to a user, queued inside the transaction of

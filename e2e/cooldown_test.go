@@ -84,6 +84,18 @@ func TestAccountTakeoverScript(t *testing.T) {
 		if bank.str("allowed") != "false" || bank.str("condition") != "cool_down" || bank.str("cool_down_until") == "" {
 			t.Fatalf("banking change during the cool-down: %s", bank.Raw)
 		}
+		// Even with his card signing his own account.
+		bc := call(t, "POST", n.url+"/api/v1/banking-changes/confirmations", attacker, map[string]string{"device_id": im[1], "payee": "GB29NWBK60161331926819"})
+		sig, err := exec.Command(bin["dsccard"], "--card", stolen, "--pin", "1357", "--sign", "--code", bc.str("prompt", "extra", "code"), "--payee", "6819").CombinedOutput()
+		if err != nil {
+			t.Fatalf("dsccard: %v %s", err, sig)
+		}
+		call(t, "POST", n.url+"/api/v1/banking-changes/confirmations/answer", attacker,
+			map[string]string{"confirmation_id": bc.str("confirmation_id"), "response": strings.TrimSpace(string(sig))})
+		if c := call(t, "POST", n.url+"/api/v1/banking-changes", attacker, map[string]string{"payee": "GB29NWBK60161331926819",
+			"confirmation_id": bc.str("confirmation_id")}); c.Status != 403 || c.str("error", "detail", "condition") != "cool_down" {
+			t.Fatalf("the attacker changed the banking instructions: %d %s", c.Status, c.Raw)
+		}
 
 		// The client reads the notice of the new card and its link.
 		msgs := n.waitSink("vera@example.invalid", "device_activated", 2)
@@ -229,6 +241,37 @@ func TestConfirmationSignsAmountAndPayee(t *testing.T) {
 		if w := call(t, "POST", n.url+"/api/v1/withdrawals/confirmations", tok,
 			map[string]string{"device_id": dev, "currency": "USD", "amount": "1.00", "payee": "<script>"}); w.Status != 400 {
 			t.Fatalf("a malformed payee: %d %s", w.Status, w.Raw)
+		}
+
+		// A new banking instruction: the card signs the new account.
+		bc := call(t, "POST", n.url+"/api/v1/banking-changes/confirmations", tok, map[string]string{"device_id": dev, "payee": "GB29 NWBK 6016 1331 9268 19"})
+		if bc.Status != 201 || bc.str("prompt", "extra", "payee_digits") != "6819" || bc.str("prompt", "extra", "amount") != "" {
+			t.Fatalf("banking confirmation: %d %s", bc.Status, bc.Raw)
+		}
+		out, err := exec.Command(bin["dsccard"], "--card", card, "--pin", "2468", "--sign", "--code", bc.str("prompt", "extra", "code"), "--payee", "6819").CombinedOutput()
+		if err != nil {
+			t.Fatalf("dsccard --sign: %v %s", err, out)
+		}
+		if a := call(t, "POST", n.url+"/api/v1/banking-changes/confirmations/answer", tok,
+			map[string]string{"confirmation_id": bc.str("confirmation_id"), "response": strings.TrimSpace(string(out))}); a.str("confirmed") != "true" {
+			t.Fatalf("banking answer: %d %s", a.Status, a.Raw)
+		}
+		change := func(payee string) apiResult {
+			return call(t, "POST", n.url+"/api/v1/banking-changes", tok, map[string]string{"payee": payee, "confirmation_id": bc.str("confirmation_id")})
+		}
+		if c := change("DE89370400440532013000"); c.Status != 400 {
+			t.Fatalf("a confirmation for one account changed to another: %d %s", c.Status, c.Raw)
+		}
+		if c := change("GB29NWBK60161331926819"); c.Status != 201 || c.str("changed") != "true" {
+			t.Fatalf("banking change: %d %s", c.Status, c.Raw)
+		}
+		if c := change("GB29NWBK60161331926819"); c.Status != 409 {
+			t.Fatalf("the confirmation changed twice: %d %s", c.Status, c.Raw)
+		}
+		// A withdrawal confirmation does not change banking instructions.
+		if c := call(t, "POST", n.url+"/api/v1/banking-changes", tok, map[string]string{"payee": "DE89370400440532013000",
+			"confirmation_id": st.str("confirmation_id")}); c.Status != 404 {
+			t.Fatalf("a withdrawal confirmation changed banking instructions: %d %s", c.Status, c.Raw)
 		}
 	})
 }

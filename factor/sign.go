@@ -16,10 +16,11 @@ import (
 // client saw. The DSC+ (factor/dscplus) and IB Key challenge/response
 // (factor/ibkey) use it.
 
-// Signs reports whether c confirms a withdrawal, whose challenge signs
-// its amount and payee.
+// Signs reports whether c confirms a withdrawal (its challenge signs the
+// amount and payee) or a change of banking instructions (it signs the new
+// account).
 func Signs(c *sls.Challenge) bool {
-	return c.Purpose == sls.PurposeWithdrawal && c.Bound.Currency != ""
+	return (c.Purpose == sls.PurposeWithdrawal && c.Bound.Currency != "") || (c.Purpose == sls.PurposeBankingChange && c.Bound.Payee != "")
 }
 
 // SignCodeLen is the length of the fresh code that makes each signing
@@ -40,6 +41,9 @@ func SignFields(b sls.Binding) (payeeDigits, amount string, err error) {
 		}
 	}
 	payeeDigits = strings.Repeat("0", 4-len(digits)) + string(digits)
+	if b.Currency == "" { // a new banking instruction: the account alone
+		return payeeDigits, "", nil
+	}
 	d, err := policy.MinorUnitDigits(b.Currency)
 	if err != nil {
 		return "", "", err

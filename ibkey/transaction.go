@@ -13,8 +13,10 @@ import (
 // withdrawal: the app shows it, and the approval's signature covers it
 // (dynamic linking, PSD2 RTS Art. 5).
 type Transaction struct {
-	Currency string `json:"currency"`
-	Amount   string `json:"amount"` // decimal, e.g. "1500.00"
+	// Currency and Amount are empty when the push confirms a new banking
+	// instruction: the account in Payee.
+	Currency string `json:"currency,omitempty"`
+	Amount   string `json:"amount,omitempty"` // decimal, e.g. "1500.00"
 	Payee    string `json:"payee,omitempty"`
 }
 
@@ -38,8 +40,8 @@ var SignSuite = ocra.MustParseSuite("OCRA-1:HOTP-SHA256-8:QN20")
 // RespondSign computes the response to a signing challenge.
 func RespondSign(offlineKey []byte, code, payeeDigits, amount string) (string, error) {
 	q := code + payeeDigits + amount
-	if len(code) != 4 || len(payeeDigits) != 4 || amount == "" || len(q) > 20 || !digits(q) {
-		return "", fmt.Errorf("ibkey: code (4 digits), payee digits (4) and amount (whole units) must be digits")
+	if len(code) != 4 || len(payeeDigits) != 4 || len(q) > 20 || !digits(q) {
+		return "", fmt.Errorf("ibkey: code (4 digits), payee digits (4) and amount (whole units; none for a new banking instruction) must be digits")
 	}
 	if len(offlineKey) != OfflineKeySize {
 		return "", fmt.Errorf("ibkey: offline key must be %d bytes", OfflineKeySize)

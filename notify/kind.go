@@ -43,6 +43,7 @@ const (
 	KindPasswordChanged      Kind = "password_changed"       // the password was changed or reset; data: Time, How
 	KindTakeoverReported     Kind = "takeover_reported"      // the user reported "this wasn't me" and is locked; data: Time
 	KindSecurityAlert        Kind = "security_alert"         // to the Security Team: a user reported a takeover; data: Username, Via, Network, Time
+	KindBankingChanged       Kind = "banking_changed"        // banking instructions changed; data: Account (masked), Time
 )
 
 // ReportURL is the optional data field of a security notice that carries
@@ -53,7 +54,8 @@ const ReportURL = "ReportURL"
 // reportable are the notices that may carry a report link: those that tell
 // of a change or a login the client may not have made.
 var reportable = map[Kind]bool{KindTempPasscodeIssued: true, KindDeviceActivated: true, KindNewLogin: true, KindPhoneNumberChanged: true,
-	KindPushDenied: true, KindLoginRefusedIP: true, KindPasswordChanged: true, KindDeviceAutoActivated: true}
+	KindPushDenied: true, KindLoginRefusedIP: true, KindPasswordChanged: true, KindDeviceAutoActivated: true,
+	KindBankingChanged: true}
 
 // Reportable reports whether notices of kind k may carry a report link.
 func (k Kind) Reportable() bool { return reportable[k] }
@@ -140,6 +142,7 @@ var kindSpecs = map[Kind]kindSpec{
 	KindPasswordChanged:      {fields: []field{{"Time", fText}, {"How", fText}}, critical: true},
 	KindTakeoverReported:     {fields: []field{{"Time", fText}}, critical: true},
 	KindSecurityAlert:        {fields: []field{{"Username", fText}, {"Via", fText}, {"Network", fText}, {"Time", fText}}, critical: true},
+	KindBankingChanged:       {fields: []field{{"Account", fText}, {"Time", fText}}, critical: true},
 }
 
 // AllKinds lists every kind in a stable order.
@@ -149,7 +152,7 @@ var AllKinds = []Kind{
 	KindDeviceDelivered, KindAutoActivationComing, KindDeviceAutoActivated,
 	KindPhoneNumberChanged, KindPushDenied, KindPushFlood, KindSecureMessageSummary,
 	KindReturnReceived, KindDepositReleased, KindDepositForfeited, KindLoginRefusedIP, KindPasswordGuessing, KindPasswordChanged,
-	KindTakeoverReported, KindSecurityAlert,
+	KindTakeoverReported, KindSecurityAlert, KindBankingChanged,
 }
 
 // Valid reports whether k is a known kind.

@@ -106,4 +106,8 @@ var textsEN = map[Kind]text{
 		subject: `Takeover reported by user {{.Username}}`,
 		body:    `User {{.Username}} reported "this wasn't me" ({{.Via}}, from {{.Network}}) on {{.Time}}. The user is locked and their sessions have ended. Review the audit trail and contact the client before unlocking.`,
 	},
+	KindBankingChanged: {
+		subject: `Your banking instructions were changed`,
+		body:    `SLS: the account for your withdrawals was changed to {{.Account}} on {{.Time}}. If you did not make this change, report it at once with the link below or call Client Services.`,
+	},
 }

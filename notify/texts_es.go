@@ -104,4 +104,8 @@ var textsES = map[Kind]text{
 		subject: `Toma de control avisada por el usuario {{.Username}}`,
 		body:    `El usuario {{.Username}} avisó "no fui yo" ({{.Via}}, desde {{.Network}}) el {{.Time}}. Está bloqueado y sus sesiones terminaron. Revise la auditoría y llame al cliente antes de desbloquear.`,
 	},
+	KindBankingChanged: {
+		subject: `Se cambiaron sus instrucciones bancarias`,
+		body:    `SLS: la cuenta para sus retiros se cambió a {{.Account}} el {{.Time}}. Si no hizo este cambio, avísenos de inmediato con el enlace de abajo o llame a Client Services.`,
+	},
 }

@@ -104,4 +104,8 @@ var textsHU = map[Kind]text{
 		subject: `Fiókátvételt jelentett {{.Username}} felhasználó`,
 		body:    `{{.Username}} jelezte: "nem én voltam" ({{.Via}}, innen: {{.Network}}), {{.Time}}. Zárolva, munkamenetei véget értek. Nézze át az auditnaplót, és feloldás előtt hívja az ügyfelet.`,
 	},
+	KindBankingChanged: {
+		subject: `Megváltoztak a banki adatai`,
+		body:    `SLS: a kifizetések számlája erre változott: {{.Account}}, {{.Time}}. Ha nem Ön módosította, jelezze azonnal az alábbi hivatkozással, vagy hívja az ügyfélszolgálatot.`,
+	},
 }

@@ -104,4 +104,8 @@ var textsZH = map[Kind]text{
 		subject: `用户 {{.Username}} 报告账户被盗用`,
 		body:    `用户 {{.Username}} 于 {{.Time}} 报告"不是我本人"（{{.Via}}，来自 {{.Network}}）。该用户已被锁定，其会话已结束。解锁前请查看审计记录并联系客户。`,
 	},
+	KindBankingChanged: {
+		subject: `您的银行指令已更改`,
+		body:    `【SLS】您的提款账户已于 {{.Time}} 更改为 {{.Account}}。如果不是您本人所为，请立即使用下方链接报告或致电客户服务部。`,
+	},
 }

@@ -242,6 +242,7 @@ var textsEN = map[string]string{
 	"kind.login_refused_ip":          "Login refused: address not on your list",
 	"kind.takeover_reported":         "Account locked after your report",
 	"kind.security_alert":            "Security Team alert",
+	"kind.banking_changed":           "Banking instructions changed",
 	"kind.password_changed":          "Password changed",
 	"login.forgot":                   "Forgot your password? Call Client Services: after verifying your identity they send a one-time code to your mobile number and email. Enter it here.",
 	"password.title":                 "Change your password",

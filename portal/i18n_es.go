@@ -242,6 +242,7 @@ var textsES = map[string]string{
 	"kind.login_refused_ip":          "Inicio de sesión rechazado: dirección no autorizada",
 	"kind.takeover_reported":         "Cuenta bloqueada tras su aviso",
 	"kind.security_alert":            "Alerta al equipo de seguridad",
+	"kind.banking_changed":           "Instrucciones bancarias cambiadas",
 	"kind.password_changed":          "Contraseña cambiada",
 	"login.forgot":                   "¿Olvidó su contraseña? Llame a Atención al cliente: tras verificar su identidad le envían un código de un solo uso a su móvil y su correo. Introdúzcalo aquí.",
 	"password.title":                 "Cambiar su contraseña",

@@ -243,6 +243,7 @@ var textsHU = map[string]string{
 	"kind.login_refused_ip":          "Elutasított bejelentkezés: nem engedélyezett cím",
 	"kind.takeover_reported":         "Fiók zárolva a bejelentése után",
 	"kind.security_alert":            "Riasztás a biztonsági csapatnak",
+	"kind.banking_changed":           "Megváltozott banki adatok",
 	"kind.password_changed":          "Jelszó megváltozott",
 	"login.forgot":                   "Elfelejtette a jelszavát? Hívja az Ügyfélszolgálatot: személyazonossága igazolása után egyszer használható kódot küldenek a mobilszámára és e-mail-címére. Itt adja meg.",
 	"password.title":                 "Jelszó módosítása",

@@ -243,6 +243,7 @@ var textsZH = map[string]string{
 	"kind.login_refused_ip":          "登录被拒绝：地址不在列表中",
 	"kind.takeover_reported":         "根据您的报告账户已锁定",
 	"kind.security_alert":            "安全团队警报",
+	"kind.banking_changed":           "银行指令已更改",
 	"kind.password_changed":          "密码已更改",
 	"login.forgot":                   "忘记密码？请致电客户服务部：核实您的身份后，他们会将一次性验证码发送到您的手机和电子邮箱。请在此处输入。",
 	"password.title":                 "更改密码",

@@ -43,6 +43,9 @@ func (s *Service) Routes(a *httpapi.API) []httpapi.Route {
 		httpapi.Declare("POST /api/v1/withdrawals", sls.ForSession, h.recordWithdrawal),
 		httpapi.Declare("POST /api/v1/withdrawals/confirmations", sls.ForSession, h.startStepUp),
 		httpapi.Declare("POST /api/v1/withdrawals/confirmations/answer", sls.ForSession, h.answerStepUp),
+		httpapi.Declare("POST /api/v1/banking-changes/confirmations", sls.ForSession, h.startBankingConfirmation),
+		httpapi.Declare("POST /api/v1/banking-changes/confirmations/answer", sls.ForSession, h.answerBankingConfirmation),
+		httpapi.Declare("POST /api/v1/banking-changes", sls.ForSession, h.changeBanking),
 		httpapi.Declare("POST /api/v1/benefits/ach-funding/check", sls.ForSession, h.checkACH),
 		httpapi.Declare("POST /api/v1/benefits/ach-funding", sls.ForSession, h.recordACH),
 		httpapi.Declare("POST /api/v1/benefits/{benefit}/check", sls.ForSession, h.checkBenefit),
@@ -145,6 +148,33 @@ func (h *handlers) answerStepUp(w http.ResponseWriter, r *http.Request) {
 	}
 	out, err := h.s.AnswerStepUp(r.Context(), httpapi.SessionOf(r), b.ConfirmationID, b.Response)
 	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) startBankingConfirmation(w http.ResponseWriter, r *http.Request) {
+	var b BankingConfirmationRequest
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.StartBankingConfirmation(r.Context(), httpapi.SessionOf(r), httpapi.UserOf(r), b)
+	h.reply(w, r, http.StatusCreated, out, err)
+}
+
+func (h *handlers) answerBankingConfirmation(w http.ResponseWriter, r *http.Request) {
+	var b stepUpAnswerBody
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.AnswerBankingConfirmation(r.Context(), httpapi.SessionOf(r), b.ConfirmationID, b.Response)
+	h.reply(w, r, http.StatusOK, out, err)
+}
+
+func (h *handlers) changeBanking(w http.ResponseWriter, r *http.Request) {
+	var b BankingChangeRequest
+	if !h.decode(w, r, &b, false) {
+		return
+	}
+	out, err := h.s.ChangeBanking(r.Context(), httpapi.SessionOf(r), httpapi.UserOf(r), b)
+	h.reply(w, r, http.StatusCreated, out, err)
 }
 
 func (h *handlers) checkBenefit(w http.ResponseWriter, r *http.Request) {

@@ -114,7 +114,10 @@ type Service struct {
 	Factors func() sls.Factors
 	// Devices activates shared devices (package manage).
 	Devices Activator
-	Log     *slog.Logger
+	// Notifier tells the client of a change of banking instructions (nil:
+	// nobody is told).
+	Notifier sls.Notifier
+	Log      *slog.Logger
 }
 
 func (s *Service) cfg() Config { return s.Config.WithDefaults() }

@@ -43,8 +43,9 @@ type StepUpRequest struct {
 
 // StartStepUp challenges one of the user's devices to confirm a
 // withdrawal of the given amount (SPEC §4: the device that authenticated
-// the withdrawal sets the limit). The challenge is the device's login
-// challenge; the login's attempt rules and the user's lockout apply.
+// the withdrawal sets the limit). The challenge signs the amount and payee
+// where the device can (factor.Signs); the login's attempt rules and the
+// user's lockout apply.
 func (s *Service) StartStepUp(ctx context.Context, sess *sls.Session, user *sls.User, req StepUpRequest) (*StepUpStart, error) {
 	m, err := ParseAmount(req.Currency, req.Amount)
 	if err != nil {
@@ -54,15 +55,22 @@ func (s *Service) StartStepUp(ctx context.Context, sess *sls.Session, user *sls.
 	if err != nil {
 		return nil, err
 	}
+	return s.startConfirmation(ctx, sess, user, req.DeviceID, sls.PurposeWithdrawal,
+		sls.Binding{SessionID: sess.ID, Currency: m.Currency, AmountMinor: m.Minor, Payee: payee})
+}
+
+// startConfirmation challenges one of the user's devices for a
+// confirmation of purpose bound to b.
+func (s *Service) startConfirmation(ctx context.Context, sess *sls.Session, user *sls.User, deviceID string, purpose sls.Purpose, b sls.Binding) (*StepUpStart, error) {
 	factors := s.factors()
 	if factors == nil {
-		return nil, sls.Errorf(sls.CodeUnavailable, "Withdrawal confirmations are not available.")
+		return nil, sls.Errorf(sls.CodeUnavailable, "Confirmations are not available.")
 	}
 	cfg := s.cfg()
 	now := s.now()
 	id := sls.NewToken("wconf")
 	var out *StepUpStart
-	err = s.Store.Update(ctx, func(tx sls.Tx) error {
+	err := s.Store.Update(ctx, func(tx sls.Tx) error {
 		u, err := tx.UserForUpdate(ctx, user.ID)
 		if err != nil {
 			return err
@@ -70,29 +78,31 @@ func (s *Service) StartStepUp(ctx context.Context, sess *sls.Session, user *sls.
 		if u.Locked(now) {
 			return sls.ErrLocked
 		}
-		d, err := tx.Device(ctx, req.DeviceID)
+		d, err := tx.Device(ctx, deviceID)
 		if errors.Is(err, sls.ErrNotFound) || (err == nil && d.UserID != u.ID) {
 			return sls.Errorf(sls.CodeNotFound, "This device is not one of your security devices.")
 		}
 		if err != nil {
 			return err
 		}
-		// The factor shows the same screen as at login. The challenge is
-		// kept in step_ups, never in the logins table, so it can never
-		// turn into a session.
-		su := &sls.StepUp{DeviceKind: d.Kind, Challenge: sls.Challenge{IDHash: sls.TokenHash(id), Purpose: sls.PurposeWithdrawal,
-			Bound: sls.Binding{SessionID: sess.ID, Currency: m.Currency, AmountMinor: m.Minor, Payee: payee}, UserID: u.ID,
-			Platform: sess.Platform, ClientIP: sess.ClientIP, CreatedAt: now, Deadline: now.Add(cfg.StepUpAnswerTTL)}}
+		// The factor shows the same screen as at login, or its signing
+		// screen. The challenge is kept in step_ups, never in the logins
+		// table, so it can never turn into a session.
+		su := &sls.StepUp{DeviceKind: d.Kind, Challenge: sls.Challenge{IDHash: sls.TokenHash(id), Purpose: purpose,
+			Bound: b, UserID: u.ID, Platform: sess.Platform, ClientIP: sess.ClientIP, CreatedAt: now, Deadline: now.Add(cfg.StepUpAnswerTTL)}}
 		if err := s.verifier(factors).Start(ctx, tx, u, d, &su.Challenge, now); err != nil {
 			return err
 		}
 		if err := tx.CreateStepUp(ctx, su); err != nil {
 			return err
 		}
-		out = &StepUpStart{ConfirmationID: id, DeviceID: d.ID, DeviceKind: d.Kind, Prompt: su.Prompt, Deadline: su.Deadline,
-			Currency: m.Currency, Amount: FormatAmount(m.Currency, m.Minor), Payee: payee}
+		out = &StepUpStart{ConfirmationID: id, DeviceID: d.ID, DeviceKind: d.Kind, Prompt: su.Prompt, Deadline: su.Deadline, Payee: b.Payee}
+		if b.Currency != "" {
+			out.Currency, out.Amount = b.Currency, FormatAmount(b.Currency, b.AmountMinor)
+		}
 		return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), EventStepUpStarted, u.ID, d.ID,
-			map[string]any{"kind": d.Kind, "currency": m.Currency, "amount_minor": m.Minor, "session_id": sess.ID, "payee": MaskPayee(payee)})
+			map[string]any{"kind": d.Kind, "purpose": purpose, "currency": b.Currency, "amount_minor": b.AmountMinor, "session_id": sess.ID,
+				"payee": MaskPayee(b.Payee)})
 	})
 	if err != nil {
 		return nil, err
@@ -120,12 +130,17 @@ func (s *Service) factors() sls.Factors {
 // returns bad_response (or account_locked, or too_many_attempts when the
 // confirmation is used up); the counts are committed even so.
 func (s *Service) AnswerStepUp(ctx context.Context, sess *sls.Session, confirmationID, answer string) (*StepUpResult, error) {
+	return s.answerConfirmation(ctx, sess, sls.PurposeWithdrawal, confirmationID, answer)
+}
+
+// answerConfirmation answers a confirmation of purpose.
+func (s *Service) answerConfirmation(ctx context.Context, sess *sls.Session, purpose sls.Purpose, confirmationID, answer string) (*StepUpResult, error) {
 	if len(answer) > sls.MaxAnswer {
 		return nil, sls.Errorf(sls.CodeInvalidArgument, "The answer is too long.")
 	}
 	factors := s.factors()
 	if factors == nil {
-		return nil, sls.Errorf(sls.CodeUnavailable, "Withdrawal confirmations are not available.")
+		return nil, sls.Errorf(sls.CodeUnavailable, "Confirmations are not available.")
 	}
 	cfg := s.cfg()
 	now := s.now()
@@ -133,8 +148,8 @@ func (s *Service) AnswerStepUp(ctx context.Context, sess *sls.Session, confirmat
 	var outcome error
 	err := s.Store.Update(ctx, func(tx sls.Tx) error {
 		out, outcome = nil, nil
-		su, d, res, err := s.verifier(factors).AnswerInSession(ctx, tx, sess, sls.PurposeWithdrawal, confirmationID, answer,
-			sls.Errorf(sls.CodeNotFound, "Unknown withdrawal confirmation."), now)
+		su, d, res, err := s.verifier(factors).AnswerInSession(ctx, tx, sess, purpose, confirmationID, answer,
+			sls.Errorf(sls.CodeNotFound, "Unknown confirmation."), now)
 		if errors.Is(err, sls.ErrLoginExpired) {
 			return sls.Errorf(sls.CodeLoginExpired, "The confirmation has expired. Please start over.")
 		}
@@ -147,7 +162,7 @@ func (s *Service) AnswerStepUp(ctx context.Context, sess *sls.Session, confirmat
 		}
 		out = &StepUpResult{Confirmed: true, DeviceKind: d.Kind, ValidUntil: now.Add(cfg.StepUpValidity)}
 		return sls.Audit(ctx, tx, now, sls.ActorUser(su.UserID), EventStepUpConfirmed, su.UserID, d.ID,
-			map[string]any{"kind": d.Kind, "currency": su.Bound.Currency, "amount_minor": su.Bound.AmountMinor, "session_id": sess.ID})
+			map[string]any{"kind": d.Kind, "purpose": purpose, "currency": su.Bound.Currency, "amount_minor": su.Bound.AmountMinor, "session_id": sess.ID})
 	})
 	if err != nil {
 		return nil, err

@@ -55,7 +55,7 @@ func (s *Server) configurePolicy(ctx context.Context) error {
 		return fmt.Errorf("config: devices: %w", err)
 	}
 	f := &s.policy
-	f.protect = &protect.Service{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Devices: managed{s}, Log: s.Log,
+	f.protect = &protect.Service{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Devices: managed{s}, Log: s.Log, Notifier: s.notifier,
 		Factors: func() sls.Factors {
 			f.factorsOnce.Do(func() { f.factors, _ = sls.NewFactors(s.factors...) }) // Open already checked the list
 			return f.factors

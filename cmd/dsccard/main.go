@@ -118,7 +118,10 @@ func prompt(out io.Writer, in *bufio.Reader, label string, secret bool) (string,
 // signMode asks for what a withdrawal confirmation shows and signs it.
 func signMode(card *dscplus.CardFile, key []byte, pin, code, payee, amount string, stdin io.Reader, stdout io.Writer) error {
 	in := bufio.NewReader(stdin)
-	if pin == "" || code == "" || payee == "" || amount == "" {
+	// From flags, no --amount is a new banking instruction (the account
+	// alone); interactively AMOUNT> takes an empty line for it.
+	interactive := pin == "" || code == "" || payee == ""
+	if interactive {
 		fmt.Fprintf(stdout, "Digital Security Card+ %s — SIGN\n", card.Serial)
 	}
 	for _, f := range []struct {
@@ -126,7 +129,7 @@ func signMode(card *dscplus.CardFile, key []byte, pin, code, payee, amount strin
 		label  string
 		secret bool
 	}{{&pin, "PIN> ", true}, {&code, "CODE> ", false}, {&payee, "PAYEE> ", false}, {&amount, "AMOUNT> ", false}} {
-		if *f.v == "" {
+		if *f.v == "" && (interactive || f.v != &amount) {
 			var err error
 			if *f.v, err = prompt(stdout, in, f.label, f.secret); err != nil {
 				return err

@@ -367,8 +367,10 @@ func (a *app) listen(args []string) error {
 					return nil
 				}
 				what := fmt.Sprintf("Login request for %s on %s from %s (%s)", p.Username, p.Platform, p.ClientIP, p.UserAgent)
-				if tr := p.Transaction; tr != nil {
+				if tr := p.Transaction; tr != nil && tr.Currency != "" {
 					what = fmt.Sprintf("Withdrawal of %s %s to %s for %s: approving signs this amount and payee", tr.Currency, tr.Amount, payeeText(tr.Payee), p.Username)
+				} else if tr != nil {
+					what = fmt.Sprintf("New banking instruction for %s: account %s; approving signs this account", p.Username, tr.Payee)
 				}
 				say("push", map[string]any{"push_id": p.ID, "username": p.Username, "platform": p.Platform, "client_ip": p.ClientIP,
 					"user_agent": p.UserAgent, "expires_at": p.ExpiresAt, "transaction": p.Transaction}, what)
@@ -492,8 +494,8 @@ func (a *app) respond(args []string) error {
 	}
 	sign := code != "" || payee != "" || amount != ""
 	switch {
-	case sign && (challenge != "" || code == "" || payee == "" || amount == ""):
-		return usageError{errors.New("to confirm a withdrawal give --code, --payee (its last four digits) and --amount (whole units) as the screen shows them")}
+	case sign && (challenge != "" || code == "" || payee == ""):
+		return usageError{errors.New("to confirm a withdrawal give --code, --payee (its last four digits) and --amount (whole units) as the screen shows them; a new banking instruction needs no --amount")}
 	case !sign && !ibkey.ValidChallenge(strings.Join(strings.Fields(challenge), "")):
 		return usageError{fmt.Errorf("--challenge must be the %d-digit code shown on the login screen", ibkey.ChallengeDigits)}
 	}

@@ -38,20 +38,14 @@ func RespondSign(key []byte, pin, code, payeeDigits, amount string) (string, err
 		return "", errors.New("dscplus: PIN must be 4 digits")
 	}
 	q := factor.SignQuestion(code, payeeDigits, amount)
-	if len(code) != factor.SignCodeLen || len(payeeDigits) != 4 || amount == "" || len(q) > 20 || strings.Trim(q, "0123456789") != "" {
-		return "", errors.New("dscplus: code (4 digits), payee digits (4) and amount (whole units) must be digits")
+	if len(code) != factor.SignCodeLen || len(payeeDigits) != 4 || len(q) > 20 || strings.Trim(q, "0123456789") != "" {
+		return "", errors.New("dscplus: code (4 digits), payee digits (4) and amount (whole units; none for a new banking instruction) must be digits")
 	}
 	ph, err := Suite.HashPIN(pin)
 	if err != nil {
 		return "", err
 	}
 	return SignSuite.Compute(key, ocra.Input{Question: q, PINHash: ph})
-}
-
-// signs reports whether c confirms a withdrawal: its question signs the
-// amount and payee.
-func signs(c *sls.Challenge) bool {
-	return c.Purpose == sls.PurposeWithdrawal && c.Bound.Currency != ""
 }
 
 // signChallenge prepares a signing challenge for a withdrawal
@@ -72,10 +66,14 @@ func (f *Factor) signChallenge(ctx context.Context, tx sls.Tx, d *sls.Device, c 
 		return err
 	}
 	extra, _ := json.Marshal(SignPrompt{Mode: "sign", Code: code, PayeeDigits: payeeDigits, Amount: amount, Currency: c.Bound.Currency})
-	c.Prompt = &sls.Prompt{Kind: sls.KindDSCPlus, Challenge: factor.SignQuestion(code, payeeDigits, amount), Extra: extra,
-		Message: fmt.Sprintf("Press SIGN on your Digital Security Card+ and enter your PIN, then the code %s, the last four digits of the payee's account %s "+
-			"and the amount %s (%s, whole units); type the 8-digit response. Check that the payee and the amount are the ones you mean to pay.",
-			code, payeeDigits, amount, c.Bound.Currency)}
+	msg := fmt.Sprintf("Press SIGN on your Digital Security Card+ and enter your PIN, then the code %s, the last four digits of the payee's account %s "+
+		"and the amount %s (%s, whole units); type the 8-digit response. Check that the payee and the amount are the ones you mean to pay.",
+		code, payeeDigits, amount, c.Bound.Currency)
+	if amount == "" {
+		msg = fmt.Sprintf("Press SIGN on your Digital Security Card+ and enter your PIN, then the code %s and the last four digits of the new account %s; "+
+			"type the 8-digit response. Check that the account is the one you mean to add.", code, payeeDigits)
+	}
+	c.Prompt = &sls.Prompt{Kind: sls.KindDSCPlus, Challenge: factor.SignQuestion(code, payeeDigits, amount), Extra: extra, Message: msg}
 	return nil
 }
 

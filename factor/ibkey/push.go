@@ -401,8 +401,11 @@ func (s *Service) Reauth(ctx context.Context, in *sls.IBKeyInstance, r proto.Rea
 // pushTransaction is what a push confirms, as the app shows it; nil for a
 // login.
 func pushTransaction(p *sls.IBKeyPush) *proto.Transaction {
-	if p.Bound.Currency == "" {
-		return nil
+	switch {
+	case p.Bound.Currency != "":
+		return &proto.Transaction{Currency: p.Bound.Currency, Amount: policy.FormatMinor(p.Bound.Currency, p.Bound.AmountMinor), Payee: p.Bound.Payee}
+	case p.Bound.Payee != "": // a new banking instruction
+		return &proto.Transaction{Payee: p.Bound.Payee}
 	}
-	return &proto.Transaction{Currency: p.Bound.Currency, Amount: policy.FormatMinor(p.Bound.Currency, p.Bound.AmountMinor), Payee: p.Bound.Payee}
+	return nil
 }
