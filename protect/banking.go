@@ -67,11 +67,6 @@ func (s *Service) StartBankingConfirmation(ctx context.Context, sess *sls.Sessio
 	return s.startConfirmation(ctx, sess, u, req.DeviceID, sls.PurposeBankingChange, sls.Binding{SessionID: sess.ID, Payee: payee})
 }
 
-// AnswerBankingConfirmation answers it.
-func (s *Service) AnswerBankingConfirmation(ctx context.Context, sess *sls.Session, confirmationID, answer string) (*StepUpResult, error) {
-	return s.answerConfirmation(ctx, sess, sls.PurposeBankingChange, confirmationID, answer)
-}
-
 // ChangeBanking checks and records a change of banking instructions, and
 // tells the client on every channel (with a "this wasn't me" link).
 func (s *Service) ChangeBanking(ctx context.Context, sess *sls.Session, user *sls.User, req BankingChangeRequest) (*BankingChange, error) {

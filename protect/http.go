@@ -42,9 +42,9 @@ func (s *Service) Routes(a *httpapi.API) []httpapi.Route {
 		httpapi.Declare("POST /api/v1/withdrawals/check", sls.ForSession, h.checkWithdrawal),
 		httpapi.Declare("POST /api/v1/withdrawals", sls.ForSession, h.recordWithdrawal),
 		httpapi.Declare("POST /api/v1/withdrawals/confirmations", sls.ForSession, h.startStepUp),
-		httpapi.Declare("POST /api/v1/withdrawals/confirmations/answer", sls.ForSession, h.answerStepUp),
+		httpapi.Declare("POST /api/v1/withdrawals/confirmations/answer", sls.ForSession, h.answerConfirmation(sls.PurposeWithdrawal)),
 		httpapi.Declare("POST /api/v1/banking-changes/confirmations", sls.ForSession, h.startBankingConfirmation),
-		httpapi.Declare("POST /api/v1/banking-changes/confirmations/answer", sls.ForSession, h.answerBankingConfirmation),
+		httpapi.Declare("POST /api/v1/banking-changes/confirmations/answer", sls.ForSession, h.answerConfirmation(sls.PurposeBankingChange)),
 		httpapi.Declare("POST /api/v1/banking-changes", sls.ForSession, h.changeBanking),
 		httpapi.Declare("POST /api/v1/benefits/ach-funding/check", sls.ForSession, h.checkACH),
 		httpapi.Declare("POST /api/v1/benefits/ach-funding", sls.ForSession, h.recordACH),
@@ -141,13 +141,17 @@ type stepUpAnswerBody struct {
 	Response       string `json:"response" required:"true"`
 }
 
-func (h *handlers) answerStepUp(w http.ResponseWriter, r *http.Request) {
-	var b stepUpAnswerBody
-	if !h.decode(w, r, &b, false) {
-		return
+// answerConfirmation answers a confirmation of purpose (a withdrawal's
+// cannot be answered as a banking change's, nor the other way round).
+func (h *handlers) answerConfirmation(purpose sls.Purpose) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var b stepUpAnswerBody
+		if !h.decode(w, r, &b, false) {
+			return
+		}
+		out, err := h.s.answerConfirmation(r.Context(), httpapi.SessionOf(r), purpose, b.ConfirmationID, b.Response)
+		h.reply(w, r, http.StatusOK, out, err)
 	}
-	out, err := h.s.AnswerStepUp(r.Context(), httpapi.SessionOf(r), b.ConfirmationID, b.Response)
-	h.reply(w, r, http.StatusOK, out, err)
 }
 
 func (h *handlers) startBankingConfirmation(w http.ResponseWriter, r *http.Request) {
@@ -157,15 +161,6 @@ func (h *handlers) startBankingConfirmation(w http.ResponseWriter, r *http.Reque
 	}
 	out, err := h.s.StartBankingConfirmation(r.Context(), httpapi.SessionOf(r), httpapi.UserOf(r), b)
 	h.reply(w, r, http.StatusCreated, out, err)
-}
-
-func (h *handlers) answerBankingConfirmation(w http.ResponseWriter, r *http.Request) {
-	var b stepUpAnswerBody
-	if !h.decode(w, r, &b, false) {
-		return
-	}
-	out, err := h.s.AnswerBankingConfirmation(r.Context(), httpapi.SessionOf(r), b.ConfirmationID, b.Response)
-	h.reply(w, r, http.StatusOK, out, err)
 }
 
 func (h *handlers) changeBanking(w http.ResponseWriter, r *http.Request) {

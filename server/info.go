@@ -6,26 +6,10 @@ import (
 	"runtime"
 
 	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/client"
 	"github.com/secure-login-system/sls/httpapi"
-	"github.com/secure-login-system/sls/passhash"
 	"github.com/secure-login-system/sls/version"
 )
-
-// ServerInfo is what GET /api/v1/ops/server tells an operator about the
-// node that answered: which build runs, on which engine, and what one
-// password check costs here (the Argon2id parameters and how many run at
-// once). slsbench computes this machine's bound from it. Nothing in it is
-// secret; it is for operators all the same, as it helps an attacker size
-// a guessing campaign.
-type ServerInfo struct {
-	Version  string          `json:"version"`
-	Engine   string          `json:"engine"`
-	Host     string          `json:"host"`
-	PID      int             `json:"pid"`
-	CPUs     int             `json:"cpus"`
-	Argon2   passhash.Params `json:"argon2"`
-	HashSlot int             `json:"hash_concurrency"`
-}
 
 func (s *Server) infoRoutes(*httpapi.API) []httpapi.Route {
 	return []httpapi.Route{
@@ -38,10 +22,14 @@ func (s *Server) opServerInfo(w http.ResponseWriter, r *http.Request) {
 	httpapi.WriteJSON(w, http.StatusOK, s.Info(host))
 }
 
-// Info describes this node (host as given).
-func (s *Server) Info(host string) ServerInfo {
+// Info describes this node (host as given) for operators: which build
+// runs on which engine, and what one password check costs here.
+// slsbench computes this machine's bound from it. Nothing in it is
+// secret; it is for operators all the same, as it helps an attacker size
+// a guessing campaign.
+func (s *Server) Info(host string) client.ServerInfo {
 	lc, _ := s.Config.LoginConfig() // checked when the server opened
 	limits, _ := s.Config.LimitsConfig()
-	return ServerInfo{Version: version.String("slsd"), Engine: string(s.Store.Engine()), Host: host, PID: os.Getpid(),
-		CPUs: runtime.NumCPU(), Argon2: lc.Argon, HashSlot: limits.HashSlots}
+	return client.ServerInfo{Version: version.String("slsd"), Engine: string(s.Store.Engine()), Host: host, PID: os.Getpid(),
+		CPUs: runtime.NumCPU(), Argon2: lc.Argon, HashSlots: limits.HashSlots}
 }

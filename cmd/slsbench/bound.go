@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
+	"github.com/secure-login-system/sls/client"
 	"github.com/secure-login-system/sls/passhash"
 )
 
@@ -64,7 +65,7 @@ type cpuMeter struct {
 // serverCPU starts measuring the server's CPU when it alone takes the
 // load and runs on this machine (same host name, its process readable);
 // otherwise perFlow answers 0.
-func serverCPU(info serverInfo, alone bool) *cpuMeter {
+func serverCPU(info client.ServerInfo, alone bool) *cpuMeter {
 	host, _ := os.Hostname()
 	m := &cpuMeter{pid: info.PID}
 	if alone && info.PID > 0 && host == info.Host {

@@ -149,10 +149,11 @@ func run(ctx context.Context, o options, log io.Writer) (rep *report, err error)
 		return nil, err
 	}
 	ops := client.New(o.server, token)
-	var info serverInfo
-	if err := ops.Do(ctx, "GET", "/api/v1/ops/server", nil, &info); err != nil {
+	served, err := ops.ServerInfo(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("reading the server's parameters (GET /api/v1/ops/server needs the admin, security-team or auditor role): %w", err)
 	}
+	info := *served
 	fmt.Fprintf(log, "slsbench: %s, %s, on %s; creating %d test users…\n", info.Version, info.Engine, info.Host, o.users)
 	pop, err := createUsers(ctx, ops, o.users, o.flow == "dscplus")
 	defer func() {

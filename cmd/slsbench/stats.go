@@ -10,6 +10,8 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/secure-login-system/sls/client"
 )
 
 // recorder keeps every step's duration and every failure of a run.
@@ -82,22 +84,22 @@ type Bound struct {
 
 // report is a run's figures.
 type report struct {
-	Server       string         `json:"server"`
-	Targets      []string       `json:"targets"`
-	Info         serverInfo     `json:"server_info"`
-	Flow         string         `json:"flow"`
-	Concurrency  int            `json:"concurrency"`
-	Users        int            `json:"users"`
-	UserPrefix   string         `json:"user_prefix"`
-	Duration     string         `json:"duration"`
-	Flows        int            `json:"flows"`
-	FlowsPerSec  float64        `json:"flows_per_second"`
-	Bound        *Bound         `json:"bound,omitempty"`
-	Ratio        float64        `json:"ratio_to_bound,omitempty"`
-	Steps        []StepStats    `json:"steps"`
-	Errors       map[string]int `json:"errors"`
-	ErrorCount   int            `json:"error_count"`
-	CPUPerFlowMS float64        `json:"server_cpu_ms_per_flow,omitempty"`
+	Server       string            `json:"server"`
+	Targets      []string          `json:"targets"`
+	Info         client.ServerInfo `json:"server_info"`
+	Flow         string            `json:"flow"`
+	Concurrency  int               `json:"concurrency"`
+	Users        int               `json:"users"`
+	UserPrefix   string            `json:"user_prefix"`
+	Duration     string            `json:"duration"`
+	Flows        int               `json:"flows"`
+	FlowsPerSec  float64           `json:"flows_per_second"`
+	Bound        *Bound            `json:"bound,omitempty"`
+	Ratio        float64           `json:"ratio_to_bound,omitempty"`
+	Steps        []StepStats       `json:"steps"`
+	Errors       map[string]int    `json:"errors"`
+	ErrorCount   int               `json:"error_count"`
+	CPUPerFlowMS float64           `json:"server_cpu_ms_per_flow,omitempty"`
 }
 
 func (rep *report) fill(rec *recorder, took time.Duration, before, after float64) {
@@ -128,7 +130,7 @@ func (rep *report) print(w io.Writer, format string) error {
 	}
 	a := rep.Info.Argon2
 	fmt.Fprintf(w, "server      %s — %s, %s on %s (%d CPUs, %d hashing slots, Argon2id m=%d KiB t=%d p=%d)\n",
-		rep.Server, rep.Info.Version, rep.Info.Engine, rep.Info.Host, rep.Info.CPUs, rep.Info.HashSlot, a.MemoryKiB, a.Iterations, a.Parallelism)
+		rep.Server, rep.Info.Version, rep.Info.Engine, rep.Info.Host, rep.Info.CPUs, rep.Info.HashSlots, a.MemoryKiB, a.Iterations, a.Parallelism)
 	fmt.Fprintf(w, "load        %s flows, concurrency %d, %d users, %s, on %s\n", rep.Flow, rep.Concurrency, rep.Users, rep.Duration, strings.Join(rep.Targets, " "))
 	fmt.Fprintf(w, "flows       %d (%.1f/s), errors %d\n", rep.Flows, rep.FlowsPerSec, rep.ErrorCount)
 	if b := rep.Bound; b != nil {

@@ -14,19 +14,7 @@ import (
 
 	"github.com/secure-login-system/sls/client"
 	"github.com/secure-login-system/sls/factor/dscplus"
-	"github.com/secure-login-system/sls/passhash"
 )
-
-// serverInfo is GET /api/v1/ops/server.
-type serverInfo struct {
-	Version  string          `json:"version"`
-	Engine   string          `json:"engine"`
-	Host     string          `json:"host"`
-	PID      int             `json:"pid"`
-	CPUs     int             `json:"cpus"`
-	Argon2   passhash.Params `json:"argon2"`
-	HashSlot int             `json:"hash_concurrency"`
-}
 
 // benchUser is one test user and what its client holds: the password,
 // the card's key and PIN, and the known-client token of its last login.
