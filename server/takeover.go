@@ -42,6 +42,7 @@ func (s *Server) configureTakeover(queue sls.Notifier) error {
 func (s *Server) setReportBase(base string) {
 	if s.takeover != nil && s.takeover.Config.PublicURL == "" {
 		s.takeover.Config.PublicURL = base
+		s.Log.Info("\"this wasn't me\" links in notices use the listening address; set takeover.public_url to the portal's public URL", "base", base)
 	}
 }
 
