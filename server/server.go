@@ -48,6 +48,9 @@ type Options struct {
 	DataDir string // "./sls-data"
 	// DB is a postgres:// URL, or empty for the SQLite file in DataDir.
 	DB string
+	// DBMaxConns is how many PostgreSQL connections this node may hold
+	// (0: sqlstore.DefaultPostgresConns).
+	DBMaxConns int
 	// SealKeyFile holds the hex sealing key; default DataDir/seal.key.
 	// Several nodes on one PostgreSQL must share it.
 	SealKeyFile string
@@ -178,6 +181,12 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	}
 	if s.Store, err = sqlstore.Open(ctx, dsn); err != nil {
 		return nil, err
+	}
+	if o.DBMaxConns != 0 {
+		if err := s.Store.SetMaxConns(o.DBMaxConns); err != nil {
+			s.Store.Close()
+			return nil, err
+		}
 	}
 	ok := false
 	defer func() {

@@ -77,15 +77,35 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return db, nil
 }
 
+// DefaultPostgresConns is how many connections a node holds at most: five
+// nodes fit PostgreSQL's default max_connections (100) with room for
+// maintenance. Beyond, lower it per node or put a pooler in front
+// (docs/operations.md).
+const DefaultPostgresConns = 20
+
 func openPostgres(dsn string) (*DB, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
 	}
-	db.SetMaxOpenConns(20)
-	db.SetMaxIdleConns(20)
+	db.SetMaxOpenConns(DefaultPostgresConns)
+	db.SetMaxIdleConns(DefaultPostgresConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return &DB{engine: Postgres, write: db, read: db}, nil
+}
+
+// SetMaxConns bounds the PostgreSQL connections of this node (1–1000).
+// SQLite has one writer and a few readers by design, and refuses.
+func (db *DB) SetMaxConns(n int) error {
+	if db.engine != Postgres {
+		return errors.New("sqlstore: --db-max-conns is for PostgreSQL (SQLite has one writer by design)")
+	}
+	if n < 1 || n > 1000 {
+		return fmt.Errorf("sqlstore: the connection limit %d must be between 1 and 1000", n)
+	}
+	db.write.SetMaxOpenConns(n)
+	db.write.SetMaxIdleConns(n)
+	return nil
 }
 
 func openSQLite(path string) (*DB, error) {

@@ -41,6 +41,7 @@ func run(args []string) error {
 	fs.StringVar(&o.Listen, "listen", "127.0.0.1:8080", "address to serve HTTP on")
 	fs.StringVar(&o.DataDir, "data", "./sls-data", "data directory (SQLite file, keys, bootstrap secret, card output)")
 	fs.StringVar(&o.DB, "db", "", "postgres:// URL; empty means the SQLite file in the data directory")
+	fs.IntVar(&o.DBMaxConns, "db-max-conns", 0, "PostgreSQL connections this node may hold (default 20; nodes × this must stay under the server's max_connections, see docs/operations.md)")
 	fs.StringVar(&o.SealKeyFile, "seal-key", "", "sealing key file (default DATA/seal.key); nodes sharing a database must share it")
 	fs.StringVar(&o.AuditKeyFile, "audit-key", "", "audit trail signing key file (default DATA/audit-signing.key, made on first start); keep it off the database host")
 	fs.StringVar(&o.ConfigFile, "config", "", "rules file (JSON, see docs/configuration.md)")
