@@ -112,6 +112,9 @@ type SessionStore interface {
 	// EndSessionsByUser does the same for every session of the user,
 	// except those whose scope is keep (when keep is not empty).
 	EndSessionsByUser(ctx context.Context, userID string, keep Scope, now time.Time) ([]string, error)
+	// PurgeSessions deletes sessions that ended or expired before t, and
+	// returns how many.
+	PurgeSessions(ctx context.Context, before time.Time) (int64, error)
 }
 
 // AuditStore is the append-only audit trail. There is deliberately no

@@ -50,3 +50,19 @@ func (s *Server) purgeLogins(ctx context.Context, now time.Time) error {
 		return err
 	})
 }
+
+// sessionRetention is how long an ended or expired session is kept: the
+// sessions page and slsctl sessions show the recent history, and the
+// new-login notice compares networks with it ("a network none of the
+// user's sessions came from" means none in this time). The audit trail
+// keeps every login for good.
+const sessionRetention = 90 * 24 * time.Hour
+
+// purgeSessions drops sessions past their retention, so that a login's
+// work does not grow with the user's history.
+func (s *Server) purgeSessions(ctx context.Context, now time.Time) error {
+	return s.Store.Update(ctx, func(tx sls.Tx) error {
+		_, err := tx.PurgeSessions(ctx, now.Add(-sessionRetention))
+		return err
+	})
+}

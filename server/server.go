@@ -261,6 +261,7 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.Scheduler.Add(scheduler.Job{Name: "purge-logins", Every: time.Hour, Run: s.purgeLogins})
+	s.Scheduler.Add(scheduler.Job{Name: "purge-sessions", Every: time.Hour, Run: s.purgeSessions})
 	s.Scheduler.Add(scheduler.Job{Name: "purge-rate-limits", Every: 10 * time.Minute, Run: s.Limiter.Purge})
 	s.OnStart(s.Scheduler.Run)
 	if err := s.ensureBootstrap(ctx); err != nil {

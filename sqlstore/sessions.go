@@ -55,3 +55,13 @@ func (t *tx) PutSession(ctx context.Context, s *sls.Session) error {
 		s.ProvenKind, ts(s.ProvenAt), s.ID)
 	return mustAffect("put session", res, err)
 }
+
+func (t *tx) PurgeSessions(ctx context.Context, before time.Time) (int64, error) {
+	res, err := t.exec(ctx, `DELETE FROM sessions WHERE (ended_at IS NOT NULL AND ended_at < ?) OR expires_at < ?`,
+		before.UnixMicro(), before.UnixMicro())
+	if err != nil {
+		return 0, wrap("purge sessions", err)
+	}
+	n, err := res.RowsAffected()
+	return n, wrap("purge sessions", err)
+}

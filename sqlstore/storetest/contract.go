@@ -280,6 +280,38 @@ func testSessions(t *testing.T, s sls.Store) {
 		}
 		return nil
 	})
+
+	// Purge: an ended session and an expired one go once past the cut-off;
+	// a live one stays.
+	live := &sls.Session{ID: "ses_2", TokenHash: "th2", UserID: u.ID, Platform: sls.PlatformPortal, Scope: sls.ScopeFull,
+		CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(100 * 24 * time.Hour)}
+	expired := &sls.Session{ID: "ses_3", TokenHash: "th3", UserID: u.ID, Platform: sls.PlatformPortal, Scope: sls.ScopeFull,
+		CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(2 * time.Hour)}
+	update(t, s, func(ctx context.Context, tx sls.Tx) error {
+		if err := tx.CreateSession(ctx, live); err != nil {
+			return err
+		}
+		return tx.CreateSession(ctx, expired)
+	})
+	purge := func(before time.Time, want int64) {
+		t.Helper()
+		update(t, s, func(ctx context.Context, tx sls.Tx) error {
+			n, err := tx.PurgeSessions(ctx, before)
+			if err == nil && n != want {
+				err = fmt.Errorf("purged %d before %v, want %d", n, before, want)
+			}
+			return err
+		})
+	}
+	purge(t0.Add(30*time.Minute), 0)
+	purge(t0.Add(3*time.Hour), 2)
+	view(t, s, func(ctx context.Context, tx sls.Tx) error {
+		list, err := tx.Sessions(ctx, u.ID)
+		if err == nil && (len(list) != 1 || list[0].ID != "ses_2") {
+			err = fmt.Errorf("after the purge: %+v", list)
+		}
+		return err
+	})
 }
 
 func appendEvents(t *testing.T, s sls.Store, n int) {
