@@ -90,9 +90,7 @@ func (s *Service) ChangeBanking(ctx context.Context, sess *sls.Session, user *sl
 		if cd, err := s.coolDown(ctx, tx, u, now); err != nil {
 			return err
 		} else if cd != nil {
-			return sls.Errorf(sls.CodeForbidden, "Banking instructions cannot be changed until %s: a security change on %s (%s) started a cool-down. Client Services can lift it once they have checked the change with you.",
-				cd.Until.UTC().Format("2006-01-02 15:04 MST"), cd.StartedAt.UTC().Format("2006-01-02 15:04 MST"), strings.ReplaceAll(cd.Reason, "_", " ")).
-				WithDetail(policy.DetailCondition, takeover.BasisCoolDown).WithDetail("cool_down_until", cd.Until.Format(time.RFC3339))
+			return bankingWaits(cd)
 		}
 		su, err := tx.StepUpForUpdate(ctx, sls.TokenHash(req.ConfirmationID))
 		if errors.Is(err, sls.ErrNotFound) || (err == nil && (su.UserID != u.ID || su.Bound.SessionID != sess.ID || su.Purpose != sls.PurposeBankingChange)) {
@@ -130,4 +128,12 @@ func (s *Service) ChangeBanking(ctx context.Context, sess *sls.Session, user *sl
 		return nil, err
 	}
 	return out, nil
+}
+
+// bankingWaits is the refusal of a banking change during a cool-down (the
+// check and the change say the same).
+func bankingWaits(cd *sls.CoolDown) *sls.Error {
+	return sls.Errorf(sls.CodeForbidden, "Banking instructions cannot be changed until %s: a security change on %s (%s) started a cool-down. Client Services can lift it once they have checked the change with you.",
+		cd.Until.UTC().Format("2006-01-02 15:04 MST"), cd.StartedAt.UTC().Format("2006-01-02 15:04 MST"), strings.ReplaceAll(cd.Reason, "_", " ")).
+		WithDetail(policy.DetailCondition, takeover.BasisCoolDown).WithDetail("cool_down_until", cd.Until.Format(time.RFC3339))
 }

@@ -3,13 +3,10 @@ package protect
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/policy"
-	"github.com/secure-login-system/sls/takeover"
 )
 
 // Benefit names for BenefitCheck.
@@ -64,9 +61,8 @@ func (s *Service) CheckBenefit(ctx context.Context, u *sls.User, benefit string)
 			return nil, err
 		}
 		if cd != nil {
-			a.Allowed, a.Condition, a.CoolDownUntil = false, takeover.BasisCoolDown, cd.Until
-			a.Message = fmt.Sprintf("Banking instructions cannot be changed until %s: a security change on %s (%s) started a cool-down. Client Services can lift it once they have checked the change with you.",
-				cd.Until.UTC().Format("2006-01-02 15:04 MST"), cd.StartedAt.UTC().Format("2006-01-02 15:04 MST"), strings.ReplaceAll(cd.Reason, "_", " "))
+			a = answerOf(benefit, a.InSLS, bankingWaits(cd))
+			a.CoolDownUntil = cd.Until
 		}
 	}
 	return a, nil

@@ -37,15 +37,11 @@ func (s *Server) configureOIDC(context.Context) error {
 
 // setOIDCIssuer gives the provider the server's own URL when the
 // configuration names no issuer (a fresh slsd --demo answers discovery).
-func (s *Server) setOIDCIssuer(addr string, tls bool) {
+func (s *Server) setOIDCIssuer(base string) {
 	if s.oidc == nil || s.oidc.Issuer() != "" {
 		return
 	}
-	scheme := "http"
-	if tls {
-		scheme = "https"
-	}
-	s.oidc.SetIssuer(scheme + "://" + addr)
+	s.oidc.SetIssuer(base)
 	s.Log.Info("OpenID Connect issuer taken from the listening address; set oidc.issuer to the public URL", "issuer", s.oidc.Issuer())
 }
 

@@ -371,9 +371,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	addr := ln.Addr().String()
-	s.setOIDCIssuer(addr, tlsCfg != nil)
+	base := "http://" + addr
+	if tlsCfg != nil {
+		base = "https://" + addr
+	}
+	s.setOIDCIssuer(base)
 	s.setPasskeyOrigin(addr, tlsCfg != nil)
-	s.setReportBase(map[bool]string{false: "http://", true: "https://"}[tlsCfg != nil] + addr)
+	s.setReportBase(base)
 	if s.Opts.AddrFile != "" {
 		if err := os.WriteFile(s.Opts.AddrFile, []byte(addr+"\n"), 0o600); err != nil {
 			ln.Close()
