@@ -44,7 +44,8 @@ func FuzzNormalizePayee(f *testing.F) {
 		if again, err := NormalizePayee(p); err != nil || again != p {
 			t.Fatalf("not stable: %q → %q → %q", s, p, again)
 		}
-		digits, amount, err := factor.SignFields(sls.Binding{Payee: p})
+		parts, err := factor.SignFields(sls.Binding{Payee: p})
+		digits, amount := parts.PayeeDigits, parts.Amount
 		if err != nil || len(digits) != 4 || strings.Trim(digits, "0123456789") != "" || amount != "" {
 			t.Fatalf("sign fields of %q: %q %q %v", p, digits, amount, err)
 		}

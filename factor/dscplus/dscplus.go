@@ -205,7 +205,7 @@ func (f *Factor) Verify(ctx context.Context, tx sls.Tx, _ *sls.User, d *sls.Devi
 	}
 	var want string
 	if factor.Signs(c) {
-		_, want, err = f.signExpected(sec, c)
+		want, err = f.signExpected(sec, c)
 	} else {
 		want, err = Suite.Compute(sec.Key, ocra.Input{Question: c.Prompt.Challenge, PINHash: sec.PINHash})
 	}

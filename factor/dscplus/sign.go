@@ -22,14 +22,11 @@ import (
 // answers a login and the other way round.
 var SignSuite = ocra.MustParseSuite("OCRA-1:HOTP-SHA256-8:QN20-PSHA1")
 
-// SignPrompt is Prompt.Extra of a signing challenge: the three parts the
-// client types, in order.
+// SignPrompt is Prompt.Extra of a signing challenge: the parts the client
+// types, in order.
 type SignPrompt struct {
-	Mode        string `json:"mode"` // "sign"
-	Code        string `json:"code"`
-	PayeeDigits string `json:"payee_digits"`
-	Amount      string `json:"amount"` // whole units of Currency
-	Currency    string `json:"currency"`
+	Mode string `json:"mode"` // "sign"
+	factor.SignParts
 }
 
 // RespondSign computes what the card shows in signing mode.
@@ -37,7 +34,7 @@ func RespondSign(key []byte, pin, code, payeeDigits, amount string) (string, err
 	if !ValidPIN(pin) {
 		return "", errors.New("dscplus: PIN must be 4 digits")
 	}
-	q := factor.SignQuestion(code, payeeDigits, amount)
+	q := factor.SignParts{Code: code, PayeeDigits: payeeDigits, Amount: amount}.Question()
 	if len(code) != factor.SignCodeLen || len(payeeDigits) != 4 || len(q) > 20 || strings.Trim(q, "0123456789") != "" {
 		return "", errors.New("dscplus: code (4 digits), payee digits (4) and amount (whole units; none for a new banking instruction) must be digits")
 	}
@@ -55,46 +52,43 @@ func (f *Factor) signChallenge(ctx context.Context, tx sls.Tx, d *sls.Device, c 
 	if err != nil {
 		return err
 	}
-	payeeDigits, amount, err := factor.SignFields(c.Bound)
+	parts, err := factor.SignFields(c.Bound)
 	if err != nil {
 		return sls.Errorf(sls.CodeInvalidArgument, "%s", err)
 	}
-	code, err := factor.FreshChallenge(ctx, tx, f.Rand, factor.SignCodeLen, d.ID, now, func(code string) (string, error) {
-		return SignSuite.Compute(sec.Key, ocra.Input{Question: factor.SignQuestion(code, payeeDigits, amount), PINHash: sec.PINHash})
+	parts.Code, err = factor.FreshChallenge(ctx, tx, f.Rand, factor.SignCodeLen, d.ID, now, func(code string) (string, error) {
+		q := parts
+		q.Code = code
+		return SignSuite.Compute(sec.Key, ocra.Input{Question: q.Question(), PINHash: sec.PINHash})
 	})
 	if err != nil {
 		return err
 	}
-	extra, _ := json.Marshal(SignPrompt{Mode: "sign", Code: code, PayeeDigits: payeeDigits, Amount: amount, Currency: c.Bound.Currency})
+	extra, _ := json.Marshal(SignPrompt{Mode: "sign", SignParts: parts})
 	msg := fmt.Sprintf("Press SIGN on your Digital Security Card+ and enter your PIN, then the code %s, the last four digits of the payee's account %s "+
 		"and the amount %s (%s, whole units); type the 8-digit response. Check that the payee and the amount are the ones you mean to pay.",
-		code, payeeDigits, amount, c.Bound.Currency)
-	if amount == "" {
+		parts.Code, parts.PayeeDigits, parts.Amount, parts.Currency)
+	if parts.Amount == "" {
 		msg = fmt.Sprintf("Press SIGN on your Digital Security Card+ and enter your PIN, then the code %s and the last four digits of the new account %s; "+
-			"type the 8-digit response. Check that the account is the one you mean to add.", code, payeeDigits)
+			"type the 8-digit response. Check that the account is the one you mean to add.", parts.Code, parts.PayeeDigits)
 	}
-	c.Prompt = &sls.Prompt{Kind: sls.KindDSCPlus, Challenge: factor.SignQuestion(code, payeeDigits, amount), Extra: extra, Message: msg}
+	c.Prompt = &sls.Prompt{Kind: sls.KindDSCPlus, Challenge: parts.Question(), Extra: extra, Message: msg}
 	return nil
 }
 
 // signExpected is the response a signing challenge wants: the question is
 // rebuilt from the confirmation's binding, never taken from the prompt
 // alone, so a prompt that does not match what is bound answers nothing.
-func (f *Factor) signExpected(sec secret, c *sls.Challenge) (question, want string, err error) {
+func (f *Factor) signExpected(sec secret, c *sls.Challenge) (string, error) {
 	var sp SignPrompt
-	if err := json.Unmarshal(c.Prompt.Extra, &sp); err != nil || sp.Mode != "sign" || len(sp.Code) != factor.SignCodeLen {
-		return "", "", sls.ErrDeviceUnavailable
+	if err := json.Unmarshal(c.Prompt.Extra, &sp); err != nil || sp.Mode != "sign" {
+		return "", sls.ErrDeviceUnavailable
 	}
-	payeeDigits, amount, err := factor.SignFields(c.Bound)
-	if err != nil {
-		return "", "", sls.ErrDeviceUnavailable.Wrap(err)
+	question, ok := factor.BoundQuestion(c, sp.Code)
+	if !ok {
+		return "", sls.ErrDeviceUnavailable
 	}
-	question = factor.SignQuestion(sp.Code, payeeDigits, amount)
-	if question != c.Prompt.Challenge {
-		return "", "", sls.ErrDeviceUnavailable
-	}
-	want, err = SignSuite.Compute(sec.Key, ocra.Input{Question: question, PINHash: sec.PINHash})
-	return question, want, err
+	return SignSuite.Compute(sec.Key, ocra.Input{Question: question, PINHash: sec.PINHash})
 }
 
 // RespondPrompt computes the card's response to a prompt of either mode,

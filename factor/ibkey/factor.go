@@ -44,20 +44,19 @@ func (f *Factor) Challenge(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.D
 	// answer would be refused as a replay (factor.FreshChallenge). A
 	// withdrawal confirmation's challenge signs its amount and payee.
 	var challenge string
-	var sign *signParts
+	var sign *factor.SignParts
 	if factor.Signs(c) {
-		payee, amount, err := factor.SignFields(c.Bound)
+		parts, err := factor.SignFields(c.Bound)
 		if err != nil {
 			return sls.Errorf(sls.CodeInvalidArgument, "%s", err)
 		}
-		code, err := factor.FreshChallenge(ctx, tx, s.d.Rand, factor.SignCodeLen, d.ID, now, func(code string) (string, error) {
-			return proto.RespondSign(key, code, payee, amount)
+		parts.Code, err = factor.FreshChallenge(ctx, tx, s.d.Rand, factor.SignCodeLen, d.ID, now, func(code string) (string, error) {
+			return proto.RespondSign(key, code, parts.PayeeDigits, parts.Amount)
 		})
 		if err != nil {
 			return err
 		}
-		sign = &signParts{Code: code, PayeeDigits: payee, Amount: amount, Currency: c.Bound.Currency}
-		challenge = factor.SignQuestion(code, payee, amount)
+		sign, challenge = &parts, parts.Question()
 	} else if challenge, err = factor.FreshChallenge(ctx, tx, s.d.Rand, proto.ChallengeDigits, d.ID, now, func(ch string) (string, error) {
 		return proto.Respond(key, ch)
 	}); err != nil {
@@ -182,10 +181,6 @@ func (f *Factor) checkResponse(key []byte, c *sls.Challenge, answer string) bool
 	if json.Unmarshal(c.Prompt.Extra, &ex) != nil || ex.Sign == nil {
 		return false
 	}
-	payee, amount, err := factor.SignFields(c.Bound)
-	if err != nil {
-		return false
-	}
-	q := factor.SignQuestion(ex.Sign.Code, payee, amount)
-	return q == c.Prompt.Challenge && proto.CheckSignResponse(key, q, answer)
+	q, ok := factor.BoundQuestion(c, ex.Sign.Code)
+	return ok && proto.CheckSignResponse(key, q, answer)
 }

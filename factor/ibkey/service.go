@@ -191,20 +191,11 @@ type promptExtra struct {
 	// Sign is set when the challenge confirms a withdrawal: the parts of
 	// its question, which the user types into the app's Authenticate
 	// screen in SIGN mode (dynamic linking).
-	Sign          *signParts `json:"sign,omitempty"`
-	PushID        string     `json:"push_id,omitempty"`
-	Push          string     `json:"push"` // pending, approved, denied, expired, rejected, superseded, cancelled, off
-	PushExpiresAt time.Time  `json:"push_expires_at,omitzero"`
-	Reason        string     `json:"reason,omitempty"`
-}
-
-// signParts are a signing question's parts: a fresh code, the payee's
-// last four digits and the amount in whole units.
-type signParts struct {
-	Code        string `json:"code"`
-	PayeeDigits string `json:"payee_digits"`
-	Amount      string `json:"amount"`
-	Currency    string `json:"currency"`
+	Sign          *factor.SignParts `json:"sign,omitempty"`
+	PushID        string            `json:"push_id,omitempty"`
+	Push          string            `json:"push"` // pending, approved, denied, expired, rejected, superseded, cancelled, off
+	PushExpiresAt time.Time         `json:"push_expires_at,omitzero"`
+	Reason        string            `json:"reason,omitempty"`
 }
 
 // countFailure records a wrong PIN (bad signature or proof) or a wrong
