@@ -46,7 +46,13 @@ func (ps Proxies) trusts(a netip.Addr) bool {
 	return false
 }
 
-type clientIPKey struct{}
+type clientKey struct{}
+
+// clientInfo is what TrustProxies decided about the caller.
+type clientInfo struct {
+	ip    string
+	https bool
+}
 
 // TrustProxies decides the client address of every request once, at the
 // outer edge, and keeps it for ClientIP. The peer is believed first; only
@@ -55,21 +61,34 @@ type clientIPKey struct{}
 // the client (the addresses left of it were written by the client and
 // prove nothing). A header that cannot be read stops the walk at the last
 // trusted hop, which then counts as the client: garbage never turns into
-// an address of the sender's choosing.
+// an address of the sender's choosing. The scheme the client used (for
+// IsHTTPS) is read the same way: from the connection, or from a trusted
+// proxy's Forwarded proto= or X-Forwarded-Proto.
 func TrustProxies(ps Proxies, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ip := clientAddr(ps, r)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey{}, ip)))
+		c := decideClient(ps, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, c)))
 	})
 }
 
 // ClientIP is the address of the caller: the one TrustProxies decided, or
 // the TCP peer when it did not run.
 func ClientIP(r *http.Request) string {
-	if ip, ok := r.Context().Value(clientIPKey{}).(string); ok {
-		return ip
+	if c, ok := r.Context().Value(clientKey{}).(clientInfo); ok {
+		return c.ip
 	}
 	return peerIP(r)
+}
+
+// IsHTTPS reports whether the client reached us over TLS: this server's
+// own, or a trusted proxy's that says so. It decides HSTS (RFC 6797 §7.2:
+// the header is sent only over secure transport).
+func IsHTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	c, ok := r.Context().Value(clientKey{}).(clientInfo)
+	return ok && c.https
 }
 
 func peerIP(r *http.Request) string {
@@ -80,60 +99,86 @@ func peerIP(r *http.Request) string {
 	return host
 }
 
-func clientAddr(ps Proxies, r *http.Request) string {
+func decideClient(ps Proxies, r *http.Request) clientInfo {
 	peer := peerIP(r)
+	https := r.TLS != nil
 	cur, err := netip.ParseAddr(peer)
 	if len(ps) == 0 || err != nil || !ps.trusts(cur) {
-		return peer
+		return clientInfo{ip: peer, https: https}
 	}
-	hops, ok := forwardedHops(r.Header)
+	hops, protos, ok := forwardedHops(r.Header)
 	if !ok {
-		return cur.Unmap().String()
+		return clientInfo{ip: cur.Unmap().String(), https: https}
 	}
+	at := len(hops) // the hop chosen as the client; len(hops) means the peer
 	for i := len(hops) - 1; i >= 0; i-- {
 		a, err := netip.ParseAddr(hops[i])
 		if err != nil {
 			break // unreadable hop: keep the last trusted one
 		}
-		cur = a.Unmap()
+		cur, at = a.Unmap(), i
 		if !ps.trusts(cur) {
 			break
 		}
 	}
-	return cur.String()
+	if !https {
+		// The scheme is the one the proxy that received the client's
+		// connection wrote: the entry beside the client's hop when the
+		// proxies append one each, else the single value they set.
+		switch {
+		case at < len(protos) && len(protos) == len(hops):
+			https = strings.EqualFold(protos[at], "https")
+		case len(protos) > 0 && len(protos) != len(hops):
+			https = strings.EqualFold(protos[0], "https")
+		}
+	}
+	return clientInfo{ip: cur.String(), https: https}
 }
 
 // forwardedHops lists the forwarded-for addresses, oldest first, from
-// Forwarded (RFC 7239) when present, else from X-Forwarded-For. Every
-// instance of the header counts, in order (RFC 9110 §5.3). ok is false
-// when neither header is present. Unreadable entries are kept as they
-// are so the walk stops on them.
-func forwardedHops(h http.Header) (hops []string, ok bool) {
+// Forwarded (RFC 7239) when present, else from X-Forwarded-For, with the
+// schemes beside them (Forwarded proto=, else X-Forwarded-Proto; "" where
+// an element names none). Every instance of a header counts, in order
+// (RFC 9110 §5.3). ok is false when neither header is present.
+// Unreadable entries are kept as they are so the walk stops on them.
+func forwardedHops(h http.Header) (hops, protos []string, ok bool) {
 	if fw := h.Values("Forwarded"); len(fw) > 0 {
 		for _, line := range fw {
 			for _, elem := range strings.Split(line, ",") {
-				hop := "" // an element without for= is unreadable here
+				hop, proto := "", "" // an element without for= is unreadable here
 				for _, pair := range strings.Split(elem, ";") {
 					k, v, found := strings.Cut(strings.TrimSpace(pair), "=")
-					if found && strings.EqualFold(k, "for") {
+					switch {
+					case !found:
+					case strings.EqualFold(k, "for"):
 						hop = forwardedNode(v)
+					case strings.EqualFold(k, "proto"):
+						proto = strings.Trim(strings.TrimSpace(v), `"`)
 					}
 				}
 				hops = append(hops, hop)
+				protos = append(protos, proto)
 			}
 		}
-		return hops, true
+		return hops, protos, true
 	}
 	xff := h.Values("X-Forwarded-For")
 	if len(xff) == 0 {
-		return nil, false
+		return nil, nil, false
 	}
-	for _, line := range xff {
+	return commaList(xff), commaList(h.Values("X-Forwarded-Proto")), true
+}
+
+// commaList splits the lines of a comma-separated header into trimmed
+// entries.
+func commaList(lines []string) []string {
+	var out []string
+	for _, line := range lines {
 		for _, v := range strings.Split(line, ",") {
-			hops = append(hops, strings.TrimSpace(v))
+			out = append(out, strings.TrimSpace(v))
 		}
 	}
-	return hops, true
+	return out
 }
 
 // forwardedNode reads an RFC 7239 §6 node: an address, optionally quoted,
@@ -152,4 +197,30 @@ func forwardedNode(v string) string {
 		return host
 	}
 	return v
+}
+
+// SetHSTS asks browsers to use only HTTPS for this host from now on (RFC
+// 6797), on answers that went over HTTPS (IsHTTPS: this server's TLS or a
+// trusted proxy's). A year is OWASP's recommended max-age (HTTP Strict
+// Transport Security Cheat Sheet); includeSubDomains is left to the
+// brokerage, whose other hosts we do not know. Never on localhost, where
+// a self-signed development certificate would otherwise pin HTTPS onto
+// every local server.
+func SetHSTS(w http.ResponseWriter, r *http.Request) {
+	if IsHTTPS(r) && !loopbackHost(r.Host) {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+	}
+}
+
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }

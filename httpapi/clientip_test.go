@@ -68,6 +68,52 @@ func TestClientIP(t *testing.T) {
 	}
 }
 
+// TestHTTPSBehindProxy: the scheme is believed from a trusted proxy only,
+// beside the client's own hop, and decides HSTS; never on localhost.
+func TestHTTPSBehindProxy(t *testing.T) {
+	trusted, err := httpapi.ParseProxies([]string{"10.0.0.0/8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		peer    string
+		host    string
+		headers map[string]string
+		https   bool
+	}{
+		{"plain, no proxy", "198.51.100.7:4000", "sls.example", nil, false},
+		{"untrusted peer claims https", "198.51.100.7:4000", "sls.example", map[string]string{"X-Forwarded-For": "1.2.3.4", "X-Forwarded-Proto": "https"}, false},
+		{"trusted proxy, X-Forwarded-Proto", "10.0.0.2:4000", "sls.example", map[string]string{"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}, true},
+		{"trusted proxy, http", "10.0.0.2:4000", "sls.example", map[string]string{"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "http"}, false},
+		{"proto beside the client's hop", "10.0.0.2:4000", "sls.example", map[string]string{"X-Forwarded-For": "203.0.113.9, 10.1.1.1", "X-Forwarded-Proto": "https, http"}, true},
+		{"Forwarded proto", "10.0.0.2:4000", "sls.example", map[string]string{"Forwarded": "for=203.0.113.9;proto=https"}, true},
+		{"Forwarded client prepends https", "10.0.0.2:4000", "sls.example", map[string]string{"Forwarded": "for=1.2.3.4;proto=https, for=203.0.113.9;proto=http"}, false},
+		{"https behind proxy on localhost", "10.0.0.2:4000", "localhost:8080", map[string]string{"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr, r.Host = tc.peer, tc.host
+			for k, v := range tc.headers {
+				r.Header.Set(k, v)
+			}
+			w := httptest.NewRecorder()
+			var https bool
+			httpapi.TrustProxies(trusted, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				https = httpapi.IsHTTPS(r)
+				httpapi.SetHSTS(w, r)
+			})).ServeHTTP(w, r)
+			if https != tc.https {
+				t.Fatalf("IsHTTPS %v, want %v", https, tc.https)
+			}
+			wantHSTS := tc.https && tc.host != "localhost:8080"
+			if got := w.Header().Get("Strict-Transport-Security") != ""; got != wantHSTS {
+				t.Fatalf("HSTS sent %v, want %v", got, wantHSTS)
+			}
+		})
+	}
+}
+
 // TestRetryAfter: a refusal's wait becomes the Retry-After header.
 func TestRetryAfter(t *testing.T) {
 	w := httptest.NewRecorder()

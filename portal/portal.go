@@ -163,11 +163,6 @@ func (p *Portal) serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-	if r.TLS != nil && !loopbackHost(r.Host) {
-		// RFC 6797; not on localhost, where a self-signed development
-		// certificate would otherwise pin HTTPS onto every local server.
-		h.Set("Strict-Transport-Security", "max-age=31536000")
-	}
 	if strings.HasPrefix(r.URL.Path, "/static/") {
 		p.static.ServeHTTP(w, r)
 		return

@@ -67,19 +67,6 @@ func (p *Portal) secureCookies(r *http.Request) bool {
 	return err != nil || !ip.Unmap().IsLoopback()
 }
 
-func loopbackHost(hostport string) bool {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	}
-	host = strings.Trim(host, "[]")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
-}
-
 func (q *req) cookie(base string) string {
 	c, err := q.r.Cookie(q.cookieName(base))
 	if err != nil {

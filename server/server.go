@@ -67,6 +67,10 @@ type Options struct {
 	AdminListen string
 	// AdminAddrFile, when set, receives the admin listener's address.
 	AdminAddrFile string
+	// TrustedProxies, when set, replaces limits.trusted_proxies of the
+	// rules file: the reverse proxies (CIDRs or addresses) whose
+	// Forwarded / X-Forwarded-For / X-Forwarded-Proto headers are believed.
+	TrustedProxies []string
 	// Demo turns on the local message sink (as notify.sink does).
 	Demo bool
 	// AuditKeyFile holds the audit trail's Ed25519 signing key (default:
@@ -208,6 +212,11 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	}
 	s.Hashing = passhash.NewGate(limits.HashSlots, limits.HashQueue, limits.HashWait)
 	s.proxies = limits.Proxies
+	if len(o.TrustedProxies) > 0 {
+		if s.proxies, err = httpapi.ParseProxies(o.TrustedProxies); err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %w", err)
+		}
+	}
 	s.API = &httpapi.API{Store: s.Store, Log: s.Log, Limiter: s.Limiter}
 	s.API.Extra = append(s.API.Extra, s.infoRoutes)
 	if err := s.configureOperators(loginCfg.Argon); err != nil {
@@ -347,6 +356,7 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
+		httpapi.SetHSTS(w, r)
 		next.ServeHTTP(w, r)
 	})
 }

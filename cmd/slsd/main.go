@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/secure-login-system/sls/config"
+	"github.com/secure-login-system/sls/httpapi"
 	"github.com/secure-login-system/sls/server"
 	"github.com/secure-login-system/sls/version"
 )
@@ -48,6 +49,18 @@ func run(args []string) error {
 	fs.StringVar(&o.AddrFile, "addr-file", "", "write the listening address to this file once listening")
 	fs.StringVar(&o.AdminListen, "admin-listen", "", "serve the operator API (/api/v1/ops/) only on this address, e.g. 127.0.0.1:8081 (production: a management network)")
 	fs.StringVar(&o.AdminAddrFile, "admin-addr-file", "", "write the admin listener's address to this file once listening")
+	fs.Func("trusted-proxies", "comma-separated CIDRs or addresses of reverse proxies whose Forwarded/X-Forwarded-For/X-Forwarded-Proto headers are believed (replaces limits.trusted_proxies in --config)", func(v string) error {
+		o.TrustedProxies = nil
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				o.TrustedProxies = append(o.TrustedProxies, p)
+			}
+		}
+		if _, err := httpapi.ParseProxies(o.TrustedProxies); err != nil {
+			return err
+		}
+		return nil
+	})
 	fs.StringVar(&o.SFTPListen, "sftp-listen", "", "SFTP statement delivery address (overrides sftp.listen in --config; default 127.0.0.1:2222)")
 	fs.StringVar(&o.TLSCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
 	fs.StringVar(&o.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
