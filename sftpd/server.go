@@ -29,6 +29,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -53,6 +54,10 @@ type Client struct {
 	// Allowed are the addresses the client connects from. An empty list
 	// admits nobody: the allow-list is not optional (SPEC §7).
 	Allowed []netip.Prefix
+	// QuotaBytes bounds the bytes in the client's folder (see
+	// FolderUsage); 0 sets no bound. It is read at login: a change applies
+	// from the client's next connection.
+	QuotaBytes int64
 }
 
 // Directory is where the server looks clients up. Implementations must be
@@ -83,6 +88,10 @@ const (
 	EventUpload      = "sftp.upload"       // attrs: addr, user, file, size, bytes, result
 	EventRemove      = "sftp.remove"       // attrs: addr, user, file
 	EventRename      = "sftp.rename"       // attrs: addr, user, file, target
+	// EventQuotaExceeded: an upload refused by the client's quota, once
+	// per upload; attrs: addr, user, file, quota, used, bytes (written
+	// before the refusal).
+	EventQuotaExceeded = "sftp.quota_exceeded"
 )
 
 // Defaults for the zero values of Config.
@@ -144,6 +153,7 @@ type Server struct {
 	shutdown chan struct{} // closed by Shutdown/Close
 	active   sync.WaitGroup
 	nconns   atomic.Int64
+	quotas   quotaBook
 }
 
 // New checks cfg and returns a server that is not yet listening.
@@ -458,6 +468,10 @@ func (s *Server) handleConn(ctx context.Context, nc net.Conn) {
 	}
 	fsys.now = s.now
 	fsys.log = s.log.With("user", user, "addr", as)
+	if limit, _ := strconv.ParseInt(ext[extQuota], 10, 64); limit > 0 {
+		fsys.quota = &quota{limit: limit, usage: s.quotas.acquire(user)}
+		defer s.quotas.release(user)
+	}
 
 	go ssh.DiscardRequests(reqs)
 	var sessions sync.WaitGroup
@@ -556,6 +570,7 @@ func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request, fsys *clientF
 const (
 	extFingerprint = "sls-fingerprint"
 	extKeyType     = "sls-key-type"
+	extQuota       = "sls-quota"
 )
 
 // errRefused is what the SSH layer gets for every refusal; the reason goes
@@ -594,6 +609,7 @@ func (s *Server) checkKey(conn ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permis
 	return &ssh.Permissions{Extensions: map[string]string{
 		extFingerprint: fp,
 		extKeyType:     key.Type(),
+		extQuota:       strconv.FormatInt(c.QuotaBytes, 10),
 	}}, nil
 }
 
