@@ -96,6 +96,7 @@ var (
 	errFolderItself = &clientError{sftp.ErrSSHFxPermissionDenied, "permission denied: your folder itself cannot be changed"}
 	errUnsupported  = &clientError{sftp.ErrSSHFxOpUnsupported, "operation unsupported"}
 	errFailure      = &clientError{sftp.ErrSSHFxFailure, "failure"}
+	errBadOffset    = &clientError{sftp.ErrSSHFxFailure, "invalid offset"}
 )
 
 // clientErr maps a file-system error to what the client may see; the
@@ -267,7 +268,11 @@ func (t *transfer) WriteAt(p []byte, off int64) (int, error) {
 	if !t.write {
 		return 0, errDenied
 	}
-	if err := t.fsys.quota.grow(&t.size, off+int64(len(p))); err != nil {
+	end := off + int64(len(p))
+	if off < 0 || end < off {
+		return 0, errBadOffset
+	}
+	if err := t.fsys.quota.grow(&t.size, end); err != nil {
 		var qe *QuotaError
 		if errors.As(err, &qe) && t.overQuota.CompareAndSwap(nil, qe) {
 			t.fsys.audit(EventQuotaExceeded, map[string]string{"file": display(t.name),

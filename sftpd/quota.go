@@ -197,7 +197,9 @@ func (q *quota) grow(cur *int64, end int64) error {
 	if d <= 0 {
 		return nil
 	}
-	if u.used+d > q.limit {
+	// Compared as a difference: a client's offset near 2^63 must not
+	// overflow the sum. used may be above limit (a lowered quota).
+	if d > q.limit-u.used {
 		return &QuotaError{Quota: q.limit, Used: u.used}
 	}
 	u.used += d

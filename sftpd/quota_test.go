@@ -224,3 +224,19 @@ func TestFolderUsage(t *testing.T) {
 		t.Fatal("a username that leaves the root was accepted")
 	}
 }
+
+// A write far past the end counts up to its end, sparse or not, and an
+// offset near 2^63 cannot overflow the count.
+func TestQuotaFarOffset(t *testing.T) {
+	fx := newQuotaFixture(t, 10_000)
+	c := fx.session(t)
+	f, err := c.Create("sparse.bin")
+	must(t, err)
+	for _, off := range []int64{20_000, 1 << 62, 1<<63 - 2} {
+		if _, err := f.WriteAt([]byte("xyz"), off); err == nil {
+			t.Errorf("write at %d accepted under a quota of 10000", off)
+		}
+	}
+	f.Close()
+	must(t, upload(c, "whole.bin", 10_000))
+}
