@@ -18,6 +18,7 @@ const (
 	EventSFTPAllowListSet     = "sftp.allow_list_set"
 	EventSFTPPGPKeySet        = "sftp.pgp_key_set"
 	EventSFTPPGPKeyRemoved    = "sftp.pgp_key_removed"
+	EventSFTPQuotaSet         = "sftp.quota_set"
 	EventStatementDelivered   = "statement.delivered"
 	EventStatementsPurged     = "statement.purged"
 )
