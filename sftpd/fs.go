@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path"
 	"slices"
@@ -313,8 +314,6 @@ func (t *transfer) Close() error {
 				removed = t.removeIfSame(fi)
 			}
 			t.fsys.quota.closeWriter()
-		}
-		if t.write {
 			attrs["bytes"] = strconv.FormatInt(t.wrote.Load(), 10)
 		} else {
 			attrs["bytes"] = strconv.FormatInt(t.read.Load(), 10)
@@ -472,6 +471,9 @@ func (fsys *clientFS) setstat(rel string, r *sftp.Request) error {
 	if fl.Size {
 		if !fi.Mode().IsRegular() {
 			return errNotRegular
+		}
+		if at.Size > math.MaxInt64 {
+			return errBadOffset
 		}
 		// Growing a file this way counts like writing to it: the size
 		// is what the quota counts, sparse or not.
