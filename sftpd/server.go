@@ -14,6 +14,10 @@
 //     OpenSSH prints "Permission denied (publickey)" and PuTTY "Server
 //     refused our key".
 //
+// Each folder may have a storage quota (Client.QuotaBytes), counted over
+// everything in it and enforced as uploads are written (see FolderUsage and
+// QuotaError).
+//
 // The server reads its clients through the small Directory interface and
 // reports security events through Auditor; the program that wires it decides
 // where those live.
