@@ -294,6 +294,10 @@ type SFTP struct {
 	// "unlimited": the folders share a disk with the database, so every
 	// folder has a finite bound.
 	DefaultQuotaBytes int64 `json:"default_quota_bytes,omitempty"`
+	// QuotaFiles bounds the files and folders in each client's folder
+	// (default 10000): under a byte quota alone, empty files could fill
+	// the disk's inode table.
+	QuotaFiles int64 `json:"quota_files,omitempty"`
 }
 
 // Defaults of the sftp section.
@@ -305,6 +309,9 @@ const (
 	// DefaultSFTPQuotaBytes holds a hundred days of daily statements (a
 	// few hundred KB of PDF each, SPEC §7's retention) many times over.
 	DefaultSFTPQuotaBytes = 1 << 30
+	// DefaultSFTPQuotaFiles is thirty times a hundred days of one daily
+	// statement.
+	DefaultSFTPQuotaFiles = 10000
 )
 
 // SFTPConfig returns the "sftp" section checked, with every default but
@@ -340,6 +347,11 @@ func (f *File) SFTPConfig() (SFTP, error) {
 		c.DefaultQuotaBytes = DefaultSFTPQuotaBytes
 	} else if c.DefaultQuotaBytes < 0 {
 		errs.Addf("default_quota_bytes", "must be positive (there is no unlimited quota)")
+	}
+	if c.QuotaFiles == 0 {
+		c.QuotaFiles = DefaultSFTPQuotaFiles
+	} else if c.QuotaFiles < 0 {
+		errs.Addf("quota_files", "must be positive (there is no unlimited quota)")
 	}
 	switch {
 	case c.MaxConns == 0:

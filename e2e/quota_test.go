@@ -16,7 +16,7 @@ func TestSFTPQuota(t *testing.T) {
 	keyFile := filepath.Join(t.TempDir(), "id_ed25519")
 	sftpRun(t, nil, "", "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", keyFile)
 	forEachEngine(t, func(t *testing.T, db string) {
-		cfg := sftpConfigFile(t, `{"sftp": {"default_quota_bytes": 200000}}`)
+		cfg := sftpConfigFile(t, `{"sftp": {"default_quota_bytes": 200000, "quota_files": 3}}`)
 		n := startNode(t, db, withArgs("--config", cfg))
 		setupUser(t, n, "quinn", "U4000004")
 		srv := sftpEndpoint(t, n)
@@ -85,6 +85,20 @@ func TestSFTPQuota(t *testing.T) {
 		}
 		if out := n.mustCtl("", "sftp", "show", "quinn-stmts"); !strings.Contains(out, "storage: 195 KiB/293 KiB") {
 			t.Errorf("usage after the refused uploads:\n%s", out)
+		}
+
+		// The folder holds two files; a third entry fits, a fourth does not.
+		out, err = srv.sftp(t, keyFile, "quinn-stmts", "mkdir reports\nmkdir more\n", work)
+		if err == nil || !strings.Contains(out, `remote mkdir "/more": Failure`) {
+			t.Fatalf("a fourth entry under quota_files 3: %v\n%s", err, out)
+		}
+		if out := n.mustCtl("", "sftp", "show", "quinn-stmts"); !strings.Contains(out, "; 3 files and folders") {
+			t.Errorf("sftp show does not count the entries:\n%s", out)
+		}
+		file("U4000004_20260303.pdf", 10)
+		out, err = n.ctl("", "statement", "deliver", "--to", "quinn-stmts", filepath.Join(work, "U4000004_20260303.pdf"))
+		if err == nil || !strings.Contains(out, "limit_exceeded") || !strings.Contains(out, "holds 3 files and folders") {
+			t.Errorf("a delivery into a folder with quota_files entries: %v\n%s", err, out)
 		}
 
 		// Back to the default: the folder is full again, and said so.

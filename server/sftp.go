@@ -114,7 +114,7 @@ func (s *Server) configureSFTP(ctx context.Context) error {
 		Addr:           c.Listen,
 		HostKey:        hk,
 		Root:           c.Root,
-		Directory:      &storeDirectory{store: s.Store, defaultQuota: c.DefaultQuotaBytes},
+		Directory:      &storeDirectory{store: s.Store, defaultQuota: c.DefaultQuotaBytes, quotaEntries: c.QuotaFiles},
 		Auditor:        f.auditor,
 		Logger:         s.Log,
 		Clock:          s.Clock.Now,
@@ -318,21 +318,31 @@ func (s *Server) deliverStatement(ctx context.Context, actor, source, username, 
 	if to != nil {
 		final += statement.EncryptedSuffix
 	}
-	var replaced int64
-	if fi, err := os.Lstat(filepath.Join(f.cfg.Root, c.Username, final)); err == nil && fi.Mode().IsRegular() {
-		replaced = fi.Size()
+	// The statement this one replaces, if any (-1: none) frees its room.
+	// A name DeliverWithin will refuse is not looked up.
+	var replaced int64 = -1
+	if statement.ValidateName(name) == nil {
+		if fi, err := os.Lstat(filepath.Join(f.cfg.Root, c.Username, final)); err == nil && fi.Mode().IsRegular() {
+			replaced = fi.Size()
+		}
 	}
-	room := quota - used + replaced
+	if limit := f.cfg.QuotaFiles; replaced < 0 && used.Entries >= limit {
+		f.events.WithLabelValues(metricQuotaRefused).Inc()
+		e := sls.Errorf(sls.CodeLimitExceeded, "The statement does not fit in the folder of %s: it holds %d files and folders, the most allowed (sftp.quota_files). Nothing was delivered. Remove files from the folder or raise sftp.quota_files.",
+			c.Username, used.Entries)
+		return nil, e.WithDetail("reason", "sftp_quota_files").WithDetail("quota_files", limit).WithDetail("used_files", used.Entries)
+	}
+	room := quota - used.Bytes + max(replaced, 0)
 	if room <= 0 || size > room {
 		f.events.WithLabelValues(metricQuotaRefused).Inc()
-		return nil, errQuota(c.Username, quota, used, size)
+		return nil, errQuota(c.Username, quota, used.Bytes, size)
 	}
 	cr := &countingReader{r: r}
 	path, err := statement.DeliverWithin(f.cfg.Root, c.Username, name, cr, to, now, room)
 	if err != nil {
 		if errors.Is(err, statement.ErrNoRoom) {
 			f.events.WithLabelValues(metricQuotaRefused).Inc()
-			return nil, errQuota(c.Username, quota, used, -1).Wrap(err)
+			return nil, errQuota(c.Username, quota, used.Bytes, -1).Wrap(err)
 		}
 		if errors.Is(err, statement.ErrInvalidName) {
 			return nil, sls.Errorf(sls.CodeInvalidArgument, "The statement name is refused: %s.",
@@ -377,8 +387,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 type storeDirectory struct {
 	store sls.Store
 	// defaultQuota is sftp.default_quota_bytes, for the clients without
-	// a quota of their own.
+	// a quota of their own; quotaEntries is sftp.quota_files.
 	defaultQuota int64
+	quotaEntries int64
 }
 
 var _ sftpd.Directory = (*storeDirectory)(nil)
@@ -419,7 +430,7 @@ func (d *storeDirectory) Client(ctx context.Context, username string) (*sftpd.Cl
 	if !c.Enabled {
 		return nil, fmt.Errorf("server: sftp client %q is disabled: %w", username, sftpd.ErrUnknownClient)
 	}
-	out := &sftpd.Client{Username: c.Username, Allowed: nets, QuotaBytes: effectiveQuota(c, d.defaultQuota)}
+	out := &sftpd.Client{Username: c.Username, Allowed: nets, QuotaBytes: effectiveQuota(c, d.defaultQuota), QuotaEntries: d.quotaEntries}
 	for _, k := range keys {
 		pk, _, _, _, err := ssh.ParseAuthorizedKey([]byte(k.AuthorizedKey))
 		if err != nil {

@@ -212,9 +212,11 @@ type sftpClientView struct {
 	// sftp.default_quota_bytes rather than the client's own.
 	QuotaBytes   int64 `json:"quota_bytes"`
 	QuotaDefault bool  `json:"quota_default"`
-	// UsedBytes is what the client's folder holds now, when this node
-	// can read the folders.
+	// UsedBytes and UsedFiles are what the client's folder holds now
+	// (bytes; files and folders, against sftp.quota_files), when this
+	// node can read the folders.
 	UsedBytes *int64    `json:"used_bytes,omitempty"`
+	UsedFiles *int64    `json:"used_files,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Warnings  []string  `json:"warnings,omitempty"`
@@ -260,7 +262,7 @@ func (s *Server) present(v *sftpClientView) {
 		if err != nil {
 			s.Log.Warn("sftp: folder usage", "client", v.Username, "err", err)
 		} else {
-			v.UsedBytes = &used
+			v.UsedBytes, v.UsedFiles = &used.Bytes, &used.Entries
 		}
 	}
 }

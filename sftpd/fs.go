@@ -110,6 +110,10 @@ func (fsys *clientFS) clientErr(op, name string, err error) error {
 	if errors.As(err, &ce) {
 		return ce
 	}
+	var qe *QuotaError
+	if errors.As(err, &qe) {
+		return qe
+	}
 	var out error
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -213,7 +217,8 @@ func (fsys *clientFS) openWrite(r *sftp.Request, mode int) (*transfer, error) {
 	// block the worker or reach a device); links are never followed at the
 	// last component.
 	var before int64
-	if fi, err := fsys.root.Lstat(rel); err == nil {
+	fi, err := fsys.root.Lstat(rel)
+	if err == nil {
 		if !fi.Mode().IsRegular() {
 			if fi.IsDir() {
 				return nil, errIsDir
@@ -222,15 +227,19 @@ func (fsys *clientFS) openWrite(r *sftp.Request, mode int) (*transfer, error) {
 		}
 		before = fi.Size()
 	}
-	if err := fsys.quota.openWriter(fsys.root); err != nil {
+	creating := pf.Creat && errors.Is(err, os.ErrNotExist)
+	if err := fsys.quota.openWriter(fsys.root, creating); err != nil {
 		return nil, fsys.clientErr("usage", rel, err)
 	}
 	f, err := fsys.root.OpenFile(rel, flags, 0o600)
 	if err != nil {
 		fsys.quota.closeWriter()
+		if creating {
+			fsys.quota.freeEntry()
+		}
 		return nil, fsys.clientErr("open", rel, err)
 	}
-	fi, err := f.Stat()
+	fi, err = f.Stat()
 	if err != nil || !fi.Mode().IsRegular() {
 		f.Close()
 		fsys.quota.closeWriter()
@@ -350,6 +359,7 @@ func (t *transfer) removeIfSame(fi os.FileInfo) bool {
 		return false
 	}
 	t.fsys.quota.free(cur.Size())
+	t.fsys.quota.freeEntry()
 	return true
 }
 
@@ -368,7 +378,14 @@ func (fsys *clientFS) Filecmd(r *sftp.Request) error {
 		if rel == "." {
 			return errExists
 		}
-		return fsys.clientErr("mkdir", rel, fsys.root.Mkdir(rel, 0o700))
+		if err := fsys.quota.addEntry(fsys.root); err != nil {
+			return fsys.clientErr("mkdir", rel, err)
+		}
+		if err := fsys.root.Mkdir(rel, 0o700); err != nil {
+			fsys.quota.freeEntry()
+			return fsys.clientErr("mkdir", rel, err)
+		}
+		return nil
 	case "Rmdir":
 		if rel == "." {
 			return errFolderItself
@@ -383,6 +400,7 @@ func (fsys *clientFS) Filecmd(r *sftp.Request) error {
 		if err := fsys.root.Remove(rel); err != nil {
 			return fsys.clientErr("rmdir", rel, err)
 		}
+		fsys.quota.freeEntry()
 		fsys.audit(EventRemove, map[string]string{"file": display(rel)})
 		return nil
 	case "Remove":
@@ -402,6 +420,7 @@ func (fsys *clientFS) Filecmd(r *sftp.Request) error {
 		if fi.Mode().IsRegular() {
 			fsys.quota.free(fi.Size())
 		}
+		fsys.quota.freeEntry()
 		fsys.audit(EventRemove, map[string]string{"file": display(rel)})
 		return nil
 	case "Symlink", "Link":
@@ -443,8 +462,11 @@ func (fsys *clientFS) rename(rel, target string, replace bool) error {
 	if err := fsys.root.Rename(rel, to); err != nil {
 		return fsys.clientErr("rename", rel, err)
 	}
-	if terr == nil && replaced.Mode().IsRegular() {
-		fsys.quota.free(replaced.Size())
+	if terr == nil {
+		if replaced.Mode().IsRegular() {
+			fsys.quota.free(replaced.Size())
+		}
+		fsys.quota.freeEntry()
 	}
 	fsys.audit(EventRename, map[string]string{"file": display(rel), "target": display(to)})
 	return nil

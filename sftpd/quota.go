@@ -30,6 +30,11 @@ import (
 // the same moment on two nodes may together pass the quota by what they
 // write at that moment.
 
+// A second quota bounds the number of entries (files, folders, anything
+// else) in the folder, at any depth: the byte quota alone would let a
+// client fill the disk's inode table with empty files. It is counted the
+// same way, an entry being reserved before it is created.
+
 // QuotaError is the error a write that would pass the client's quota gets.
 // It reaches the client as SSH_FX_FAILURE with Error's text as the message:
 // SFTP v3 (draft-ietf-secsh-filexfer-02 §7) has no quota status code, and
@@ -38,10 +43,16 @@ import (
 // shows only "Failure".
 type QuotaError struct {
 	Quota, Used int64
+	// Entries says the quota passed is the one on the number of entries,
+	// not on bytes.
+	Entries bool
 }
 
 func (e *QuotaError) Error() string {
 	used := max(e.Used, 0)
+	if e.Entries {
+		return fmt.Sprintf("quota exceeded: %d files and folders allowed, %d present; remove files to make room", e.Quota, used)
+	}
 	return fmt.Sprintf("quota exceeded: %s allowed, %s used (%d of %d bytes); remove files to make room",
 		humanize.IBytes(uint64(e.Quota)), humanize.IBytes(uint64(used)), used, e.Quota)
 }
@@ -49,40 +60,52 @@ func (e *QuotaError) Error() string {
 // Unwrap gives pkg/sftp the status code.
 func (e *QuotaError) Unwrap() error { return sftp.ErrSSHFxFailure }
 
-// FolderUsage returns the bytes held by the regular files in
-// root/username, at any depth; 0 when the folder does not exist yet. Links
-// are not followed, and the walk cannot leave the folder.
-func FolderUsage(root, username string) (int64, error) {
+// Usage is what a client's folder holds.
+type Usage struct {
+	// Bytes is the sum of the sizes of the regular files, at any depth.
+	Bytes int64
+	// Entries counts the files, folders and other entries, at any depth,
+	// the folder itself aside.
+	Entries int64
+}
+
+// FolderUsage returns what root/username holds; zero when the folder does
+// not exist yet. Links are not followed, and the walk cannot leave the
+// folder.
+func FolderUsage(root, username string) (Usage, error) {
 	if err := validUsername(username); err != nil {
-		return 0, err
+		return Usage{}, err
 	}
 	r, err := os.OpenRoot(root)
 	if err != nil {
-		return 0, fmt.Errorf("sftpd: usage: %w", err)
+		return Usage{}, fmt.Errorf("sftpd: usage: %w", err)
 	}
 	defer r.Close()
 	dir, err := r.OpenRoot(username)
 	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
+		return Usage{}, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("sftpd: usage: %w", err)
+		return Usage{}, fmt.Errorf("sftpd: usage: %w", err)
 	}
 	defer dir.Close()
 	return usageOf(dir)
 }
 
-// usageOf sums the sizes of the regular files under r. Entries that vanish
-// during the walk are skipped; other errors end it, since an undercount
-// would let the quota be passed.
-func usageOf(r *os.Root) (int64, error) {
-	var total int64
+// usageOf counts what is under r. Entries that vanish during the walk are
+// skipped; other errors end it, since an undercount would let the quota be
+// passed.
+func usageOf(r *os.Root) (Usage, error) {
+	var total Usage
 	err := fs.WalkDir(r.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
 			}
 			return err
+		}
+		if p != "." {
+			total.Entries++
 		}
 		if !d.Type().IsRegular() {
 			return nil
@@ -94,11 +117,11 @@ func usageOf(r *os.Root) (int64, error) {
 		if err != nil {
 			return err
 		}
-		total += fi.Size()
+		total.Bytes += fi.Size()
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("sftpd: usage: %w", err)
+		return Usage{}, fmt.Errorf("sftpd: usage: %w", err)
 	}
 	return total, nil
 }
@@ -107,6 +130,7 @@ func usageOf(r *os.Root) (int64, error) {
 type folderUsage struct {
 	mu      sync.Mutex
 	used    int64 // bytes, including what open uploads reserved
+	entries int64 // files and folders, including those reserved
 	writers int   // open uploads on this node
 	refs    int   // sessions holding it; guarded by quotaBook.mu
 }
@@ -143,33 +167,87 @@ func (b *quotaBook) release(user string) {
 	}
 }
 
-// quota is what a session enforces: the client's quota (0: none) and its
-// folder's usage on this node.
+// quota is what a session enforces: the client's quotas in bytes and in
+// entries (0: none) and its folder's usage on this node.
 type quota struct {
-	limit int64
-	usage *folderUsage
+	limit   int64
+	entries int64
+	usage   *folderUsage
 }
 
-func (q *quota) on() bool { return q != nil && q.limit > 0 }
+func (q *quota) on() bool { return q != nil }
+
+// refresh reads the usage from disk when no upload of the client is open
+// on this node (nothing is then reserved but not yet on disk). u.mu held.
+func (q *quota) refresh(r *os.Root) error {
+	u := q.usage
+	if u.writers > 0 {
+		return nil
+	}
+	now, err := usageOf(r)
+	if err != nil {
+		return err
+	}
+	u.used, u.entries = now.Bytes, now.Entries
+	return nil
+}
+
+// reserveEntry counts one more entry, refusing with a *QuotaError past
+// the quota. u.mu held.
+func (q *quota) reserveEntry() error {
+	u := q.usage
+	if q.entries > 0 && u.entries >= q.entries {
+		return &QuotaError{Quota: q.entries, Used: u.entries, Entries: true}
+	}
+	u.entries++
+	return nil
+}
 
 // openWriter registers an upload, reading the usage from disk when no
-// other upload of the client is open here.
-func (q *quota) openWriter(r *os.Root) error {
+// other upload of the client is open here; creating reserves the entry
+// of a file that does not exist yet.
+func (q *quota) openWriter(r *os.Root, creating bool) error {
 	if !q.on() {
 		return nil
 	}
 	u := q.usage
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.writers == 0 {
-		used, err := usageOf(r)
-		if err != nil {
+	if err := q.refresh(r); err != nil {
+		return err
+	}
+	if creating {
+		if err := q.reserveEntry(); err != nil {
 			return err
 		}
-		u.used = used
 	}
 	u.writers++
 	return nil
+}
+
+// addEntry reserves the entry of a folder about to be made.
+func (q *quota) addEntry(r *os.Root) error {
+	if !q.on() {
+		return nil
+	}
+	u := q.usage
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if err := q.refresh(r); err != nil {
+		return err
+	}
+	return q.reserveEntry()
+}
+
+// freeEntry gives back an entry: removed, replaced, or never created.
+func (q *quota) freeEntry() {
+	if !q.on() {
+		return
+	}
+	u := q.usage
+	u.mu.Lock()
+	u.entries = max(u.entries-1, 0)
+	u.mu.Unlock()
 }
 
 func (q *quota) closeWriter() {
@@ -187,7 +265,7 @@ func (q *quota) closeWriter() {
 // with a *QuotaError, reserving nothing, when the quota would be passed.
 // A file filled exactly to the quota is accepted.
 func (q *quota) grow(cur *int64, end int64) error {
-	if !q.on() {
+	if !q.on() || q.limit <= 0 {
 		return nil
 	}
 	u := q.usage

@@ -19,8 +19,9 @@ import (
 // sessions that share the folder's usage, as sessions of one client on
 // one node do.
 type quotaFixture struct {
-	dir   string
-	limit int64
+	dir     string
+	limit   int64
+	entries int64
 	book  quotaBook
 	audit *memAuditor
 }
@@ -46,7 +47,7 @@ func (fx *quotaFixture) session(t *testing.T) *sftp.Client {
 		audit: func(ev string, a map[string]string) { fx.audit.Audit(t.Context(), ev, a) },
 		now:   time.Now,
 		log:   slog.New(slog.NewTextHandler(&testLogWriter{t: t}, nil)),
-		quota: &quota{limit: fx.limit, usage: fx.book.acquire("alice")},
+		quota: &quota{limit: fx.limit, entries: fx.entries, usage: fx.book.acquire("alice")},
 	}
 	c1, c2 := net.Pipe()
 	done := make(chan struct{})
@@ -201,14 +202,14 @@ func TestQuotaConcurrentUploads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if used != int64(ok*each) {
+	if used.Bytes != int64(ok*each) || used.Entries != int64(ok) {
 		t.Fatalf("folder holds %d bytes; want the %d whole uploads (%d bytes) and no partial file", used, ok, ok*each)
 	}
 }
 
 func TestFolderUsage(t *testing.T) {
 	base := t.TempDir()
-	if n, err := FolderUsage(base, "nobody"); err != nil || n != 0 {
+	if n, err := FolderUsage(base, "nobody"); err != nil || n != (Usage{}) {
 		t.Fatalf("missing folder: %d, %v", n, err)
 	}
 	dir := filepath.Join(base, "bob")
@@ -217,8 +218,8 @@ func TestFolderUsage(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(dir, "sub", "b"), make([]byte, 50), 0o600))
 	must(t, os.WriteFile(filepath.Join(base, "outside"), make([]byte, 1000), 0o600))
 	must(t, os.Symlink(filepath.Join(base, "outside"), filepath.Join(dir, "link"))) // not followed
-	if n, err := FolderUsage(base, "bob"); err != nil || n != 150 {
-		t.Fatalf("usage %d, %v; want 150", n, err)
+	if n, err := FolderUsage(base, "bob"); err != nil || n != (Usage{Bytes: 150, Entries: 4}) {
+		t.Fatalf("usage %+v, %v; want 150 bytes in 4 entries (a, sub, sub/b, link)", n, err)
 	}
 	if _, err := FolderUsage(base, "../x"); err == nil {
 		t.Fatal("a username that leaves the root was accepted")
@@ -239,4 +240,32 @@ func TestQuotaFarOffset(t *testing.T) {
 	}
 	f.Close()
 	must(t, upload(c, "whole.bin", 10_000))
+}
+
+// The number of files and folders is bounded too: empty files would
+// otherwise fill the disk's inode table under any byte quota.
+func TestQuotaEntries(t *testing.T) {
+	fx := newQuotaFixture(t, 1<<20)
+	fx.entries = 3
+	fx.plant(t, "delivered.pdf", 10)
+	c := fx.session(t)
+	must(t, c.Mkdir("sub"))
+	must(t, upload(c, "sub/a.bin", 0))
+	err := upload(c, "b.bin", 0)
+	var se *sftp.StatusError
+	if !errors.As(err, &se) || se.FxCode() != sftp.ErrSSHFxFailure || !strings.Contains(err.Error(), "quota exceeded: 3 files and folders allowed, 3 present") {
+		t.Fatalf("a fourth entry: %v", err)
+	}
+	if err := c.Mkdir("other"); err == nil || !strings.Contains(err.Error(), "files and folders allowed") {
+		t.Fatalf("a fourth entry as a folder: %v", err)
+	}
+	// Writing to an existing file adds no entry; removing one frees it.
+	must(t, upload(c, "sub/a.bin", 100))
+	must(t, c.Remove("sub/a.bin"))
+	must(t, upload(c, "b.bin", 0))
+	must(t, c.PosixRename("b.bin", "delivered.pdf"))
+	must(t, c.Mkdir("other"))
+	if _, err := os.Stat(filepath.Join(fx.dir, "b.bin")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("b.bin: %v", err)
+	}
 }

@@ -58,10 +58,12 @@ type Client struct {
 	// Allowed are the addresses the client connects from. An empty list
 	// admits nobody: the allow-list is not optional (SPEC §7).
 	Allowed []netip.Prefix
-	// QuotaBytes bounds the bytes in the client's folder (see
-	// FolderUsage); 0 sets no bound. It is read at login: a change applies
-	// from the client's next connection.
-	QuotaBytes int64
+	// QuotaBytes bounds the bytes in the client's folder and QuotaEntries
+	// the files and folders in it (see FolderUsage); 0 sets no bound. They
+	// are read at login: a change applies from the client's next
+	// connection.
+	QuotaBytes   int64
+	QuotaEntries int64
 }
 
 // Directory is where the server looks clients up. Implementations must be
@@ -472,8 +474,10 @@ func (s *Server) handleConn(ctx context.Context, nc net.Conn) {
 	}
 	fsys.now = s.now
 	fsys.log = s.log.With("user", user, "addr", as)
-	if limit, _ := strconv.ParseInt(ext[extQuota], 10, 64); limit > 0 {
-		fsys.quota = &quota{limit: limit, usage: s.quotas.acquire(user)}
+	limit, _ := strconv.ParseInt(ext[extQuota], 10, 64)
+	entries, _ := strconv.ParseInt(ext[extQuotaEntries], 10, 64)
+	if limit > 0 || entries > 0 {
+		fsys.quota = &quota{limit: limit, entries: entries, usage: s.quotas.acquire(user)}
 		defer s.quotas.release(user)
 	}
 
@@ -572,9 +576,10 @@ func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request, fsys *clientF
 
 // Permissions.Extensions keys carried from authentication to the session.
 const (
-	extFingerprint = "sls-fingerprint"
-	extKeyType     = "sls-key-type"
-	extQuota       = "sls-quota"
+	extFingerprint  = "sls-fingerprint"
+	extKeyType      = "sls-key-type"
+	extQuota        = "sls-quota"
+	extQuotaEntries = "sls-quota-entries"
 )
 
 // errRefused is what the SSH layer gets for every refusal; the reason goes
@@ -611,9 +616,10 @@ func (s *Server) checkKey(conn ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permis
 		return fail("address not on the user's allow-list")
 	}
 	return &ssh.Permissions{Extensions: map[string]string{
-		extFingerprint: fp,
-		extKeyType:     key.Type(),
-		extQuota:       strconv.FormatInt(c.QuotaBytes, 10),
+		extFingerprint:  fp,
+		extKeyType:      key.Type(),
+		extQuota:        strconv.FormatInt(c.QuotaBytes, 10),
+		extQuotaEntries: strconv.FormatInt(c.QuotaEntries, 10),
 	}}, nil
 }
 

@@ -105,6 +105,7 @@ type sftpClientOut struct {
 	QuotaBytes     int64        `json:"quota_bytes"`
 	QuotaDefault   bool         `json:"quota_default"`
 	UsedBytes      *int64       `json:"used_bytes"`
+	UsedFiles      *int64       `json:"used_files"`
 	Warnings       []string     `json:"warnings"`
 }
 
@@ -155,7 +156,11 @@ func (c *client) printSFTPClient(o *sftpClientOut) {
 	if o.QuotaDefault {
 		quota = "the default quota (sftp.default_quota_bytes)"
 	}
-	fmt.Fprintf(c.out, "  storage: %s used of %s\n", o.usage(), quota)
+	fmt.Fprintf(c.out, "  storage: %s used of %s", o.usage(), quota)
+	if o.UsedFiles != nil {
+		fmt.Fprintf(c.out, "; %d files and folders (sftp.quota_files bounds them)", *o.UsedFiles)
+	}
+	fmt.Fprintln(c.out)
 	if o.PGPFingerprint != "" {
 		fmt.Fprintln(c.out, "  statements encrypted to OpenPGP key", o.PGPFingerprint)
 	} else {
