@@ -28,7 +28,7 @@ const (
 	CodeDeviceUnavailable  Code = "device_unavailable"  // device not active, suspended, expired or not usable here
 	CodeRateLimited        Code = "rate_limited"        // asked again too soon / cap reached
 	CodeIPNotAllowed       Code = "ip_not_allowed"      // login from an address outside the user's IP restrictions
-	CodeLimitExceeded      Code = "limit_exceeded"      // withdrawal over the applicable limit
+	CodeLimitExceeded      Code = "limit_exceeded"      // withdrawal over the applicable limit; statement over an SFTP folder's quota
 	CodeNotEligible        Code = "not_eligible"        // a policy condition is not met
 	CodeActivationFailed   Code = "activation_failed"   // IB Key / card activation refused
 	CodeInternal           Code = "internal"            // anything else; details only in the log

@@ -18,6 +18,7 @@ const (
 	EventSFTPAllowListSet     = "sftp.allow_list_set"
 	EventSFTPPGPKeySet        = "sftp.pgp_key_set"
 	EventSFTPPGPKeyRemoved    = "sftp.pgp_key_removed"
+	EventSFTPQuotaSet         = "sftp.quota_set"
 	EventStatementDelivered   = "statement.delivered"
 	EventStatementsPurged     = "statement.purged"
 )
@@ -36,10 +37,13 @@ type SFTPClient struct {
 	Enabled bool `json:"enabled"`
 	// PGPKey is the client's armored OpenPGP public key, when statements
 	// are to be encrypted to it; PGPFingerprint identifies it (hex).
-	PGPKey         string    `json:"pgp_key,omitempty"`
-	PGPFingerprint string    `json:"pgp_fingerprint,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	PGPKey         string `json:"pgp_key,omitempty"`
+	PGPFingerprint string `json:"pgp_fingerprint,omitempty"`
+	// QuotaBytes bounds the bytes in the client's folder; 0 takes the
+	// server's default (sftp.default_quota_bytes).
+	QuotaBytes int64     `json:"quota_bytes,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // SFTPKey is one SSH public key a client sent. Revoked keys are kept (with
@@ -69,7 +73,7 @@ type SFTPStore interface {
 	// SFTPClientForUpdate reads and locks the client row: changes to a
 	// client's keys and allow-list go through it.
 	SFTPClientForUpdate(ctx context.Context, username string) (*SFTPClient, error)
-	// PutSFTPClient stores Enabled, the PGP key and UpdatedAt.
+	// PutSFTPClient stores Enabled, the PGP key, QuotaBytes and UpdatedAt.
 	PutSFTPClient(ctx context.Context, c *SFTPClient) error
 	// SFTPClients lists every client by username.
 	SFTPClients(ctx context.Context) ([]*SFTPClient, error)

@@ -288,6 +288,16 @@ type SFTP struct {
 	// MaxStatementBytes caps a statement uploaded through the operator
 	// API (default 2 GiB).
 	MaxStatementBytes int64 `json:"max_statement_bytes,omitempty"`
+	// DefaultQuotaBytes bounds the bytes in each client's folder, the
+	// statements delivered and the client's uploads alike (default 1 GiB);
+	// an operator may set another quota per client. There is no
+	// "unlimited": the folders share a disk with the database, so every
+	// folder has a finite bound.
+	DefaultQuotaBytes int64 `json:"default_quota_bytes,omitempty"`
+	// QuotaFiles bounds the files and folders in each client's folder
+	// (default 10000): under a byte quota alone, empty files could fill
+	// the disk's inode table.
+	QuotaFiles int64 `json:"quota_files,omitempty"`
 }
 
 // Defaults of the sftp section.
@@ -296,6 +306,12 @@ const (
 	DefaultSFTPRetentionDays = int(sftpd.DefaultRetention / (24 * time.Hour)) // SPEC §7
 	DefaultSpoolInterval     = 10 * time.Second
 	DefaultMaxStatementBytes = 2 << 30
+	// DefaultSFTPQuotaBytes holds a hundred days of daily statements (a
+	// few hundred KB of PDF each, SPEC §7's retention) many times over.
+	DefaultSFTPQuotaBytes = 1 << 30
+	// DefaultSFTPQuotaFiles is thirty times a hundred days of one daily
+	// statement.
+	DefaultSFTPQuotaFiles = 10000
 )
 
 // SFTPConfig returns the "sftp" section checked, with every default but
@@ -326,6 +342,16 @@ func (f *File) SFTPConfig() (SFTP, error) {
 		c.MaxStatementBytes = DefaultMaxStatementBytes
 	} else if c.MaxStatementBytes < 0 {
 		errs.Addf("max_statement_bytes", "must be positive")
+	}
+	if c.DefaultQuotaBytes == 0 {
+		c.DefaultQuotaBytes = DefaultSFTPQuotaBytes
+	} else if c.DefaultQuotaBytes < 0 {
+		errs.Addf("default_quota_bytes", "must be positive (there is no unlimited quota)")
+	}
+	if c.QuotaFiles == 0 {
+		c.QuotaFiles = DefaultSFTPQuotaFiles
+	} else if c.QuotaFiles < 0 {
+		errs.Addf("quota_files", "must be positive (there is no unlimited quota)")
 	}
 	switch {
 	case c.MaxConns == 0:

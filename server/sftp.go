@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/dustin/go-humanize"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/ssh"
 
@@ -113,7 +114,7 @@ func (s *Server) configureSFTP(ctx context.Context) error {
 		Addr:           c.Listen,
 		HostKey:        hk,
 		Root:           c.Root,
-		Directory:      &storeDirectory{store: s.Store},
+		Directory:      &storeDirectory{store: s.Store, defaultQuota: c.DefaultQuotaBytes, quotaEntries: c.QuotaFiles},
 		Auditor:        f.auditor,
 		Logger:         s.Log,
 		Clock:          s.Clock.Now,
@@ -194,7 +195,7 @@ func (s *Server) spoolLoop(ctx context.Context) {
 func (s *Server) scanSpool(ctx context.Context) {
 	f := &s.sftp
 	n, err := statement.ScanSpool(f.cfg.Spool, func(username, name string, r io.Reader) error {
-		_, err := s.deliverStatement(ctx, sls.ActorSystem, "spool", username, name, r)
+		_, err := s.deliverStatement(ctx, sls.ActorSystem, "spool", username, name, r, -1)
 		return err
 	})
 	if n > 0 {
@@ -239,6 +240,37 @@ type deliveredStatement struct {
 	Encrypted bool   `json:"encrypted"`
 }
 
+// metricQuotaRefused counts the deliveries refused by a client's quota
+// (sls_sftp_events_total), next to sftpd's sftp.quota_exceeded for
+// uploads. A metric only: the spool retries a refused file at every scan,
+// which would flood the audit trail.
+const metricQuotaRefused = "statement.quota_exceeded"
+
+// quotaOf is the quota in force for a client: its own, or the default.
+func (f *sftpFeature) quotaOf(c *sls.SFTPClient) int64 {
+	return effectiveQuota(c, f.cfg.DefaultQuotaBytes)
+}
+
+func effectiveQuota(c *sls.SFTPClient, def int64) int64 {
+	if c.QuotaBytes > 0 {
+		return c.QuotaBytes
+	}
+	return def
+}
+
+// errQuota refuses a delivery that does not fit in the client's folder.
+// limit_exceeded is the closest stable code: a request over an applicable
+// limit, which the operator can raise.
+func errQuota(client string, quota, used, size int64) *sls.Error {
+	msg := fmt.Sprintf("The statement does not fit in the storage quota of %s: %s allowed, %s used", client,
+		humanize.IBytes(uint64(quota)), humanize.IBytes(uint64(max(used, 0))))
+	if size >= 0 {
+		msg += fmt.Sprintf(", %s more needed", humanize.IBytes(uint64(size)))
+	}
+	e := sls.Errorf(sls.CodeLimitExceeded, "%s. Nothing was delivered. Remove files from the folder or raise the quota (slsctl sftp quota).", msg)
+	return e.WithDetail("reason", "sftp_quota").WithDetail("quota_bytes", quota).WithDetail("used_bytes", used)
+}
+
 // errNoClient says a statement names no registered SFTP client.
 func errNoClient(username string) error {
 	return sls.Errorf(sls.CodeNotFound, "There is no SFTP client %q.", username)
@@ -246,7 +278,13 @@ func errNoClient(username string) error {
 
 // deliverStatement puts one statement into a client's folder, encrypted
 // to the client's OpenPGP key when one is registered, and audits it.
-func (s *Server) deliverStatement(ctx context.Context, actor, source, username, name string, r io.Reader) (*deliveredStatement, error) {
+// size is the statement's length when known in advance, or -1.
+//
+// The client's quota bounds the file written: the room is the quota less
+// the bytes in the folder now, plus the statement of the same name that
+// this one replaces. Uploads in flight on this node count only for what
+// they have written so far.
+func (s *Server) deliverStatement(ctx context.Context, actor, source, username, name string, r io.Reader, size int64) (*deliveredStatement, error) {
 	f := &s.sftp
 	var c *sls.SFTPClient
 	err := s.Store.View(ctx, func(tx sls.Tx) error {
@@ -271,9 +309,41 @@ func (s *Server) deliverStatement(ctx context.Context, actor, source, username, 
 				strings.TrimPrefix(err.Error(), "statement: ")).Wrap(err)
 		}
 	}
-	cr := &countingReader{r: r}
-	path, err := statement.Deliver(f.cfg.Root, c.Username, name, cr, to, now)
+	quota := f.quotaOf(c)
+	used, err := sftpd.FolderUsage(f.cfg.Root, c.Username)
 	if err != nil {
+		return nil, err
+	}
+	final := name
+	if to != nil {
+		final += statement.EncryptedSuffix
+	}
+	// The statement this one replaces, if any (-1: none) frees its room.
+	// A name DeliverWithin will refuse is not looked up.
+	var replaced int64 = -1
+	if statement.ValidateName(name) == nil {
+		if fi, err := os.Lstat(filepath.Join(f.cfg.Root, c.Username, final)); err == nil && fi.Mode().IsRegular() {
+			replaced = fi.Size()
+		}
+	}
+	if limit := f.cfg.QuotaFiles; replaced < 0 && used.Entries >= limit {
+		f.events.WithLabelValues(metricQuotaRefused).Inc()
+		e := sls.Errorf(sls.CodeLimitExceeded, "The statement does not fit in the folder of %s: it holds %d files and folders, the most allowed (sftp.quota_files). Nothing was delivered. Remove files from the folder or raise sftp.quota_files.",
+			c.Username, used.Entries)
+		return nil, e.WithDetail("reason", "sftp_quota_files").WithDetail("quota_files", limit).WithDetail("used_files", used.Entries)
+	}
+	room := quota - used.Bytes + max(replaced, 0)
+	if room <= 0 || size > room {
+		f.events.WithLabelValues(metricQuotaRefused).Inc()
+		return nil, errQuota(c.Username, quota, used.Bytes, size)
+	}
+	cr := &countingReader{r: r}
+	path, err := statement.DeliverWithin(f.cfg.Root, c.Username, name, cr, to, now, room)
+	if err != nil {
+		if errors.Is(err, statement.ErrNoRoom) {
+			f.events.WithLabelValues(metricQuotaRefused).Inc()
+			return nil, errQuota(c.Username, quota, used.Bytes, -1).Wrap(err)
+		}
 		if errors.Is(err, statement.ErrInvalidName) {
 			return nil, sls.Errorf(sls.CodeInvalidArgument, "The statement name is refused: %s.",
 				strings.TrimPrefix(err.Error(), "statement: ")).Wrap(err)
@@ -316,6 +386,10 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // at once on every node.
 type storeDirectory struct {
 	store sls.Store
+	// defaultQuota is sftp.default_quota_bytes, for the clients without
+	// a quota of their own; quotaEntries is sftp.quota_files.
+	defaultQuota int64
+	quotaEntries int64
 }
 
 var _ sftpd.Directory = (*storeDirectory)(nil)
@@ -356,7 +430,7 @@ func (d *storeDirectory) Client(ctx context.Context, username string) (*sftpd.Cl
 	if !c.Enabled {
 		return nil, fmt.Errorf("server: sftp client %q is disabled: %w", username, sftpd.ErrUnknownClient)
 	}
-	out := &sftpd.Client{Username: c.Username, Allowed: nets}
+	out := &sftpd.Client{Username: c.Username, Allowed: nets, QuotaBytes: effectiveQuota(c, d.defaultQuota), QuotaEntries: d.quotaEntries}
 	for _, k := range keys {
 		pk, _, _, _, err := ssh.ParseAuthorizedKey([]byte(k.AuthorizedKey))
 		if err != nil {
@@ -401,7 +475,7 @@ type auditItem struct {
 // events about who got in or was refused, never the transfers.
 func durable(event string) bool {
 	switch event {
-	case sftpd.EventDownload, sftpd.EventUpload, sftpd.EventRemove, sftpd.EventRename:
+	case sftpd.EventDownload, sftpd.EventUpload, sftpd.EventRemove, sftpd.EventRename, sftpd.EventQuotaExceeded:
 		return false
 	}
 	return true

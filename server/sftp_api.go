@@ -15,6 +15,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/dustin/go-humanize"
 	"golang.org/x/crypto/ssh"
 
 	sls "github.com/secure-login-system/sls"
@@ -38,6 +39,9 @@ const (
 	// anything wider is several providers.
 	minIPv4Bits = 16
 	minIPv6Bits = 32
+	// maxQuotaBytes bounds a client's quota (1 PiB): far above any disk a
+	// node has, and far below where byte counts could overflow.
+	maxQuotaBytes = 1 << 50
 )
 
 // sftpRoutes declares the operator endpoints of statement delivery.
@@ -53,6 +57,7 @@ func (s *Server) sftpRoutes(a *httpapi.API) []httpapi.Route {
 		httpapi.Declare("POST /api/v1/ops/sftp/clients/{client}/keys", sls.ForRoles(sls.RoleReporting), h(s.opSFTPAddKey)),
 		httpapi.Declare("DELETE /api/v1/ops/sftp/clients/{client}/keys/{id}", sls.ForRoles(sls.RoleReporting), h(s.opSFTPRevokeKey)),
 		httpapi.Declare("PUT /api/v1/ops/sftp/clients/{client}/allow", sls.ForRoles(sls.RoleReporting), h(s.opSFTPAllow)),
+		httpapi.Declare("PUT /api/v1/ops/sftp/clients/{client}/quota", sls.ForRoles(sls.RoleReporting), h(s.opSFTPQuota)),
 		httpapi.DeclareRaw("PUT /api/v1/ops/sftp/clients/{client}/pgp", sls.ForRoles(sls.RoleReporting), h(s.opSFTPSetPGP)),
 		httpapi.Declare("DELETE /api/v1/ops/sftp/clients/{client}/pgp", sls.ForRoles(sls.RoleReporting), h(s.opSFTPRemovePGP)),
 		httpapi.Declare("POST /api/v1/ops/sftp/clients/{client}/enable", sls.ForRoles(sls.RoleReporting), h(s.opSFTPEnable(true))),
@@ -203,14 +208,23 @@ type sftpClientView struct {
 	PGPFingerprint string         `json:"pgp_fingerprint,omitempty"`
 	Keys           []*sls.SFTPKey `json:"keys"`
 	Allow          []string       `json:"allow"`
-	CreatedAt      time.Time      `json:"created_at"`
-	UpdatedAt      time.Time      `json:"updated_at"`
-	Warnings       []string       `json:"warnings,omitempty"`
+	// QuotaBytes is the quota in force; QuotaDefault says it is
+	// sftp.default_quota_bytes rather than the client's own.
+	QuotaBytes   int64 `json:"quota_bytes"`
+	QuotaDefault bool  `json:"quota_default"`
+	// UsedBytes and UsedFiles are what the client's folder holds now
+	// (bytes; files and folders, against sftp.quota_files), when this
+	// node can read the folders.
+	UsedBytes *int64    `json:"used_bytes,omitempty"`
+	UsedFiles *int64    `json:"used_files,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Warnings  []string  `json:"warnings,omitempty"`
 }
 
 func clientView(ctx context.Context, tx sls.Tx, c *sls.SFTPClient, withRevoked bool) (*sftpClientView, error) {
 	v := &sftpClientView{Username: c.Username, UserID: c.UserID, Enabled: c.Enabled, PGPFingerprint: c.PGPFingerprint,
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		QuotaBytes: c.QuotaBytes, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	u, err := tx.User(ctx, c.UserID)
 	if err != nil {
 		return nil, err
@@ -235,6 +249,24 @@ func clientView(ctx context.Context, tx sls.Tx, c *sls.SFTPClient, withRevoked b
 	return v, nil
 }
 
+// present fills in what a view takes from outside the database: the
+// quota in force and the folder's usage, read from disk outside any
+// transaction.
+func (s *Server) present(v *sftpClientView) {
+	f := &s.sftp
+	if v.QuotaBytes <= 0 {
+		v.QuotaBytes, v.QuotaDefault = f.cfg.DefaultQuotaBytes, true
+	}
+	if f.enabled {
+		used, err := sftpd.FolderUsage(f.cfg.Root, v.Username)
+		if err != nil {
+			s.Log.Warn("sftp: folder usage", "client", v.Username, "err", err)
+		} else {
+			v.UsedBytes, v.UsedFiles = &used.Bytes, &used.Entries
+		}
+	}
+}
+
 // usability lists what keeps a client from connecting, for the operator.
 func (v *sftpClientView) usability() {
 	active := 0
@@ -252,6 +284,18 @@ func (v *sftpClientView) usability() {
 	if !v.Enabled {
 		v.Warnings = append(v.Warnings, "The client is disabled.")
 	}
+	if v.UsedBytes != nil && *v.UsedBytes >= v.QuotaBytes {
+		v.Warnings = append(v.Warnings, fmt.Sprintf("The folder is full (%s used of a %s quota): uploads and deliveries are refused until files are removed or purged, or the quota is raised (slsctl sftp quota).",
+			humanize.IBytes(uint64(*v.UsedBytes)), humanize.IBytes(uint64(v.QuotaBytes))))
+	}
+}
+
+// checkQuota validates a quota from a request; 0 means the default.
+func checkQuota(n int64) error {
+	if n < 0 || n > maxQuotaBytes {
+		return sls.Errorf(sls.CodeInvalidArgument, "The quota must be between 1 byte and 1 PiB (%d bytes), or 0 for the server's default (sftp.default_quota_bytes).", int64(maxQuotaBytes))
+	}
+	return nil
 }
 
 func (s *Server) opSFTPServer(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
@@ -272,6 +316,9 @@ type sftpRegisterBody struct {
 	Keys     []string `json:"keys" required:"true"`
 	Allow    []string `json:"allow"`
 	Disabled bool     `json:"disabled"`
+	// QuotaBytes is the client's storage quota; 0 or absent takes
+	// sftp.default_quota_bytes.
+	QuotaBytes int64 `json:"quota_bytes"`
 }
 
 func (s *Server) opSFTPRegister(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
@@ -300,6 +347,10 @@ func (s *Server) opSFTPRegister(a *httpapi.API, w http.ResponseWriter, r *http.R
 		httpapi.WriteError(w, r, a.Log, err)
 		return
 	}
+	if err := checkQuota(b.QuotaBytes); err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
 	userName := b.User
 	if userName == "" {
 		userName = username
@@ -311,7 +362,7 @@ func (s *Server) opSFTPRegister(a *httpapi.API, w http.ResponseWriter, r *http.R
 		if err != nil {
 			return err
 		}
-		c := &sls.SFTPClient{Username: username, UserID: u.ID, Enabled: !b.Disabled, CreatedAt: now, UpdatedAt: now}
+		c := &sls.SFTPClient{Username: username, UserID: u.ID, Enabled: !b.Disabled, QuotaBytes: b.QuotaBytes, CreatedAt: now, UpdatedAt: now}
 		if err := tx.CreateSFTPClient(ctx, c); err != nil {
 			if errors.Is(err, sls.ErrConflict) {
 				return sls.Errorf(sls.CodeConflict, "An SFTP client %q already exists.", username)
@@ -330,6 +381,7 @@ func (s *Server) opSFTPRegister(a *httpapi.API, w http.ResponseWriter, r *http.R
 		}
 		if err := sls.Audit(ctx, tx, now, httpapi.OperatorActor(r), sls.EventSFTPClientRegistered, u.ID, "", map[string]any{
 			"client": username, "keys": fps, "formats": formats, "allow": prefixStrings(nets), "enabled": c.Enabled,
+			"quota_bytes": c.QuotaBytes,
 		}); err != nil {
 			return err
 		}
@@ -345,6 +397,7 @@ func (s *Server) opSFTPRegister(a *httpapi.API, w http.ResponseWriter, r *http.R
 			view.Warnings = append(view.Warnings, k.warning)
 		}
 	}
+	s.present(view)
 	view.usability()
 	httpapi.WriteJSON(w, http.StatusCreated, view)
 }
@@ -388,6 +441,7 @@ func (s *Server) opSFTPShow(a *httpapi.API, w http.ResponseWriter, r *http.Reque
 		httpapi.WriteError(w, r, a.Log, err)
 		return
 	}
+	s.present(view)
 	view.usability()
 	httpapi.WriteJSON(w, http.StatusOK, view)
 }
@@ -412,6 +466,9 @@ func (s *Server) opSFTPList(a *httpapi.API, w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		httpapi.WriteError(w, r, a.Log, err)
 		return
+	}
+	for _, v := range out {
+		s.present(v)
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"clients": out})
 }
@@ -545,6 +602,63 @@ func (s *Server) opSFTPAllow(a *httpapi.API, w http.ResponseWriter, r *http.Requ
 		httpapi.WriteError(w, r, a.Log, err)
 		return
 	}
+	s.present(view)
+	view.usability()
+	httpapi.WriteJSON(w, http.StatusOK, view)
+}
+
+type sftpQuotaBody struct {
+	// QuotaBytes is the new quota; 0 returns the client to
+	// sftp.default_quota_bytes.
+	QuotaBytes *int64 `json:"quota_bytes" required:"true"`
+}
+
+// opSFTPQuota sets a client's storage quota. A quota below what the
+// folder holds is accepted (the operator may mean to stop new files until
+// the purge makes room); the view then warns. Sessions already open keep
+// the quota they logged in with.
+func (s *Server) opSFTPQuota(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+	var b sftpQuotaBody
+	if err := httpapi.Decode(w, r, &b); err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	if b.QuotaBytes == nil {
+		httpapi.WriteError(w, r, a.Log, sls.Errorf(sls.CodeInvalidArgument, "quota_bytes is required (0 for the server's default)."))
+		return
+	}
+	if err := checkQuota(*b.QuotaBytes); err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	ctx := r.Context()
+	now := s.Clock.Now()
+	var view *sftpClientView
+	err := s.Store.Update(ctx, func(tx sls.Tx) error {
+		c, err := lockClient(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		before := c.QuotaBytes
+		if before != *b.QuotaBytes {
+			c.QuotaBytes, c.UpdatedAt = *b.QuotaBytes, now
+			if err := tx.PutSFTPClient(ctx, c); err != nil {
+				return err
+			}
+			if err := sls.Audit(ctx, tx, now, httpapi.OperatorActor(r), sls.EventSFTPQuotaSet, c.UserID, "", map[string]any{
+				"client": c.Username, "quota_bytes": c.QuotaBytes, "before": before,
+			}); err != nil {
+				return err
+			}
+		}
+		view, err = clientView(ctx, tx, c, false)
+		return err
+	})
+	if err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
+	s.present(view)
 	view.usability()
 	httpapi.WriteJSON(w, http.StatusOK, view)
 }
@@ -680,6 +794,7 @@ func (s *Server) opSFTPEnable(enable bool) func(a *httpapi.API, w http.ResponseW
 			httpapi.WriteError(w, r, a.Log, err)
 			return
 		}
+		s.present(view)
 		view.usability()
 		httpapi.WriteJSON(w, http.StatusOK, view)
 	}
@@ -710,7 +825,7 @@ func (s *Server) opDeliverStatement(a *httpapi.API, w http.ResponseWriter, r *ht
 	// a slow link; this request gets an hour.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Hour))
 	body := http.MaxBytesReader(w, r.Body, max)
-	out, err := s.deliverStatement(r.Context(), httpapi.OperatorActor(r), "operator", normalizeSFTPUsername(r.PathValue("client")), name, body)
+	out, err := s.deliverStatement(r.Context(), httpapi.OperatorActor(r), "operator", normalizeSFTPUsername(r.PathValue("client")), name, body, r.ContentLength)
 	if err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			err = sls.Errorf(sls.CodeInvalidRequest, "The upload ended before the whole statement arrived; nothing was delivered.").Wrap(err)

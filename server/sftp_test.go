@@ -194,10 +194,27 @@ func TestStoreDirectory(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := &storeDirectory{store: st}
+			d := &storeDirectory{store: st, defaultQuota: 12345}
 			c, err := d.Client(ctx, "on")
 			if err != nil {
 				t.Fatal(err)
+			}
+			if c.QuotaBytes != 12345 {
+				t.Errorf("client without a quota of its own: quota %d, want the default", c.QuotaBytes)
+			}
+			err = st.Update(ctx, func(tx sls.Tx) error {
+				on, err := tx.SFTPClientForUpdate(ctx, "on")
+				if err != nil {
+					return err
+				}
+				on.QuotaBytes = 777
+				return tx.PutSFTPClient(ctx, on)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c, err = d.Client(ctx, "on"); err != nil || c.QuotaBytes != 777 {
+				t.Fatalf("client with its own quota: %+v, %v", c, err)
 			}
 			if len(c.Keys) != 1 || string(c.Keys[0].Marshal()) != string(k.PublicKey.Marshal()) ||
 				len(c.Allowed) != 1 || c.Allowed[0].String() != "192.0.2.0/24" {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path"
 	"slices"
@@ -33,6 +34,8 @@ type clientFS struct {
 	audit func(event string, attrs map[string]string)
 	now   func() time.Time
 	log   *slog.Logger
+	// quota bounds the bytes in the folder (see quota.go); nil for none.
+	quota *quota
 }
 
 var (
@@ -94,6 +97,7 @@ var (
 	errFolderItself = &clientError{sftp.ErrSSHFxPermissionDenied, "permission denied: your folder itself cannot be changed"}
 	errUnsupported  = &clientError{sftp.ErrSSHFxOpUnsupported, "operation unsupported"}
 	errFailure      = &clientError{sftp.ErrSSHFxFailure, "failure"}
+	errBadOffset    = &clientError{sftp.ErrSSHFxFailure, "invalid offset"}
 )
 
 // clientErr maps a file-system error to what the client may see; the
@@ -105,6 +109,10 @@ func (fsys *clientFS) clientErr(op, name string, err error) error {
 	var ce *clientError
 	if errors.As(err, &ce) {
 		return ce
+	}
+	var qe *QuotaError
+	if errors.As(err, &qe) {
+		return qe
 	}
 	var out error
 	switch {
@@ -208,22 +216,37 @@ func (fsys *clientFS) openWrite(r *sftp.Request, mode int) (*transfer, error) {
 	// A FIFO or device planted in the folder must not be opened (it could
 	// block the worker or reach a device); links are never followed at the
 	// last component.
-	if fi, err := fsys.root.Lstat(rel); err == nil && !fi.Mode().IsRegular() {
-		if fi.IsDir() {
-			return nil, errIsDir
+	var before int64
+	fi, err := fsys.root.Lstat(rel)
+	if err == nil {
+		if !fi.Mode().IsRegular() {
+			if fi.IsDir() {
+				return nil, errIsDir
+			}
+			return nil, errNotRegular
 		}
-		return nil, errNotRegular
+		before = fi.Size()
+	}
+	creating := pf.Creat && errors.Is(err, os.ErrNotExist)
+	if err := fsys.quota.openWriter(fsys.root, creating); err != nil {
+		return nil, fsys.clientErr("usage", rel, err)
 	}
 	f, err := fsys.root.OpenFile(rel, flags, 0o600)
 	if err != nil {
+		fsys.quota.closeWriter()
+		if creating {
+			fsys.quota.freeEntry()
+		}
 		return nil, fsys.clientErr("open", rel, err)
 	}
-	fi, err := f.Stat()
+	fi, err = f.Stat()
 	if err != nil || !fi.Mode().IsRegular() {
 		f.Close()
+		fsys.quota.closeWriter()
 		return nil, errNotRegular
 	}
-	return &transfer{f: f, fsys: fsys, name: rel, event: EventUpload, write: true}, nil
+	fsys.quota.free(before - fi.Size()) // truncated on open
+	return &transfer{f: f, fsys: fsys, name: rel, event: EventUpload, write: true, size: fi.Size()}, nil
 }
 
 // transfer is an open download or upload. It counts the bytes moved so
@@ -237,6 +260,10 @@ type transfer struct {
 	read   atomic.Int64
 	wrote  atomic.Int64
 	failed atomic.Value // error
+	// size is the file's size as the quota counts it, guarded by the
+	// folder's usage mutex; overQuota is the first refusal.
+	size      int64
+	overQuota atomic.Pointer[QuotaError]
 
 	once sync.Once
 }
@@ -250,6 +277,19 @@ func (t *transfer) ReadAt(p []byte, off int64) (int, error) {
 func (t *transfer) WriteAt(p []byte, off int64) (int, error) {
 	if !t.write {
 		return 0, errDenied
+	}
+	end := off + int64(len(p))
+	if off < 0 || end < off {
+		return 0, errBadOffset
+	}
+	if err := t.fsys.quota.grow(&t.size, end); err != nil {
+		var qe *QuotaError
+		if errors.As(err, &qe) && t.overQuota.CompareAndSwap(nil, qe) {
+			t.fsys.audit(EventQuotaExceeded, map[string]string{"file": display(t.name),
+				"quota": strconv.FormatInt(qe.Quota, 10), "used": strconv.FormatInt(qe.Used, 10),
+				"bytes": strconv.FormatInt(t.wrote.Load(), 10)})
+		}
+		return 0, err
 	}
 	n, err := t.f.WriteAt(p, off)
 	t.wrote.Add(int64(n))
@@ -267,17 +307,31 @@ func (t *transfer) Close() error {
 	var err error
 	t.once.Do(func() {
 		var size int64 = -1
-		if fi, serr := t.f.Stat(); serr == nil {
+		fi, serr := t.f.Stat()
+		if serr == nil {
 			size = fi.Size()
 		}
 		err = t.f.Close()
 		attrs := map[string]string{"file": display(t.name), "size": strconv.FormatInt(size, 10)}
+		removed := false
 		if t.write {
+			// An upload cut by the quota leaves no partial file that could
+			// pass for a whole one; its bytes go back to the quota before
+			// the upload stops counting as open, so that a fresh count
+			// cannot see them.
+			if t.overQuota.Load() != nil && serr == nil {
+				removed = t.removeIfSame(fi)
+			}
+			t.fsys.quota.closeWriter()
 			attrs["bytes"] = strconv.FormatInt(t.wrote.Load(), 10)
 		} else {
 			attrs["bytes"] = strconv.FormatInt(t.read.Load(), 10)
 		}
 		switch {
+		case t.overQuota.Load() != nil && removed:
+			attrs["result"] = "quota exceeded, partial file removed"
+		case t.overQuota.Load() != nil:
+			attrs["result"] = "quota exceeded"
 		case err != nil:
 			attrs["result"] = "close failed"
 		case t.failed.Load() != nil:
@@ -291,6 +345,22 @@ func (t *transfer) Close() error {
 		return t.fsys.clientErr("close", t.name, err)
 	}
 	return nil
+}
+
+// removeIfSame removes the transfer's file if the name still leads to it
+// (the client may have renamed it, or put another file there meanwhile).
+func (t *transfer) removeIfSame(fi os.FileInfo) bool {
+	cur, err := t.fsys.root.Lstat(t.name)
+	if err != nil || !os.SameFile(fi, cur) {
+		return false
+	}
+	if err := t.fsys.root.Remove(t.name); err != nil {
+		t.fsys.log.Warn("sftpd: partial upload over quota not removed", "file", t.name, "err", err)
+		return false
+	}
+	t.fsys.quota.free(cur.Size())
+	t.fsys.quota.freeEntry()
+	return true
 }
 
 // Filecmd handles the commands that change the tree.
@@ -308,7 +378,14 @@ func (fsys *clientFS) Filecmd(r *sftp.Request) error {
 		if rel == "." {
 			return errExists
 		}
-		return fsys.clientErr("mkdir", rel, fsys.root.Mkdir(rel, 0o700))
+		if err := fsys.quota.addEntry(fsys.root); err != nil {
+			return fsys.clientErr("mkdir", rel, err)
+		}
+		if err := fsys.root.Mkdir(rel, 0o700); err != nil {
+			fsys.quota.freeEntry()
+			return fsys.clientErr("mkdir", rel, err)
+		}
+		return nil
 	case "Rmdir":
 		if rel == "." {
 			return errFolderItself
@@ -323,6 +400,7 @@ func (fsys *clientFS) Filecmd(r *sftp.Request) error {
 		if err := fsys.root.Remove(rel); err != nil {
 			return fsys.clientErr("rmdir", rel, err)
 		}
+		fsys.quota.freeEntry()
 		fsys.audit(EventRemove, map[string]string{"file": display(rel)})
 		return nil
 	case "Remove":
@@ -339,6 +417,10 @@ func (fsys *clientFS) Filecmd(r *sftp.Request) error {
 		if err := fsys.root.Remove(rel); err != nil {
 			return fsys.clientErr("remove", rel, err)
 		}
+		if fi.Mode().IsRegular() {
+			fsys.quota.free(fi.Size())
+		}
+		fsys.quota.freeEntry()
 		fsys.audit(EventRemove, map[string]string{"file": display(rel)})
 		return nil
 	case "Symlink", "Link":
@@ -368,16 +450,23 @@ func (fsys *clientFS) rename(rel, target string, replace bool) error {
 	if _, err := fsys.root.Lstat(rel); err != nil {
 		return fsys.clientErr("rename", rel, err)
 	}
+	replaced, terr := fsys.root.Lstat(to)
 	if !replace {
 		// SFTP v3 (draft-ietf-secsh-filexfer-02 §6.5): renaming onto an
 		// existing name is an error. The check can race another rename of
 		// the same client, which only costs that client its own file.
-		if _, err := fsys.root.Lstat(to); err == nil {
+		if terr == nil {
 			return errExists
 		}
 	}
 	if err := fsys.root.Rename(rel, to); err != nil {
 		return fsys.clientErr("rename", rel, err)
+	}
+	if terr == nil {
+		if replaced.Mode().IsRegular() {
+			fsys.quota.free(replaced.Size())
+		}
+		fsys.quota.freeEntry()
 	}
 	fsys.audit(EventRename, map[string]string{"file": display(rel), "target": display(to)})
 	return nil
@@ -405,13 +494,23 @@ func (fsys *clientFS) setstat(rel string, r *sftp.Request) error {
 		if !fi.Mode().IsRegular() {
 			return errNotRegular
 		}
+		if at.Size > math.MaxInt64 {
+			return errBadOffset
+		}
+		// Growing a file this way counts like writing to it: the size
+		// is what the quota counts, sparse or not.
+		if err := fsys.quota.resize(fi.Size(), int64(at.Size)); err != nil {
+			return err
+		}
 		f, err := fsys.root.OpenFile(rel, os.O_WRONLY|syscall.O_NOFOLLOW, 0)
 		if err != nil {
+			fsys.quota.resize(int64(at.Size), fi.Size())
 			return fsys.clientErr("truncate", rel, err)
 		}
 		err = f.Truncate(int64(at.Size))
 		f.Close()
 		if err != nil {
+			fsys.quota.resize(int64(at.Size), fi.Size())
 			return fsys.clientErr("truncate", rel, err)
 		}
 	}

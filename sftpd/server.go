@@ -14,6 +14,10 @@
 //     OpenSSH prints "Permission denied (publickey)" and PuTTY "Server
 //     refused our key".
 //
+// Each folder may have a storage quota (Client.QuotaBytes), counted over
+// everything in it and enforced as uploads are written (see FolderUsage and
+// QuotaError).
+//
 // The server reads its clients through the small Directory interface and
 // reports security events through Auditor; the program that wires it decides
 // where those live.
@@ -29,6 +33,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -53,6 +58,12 @@ type Client struct {
 	// Allowed are the addresses the client connects from. An empty list
 	// admits nobody: the allow-list is not optional (SPEC §7).
 	Allowed []netip.Prefix
+	// QuotaBytes bounds the bytes in the client's folder and QuotaEntries
+	// the files and folders in it (see FolderUsage); 0 sets no bound. They
+	// are read at login: a change applies from the client's next
+	// connection.
+	QuotaBytes   int64
+	QuotaEntries int64
 }
 
 // Directory is where the server looks clients up. Implementations must be
@@ -83,6 +94,10 @@ const (
 	EventUpload      = "sftp.upload"       // attrs: addr, user, file, size, bytes, result
 	EventRemove      = "sftp.remove"       // attrs: addr, user, file
 	EventRename      = "sftp.rename"       // attrs: addr, user, file, target
+	// EventQuotaExceeded: an upload refused by the client's quota, once
+	// per upload; attrs: addr, user, file, quota, used, bytes (written
+	// before the refusal).
+	EventQuotaExceeded = "sftp.quota_exceeded"
 )
 
 // Defaults for the zero values of Config.
@@ -144,6 +159,7 @@ type Server struct {
 	shutdown chan struct{} // closed by Shutdown/Close
 	active   sync.WaitGroup
 	nconns   atomic.Int64
+	quotas   quotaBook
 }
 
 // New checks cfg and returns a server that is not yet listening.
@@ -458,6 +474,12 @@ func (s *Server) handleConn(ctx context.Context, nc net.Conn) {
 	}
 	fsys.now = s.now
 	fsys.log = s.log.With("user", user, "addr", as)
+	limit, _ := strconv.ParseInt(ext[extQuota], 10, 64)
+	entries, _ := strconv.ParseInt(ext[extQuotaEntries], 10, 64)
+	if limit > 0 || entries > 0 {
+		fsys.quota = &quota{limit: limit, entries: entries, usage: s.quotas.acquire(user)}
+		defer s.quotas.release(user)
+	}
 
 	go ssh.DiscardRequests(reqs)
 	var sessions sync.WaitGroup
@@ -554,8 +576,10 @@ func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request, fsys *clientF
 
 // Permissions.Extensions keys carried from authentication to the session.
 const (
-	extFingerprint = "sls-fingerprint"
-	extKeyType     = "sls-key-type"
+	extFingerprint  = "sls-fingerprint"
+	extKeyType      = "sls-key-type"
+	extQuota        = "sls-quota"
+	extQuotaEntries = "sls-quota-entries"
 )
 
 // errRefused is what the SSH layer gets for every refusal; the reason goes
@@ -592,8 +616,10 @@ func (s *Server) checkKey(conn ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permis
 		return fail("address not on the user's allow-list")
 	}
 	return &ssh.Permissions{Extensions: map[string]string{
-		extFingerprint: fp,
-		extKeyType:     key.Type(),
+		extFingerprint:  fp,
+		extKeyType:      key.Type(),
+		extQuota:        strconv.FormatInt(c.QuotaBytes, 10),
+		extQuotaEntries: strconv.FormatInt(c.QuotaEntries, 10),
 	}}, nil
 }
 

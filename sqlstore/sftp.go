@@ -12,12 +12,12 @@ import (
 	sls "github.com/secure-login-system/sls"
 )
 
-const sftpClientCols = `username, user_id, enabled, pgp_key, pgp_fingerprint, created_at, updated_at`
+const sftpClientCols = `username, user_id, enabled, pgp_key, pgp_fingerprint, quota_bytes, created_at, updated_at`
 
 func scanSFTPClient(s scanner) (*sls.SFTPClient, error) {
 	var c sls.SFTPClient
 	var created, updated int64
-	if err := s.Scan(&c.Username, &c.UserID, &c.Enabled, &c.PGPKey, &c.PGPFingerprint, &created, &updated); err != nil {
+	if err := s.Scan(&c.Username, &c.UserID, &c.Enabled, &c.PGPKey, &c.PGPFingerprint, &c.QuotaBytes, &created, &updated); err != nil {
 		return nil, err
 	}
 	c.CreatedAt, c.UpdatedAt = fromMicro(created), fromMicro(updated)
@@ -25,8 +25,8 @@ func scanSFTPClient(s scanner) (*sls.SFTPClient, error) {
 }
 
 func (t *tx) CreateSFTPClient(ctx context.Context, c *sls.SFTPClient) error {
-	_, err := t.exec(ctx, `INSERT INTO sftp_clients (`+sftpClientCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		c.Username, c.UserID, c.Enabled, c.PGPKey, c.PGPFingerprint, c.CreatedAt.UnixMicro(), c.UpdatedAt.UnixMicro())
+	_, err := t.exec(ctx, `INSERT INTO sftp_clients (`+sftpClientCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Username, c.UserID, c.Enabled, c.PGPKey, c.PGPFingerprint, c.QuotaBytes, c.CreatedAt.UnixMicro(), c.UpdatedAt.UnixMicro())
 	return wrap("create sftp client", err)
 }
 
@@ -41,8 +41,8 @@ func (t *tx) SFTPClientForUpdate(ctx context.Context, username string) (*sls.SFT
 }
 
 func (t *tx) PutSFTPClient(ctx context.Context, c *sls.SFTPClient) error {
-	res, err := t.exec(ctx, `UPDATE sftp_clients SET enabled = ?, pgp_key = ?, pgp_fingerprint = ?, updated_at = ? WHERE username = ?`,
-		c.Enabled, c.PGPKey, c.PGPFingerprint, c.UpdatedAt.UnixMicro(), c.Username)
+	res, err := t.exec(ctx, `UPDATE sftp_clients SET enabled = ?, pgp_key = ?, pgp_fingerprint = ?, quota_bytes = ?, updated_at = ? WHERE username = ?`,
+		c.Enabled, c.PGPKey, c.PGPFingerprint, c.QuotaBytes, c.UpdatedAt.UnixMicro(), c.Username)
 	return mustAffect("put sftp client", res, err)
 }
 

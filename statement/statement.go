@@ -43,6 +43,10 @@ const MaxNameLen = 200
 // ErrInvalidName is wrapped by the errors for names that are refused.
 var ErrInvalidName = errors.New("statement: invalid name")
 
+// ErrNoRoom is wrapped by the error of a delivery whose file would be
+// larger than the room it was given (DeliverWithin).
+var ErrNoRoom = errors.New("statement: no room for the statement")
+
 // ErrInvalidUsername is wrapped by the errors for usernames that cannot be
 // a folder name.
 var ErrInvalidUsername = errors.New("statement: invalid username")
@@ -112,6 +116,14 @@ func ValidateUsername(u string) error {
 // leaves only a temporary file behind. A statement with the same name is
 // replaced.
 func Deliver(root, username, name string, r io.Reader, recipient *openpgp.Entity, now time.Time) (path string, err error) {
+	return DeliverWithin(root, username, name, r, recipient, now, -1)
+}
+
+// DeliverWithin is Deliver with a bound: when the file written (after
+// encryption) would pass room bytes, it stops, removes what it wrote and
+// returns an error wrapping ErrNoRoom, leaving the folder as it was. A
+// negative room sets no bound.
+func DeliverWithin(root, username, name string, r io.Reader, recipient *openpgp.Entity, now time.Time, room int64) (path string, err error) {
 	if err := ValidateUsername(username); err != nil {
 		return "", err
 	}
@@ -158,10 +170,14 @@ func Deliver(root, username, name string, r io.Reader, recipient *openpgp.Entity
 		}
 	}()
 
+	var w io.Writer = f
+	if room >= 0 {
+		w = &roomWriter{w: f, left: room}
+	}
 	if recipient != nil {
-		err = encryptTo(f, r, recipient, name, now)
+		err = encryptTo(w, r, recipient, name, now)
 	} else {
-		_, err = io.Copy(f, r)
+		_, err = io.Copy(w, r)
 	}
 	if err != nil {
 		return "", fmt.Errorf("statement: deliver %s: %w", name, err)
@@ -184,6 +200,22 @@ func Deliver(root, username, name string, r io.Reader, recipient *openpgp.Entity
 		d.Close()
 	}
 	return filepath.Join(root, username, final), nil
+}
+
+// roomWriter refuses the write that would pass left bytes, writing
+// nothing of it: what is on disk is then discarded anyway.
+type roomWriter struct {
+	w    io.Writer
+	left int64
+}
+
+func (rw *roomWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) > rw.left {
+		return 0, ErrNoRoom
+	}
+	n, err := rw.w.Write(p)
+	rw.left -= int64(n)
+	return n, err
 }
 
 func encryptTo(w io.Writer, r io.Reader, to *openpgp.Entity, name string, now time.Time) error {

@@ -160,6 +160,30 @@ func TestDeliverFailureLeavesNothing(t *testing.T) {
 	}
 }
 
+func TestDeliverWithinRoom(t *testing.T) {
+	root := t.TempDir()
+	ent := newEntity(t)
+	if _, err := DeliverWithin(root, "alice", "keep.pdf", strings.NewReader("old"), nil, testNow, -1); err != nil {
+		t.Fatal(err)
+	}
+	// Exactly the room fits.
+	if _, err := DeliverWithin(root, "alice", "fits.pdf", &patternReader{n: 5000}, nil, testNow, 5000); err != nil {
+		t.Fatalf("a statement of exactly the room: %v", err)
+	}
+	for _, rcpt := range []*openpgp.Entity{nil, ent} {
+		// Encryption adds some bytes: what counts is the file written.
+		_, err := DeliverWithin(root, "alice", "keep.pdf", &patternReader{n: 100000}, rcpt, testNow, 99999)
+		if !errors.Is(err, ErrNoRoom) {
+			t.Fatalf("a statement larger than the room: %v, want ErrNoRoom", err)
+		}
+	}
+	// Nothing changed: the statement of the same name is still the old one.
+	if b, err := os.ReadFile(filepath.Join(root, "alice", "keep.pdf")); err != nil || string(b) != "old" {
+		t.Fatalf("replaced statement changed: %q, %v", b, err)
+	}
+	assertNoTemp(t, filepath.Join(root, "alice"))
+}
+
 // patternReader streams n pseudo-random bytes without holding them.
 type patternReader struct {
 	n, off int64

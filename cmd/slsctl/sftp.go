@@ -6,20 +6,25 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/dustin/go-humanize"
 )
 
 const sftpUsage = `SFTP statement delivery:
   sftp hostkey                                    the SFTP server's address and host key fingerprint
-  sftp register CLIENT [--user LOGIN] --key FILE [--key FILE…] [--allow ADDR[,ADDR…]…] [--pgp FILE] [--disabled]
+  sftp register CLIENT [--user LOGIN] --key FILE [--key FILE…] [--allow ADDR[,ADDR…]…] [--pgp FILE] [--disabled] [--quota SIZE]
                                                   FILE: the public key the client sent, in any format
                                                   (puttygen -L/-p, ssh-keygen, PEM; a .ppk gives its public part)
-  sftp list                                       every client
-  sftp show CLIENT                                keys (with revoked ones), allow-list, OpenPGP key
+  sftp list                                       every client, with its folder's usage and quota
+  sftp show CLIENT                                keys (with revoked ones), allow-list, OpenPGP key, usage and quota
+  sftp quota CLIENT SIZE|default                  the folder's storage quota (SIZE: bytes, or 500MiB, 2GiB, 1GB…);
+                                                  default: sftp.default_quota_bytes
   sftp key add CLIENT FILE
   sftp key remove CLIENT KEY_ID|SHA256:FINGERPRINT
   sftp allow CLIENT ADDR|PREFIX… | --none         replaces the allow-list
@@ -97,7 +102,33 @@ type sftpClientOut struct {
 	PGPFingerprint string       `json:"pgp_fingerprint"`
 	Keys           []sftpKeyOut `json:"keys"`
 	Allow          []string     `json:"allow"`
+	QuotaBytes     int64        `json:"quota_bytes"`
+	QuotaDefault   bool         `json:"quota_default"`
+	UsedBytes      *int64       `json:"used_bytes"`
+	UsedFiles      *int64       `json:"used_files"`
 	Warnings       []string     `json:"warnings"`
+}
+
+// usage shows what the client's folder holds against its quota.
+func (o *sftpClientOut) usage() string {
+	used := "?"
+	if o.UsedBytes != nil {
+		used = humanize.IBytes(uint64(*o.UsedBytes))
+	}
+	return used + "/" + humanize.IBytes(uint64(o.QuotaBytes))
+}
+
+// parseQuota reads a quota: "default" (0), a number of bytes, or a size
+// with a unit (IEC "MiB", "GiB" or SI "MB", "GB").
+func parseQuota(s string) (int64, error) {
+	if s == "default" {
+		return 0, nil
+	}
+	n, err := humanize.ParseBytes(s)
+	if err != nil || n == 0 || n > math.MaxInt64 {
+		return 0, fmt.Errorf("quota %q: give a size such as 1073741824, 500MiB or 2GiB, or \"default\"", s)
+	}
+	return int64(n), nil
 }
 
 func (c *client) warn(ws []string) {
@@ -121,6 +152,15 @@ func (c *client) printSFTPClient(o *sftpClientOut) {
 	} else {
 		fmt.Fprintln(c.out, "  allow-list:", strings.Join(o.Allow, " "))
 	}
+	quota := "its own quota"
+	if o.QuotaDefault {
+		quota = "the default quota (sftp.default_quota_bytes)"
+	}
+	fmt.Fprintf(c.out, "  storage: %s used of %s", o.usage(), quota)
+	if o.UsedFiles != nil {
+		fmt.Fprintf(c.out, "; %d files and folders (sftp.quota_files bounds them)", *o.UsedFiles)
+	}
+	fmt.Fprintln(c.out)
 	if o.PGPFingerprint != "" {
 		fmt.Fprintln(c.out, "  statements encrypted to OpenPGP key", o.PGPFingerprint)
 	} else {
@@ -178,7 +218,7 @@ func (c *client) sftp(args []string) error {
 		if err := c.do("GET", "/api/v1/ops/sftp/clients", nil, &out); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.out, "%-24s %-9s %-20s %-5s %-4s %s\n", "CLIENT", "STATE", "USER", "KEYS", "PGP", "ALLOW")
+		fmt.Fprintf(c.out, "%-24s %-9s %-20s %-5s %-4s %-22s %s\n", "CLIENT", "STATE", "USER", "KEYS", "PGP", "USED/QUOTA", "ALLOW")
 		for _, o := range out.Clients {
 			state, pgp := "enabled", "no"
 			if !o.Enabled {
@@ -187,7 +227,7 @@ func (c *client) sftp(args []string) error {
 			if o.PGPFingerprint != "" {
 				pgp = "yes"
 			}
-			fmt.Fprintf(c.out, "%-24s %-9s %-20s %-5d %-4s %s\n", o.Username, state, o.User, len(o.Keys), pgp, strings.Join(o.Allow, " "))
+			fmt.Fprintf(c.out, "%-24s %-9s %-20s %-5d %-4s %-22s %s\n", o.Username, state, o.User, len(o.Keys), pgp, o.usage(), strings.Join(o.Allow, " "))
 		}
 		return nil
 	case "show":
@@ -225,6 +265,20 @@ func (c *client) sftp(args []string) error {
 		}
 		c.printSFTPClient(&out)
 		return nil
+	case "quota":
+		if len(args) != 3 {
+			return errors.New("usage: sftp quota CLIENT SIZE|default")
+		}
+		q, err := parseQuota(args[2])
+		if err != nil {
+			return err
+		}
+		var out sftpClientOut
+		if err := c.do("PUT", clientPath(args[1], "quota"), map[string]any{"quota_bytes": q}, &out); err != nil {
+			return err
+		}
+		c.printSFTPClient(&out)
+		return nil
 	case "pgp":
 		return c.sftpPGP(args[1:])
 	case "enable", "disable":
@@ -247,7 +301,7 @@ func (c *client) sftp(args []string) error {
 }
 
 func (c *client) sftpRegister(args []string) error {
-	var user, pgp string
+	var user, pgp, quota string
 	var keyFiles, allow listFlag
 	var disabled bool
 	pos, err := flags("sftp register", args, func(fs *flag.FlagSet) {
@@ -256,6 +310,7 @@ func (c *client) sftpRegister(args []string) error {
 		fs.Var(&allow, "allow", "")
 		fs.StringVar(&pgp, "pgp", "", "")
 		fs.BoolVar(&disabled, "disabled", false, "")
+		fs.StringVar(&quota, "quota", "default", "")
 	})
 	if err != nil {
 		return err
@@ -266,6 +321,10 @@ func (c *client) sftpRegister(args []string) error {
 	}
 	if len(keyFiles) == 0 {
 		return errors.New("sftp register: --key FILE is required (the public key the client sent)")
+	}
+	quotaBytes, err := parseQuota(quota)
+	if err != nil {
+		return fmt.Errorf("--quota: %w", err)
 	}
 	var keys []string
 	for _, f := range keyFiles {
@@ -285,7 +344,7 @@ func (c *client) sftpRegister(args []string) error {
 		allow = listFlag{}
 	}
 	var out sftpClientOut
-	body := map[string]any{"username": name, "user": user, "keys": keys, "allow": allow, "disabled": disabled}
+	body := map[string]any{"username": name, "user": user, "keys": keys, "allow": allow, "disabled": disabled, "quota_bytes": quotaBytes}
 	if err := c.do("POST", "/api/v1/ops/sftp/clients", body, &out); err != nil {
 		return err
 	}

@@ -35,10 +35,10 @@ func testSFTPClients(t *testing.T, s sls.Store) {
 	if err == nil || errors.Is(err, sls.ErrConflict) {
 		t.Fatalf("client of an unknown user: %v, want a foreign-key error", err)
 	}
-	second := &sls.SFTPClient{Username: "acme-backup", UserID: u.ID, CreatedAt: t0, UpdatedAt: t0}
+	second := &sls.SFTPClient{Username: "acme-backup", UserID: u.ID, QuotaBytes: 5 << 20, CreatedAt: t0, UpdatedAt: t0}
 	update(t, s, func(ctx context.Context, tx sls.Tx) error { return tx.CreateSFTPClient(ctx, second) })
 
-	c.Enabled, c.PGPKey, c.PGPFingerprint, c.UpdatedAt = false, "-----BEGIN PGP PUBLIC KEY BLOCK-----\n…", "ABCD", t0.Add(time.Hour)
+	c.Enabled, c.PGPKey, c.PGPFingerprint, c.QuotaBytes, c.UpdatedAt = false, "-----BEGIN PGP PUBLIC KEY BLOCK-----\n…", "ABCD", 3<<30, t0.Add(time.Hour)
 	update(t, s, func(ctx context.Context, tx sls.Tx) error {
 		got, err := tx.SFTPClientForUpdate(ctx, c.Username)
 		if err != nil {
@@ -64,7 +64,7 @@ func testSFTPClients(t *testing.T, s sls.Store) {
 		if err != nil {
 			return err
 		}
-		if len(all) != 2 || all[0].Username != "acme-backup" || all[1].Username != "acme-reports" {
+		if len(all) != 2 || all[0].Username != "acme-backup" || all[1].Username != "acme-reports" || *all[0] != *second {
 			return fmt.Errorf("list: %+v", all)
 		}
 		mine, err := tx.SFTPClientsByUser(ctx, u.ID)
