@@ -1,7 +1,3 @@
-// Package api holds the OpenAPI description of slsd's JSON API and a test
-// that keeps it complete: every route of the server's declared route
-// table must be documented with the access it declares (x-sls-access),
-// and every documented route must exist.
 package api
 
 import (

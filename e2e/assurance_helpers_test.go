@@ -22,6 +22,9 @@ func printOnlineCard(t *testing.T, n *node, token string) map[string]string {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	if err := checkAnswer("GET", req.URL.String(), resp.StatusCode, resp.Header, b); err != nil {
+		t.Errorf("answer does not match the API document: %v", err)
+	}
 	if resp.StatusCode != 200 {
 		t.Fatalf("print online card: %d %s", resp.StatusCode, b)
 	}

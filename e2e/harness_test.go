@@ -42,6 +42,10 @@ func TestMain(m *testing.M) {
 		bin[name] = out
 	}
 	code := m.Run()
+	if errs := strayErrors(); len(errs) > 0 {
+		fmt.Fprintf(os.Stderr, "answers received outside a test's goroutine do not match api/openapi.json:\n%s\n", strings.Join(errs, "\n"))
+		code = 1
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -421,6 +425,9 @@ func callNoFatal(method, url string, body any) apiResult {
 	if err != nil {
 		return apiResult{Raw: []byte(err.Error())}
 	}
+	if err := checkAnswer(method, url, resp.Status, resp.Header, resp.Body); err != nil {
+		recordStray(err)
+	}
 	return resultOf(resp)
 }
 
@@ -455,6 +462,9 @@ func call(t *testing.T, method, url, token string, body any) apiResult {
 	resp, err := client.New("", token).Send(ctx, method, url, contentType, rd)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := checkAnswer(method, url, resp.Status, resp.Header, resp.Body); err != nil {
+		t.Errorf("answer does not match the API document: %v", err)
 	}
 	return resultOf(resp)
 }

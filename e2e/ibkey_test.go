@@ -91,6 +91,9 @@ func ibkTicket(t *testing.T, n *node, token string) (code, qrPayload, pngPath st
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	if err := checkAnswer("GET", req.URL.String(), resp.StatusCode, resp.Header, raw); err != nil {
+		t.Errorf("answer does not match the API document: %v", err)
+	}
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" {
 		t.Fatalf("qr png: %d %s", resp.StatusCode, raw)
 	}

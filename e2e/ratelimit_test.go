@@ -34,6 +34,9 @@ func guessFrom(t *testing.T, n *node, username, password, xff string) guess {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := checkAnswer("POST", "/api/v1/login", resp.Status, resp.Header, resp.Body); err != nil {
+		t.Errorf("answer does not match the API document: %v", err)
+	}
 	r := resultOf(resp)
 	return guess{r.Status, r.str("error", "code"), resp.Header.Get("Retry-After")}
 }

@@ -128,6 +128,9 @@ func getFrom(t *testing.T, ip, url, token string) apiResult {
 	if err != nil {
 		t.Skipf("cannot send from %s here: %v", ip, err)
 	}
+	if err := checkAnswer("GET", url, resp.Status, resp.Header, resp.Body); err != nil {
+		t.Errorf("answer does not match the API document: %v", err)
+	}
 	return resultOf(resp)
 }
 

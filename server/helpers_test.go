@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/api/apitest"
 	"github.com/secure-login-system/sls/operators"
 	"github.com/secure-login-system/sls/server"
 )
@@ -61,7 +62,9 @@ func openServerWith(t *testing.T, sections string, opts func(*server.Options)) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	web := httptest.NewServer(srv.Handler())
+	// Every API answer of the package's tests is checked against
+	// api/openapi.json.
+	web := httptest.NewServer(apitest.Handler(t, srv.Handler()))
 	t.Cleanup(func() { web.Close(); srv.Store.Close() })
 	return srv, web.URL
 }
