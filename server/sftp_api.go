@@ -571,14 +571,7 @@ func (s *Server) opSFTPAllow(a *httpapi.API, w http.ResponseWriter, r *http.Requ
 		httpapi.WriteError(w, r, a.Log, err)
 		return
 	}
-	ctx := r.Context()
-	now := s.Clock.Now()
-	var view *sftpClientView
-	err = s.Store.Update(ctx, func(tx sls.Tx) error {
-		c, err := lockClient(ctx, tx, r)
-		if err != nil {
-			return err
-		}
+	s.updateSFTPClient(a, w, r, func(ctx context.Context, tx sls.Tx, c *sls.SFTPClient, now time.Time) error {
 		before, err := tx.SFTPNetworks(ctx, c.Username)
 		if err != nil {
 			return err
@@ -590,9 +583,24 @@ func (s *Server) opSFTPAllow(a *httpapi.API, w http.ResponseWriter, r *http.Requ
 		if err := tx.PutSFTPClient(ctx, c); err != nil {
 			return err
 		}
-		if err := sls.Audit(ctx, tx, now, httpapi.OperatorActor(r), sls.EventSFTPAllowListSet, c.UserID, "", map[string]any{
+		return sls.Audit(ctx, tx, now, httpapi.OperatorActor(r), sls.EventSFTPAllowListSet, c.UserID, "", map[string]any{
 			"client": c.Username, "allow": prefixStrings(nets), "before": prefixStrings(before),
-		}); err != nil {
+		})
+	})
+}
+
+// updateSFTPClient runs change on the client the path names, locked, in
+// one transaction, and answers with the client's view.
+func (s *Server) updateSFTPClient(a *httpapi.API, w http.ResponseWriter, r *http.Request, change func(ctx context.Context, tx sls.Tx, c *sls.SFTPClient, now time.Time) error) {
+	ctx := r.Context()
+	now := s.Clock.Now()
+	var view *sftpClientView
+	err := s.Store.Update(ctx, func(tx sls.Tx) error {
+		c, err := lockClient(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		if err := change(ctx, tx, c, now); err != nil {
 			return err
 		}
 		view, err = clientView(ctx, tx, c, false)
@@ -631,36 +639,19 @@ func (s *Server) opSFTPQuota(a *httpapi.API, w http.ResponseWriter, r *http.Requ
 		httpapi.WriteError(w, r, a.Log, err)
 		return
 	}
-	ctx := r.Context()
-	now := s.Clock.Now()
-	var view *sftpClientView
-	err := s.Store.Update(ctx, func(tx sls.Tx) error {
-		c, err := lockClient(ctx, tx, r)
-		if err != nil {
+	s.updateSFTPClient(a, w, r, func(ctx context.Context, tx sls.Tx, c *sls.SFTPClient, now time.Time) error {
+		before := c.QuotaBytes
+		if before == *b.QuotaBytes {
+			return nil
+		}
+		c.QuotaBytes, c.UpdatedAt = *b.QuotaBytes, now
+		if err := tx.PutSFTPClient(ctx, c); err != nil {
 			return err
 		}
-		before := c.QuotaBytes
-		if before != *b.QuotaBytes {
-			c.QuotaBytes, c.UpdatedAt = *b.QuotaBytes, now
-			if err := tx.PutSFTPClient(ctx, c); err != nil {
-				return err
-			}
-			if err := sls.Audit(ctx, tx, now, httpapi.OperatorActor(r), sls.EventSFTPQuotaSet, c.UserID, "", map[string]any{
-				"client": c.Username, "quota_bytes": c.QuotaBytes, "before": before,
-			}); err != nil {
-				return err
-			}
-		}
-		view, err = clientView(ctx, tx, c, false)
-		return err
+		return sls.Audit(ctx, tx, now, httpapi.OperatorActor(r), sls.EventSFTPQuotaSet, c.UserID, "", map[string]any{
+			"client": c.Username, "quota_bytes": c.QuotaBytes, "before": before,
+		})
 	})
-	if err != nil {
-		httpapi.WriteError(w, r, a.Log, err)
-		return
-	}
-	s.present(view)
-	view.usability()
-	httpapi.WriteJSON(w, http.StatusOK, view)
 }
 
 func (s *Server) opSFTPSetPGP(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
@@ -766,37 +757,20 @@ func (s *Server) opSFTPRemovePGP(a *httpapi.API, w http.ResponseWriter, r *http.
 
 func (s *Server) opSFTPEnable(enable bool) func(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
 	return func(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		now := s.Clock.Now()
-		var view *sftpClientView
-		err := s.Store.Update(ctx, func(tx sls.Tx) error {
-			c, err := lockClient(ctx, tx, r)
-			if err != nil {
+		s.updateSFTPClient(a, w, r, func(ctx context.Context, tx sls.Tx, c *sls.SFTPClient, now time.Time) error {
+			if c.Enabled == enable {
+				return nil
+			}
+			c.Enabled, c.UpdatedAt = enable, now
+			if err := tx.PutSFTPClient(ctx, c); err != nil {
 				return err
 			}
-			if c.Enabled != enable {
-				c.Enabled, c.UpdatedAt = enable, now
-				if err := tx.PutSFTPClient(ctx, c); err != nil {
-					return err
-				}
-				ev := sls.EventSFTPClientDisabled
-				if enable {
-					ev = sls.EventSFTPClientEnabled
-				}
-				if err := sls.Audit(ctx, tx, now, httpapi.OperatorActor(r), ev, c.UserID, "", map[string]any{"client": c.Username}); err != nil {
-					return err
-				}
+			ev := sls.EventSFTPClientDisabled
+			if enable {
+				ev = sls.EventSFTPClientEnabled
 			}
-			view, err = clientView(ctx, tx, c, false)
-			return err
+			return sls.Audit(ctx, tx, now, httpapi.OperatorActor(r), ev, c.UserID, "", map[string]any{"client": c.Username})
 		})
-		if err != nil {
-			httpapi.WriteError(w, r, a.Log, err)
-			return
-		}
-		s.present(view)
-		view.usability()
-		httpapi.WriteJSON(w, http.StatusOK, view)
 	}
 }
 
