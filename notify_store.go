@@ -52,14 +52,14 @@ type SinkMessage struct {
 type SMSSend struct {
 	UserID  string
 	To      string
-	Prefix  string // country calling code, e.g. "+36"
+	Region  string // the number's region (notify.Region: "US", "HU", "001"), the per-region cap's key
 	Channel string
 	At      time.Time
 }
 
-// SMSCount selects sends to count: exactly one of UserID, To, Prefix is set.
+// SMSCount selects sends to count: exactly one of UserID, To, Region is set.
 type SMSCount struct {
-	UserID, To, Prefix string
+	UserID, To, Region string
 	Since              time.Time
 }
 

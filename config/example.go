@@ -53,7 +53,7 @@ func Example() *File {
 
 	r := sms.DefaultRules()
 	f.SMS = SMS{CodeTTL: Duration(r.CodeTTL), ResendInterval: Duration(r.ResendInterval), MaxAttemptsPerCode: r.MaxAttemptsPerCode,
-		MaxPerUserDay: r.MaxPerUserDay, MaxPerNumberDay: r.MaxPerNumberDay, MaxPerPrefixHour: r.MaxPerPrefixHour,
+		MaxPerUserDay: r.MaxPerUserDay, MaxPerNumberDay: r.MaxPerNumberDay, MaxPerRegionHour: r.MaxPerRegionHour,
 		SuspendAfterChange: Duration(r.SuspendAfterChange)}
 	f.Notify, _ = f.NotifyConfig()
 	f.Notify.Channels = map[string]Channel{}

@@ -27,7 +27,7 @@ type SMS struct {
 	MaxAttemptsPerCode int      `json:"max_attempts_per_code,omitempty"`
 	MaxPerUserDay      int      `json:"max_per_user_day,omitempty"`
 	MaxPerNumberDay    int      `json:"max_per_number_day,omitempty"`
-	MaxPerPrefixHour   int      `json:"max_per_prefix_hour,omitempty"`
+	MaxPerRegionHour   int      `json:"max_per_region_hour,omitempty"`
 	SuspendAfterChange Duration `json:"suspend_after_change,omitempty"`
 }
 
@@ -35,7 +35,7 @@ type SMS struct {
 func (f *File) SMSRules() (sms.Rules, error) {
 	c := f.SMS
 	r := sms.Rules{CodeTTL: c.CodeTTL.D(), ResendInterval: c.ResendInterval.D(), MaxAttemptsPerCode: c.MaxAttemptsPerCode,
-		MaxPerUserDay: c.MaxPerUserDay, MaxPerNumberDay: c.MaxPerNumberDay, MaxPerPrefixHour: c.MaxPerPrefixHour,
+		MaxPerUserDay: c.MaxPerUserDay, MaxPerNumberDay: c.MaxPerNumberDay, MaxPerRegionHour: c.MaxPerRegionHour,
 		SuspendAfterChange: c.SuspendAfterChange.D()}.WithDefaults()
 	return r, field.Within("sms", r.Validate())
 }

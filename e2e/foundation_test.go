@@ -18,7 +18,7 @@ const pw = "Tr0ub4dor&3-horse"
 func setupUser(t *testing.T, n *node, username, account string) {
 	t.Helper()
 	n.mustCtl("", "account", "create", "--id", account, "--currency", "USD", "--equity", "2500000.00", "--jurisdiction", "US")
-	out := n.mustCtl(pw+"\n", "user", "create", "--username", username, "--account", account, "--mobile", "+15555550123",
+	out := n.mustCtl(pw+"\n", "user", "create", "--username", username, "--account", account, "--mobile", "+12015550123",
 		"--dob", "1975-05-05", "--citizenship", "US", "--residence", "US", "--id-type", "passport", "--id-number", "P123")
 	if !strings.Contains(out, "created") {
 		t.Fatalf("user create: %s", out)

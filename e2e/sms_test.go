@@ -86,7 +86,7 @@ func codeOf(t *testing.T, m sinkMessage) string {
 	return c[1]
 }
 
-const mobile = "+15555550123"
+const mobile = "+12015550123"
 
 // tempPasscodeSession logs a new user in with a temporary passcode (how a
 // client without any device gets in) and returns the session token.
@@ -131,6 +131,19 @@ func TestSMSJourney(t *testing.T) {
 		n := startNode(t, db, withClockFile(clk))
 		setupUser(t, n, "sara", "U6006")
 		_, token := onlineCardSession(t, n, "sara")
+
+		// Numbers that must never receive codes are refused when set, with
+		// the rule that failed, and nothing is sent: a premium-rate number
+		// (SMS pumping), a toll-free one, one that is not valid.
+		for number, reason := range map[string]string{"+44 909 879 0123": "number_type", "+1 800 234 5678": "number_type", "+1 555 555 0123": "invalid_number"} {
+			r := call(t, "POST", n.url+"/api/v1/mobile/verify", token, map[string]any{"mobile": number})
+			if r.Status != 400 || r.code() != "invalid_argument" || r.str("error", "detail", "reason") != reason {
+				t.Fatalf("verify %s: %d %s, want 400 invalid_argument %s", number, r.Status, r.Raw, reason)
+			}
+		}
+		if got := n.sink("+449098790123", "phone_verify_code"); len(got) != 0 {
+			t.Fatalf("a code went to a premium-rate number: %v", got)
+		}
 
 		// Verify the number: SMS verified, and SMS login enrolled.
 		conf := verifyMobile(t, n, token, mobile)

@@ -64,7 +64,7 @@ func TestPasswordOnlySessionCannotTakeOver(t *testing.T) {
 			{"PUT", "/api/v1/lifecycle/shipping-address", map[string]any{"shipping_address": "Mallory, 1 Drop St, Nowhere 00000, US"}},
 			{"POST", "/api/v1/lifecycle/devices/" + devID + "/report", map[string]any{"what": "lost"}},
 			{"POST", "/api/v1/dscplus/orders", map[string]any{"pin": "8642", "shipping_address": "Mallory, 1 Drop St, Nowhere 00000, US"}},
-			{"POST", "/api/v1/mobile/verify", map[string]any{"mobile": "+15555550199"}},
+			{"POST", "/api/v1/mobile/verify", map[string]any{"mobile": "+12015550199"}},
 			{"PUT", "/api/v1/preferences", map[string]any{"primary_lang": "en"}},
 			{"POST", "/api/v1/security/opt-in", nil},
 			{"PUT", "/api/v1/security/ip-restrictions", map[string]any{"ip_restrictions": []string{}}},

@@ -21,6 +21,7 @@ import (
 	"github.com/secure-login-system/sls/factor"
 	"github.com/secure-login-system/sls/factor/cards"
 	"github.com/secure-login-system/sls/factor/dscplus"
+	"github.com/secure-login-system/sls/factor/sms"
 	"github.com/secure-login-system/sls/factor/temppass"
 	"github.com/secure-login-system/sls/login"
 	"github.com/secure-login-system/sls/passhash"
@@ -86,7 +87,6 @@ var (
 	usernamePattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
 	currencyPattern  = regexp.MustCompile(`^[A-Z]{3}$`)
 	countryPattern   = regexp.MustCompile(`^[A-Z]{2}$`)
-	e164Pattern      = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 	serialPattern    = regexp.MustCompile(`^[A-Z0-9-]{4,32}$`)
 	datePattern      = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 )
@@ -193,8 +193,12 @@ func (s *Service) CreateUser(ctx context.Context, actor string, n NewUser) (*sls
 	if err := s.checkPassword(n.Password, false, n.Username); err != nil {
 		return nil, err
 	}
-	if n.Mobile != "" && !e164Pattern.MatchString(n.Mobile) {
-		return nil, invalid("The mobile number must be in international E.164 form, like +36301234567.")
+	if n.Mobile != "" {
+		m, err := sms.CheckMobile(n.Mobile)
+		if err != nil {
+			return nil, err
+		}
+		n.Mobile = m
 	}
 	if n.Email != "" && (!strings.Contains(n.Email, "@") || len(n.Email) > 254) {
 		return nil, invalid("The email address is not valid.")

@@ -6,7 +6,7 @@
 // retries, backoff) lives with the database code and calls a Sender. What is
 // here decides what a message says (Render, the templates in English,
 // Spanish, simplified Chinese and Hungarian), who may receive which kind
-// (Preferences), how a phone number is checked (ValidE164, CountryPrefix),
+// (Preferences), how a phone number is checked (NormalizeE164, ValidE164, Region, CheckReceiver, on libphonenumber's metadata),
 // and how a failure is classified: an error marked Permanent will never
 // succeed on retry (bad number, rejected by the provider), any other error is
 // worth retrying (timeouts, 5xx, 429).

@@ -91,8 +91,10 @@ func (m Message) Validate() error {
 func validTarget(c Channel, to string) error {
 	switch c {
 	case ChannelSMS, ChannelVoice:
-		if !ValidE164(to) {
-			return fmt.Errorf("notify: recipient is not an E.164 number")
+		// Checked when the number was set; again here, at the last
+		// moment, because numbering plans change (fail closed).
+		if err := CheckReceiver(to, c); err != nil {
+			return fmt.Errorf("notify: recipient: %w", err)
 		}
 	case ChannelEmail:
 		a, err := mail.ParseAddress(to)

@@ -97,7 +97,7 @@ func TestRouter(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := r.Send(ctx, Message{ID: "1", Channel: ChannelSMS, To: "+15005550006", Body: "x"}); err != nil {
+	if err := r.Send(ctx, Message{ID: "1", Channel: ChannelSMS, To: "+12015550123", Body: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(sms.got) != 1 || len(mail.got) != 0 {

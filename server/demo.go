@@ -36,7 +36,7 @@ func (s *Server) Demo(ctx context.Context, w io.Writer) error {
 	}
 	password := sls.NewToken("demo")[5:25]
 	if _, err := s.Manage.CreateUser(ctx, actor, manage.NewUser{Username: DemoUsername, Password: password, AccountID: "DEMO1",
-		Email: "demo@example.invalid", Mobile: "+15555550100", CanChangeSecurity: true, Lang: "en",
+		Email: "demo@example.invalid", Mobile: "+12015550100", CanChangeSecurity: true, Lang: "en",
 		Identity: sls.Identity{DateOfBirth: "1980-01-01", Citizenship: "US", Residence: "US", IDType: "passport", IDNumber: "X0000000"}}); err != nil {
 		return err
 	}

@@ -599,26 +599,26 @@ func TestOperatorChangesMobile(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := srv.Manage.CreateUser(ctx, sls.ActorSystem, manage.NewUser{Username: "mona", Password: "a client password", AccountID: "M7",
-		Mobile: "+15555550100", Email: "mona@example.invalid"}); err != nil {
+		Mobile: "+12015550100", Email: "mona@example.invalid"}); err != nil {
 		t.Fatal(err)
 	}
 	cs := mintOperator(t, srv, "cass", sls.RoleClientServices)
 	for body, want := range map[string]int{
 		`{"mobile":"12345","identity_verification":"called back on file number"}`:    400,
-		`{"mobile":"+15555550199","identity_verification":""}`:                       400,
-		`{"mobile":"+15555550199"}`:                                                  400,
-		`{"mobile":"+15555550199","identity_verification":"called back on file nr"}`: 200,
+		`{"mobile":"+12015550199","identity_verification":""}`:                       400,
+		`{"mobile":"+12015550199"}`:                                                  400,
+		`{"mobile":"+12015550199","identity_verification":"called back on file nr"}`: 200,
 	} {
 		if a := send(t, "PUT", base+"/api/v1/ops/users/mona/mobile", cs, body); a.status != want {
 			t.Errorf("%s: %d %s, want %d", body, a.status, a.raw, want)
 		}
 	}
 	if a := send(t, "PUT", base+"/api/v1/ops/users/mona/mobile", mintOperator(t, srv, "ship", sls.RoleShipping),
-		`{"mobile":"+15555550111","identity_verification":"x y z"}`); a.status != 403 {
+		`{"mobile":"+12015550111","identity_verification":"x y z"}`); a.status != 403 {
 		t.Fatalf("shipping changed a number: %d", a.status)
 	}
 	u, _ := srv.Manage.UserByName(ctx, "mona")
-	if u.Mobile != "+15555550199" || u.MobileVerifiedAt.IsZero() || u.MobileChangedAt.IsZero() {
+	if u.Mobile != "+12015550199" || u.MobileVerifiedAt.IsZero() || u.MobileChangedAt.IsZero() {
 		t.Fatalf("user after the change: %+v", u)
 	}
 	found := false
@@ -634,7 +634,7 @@ func TestOperatorChangesMobile(t *testing.T) {
 	}
 	// With dual control on, the change waits for a second operator.
 	srv2, base2 := openServerWith(t, `"operators": {}`, nil)
-	a := send(t, "PUT", base2+"/api/v1/ops/users/nobody/mobile", mintOperator(t, srv2, "one", sls.RoleClientServices), `{"mobile":"+15555550199","identity_verification":"x y z"}`)
+	a := send(t, "PUT", base2+"/api/v1/ops/users/nobody/mobile", mintOperator(t, srv2, "one", sls.RoleClientServices), `{"mobile":"+12015550199","identity_verification":"x y z"}`)
 	if a.status != 403 {
 		t.Fatalf("mobile change without a second operator: %d %s", a.status, a.raw)
 	}

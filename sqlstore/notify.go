@@ -102,7 +102,7 @@ func (t *tx) PutUserPrefs(ctx context.Context, userID string, prefs []byte) erro
 
 func (t *tx) RecordSMSSend(ctx context.Context, s sls.SMSSend) error {
 	_, err := t.exec(ctx, `INSERT INTO sms_sends (user_id, dest, prefix, channel, at) VALUES (?, ?, ?, ?, ?)`,
-		s.UserID, s.To, s.Prefix, s.Channel, s.At.UnixMicro())
+		s.UserID, s.To, s.Region, s.Channel, s.At.UnixMicro())
 	return wrap("record sms send", err)
 }
 
@@ -111,8 +111,9 @@ func (t *tx) CountSMSSends(ctx context.Context, c sls.SMSCount) (int, error) {
 	switch {
 	case c.To != "":
 		col, val = "dest", c.To
-	case c.Prefix != "":
-		col, val = "prefix", c.Prefix
+	case c.Region != "":
+		// The column kept its first name; it holds the region now.
+		col, val = "prefix", c.Region
 	}
 	var n int
 	err := t.queryRow(ctx, `SELECT COUNT(*) FROM sms_sends WHERE `+col+` = ? AND at >= ?`, val, c.Since.UnixMicro()).Scan(&n)

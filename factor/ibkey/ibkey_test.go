@@ -109,7 +109,7 @@ func (e *env) user(name string) (*sls.User, *sls.Session) {
 	e.t.Helper()
 	hash, _ := passhash.Hash([]byte(password), fastArgon)
 	now := e.clk.Now()
-	u := &sls.User{ID: "usr_" + name, Username: name, AccountID: "A" + name, PasswordHash: hash, Mobile: "+15555550100",
+	u := &sls.User{ID: "usr_" + name, Username: name, AccountID: "A" + name, PasswordHash: hash, Mobile: "+12015550100",
 		MobileVerifiedAt: now, CreatedAt: now}
 	ss := &sls.Session{ID: "ses_" + name, TokenHash: "tok_" + name, UserID: u.ID, Platform: sls.PlatformPortal, Scope: sls.ScopeFull,
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}

@@ -96,9 +96,9 @@ func (p *Phone) StartVerification(ctx context.Context, userID, mobile, clientIP 
 		if mobile == "" {
 			return sls.Errorf(sls.CodeInvalidArgument, "Enter your mobile number in international form, like +36301234567.")
 		}
-		norm, err := notify.NormalizeE164(mobile)
+		norm, err := CheckMobile(mobile)
 		if err != nil {
-			return sls.Errorf(sls.CodeInvalidArgument, "The mobile number must be in international form, like +36301234567.")
+			return err
 		}
 		var last time.Time
 		if v, err := tx.PhoneVerification(ctx, userID); err == nil {
@@ -189,9 +189,9 @@ func (p *Phone) ConfirmVerification(ctx context.Context, userID, code string) (*
 // for Rules.SuspendAfterChange — and every session an SMS code opened
 // ends, since the old number may be in someone else's hands.
 func (p *Phone) SetByOperator(ctx context.Context, actor, userID, mobile, verification string) error {
-	norm, err := notify.NormalizeE164(mobile)
+	norm, err := CheckMobile(mobile)
 	if err != nil {
-		return sls.Errorf(sls.CodeInvalidArgument, "The mobile number must be in international form, like +36301234567.")
+		return err
 	}
 	verification = strings.TrimSpace(verification)
 	if len(verification) < 3 || len(verification) > 500 {
@@ -380,4 +380,23 @@ func (f *Factor) ResendLogin(ctx context.Context, store sls.Store, loginID, chan
 		return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), EventCodeResent, u.ID, d.ID, map[string]any{"channel": channel})
 	})
 	return prompt, err
+}
+
+// CheckMobile normalizes a mobile number as a client or operator typed it
+// and checks that it may receive security codes by SMS: a valid
+// international number of a kind that reaches a phone (notify.CheckReceiver
+// says which kinds). The refusal says which rule failed, and nothing is
+// stored.
+func CheckMobile(input string) (string, error) {
+	norm, err := notify.NormalizeE164(input)
+	if err != nil {
+		return "", sls.Errorf(sls.CodeInvalidArgument, "The mobile number must be a valid number in international form, like +36301234567.").
+			WithDetail("field", "mobile").WithDetail("reason", "invalid_number")
+	}
+	if err := notify.CheckReceiver(norm, notify.ChannelSMS); err != nil {
+		kind := strings.TrimPrefix(err.Error(), notify.ErrPhoneType.Error()+": ")
+		return "", sls.Errorf(sls.CodeInvalidArgument, "This number cannot receive security codes by text message (%s). Enter a mobile number.", kind).
+			WithDetail("field", "mobile").WithDetail("reason", "number_type")
+	}
+	return norm, nil
 }

@@ -39,10 +39,10 @@ type Rules struct {
 	// MaxAttemptsPerCode bounds guesses of one code (the issue: 5).
 	MaxAttemptsPerCode int `json:"max_attempts_per_code"`
 	// Caps against SMS pumping (OWASP "SMS pumping" guidance): per user per
-	// day, per destination number per day, per country prefix per hour.
+	// day, per destination number per day, per region per hour (notify.Region: +1 is the US, Canada, Jamaica… each with its own cap).
 	MaxPerUserDay    int `json:"max_per_user_day"`
 	MaxPerNumberDay  int `json:"max_per_number_day"`
-	MaxPerPrefixHour int `json:"max_per_prefix_hour"`
+	MaxPerRegionHour int `json:"max_per_region_hour"`
 	// SuspendAfterChange: after a number change SMS login is suspended
 	// for this long (NIST SP 800-63B §5.1.3.3 treats the number as the
 	// authenticator; a SIM swap or hijacked account changes it first).
@@ -52,7 +52,7 @@ type Rules struct {
 // DefaultRules are the defaults with their sources above.
 func DefaultRules() Rules {
 	return Rules{CodeTTL: 10 * time.Minute, ResendInterval: 2 * time.Minute, MaxAttemptsPerCode: 5,
-		MaxPerUserDay: 10, MaxPerNumberDay: 10, MaxPerPrefixHour: 500, SuspendAfterChange: 72 * time.Hour}
+		MaxPerUserDay: 10, MaxPerNumberDay: 10, MaxPerRegionHour: 500, SuspendAfterChange: 72 * time.Hour}
 }
 
 // WithDefaults fills zero fields.
@@ -73,8 +73,8 @@ func (r Rules) WithDefaults() Rules {
 	if r.MaxPerNumberDay == 0 {
 		r.MaxPerNumberDay = d.MaxPerNumberDay
 	}
-	if r.MaxPerPrefixHour == 0 {
-		r.MaxPerPrefixHour = d.MaxPerPrefixHour
+	if r.MaxPerRegionHour == 0 {
+		r.MaxPerRegionHour = d.MaxPerRegionHour
 	}
 	if r.SuspendAfterChange == 0 {
 		r.SuspendAfterChange = d.SuspendAfterChange
@@ -94,7 +94,7 @@ func (r Rules) Validate() error {
 	if r.MaxAttemptsPerCode < 1 || r.MaxAttemptsPerCode > 10 {
 		errs.Addf("max_attempts_per_code", "%d must be between 1 and 10", r.MaxAttemptsPerCode)
 	}
-	for name, v := range map[string]int{"max_per_user_day": r.MaxPerUserDay, "max_per_number_day": r.MaxPerNumberDay, "max_per_prefix_hour": r.MaxPerPrefixHour} {
+	for name, v := range map[string]int{"max_per_user_day": r.MaxPerUserDay, "max_per_number_day": r.MaxPerNumberDay, "max_per_region_hour": r.MaxPerRegionHour} {
 		if v < 1 {
 			errs.Addf(name, "%d must be at least 1", v)
 		}
@@ -141,9 +141,14 @@ func (c *Codes) Send(ctx context.Context, tx sls.Tx, u *sls.User, clientIP, to s
 		return nil, sls.Errorf(sls.CodeRateLimited, "A new code can be requested in %d seconds.", int(wait.Seconds())+1).
 			WithDetail("retry_after_seconds", int(wait.Seconds())+1)
 	}
-	prefix := notify.CountryPrefix(to)
-	if prefix == "" {
+	region := notify.Region(to)
+	if region == "" {
 		return nil, sls.Errorf(sls.CodeInvalidArgument, "The mobile number is not a valid international number.")
+	}
+	if err := notify.CheckReceiver(to, channel); err != nil {
+		// Checked when the number was set; checked again here because
+		// numbering plans change (fail closed).
+		return nil, sls.Errorf(sls.CodeInvalidArgument, "This number cannot receive security codes.").WithDetail("reason", "number_type")
 	}
 	if err := c.Limiter.TakeIn(ctx, tx, ratelimit.SMSAddress, ratelimit.AddressKey(clientIP)); err != nil {
 		return nil, err
@@ -155,7 +160,7 @@ func (c *Codes) Send(ctx context.Context, tx sls.Tx, u *sls.User, clientIP, to s
 	}{
 		{sls.SMSCount{UserID: u.ID, Since: now.Add(-24 * time.Hour)}, r.MaxPerUserDay, "per user per day"},
 		{sls.SMSCount{To: to, Since: now.Add(-24 * time.Hour)}, r.MaxPerNumberDay, "per number per day"},
-		{sls.SMSCount{Prefix: prefix, Since: now.Add(-time.Hour)}, r.MaxPerPrefixHour, "per country per hour"},
+		{sls.SMSCount{Region: region, Since: now.Add(-time.Hour)}, r.MaxPerRegionHour, "per region per hour"},
 	}
 	for _, cp := range caps {
 		n, err := tx.CountSMSSends(ctx, cp.count)
@@ -171,7 +176,7 @@ func (c *Codes) Send(ctx context.Context, tx sls.Tx, u *sls.User, clientIP, to s
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.RecordSMSSend(ctx, sls.SMSSend{UserID: u.ID, To: to, Prefix: prefix, Channel: string(channel), At: now}); err != nil {
+	if err := tx.RecordSMSSend(ctx, sls.SMSSend{UserID: u.ID, To: to, Region: region, Channel: string(channel), At: now}); err != nil {
 		return nil, err
 	}
 	if c.Notifier == nil {
@@ -345,7 +350,7 @@ func MaskNumber(n string) string {
 		return n
 	}
 	keep := n[len(n)-4:]
-	prefix := notify.CountryPrefix(n)
+	prefix := notify.CountryCode(n)
 	if prefix == "" {
 		prefix = "+"
 	}

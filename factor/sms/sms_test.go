@@ -78,11 +78,11 @@ func TestCaps(t *testing.T) {
 		{"per number per day", sms.Rules{MaxPerNumberDay: 2, ResendInterval: time.Second},
 			func(i int) (string, time.Time) { return "+36301112222", t0.Add(time.Duration(i) * time.Minute) },
 			"per number per day", 2},
-		{"per country per hour", sms.Rules{MaxPerPrefixHour: 4, ResendInterval: time.Second},
+		{"per region per hour", sms.Rules{MaxPerRegionHour: 4, ResendInterval: time.Second},
 			func(i int) (string, time.Time) {
 				return "+3630111223" + string(rune('0'+i)), t0.Add(time.Duration(i) * time.Minute)
 			},
-			"per country per hour", 4},
+			"per region per hour", 4},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

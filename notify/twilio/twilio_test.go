@@ -86,16 +86,16 @@ func (f *fakeTwilio) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch req.form["To"] {
-	case "+15005550001":
+	case "+12015550001":
 		fail(400, 21211, "The 'To' number is not a valid phone number.")
-	case "+15005550009":
+	case "+12015550009":
 		fail(400, 21614, "'To' number is not a valid mobile number")
-	case "+15005550429":
+	case "+12015550429":
 		w.Header().Set("Retry-After", "3")
 		fail(429, 20429, "Too Many Requests")
-	case "+15005550500":
+	case "+12015550500":
 		fail(500, 20500, "Internal Server Error")
-	case "+15005550503":
+	case "+12015550503":
 		w.WriteHeader(503)
 		w.Write([]byte("<html>upstream unavailable</html>"))
 	default:
@@ -229,11 +229,11 @@ func TestErrors(t *testing.T) {
 		code      int
 		retry     bool
 	}{
-		{"+15005550001", true, 21211, false},
-		{"+15005550009", true, 21614, false},
-		{"+15005550429", false, 20429, true},
-		{"+15005550500", false, 20500, false},
-		{"+15005550503", false, 0, false},
+		{"+12015550001", true, 21211, false},
+		{"+12015550009", true, 21614, false},
+		{"+12015550429", false, 20429, true},
+		{"+12015550500", false, 20500, false},
+		{"+12015550503", false, 0, false},
 	}
 	for _, tc := range cases {
 		err := c.Send(context.Background(), notify.Message{ID: "x", Channel: notify.ChannelSMS, To: tc.to, Body: "b"})

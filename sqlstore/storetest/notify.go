@@ -120,7 +120,7 @@ func testOutboxFinish(t *testing.T, s sls.Store) {
 func testSinkIdempotent(t *testing.T, s sls.Store) {
 	for i, want := range []bool{true, false} {
 		update(t, s, func(ctx context.Context, tx sls.Tx) error {
-			ok, err := tx.PutSinkMessage(ctx, &sls.SinkMessage{ID: "msg_1", Channel: "sms", To: "+15555550123", Kind: "login_code_sms",
+			ok, err := tx.PutSinkMessage(ctx, &sls.SinkMessage{ID: "msg_1", Channel: "sms", To: "+12015550123", Kind: "login_code_sms",
 				Body: "code", DeliveredAt: t0})
 			if err == nil && ok != want {
 				err = fmt.Errorf("delivery %d stored=%v", i, ok)
@@ -130,7 +130,7 @@ func testSinkIdempotent(t *testing.T, s sls.Store) {
 	}
 	view(t, s, func(ctx context.Context, tx sls.Tx) error {
 		all, err := tx.SinkMessages(ctx, "", "", 10)
-		byTo, err2 := tx.SinkMessages(ctx, "+15555550123", "login_code_sms", 10)
+		byTo, err2 := tx.SinkMessages(ctx, "+12015550123", "login_code_sms", 10)
 		none, err3 := tx.SinkMessages(ctx, "+1999", "", 10)
 		if err = errors.Join(err, err2, err3); err == nil && (len(all) != 1 || len(byTo) != 1 || len(none) != 0) {
 			err = fmt.Errorf("filters: %d %d %d", len(all), len(byTo), len(none))
@@ -140,9 +140,10 @@ func testSinkIdempotent(t *testing.T, s sls.Store) {
 }
 
 func testSMSCounts(t *testing.T, s sls.Store) {
+	region := map[string]string{"+36": "HU", "+44": "GB"}
 	for i, to := range []string{"+3611", "+3611", "+3622", "+4411"} {
 		update(t, s, func(ctx context.Context, tx sls.Tx) error {
-			return tx.RecordSMSSend(ctx, sls.SMSSend{UserID: "u1", To: to, Prefix: to[:3], Channel: "sms", At: t0.Add(time.Duration(i) * time.Minute)})
+			return tx.RecordSMSSend(ctx, sls.SMSSend{UserID: "u1", To: to, Region: region[to[:3]], Channel: "sms", At: t0.Add(time.Duration(i) * time.Minute)})
 		})
 	}
 	view(t, s, func(ctx context.Context, tx sls.Tx) error {
@@ -153,8 +154,8 @@ func testSMSCounts(t *testing.T, s sls.Store) {
 			{sls.SMSCount{UserID: "u1", Since: t0}, 4},
 			{sls.SMSCount{UserID: "u1", Since: t0.Add(2 * time.Minute)}, 2},
 			{sls.SMSCount{To: "+3611", Since: t0}, 2},
-			{sls.SMSCount{Prefix: "+36", Since: t0}, 3},
-			{sls.SMSCount{Prefix: "+44", Since: t0.Add(time.Hour)}, 0},
+			{sls.SMSCount{Region: "HU", Since: t0}, 3},
+			{sls.SMSCount{Region: "GB", Since: t0.Add(time.Hour)}, 0},
 		} {
 			n, err := tx.CountSMSSends(ctx, c.q)
 			if err != nil || n != c.want {
