@@ -52,6 +52,7 @@ type clientKey struct{}
 type clientInfo struct {
 	ip    string
 	https bool
+	proxy bool // the peer is a trusted proxy
 }
 
 // TrustProxies decides the client address of every request once, at the
@@ -91,6 +92,13 @@ func IsHTTPS(r *http.Request) bool {
 	return ok && c.https
 }
 
+// fromTrustedProxy reports whether the request came through a trusted
+// proxy (TrustProxies decided).
+func fromTrustedProxy(r *http.Request) bool {
+	c, ok := r.Context().Value(clientKey{}).(clientInfo)
+	return ok && c.proxy
+}
+
 func peerIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -108,7 +116,7 @@ func decideClient(ps Proxies, r *http.Request) clientInfo {
 	}
 	hops, protos, ok := forwardedHops(r.Header)
 	if !ok {
-		return clientInfo{ip: cur.Unmap().String(), https: https}
+		return clientInfo{ip: cur.Unmap().String(), https: https, proxy: true}
 	}
 	at := len(hops) // the hop chosen as the client; len(hops) means the peer
 	for i := len(hops) - 1; i >= 0; i-- {
@@ -132,7 +140,7 @@ func decideClient(ps Proxies, r *http.Request) clientInfo {
 			https = strings.EqualFold(protos[0], "https")
 		}
 	}
-	return clientInfo{ip: cur.String(), https: https}
+	return clientInfo{ip: cur.String(), https: https, proxy: true}
 }
 
 // forwardedHops lists the forwarded-for addresses, oldest first, from

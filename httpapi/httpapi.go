@@ -107,6 +107,9 @@ type ErrorBody struct {
 		Code    sls.Code       `json:"code"`
 		Message string         `json:"message"`
 		Detail  map[string]any `json:"detail,omitempty"`
+		// RequestID is the request's id (X-Request-Id), for the client
+		// to quote to support.
+		RequestID string `json:"request_id,omitempty"`
 	} `json:"error"`
 }
 
@@ -118,14 +121,15 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		if errors.Is(err, context.Canceled) {
 			e = sls.Errorf(sls.CodeUnavailable, "The request was cancelled.")
 		} else {
-			log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+			log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 			e = sls.ErrInternal
 		}
 	} else if e.Err != nil {
-		log.Warn("request failed", "code", e.Code, "path", r.URL.Path, "err", e.Err)
+		log.WarnContext(r.Context(), "request failed", "code", e.Code, "path", r.URL.Path, "err", e.Err)
 	}
 	var body ErrorBody
 	body.Error.Code, body.Error.Message, body.Error.Detail = e.Code, e.Message, e.Detail
+	body.Error.RequestID = RequestIDOf(r.Context())
 	status := StatusOf(e.Code)
 	SetRetryAfter(w, e)
 	switch {
@@ -308,7 +312,7 @@ func Logging(log *slog.Logger, next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: 200}
 		next.ServeHTTP(rec, r)
-		log.Info("http", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+		log.InfoContext(r.Context(), "http", "method", r.Method, "path", r.URL.Path, "status", rec.status,
 			"ms", float64(time.Since(start).Microseconds())/1000, "ip", ClientIP(r))
 	})
 }
@@ -343,7 +347,7 @@ func Recover(log *slog.Logger, next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				log.Error("panic in handler", "path", r.URL.Path, "panic", fmt.Sprint(p))
+				log.ErrorContext(r.Context(), "panic in handler", "path", r.URL.Path, "panic", fmt.Sprint(p))
 				WriteError(w, r, log, sls.ErrInternal)
 			}
 		}()

@@ -94,7 +94,7 @@ func (a *API) auditOperator(r *http.Request, op *sls.Operator, event, userID str
 		return sls.Audit(ctx, tx, a.Operators.Clock.Now(), operators.Actor(op.Name), event, userID, "", detail)
 	})
 	if err != nil {
-		a.Log.Error("auditing an operator request", "event", event, "err", err)
+		a.Log.ErrorContext(r.Context(), "auditing an operator request", "event", event, "err", err)
 	}
 }
 

@@ -110,7 +110,7 @@ func (s *Service) checkPassword(ctx context.Context, c Credentials, detail map[s
 	ok, _, herr := passhash.Check([]byte(c.Password), hash, s.cfg.Argon)
 	release() // the slot bounds hash memory; the database work below needs none
 	if herr != nil {
-		s.log.Error("stored password hash unreadable", "user_id", idOf(user), "err", herr)
+		s.log.ErrorContext(ctx, "stored password hash unreadable", "user_id", idOf(user), "err", herr)
 		ok = false
 	}
 	now := s.clock.Now()
@@ -207,7 +207,7 @@ func (s *Service) countUnknownClientFailure(ctx context.Context, tx sls.Tx, user
 	}
 	if !until.IsZero() {
 		u.UntrustedUntil = until
-		s.log.Warn("unknown clients held off after wrong passwords", "user_id", u.ID, "failures", n, "until", until)
+		s.log.WarnContext(ctx, "unknown clients held off after wrong passwords", "user_id", u.ID, "failures", n, "until", until)
 		if err := sls.Audit(ctx, tx, now, sls.ActorSystem, EventHeldOff, u.ID, "",
 			map[string]any{"failures": n, "until": until, "max_password_failures": s.cfg.MaxPasswordFailures}); err != nil {
 			return err

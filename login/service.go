@@ -503,7 +503,7 @@ func (s *Service) Answer(ctx context.Context, loginID, answer string) (*Step, er
 				l.State = sls.LoginFailed
 			}
 			if errors.Is(outcome, sls.ErrLocked) {
-				s.log.Warn("user locked after failed second-factor answers", "user_id", u.ID, "until", u.LockedUntil)
+				s.log.WarnContext(ctx, "user locked after failed second-factor answers", "user_id", u.ID, "until", u.LockedUntil)
 			}
 			step = s.stepOf(loginID, l, nil)
 			return tx.PutLogin(ctx, l)
@@ -722,7 +722,7 @@ func (s *Service) refuseSession(ctx context.Context, ss *sls.Session, clientIP s
 			map[string]any{"session_id": ss.ID, "reason": string(code), "ip": truncate(clientIP, 64), "platform": ss.Platform})
 	})
 	if err != nil {
-		s.log.Error("session refusal not audited", "session_id", ss.ID, "err", err)
+		s.log.ErrorContext(ctx, "session refusal not audited", "session_id", ss.ID, "err", err)
 	}
 	return refused
 }

@@ -417,7 +417,7 @@ func (p *Portal) isPage(path string) bool {
 }
 
 func (p *Portal) forbidden(w http.ResponseWriter, r *http.Request, why string) {
-	p.d.Log.Warn("portal: refused a forged or stale form", "path", r.URL.Path, "why", why)
+	p.d.Log.WarnContext(r.Context(), "portal: refused a forged or stale form", "path", r.URL.Path, "why", why)
 	q := &req{p: p, w: w, r: r, secure: p.secureCookies(r)}
 	q.loadSession()
 	q.lang = p.chooseLang(q)

@@ -102,7 +102,7 @@ func (q *req) render(name, title string, data any, opts ...renderOpt) {
 	}
 	var buf bytes.Buffer
 	if err := pt.t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
-		q.p.d.Log.Error("portal: rendering", "page", name, "err", err)
+		q.p.d.Log.ErrorContext(q.r.Context(), "portal: rendering", "page", name, "err", err)
 		http.Error(q.w, "An internal error occurred.", http.StatusInternalServerError)
 		return
 	}
@@ -118,7 +118,7 @@ func (q *req) render(name, title string, data any, opts ...renderOpt) {
 // fail shows a generic error for an unexpected failure; the cause goes to
 // the log only.
 func (q *req) fail(err error) {
-	q.p.d.Log.Error("portal: internal error", "path", q.r.URL.Path, "err", err)
+	q.p.d.Log.ErrorContext(q.r.Context(), "portal: internal error", "path", q.r.URL.Path, "err", err)
 	q.status = http.StatusInternalServerError
 	q.render("error", q.t("err.title"), errorPage{Message: q.t("err.internal")})
 }
@@ -134,7 +134,7 @@ func (q *req) notFound() {
 func (q *req) errText(err error) string {
 	var e *sls.Error
 	if !errors.As(err, &e) {
-		q.p.d.Log.Error("portal: internal error", "path", q.r.URL.Path, "err", err)
+		q.p.d.Log.ErrorContext(q.r.Context(), "portal: internal error", "path", q.r.URL.Path, "err", err)
 		return q.t("err.internal")
 	}
 	httpapi.SetRetryAfter(q.w, e) // the page about to be shown says when to come back too

@@ -67,6 +67,12 @@ type Options struct {
 	AdminListen string
 	// AdminAddrFile, when set, receives the admin listener's address.
 	AdminAddrFile string
+	// MetricsListen, when set, serves /metrics on this address only (plain
+	// HTTP: bind it to loopback or a management network). Empty: /metrics
+	// is on the admin listener when there is one, else on the public one.
+	MetricsListen string
+	// MetricsAddrFile, when set, receives the metrics listener's address.
+	MetricsAddrFile string
 	// TrustedProxies, when set, replaces limits.trusted_proxies of the
 	// rules file: the reverse proxies (CIDRs or addresses) whose
 	// Forwarded / X-Forwarded-For / X-Forwarded-Proto headers are believed.
@@ -162,7 +168,8 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Opts: o, Config: cfg, Log: o.Logger, Clock: sls.SystemClock{}}
+	// Every line logged with a request's context names its request id.
+	s := &Server{Opts: o, Config: cfg, Log: slog.New(httpapi.LogHandler(o.Logger.Handler())), Clock: sls.SystemClock{}}
 	if o.TestClockFile != "" {
 		s.Log.Warn("test clock enabled: the server's time follows an offset file", "file", o.TestClockFile)
 		s.Clock = &clock.Offset{Path: o.TestClockFile}
@@ -312,22 +319,45 @@ func (s *Server) Handler() http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := s.Store.Ping(ctx); err != nil {
-			s.Log.Error("readiness: database", "err", err)
+			s.Log.ErrorContext(r.Context(), "readiness: database", "err", err)
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 			return
 		}
 		w.Write([]byte("ready\n"))
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
+	if s.Opts.MetricsListen == "" && s.Opts.AdminListen == "" {
+		mux.Handle("GET /metrics", s.metricsHandler())
+	}
 	s.handler = s.wrap(mux)
 	return s.handler
 }
 
 // wrap puts the layers every listener has around h. The client address
 // is decided once, before anything logs or limits by it (trusted
-// proxies, config section "limits").
+// proxies, config section "limits"); then the request gets its id, so
+// every log line below names it; the access log sees the 500 a recovered
+// panic answers.
 func (s *Server) wrap(h http.Handler) http.Handler {
-	return httpapi.Recover(s.Log, httpapi.TrustProxies(s.proxies, httpapi.Logging(s.Log, securityHeaders(h))))
+	return httpapi.TrustProxies(s.proxies, httpapi.RequestID(httpapi.Logging(s.Log, httpapi.Recover(s.Log, securityHeaders(h)))))
+}
+
+// metricsHandler serves the Prometheus exposition of s.Registry.
+func (s *Server) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn)})
+}
+
+// MetricsHandler serves /metrics and health checks: the handler of the
+// metrics listener (Options.MetricsListen). Metrics are kept off the
+// public listener when it is set: they describe the load and the
+// failures of the whole deployment.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metricsHandler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("ok\n"))
+	})
+	return s.wrap(mux)
 }
 
 // AdminHandler serves the operator API, the login steps operators log in
@@ -344,6 +374,9 @@ func (s *Server) AdminHandler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write([]byte("ok\n"))
 	})
+	if s.Opts.MetricsListen == "" {
+		mux.Handle("GET /metrics", s.metricsHandler())
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, r, s.Log, sls.Errorf(sls.CodeNotFound, "The admin listener serves only the operator API (/api/v1/ops/)."))
 	})
@@ -371,6 +404,22 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("server: listen: %w", err)
 	}
 	return s.Serve(ctx, ln)
+}
+
+// listenTo listens on addr and, when addrFile is set, writes the address
+// it got there (for ":0" in tests and scripts).
+func listenTo(addr, addrFile string) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if addrFile != "" {
+		if err := os.WriteFile(addrFile, []byte(l.Addr().String()+"\n"), 0o600); err != nil {
+			l.Close()
+			return nil, fmt.Errorf("address file: %w", err)
+		}
+	}
+	return l, nil
 }
 
 // Serve is Run on an existing listener.
@@ -408,28 +457,43 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); fn(bgCtx) }()
 	}
-	errc := make(chan error, 2)
-	var admin *http.Server
-	if s.Opts.AdminListen != "" {
-		aln, err := net.Listen("tcp", s.Opts.AdminListen)
-		if err != nil {
-			ln.Close()
-			stopBG()
-			wg.Wait()
-			return fmt.Errorf("server: admin listen: %w", err)
-		}
-		if s.Opts.AdminAddrFile != "" {
-			if err := os.WriteFile(s.Opts.AdminAddrFile, []byte(aln.Addr().String()+"\n"), 0o600); err != nil {
-				aln.Close()
-				ln.Close()
-				stopBG()
-				wg.Wait()
-				return fmt.Errorf("server: admin addr file: %w", err)
+	errc := make(chan error, 3)
+	fail := func(err error, open ...net.Listener) error {
+		for _, l := range open {
+			if l != nil {
+				l.Close()
 			}
 		}
-		admin = &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: srv.ReadHeaderTimeout, ReadTimeout: srv.ReadTimeout,
+		ln.Close()
+		stopBG()
+		wg.Wait()
+		return err
+	}
+	aux := func(h http.Handler) *http.Server {
+		return &http.Server{Handler: h, ReadHeaderTimeout: srv.ReadHeaderTimeout, ReadTimeout: srv.ReadTimeout,
 			IdleTimeout: srv.IdleTimeout, MaxHeaderBytes: srv.MaxHeaderBytes, ErrorLog: srv.ErrorLog}
+	}
+	var admin, metrics *http.Server
+	var aln net.Listener
+	if s.Opts.AdminListen != "" {
+		if aln, err = listenTo(s.Opts.AdminListen, s.Opts.AdminAddrFile); err != nil {
+			return fail(fmt.Errorf("server: admin listener: %w", err))
+		}
+		admin = aux(s.AdminHandler())
 		s.Log.Info("operator API on the admin listener only", "addr", aln.Addr().String())
+	}
+	if s.Opts.MetricsListen != "" {
+		mln, err := listenTo(s.Opts.MetricsListen, s.Opts.MetricsAddrFile)
+		if err != nil {
+			return fail(fmt.Errorf("server: metrics listener: %w", err), aln)
+		}
+		metrics = aux(s.MetricsHandler())
+		s.Log.Info("metrics on their own listener", "addr", mln.Addr().String())
+		go func() { errc <- metrics.Serve(mln) }()
+	} else if admin == nil {
+		s.Log.Warn("metrics are served on the public listener: set --metrics-listen (or --admin-listen) to keep them off it")
+	}
+	if admin != nil {
 		go func() {
 			if tlsCfg != nil {
 				admin.TLSConfig = tlsCfg.Clone()
@@ -458,9 +522,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := srv.Shutdown(shutCtx); err != nil {
 		s.Log.Error("shutdown", "err", err)
 	}
-	if admin != nil {
-		if err := admin.Shutdown(shutCtx); err != nil {
-			s.Log.Error("shutdown of the admin listener", "err", err)
+	for name, aux := range map[string]*http.Server{"admin": admin, "metrics": metrics} {
+		if aux != nil {
+			if err := aux.Shutdown(shutCtx); err != nil {
+				s.Log.Error("shutdown of the "+name+" listener", "err", err)
+			}
 		}
 	}
 	stopBG()

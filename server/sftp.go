@@ -365,7 +365,7 @@ func (s *Server) deliverStatement(ctx context.Context, actor, source, username, 
 	})
 	if err != nil {
 		// The file is in place; the trail must not miss it silently.
-		s.Log.Error("sftp: statement delivered but not audited", "client", c.Username, "file", out.File, "err", err)
+		s.Log.ErrorContext(ctx, "sftp: statement delivered but not audited", "client", c.Username, "file", out.File, "err", err)
 	}
 	return out, nil
 }

@@ -210,7 +210,7 @@ func (s *Service) countFailure(ctx context.Context, tx sls.Tx, u *sls.User, devi
 	}
 	outcome, err := v.Fail(ctx, tx, u, deviceID, purpose, map[string]any{"kind": sls.KindIBKey, "step": step}, now)
 	if err == nil && errors.Is(outcome, sls.ErrLocked) {
-		s.log.Warn("user locked after failed IB Key answers", "user_id", u.ID, "until", u.LockedUntil)
+		s.log.WarnContext(ctx, "user locked after failed IB Key answers", "user_id", u.ID, "until", u.LockedUntil)
 	}
 	return outcome, err
 }
@@ -262,7 +262,7 @@ func (s *Service) closePush(ctx context.Context, tx sls.Tx, p *sls.IBKeyPush, st
 		}
 	}
 	if st.Streak == s.cfg.MaxUnanswered {
-		s.log.Warn("IB Key pushes suspended after unapproved requests", "user_id", p.UserID, "count", st.Streak)
+		s.log.WarnContext(ctx, "IB Key pushes suspended after unapproved requests", "user_id", p.UserID, "count", st.Streak)
 		if err := sls.Audit(ctx, tx, now, sls.ActorSystem, EventPushFlood, p.UserID, d.ID,
 			map[string]any{"count": st.Streak, "since": st.Since, "last": state}); err != nil {
 			return err
