@@ -96,6 +96,9 @@ type LoginStore interface {
 	PutLogin(ctx context.Context, l *LoginTx) error
 	// DeleteLoginsBefore removes transactions whose deadline passed before t.
 	DeleteLoginsBefore(ctx context.Context, t time.Time) (int64, error)
+	// PendingLogins counts the transactions waiting for a device to be
+	// chosen or answered whose deadline is after now (metrics).
+	PendingLogins(ctx context.Context, now time.Time) (int64, error)
 }
 
 // SessionStore keeps sessions.

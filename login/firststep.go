@@ -39,6 +39,7 @@ type FirstStepRequest struct {
 // lock-out counting wrong answers, the audited session — and a refusal
 // that tells nothing more than a wrong password.
 func (s *Service) FirstStep(ctx context.Context, r FirstStepRequest, f FirstStepFactor) (*Step, error) {
+	start := time.Now()
 	if !r.Platform.Valid() {
 		return nil, sls.Errorf(sls.CodeInvalidArgument, "platform must be %q or %q", sls.PlatformPortal, sls.PlatformTrading)
 	}
@@ -100,13 +101,13 @@ func (s *Service) FirstStep(ctx context.Context, r FirstStepRequest, f FirstStep
 		return nil
 	})
 	if err != nil {
-		s.outcomes.WithLabelValues("first_step", string(sls.ErrorCode(err)), "").Inc()
+		s.steps.done(start, "first_step", string(sls.ErrorCode(err)), "")
 		return nil, err
 	}
 	if refusal != nil {
-		s.outcomes.WithLabelValues("first_step", string(sls.ErrorCode(refusal)), "").Inc()
+		s.steps.done(start, "first_step", string(sls.ErrorCode(refusal)), "")
 		return nil, refusal
 	}
-	s.outcomes.WithLabelValues("first_step", "ok", "").Inc()
+	s.steps.done(start, "first_step", "ok", "")
 	return step, nil
 }

@@ -3,7 +3,6 @@ package login
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -97,7 +96,7 @@ type Service struct {
 	dummyOnce sync.Once
 	dummy     string
 
-	outcomes *prometheus.CounterVec
+	steps *stepMetrics
 }
 
 // New returns a Service. It fails on invalid configuration.
@@ -118,15 +117,18 @@ func New(d Deps) (*Service, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.verify = &verify.Verifier{Factors: d.Factors, Lockout: s.Lockout(), MaxAttempts: cfg.MaxAnswers}
-	s.outcomes = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "sls_login_steps_total",
-		Help: "Login steps by step, outcome and device kind.",
-	}, []string{"step", "outcome", "kind"})
 	if d.Metrics != nil {
-		if err := d.Metrics.Register(s.outcomes); err != nil {
-			return nil, fmt.Errorf("login: metrics: %w", err)
+		m, err := verify.NewMetrics(d.Metrics)
+		if err != nil {
+			return nil, err
 		}
+		s.verify.Metrics = m
 	}
+	steps, err := newStepMetrics(d.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	s.steps = steps
 	return s, nil
 }
 
@@ -192,6 +194,7 @@ type StartRequest struct {
 // Unknown user and wrong password both return ErrInvalidCredentials after
 // the same work (one Argon2id hash, one audited transaction).
 func (s *Service) Start(ctx context.Context, r StartRequest) (*Step, error) {
+	start := time.Now()
 	if !r.Platform.Valid() {
 		return nil, sls.Errorf(sls.CodeInvalidArgument, "platform must be %q or %q", sls.PlatformPortal, sls.PlatformTrading)
 	}
@@ -199,7 +202,7 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*Step, error) {
 		map[string]any{"platform": r.Platform, "ip": r.ClientIP})
 	if err != nil {
 		if errors.Is(err, sls.ErrInvalidCredentials) {
-			s.outcomes.WithLabelValues("password", "failed", "").Inc()
+			s.steps.done(start, "password", "failed", "")
 		}
 		return nil, err
 	}
@@ -254,10 +257,10 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*Step, error) {
 		return nil, err
 	}
 	if refusal != nil {
-		s.outcomes.WithLabelValues("password", string(sls.ErrorCode(refusal)), "").Inc()
+		s.steps.done(start, "password", string(sls.ErrorCode(refusal)), "")
 		return nil, refusal
 	}
-	s.outcomes.WithLabelValues("password", "ok", "").Inc()
+	s.steps.done(start, "password", "ok", "")
 	return step, nil
 }
 
@@ -465,6 +468,7 @@ func (s *Service) Status(ctx context.Context, loginID string) (*Step, error) {
 // committed even though an error is returned. A right answer completes the
 // login once and returns the session.
 func (s *Service) Answer(ctx context.Context, loginID, answer string) (*Step, error) {
+	start := time.Now()
 	if len(answer) > sls.MaxAnswer {
 		return nil, sls.Errorf(sls.CodeInvalidArgument, "The answer is too long.")
 	}
@@ -525,14 +529,14 @@ func (s *Service) Answer(ctx context.Context, loginID, answer string) (*Step, er
 		return nil
 	})
 	if err != nil {
-		s.outcomes.WithLabelValues("answer", string(sls.ErrorCode(err)), string(kind)).Inc()
+		s.steps.done(start, "answer", string(sls.ErrorCode(err)), string(kind))
 		return nil, err
 	}
 	if outcome != nil {
-		s.outcomes.WithLabelValues("answer", string(sls.ErrorCode(outcome)), string(kind)).Inc()
+		s.steps.done(start, "answer", string(sls.ErrorCode(outcome)), string(kind))
 		return step, outcome
 	}
-	s.outcomes.WithLabelValues("answer", "ok", string(kind)).Inc()
+	s.steps.done(start, "answer", "ok", string(kind))
 	return step, nil
 }
 

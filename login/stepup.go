@@ -89,6 +89,7 @@ func (s *Service) stepUpDevices(ctx context.Context, tx sls.Tx, u *sls.User, now
 // when that would use the budget up the start is refused
 // (too_many_attempts) and the pending one stays until its deadline.
 func (st *StepUps) Start(ctx context.Context, sess *sls.Session, deviceID string) (*StepUp, error) {
+	start := time.Now()
 	s := st.s
 	if sess == nil {
 		return nil, sls.ErrUnauthenticated
@@ -146,7 +147,7 @@ func (st *StepUps) Start(ctx context.Context, sess *sls.Session, deviceID string
 			map[string]any{"kind": d.Kind, "session_id": sess.ID, "superseded": len(pending)})
 	})
 	if err != nil {
-		s.outcomes.WithLabelValues("step_up_start", string(sls.ErrorCode(err)), "").Inc()
+		s.steps.done(start, "step_up_start", string(sls.ErrorCode(err)), "")
 		return nil, err
 	}
 	return out, nil
@@ -162,6 +163,7 @@ func (st *StepUps) Start(ctx context.Context, sess *sls.Session, deviceID string
 // answer is a conflict and counts nothing. A handle of another session is
 // unknown (not_found).
 func (st *StepUps) Answer(ctx context.Context, sess *sls.Session, stepUpID, answer string) (*StepUpResult, error) {
+	start := time.Now()
 	s := st.s
 	unknown := sls.Errorf(sls.CodeNotFound, "Unknown step-up. Please start over.")
 	now := s.clock.Now()
@@ -201,14 +203,14 @@ func (st *StepUps) Answer(ctx context.Context, sess *sls.Session, stepUpID, answ
 			map[string]any{"kind": d.Kind, "session_id": ss.ID, "platform": ss.Platform})
 	})
 	if err != nil {
-		s.outcomes.WithLabelValues("step_up", string(sls.ErrorCode(err)), string(kind)).Inc()
+		s.steps.done(start, "step_up", string(sls.ErrorCode(err)), string(kind))
 		return nil, err
 	}
 	if outcome != nil {
-		s.outcomes.WithLabelValues("step_up", string(sls.ErrorCode(outcome)), string(kind)).Inc()
+		s.steps.done(start, "step_up", string(sls.ErrorCode(outcome)), string(kind))
 		return out, outcome
 	}
-	s.outcomes.WithLabelValues("step_up", "ok", string(kind)).Inc()
+	s.steps.done(start, "step_up", "ok", string(kind))
 	return out, nil
 }
 

@@ -146,8 +146,9 @@ type Worker struct {
 	Poll time.Duration
 	// MaxAttempts ends retries: the message is marked failed.
 	MaxAttempts int
-	// Observe, when set, is told the outcome of each attempt (metrics).
-	Observe func(channel, outcome string)
+	// Observe, when set, is told the outcome of each attempt and how long
+	// the provider took to answer it (metrics).
+	Observe func(channel, outcome string, took time.Duration)
 }
 
 const (
@@ -218,6 +219,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 }
 
 func (w *Worker) deliver(ctx context.Context, m *sls.OutboxMessage, maxAttempts int) {
+	start := time.Now()
 	body, err := w.Sealer.Open(BodyPlace(m.ID), m.SealedBody)
 	var sendErr error
 	if err != nil {
@@ -226,6 +228,7 @@ func (w *Worker) deliver(ctx context.Context, m *sls.OutboxMessage, maxAttempts 
 		sendErr = w.Sender.Send(ctx, notify.Message{ID: m.ID, Channel: notify.Channel(m.Channel), To: m.To, Subject: m.Subject,
 			Body: string(body), Lang: m.Lang, Kind: notify.Kind(m.Kind)})
 	}
+	took := time.Since(start)
 	now := w.Clock.Now()
 	m.Attempts++
 	outcome := "sent"
@@ -248,7 +251,7 @@ func (w *Worker) deliver(ctx context.Context, m *sls.OutboxMessage, maxAttempts 
 			"outcome", outcome, "err", sendErr)
 	}
 	if w.Observe != nil {
-		w.Observe(m.Channel, outcome)
+		w.Observe(m.Channel, outcome, took)
 	}
 	err = w.Store.Update(ctx, func(tx sls.Tx) error { return tx.FinishMessage(ctx, w.Owner, m) })
 	if err != nil && ctx.Err() == nil {

@@ -140,7 +140,13 @@ func (s *Server) configureNotify(ctx context.Context) error {
 	}
 	delivered := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sls_outbox_attempts_total",
 		Help: "Outbox delivery attempts by channel and outcome (sent, retry, failed)."}, []string{"channel", "outcome"})
-	s.Registry.MustRegister(delivered)
+	// Buckets: a local sink answers in microseconds, an SMS or mail
+	// provider in tens to hundreds of milliseconds; adapters time out at
+	// tens of seconds.
+	deliveryTime := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sls_outbox_delivery_duration_seconds",
+		Help:    "Time a provider took to take (or refuse) one outbox message, by channel and outcome.",
+		Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"channel", "outcome"})
+	s.Registry.MustRegister(delivered, deliveryTime)
 
 	f := &s.notify
 	f.queue = &outbox.Queue{Sealer: s.Sealer, Clock: s.Clock, Log: s.Log}
@@ -149,8 +155,11 @@ func (s *Server) configureNotify(ctx context.Context) error {
 	}
 	host, _ := os.Hostname()
 	f.worker = &outbox.Worker{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Sender: router, Log: s.Log,
-		Owner:   host + "/" + strconv.Itoa(os.Getpid()) + "/" + sls.NewID("w"),
-		Observe: func(ch, outcome string) { delivered.WithLabelValues(ch, outcome).Inc() }}
+		Owner: host + "/" + strconv.Itoa(os.Getpid()) + "/" + sls.NewID("w"),
+		Observe: func(ch, outcome string, took time.Duration) {
+			delivered.WithLabelValues(ch, outcome).Inc()
+			deliveryTime.WithLabelValues(ch, outcome).Observe(took.Seconds())
+		}}
 	for range *nc.Workers {
 		s.OnStart(f.worker.Run)
 	}

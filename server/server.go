@@ -208,6 +208,9 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 
 	s.Registry = prometheus.NewRegistry()
 	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := s.Store.Instrument(s.Registry); err != nil {
+		return nil, err
+	}
 
 	s.Scheduler = &scheduler.Scheduler{Store: s.Store, Clock: s.Clock, Log: s.Log, Tick: o.SchedulerTick}
 	limits, err := cfg.LimitsConfig()
@@ -243,7 +246,7 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	// reach s.Login and s.Manage at request time, once Open has finished.
 	for _, configure := range []func(context.Context) error{
 		s.configureSeal, s.configureNotify, s.configureIBKey, s.configurePolicy, s.configureSFTP, s.configurePortal, s.configureAudit,
-		s.configureOIDC, s.configureTOTP, s.configurePasskey,
+		s.configureOIDC, s.configureTOTP, s.configurePasskey, s.configureGauges,
 	} {
 		if err := configure(ctx); err != nil {
 			return nil, err

@@ -110,6 +110,16 @@ func (s *Server) configureSFTP(ctx context.Context) error {
 	}
 	f.hostKey = hk
 	f.auditor = newStoreAuditor(s)
+	// Buckets: statements are kilobytes to a few hundred megabytes;
+	// moving them takes milliseconds to minutes.
+	took := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sls_sftp_transfer_duration_seconds",
+		Help:    "Time from open to close of an SFTP file transfer, by direction (upload, download).",
+		Buckets: []float64{.001, .01, .05, .1, .5, 1, 5, 10, 30, 60, 300}}, []string{"direction"})
+	moved := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sls_sftp_transfer_bytes_total",
+		Help: "Bytes moved by SFTP file transfers, by direction (upload, download)."}, []string{"direction"})
+	if err := errors.Join(s.Registry.Register(took), s.Registry.Register(moved)); err != nil {
+		return err
+	}
 	srv, err := sftpd.New(sftpd.Config{
 		Addr:           c.Listen,
 		HostKey:        hk,
@@ -121,6 +131,10 @@ func (s *Server) configureSFTP(ctx context.Context) error {
 		MaxConns:       c.MaxConns,
 		IdleTimeout:    c.IdleTimeout.D(),
 		LoginGraceTime: c.LoginGraceTime.D(),
+		Transferred: func(direction string, bytes int64, d time.Duration) {
+			took.WithLabelValues(direction).Observe(d.Seconds())
+			moved.WithLabelValues(direction).Add(float64(bytes))
+		},
 	})
 	if err != nil {
 		return err

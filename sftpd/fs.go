@@ -36,6 +36,8 @@ type clientFS struct {
 	log   *slog.Logger
 	// quota bounds the bytes in the folder (see quota.go); nil for none.
 	quota *quota
+	// transferred is Config.Transferred; nil for none.
+	transferred func(direction string, bytes int64, took time.Duration)
 }
 
 var (
@@ -178,7 +180,7 @@ func (fsys *clientFS) Fileread(r *sftp.Request) (io.ReaderAt, error) {
 		f.Close()
 		return nil, errNotRegular
 	}
-	return &transfer{f: f, fsys: fsys, name: rel, event: EventDownload}, nil
+	return &transfer{f: f, fsys: fsys, name: rel, event: EventDownload, opened: time.Now()}, nil
 }
 
 // Filewrite opens a file for upload, creating it with mode 0600.
@@ -246,7 +248,7 @@ func (fsys *clientFS) openWrite(r *sftp.Request, mode int) (*transfer, error) {
 		return nil, errNotRegular
 	}
 	fsys.quota.free(before - fi.Size()) // truncated on open
-	return &transfer{f: f, fsys: fsys, name: rel, event: EventUpload, write: true, size: fi.Size()}, nil
+	return &transfer{f: f, fsys: fsys, name: rel, event: EventUpload, write: true, size: fi.Size(), opened: time.Now()}, nil
 }
 
 // transfer is an open download or upload. It counts the bytes moved so
@@ -265,7 +267,8 @@ type transfer struct {
 	size      int64
 	overQuota atomic.Pointer[QuotaError]
 
-	once sync.Once
+	once   sync.Once
+	opened time.Time
 }
 
 func (t *transfer) ReadAt(p []byte, off int64) (int, error) {
@@ -340,6 +343,13 @@ func (t *transfer) Close() error {
 			attrs["result"] = "ok"
 		}
 		t.fsys.audit(t.event, attrs)
+		if t.fsys.transferred != nil {
+			direction, n := "download", t.read.Load()
+			if t.write {
+				direction, n = "upload", t.wrote.Load()
+			}
+			t.fsys.transferred(direction, n, time.Since(t.opened))
+		}
 	})
 	if err != nil {
 		return t.fsys.clientErr("close", t.name, err)

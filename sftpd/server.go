@@ -142,6 +142,10 @@ type Config struct {
 	// LoginGraceTime bounds the time from accept to successful
 	// authentication (DefaultLoginGraceTime if 0).
 	LoginGraceTime time.Duration
+	// Transferred, when set, is told of every file transfer when it is
+	// closed: "upload" or "download", the bytes moved and the time from
+	// open to close (metrics).
+	Transferred func(direction string, bytes int64, took time.Duration)
 }
 
 // Server is an SFTP server. Create it with New.
@@ -473,6 +477,7 @@ func (s *Server) handleConn(ctx context.Context, nc net.Conn) {
 		s.audit(ctx, event, attrs)
 	}
 	fsys.now = s.now
+	fsys.transferred = s.cfg.Transferred
 	fsys.log = s.log.With("user", user, "addr", as)
 	limit, _ := strconv.ParseInt(ext[extQuota], 10, 64)
 	entries, _ := strconv.ParseInt(ext[extQuotaEntries], 10, 64)

@@ -82,3 +82,12 @@ func (t *tx) DeleteLoginsBefore(ctx context.Context, before time.Time) (int64, e
 	n, err := res.RowsAffected()
 	return n, wrap("delete logins", err)
 }
+
+func (t *tx) PendingLogins(ctx context.Context, now time.Time) (int64, error) {
+	// The deadline index bounds the scan to logins not yet expired; the
+	// purge removes the rest.
+	var n int64
+	err := t.queryRow(ctx, `SELECT COUNT(*) FROM logins WHERE deadline > ? AND state IN (?, ?)`,
+		now.UnixMicro(), sls.LoginSelectDevice, sls.LoginChallenged).Scan(&n)
+	return n, wrap("pending logins", err)
+}

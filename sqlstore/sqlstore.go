@@ -25,6 +25,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/database"
+	"github.com/prometheus/client_golang/prometheus"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -48,6 +49,9 @@ type DB struct {
 	engine Engine
 	write  *sql.DB // all read-write transactions
 	read   *sql.DB // read-only transactions (same as write on PostgreSQL)
+
+	txDuration *prometheus.HistogramVec // nil until Instrument
+	txRetries  prometheus.Counter
 }
 
 var _ sls.Store = (*DB)(nil)
@@ -208,6 +212,9 @@ func (db *DB) run(ctx context.Context, h *sql.DB, readOnly bool, fn func(sls.Tx)
 		if err == nil || !db.retryable(err) || attempt >= maxRetries {
 			return err
 		}
+		if db.txRetries != nil {
+			db.txRetries.Inc()
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -217,8 +224,10 @@ func (db *DB) run(ctx context.Context, h *sql.DB, readOnly bool, fn func(sls.Tx)
 }
 
 func (db *DB) runOnce(ctx context.Context, h *sql.DB, readOnly bool, fn func(sls.Tx) error) (err error) {
+	start := time.Now()
 	sqlTx, err := h.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly && db.engine == Postgres})
 	if err != nil {
+		db.observeTx(readOnly, "error", start)
 		return fmt.Errorf("sqlstore: begin: %w", err)
 	}
 	defer func() {
@@ -229,11 +238,14 @@ func (db *DB) runOnce(ctx context.Context, h *sql.DB, readOnly bool, fn func(sls
 	}()
 	if err := fn(&tx{tx: sqlTx, engine: db.engine}); err != nil {
 		_ = sqlTx.Rollback()
+		db.observeTx(readOnly, "rollback", start)
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
+		db.observeTx(readOnly, "error", start)
 		return fmt.Errorf("sqlstore: commit: %w", err)
 	}
+	db.observeTx(readOnly, "commit", start)
 	return nil
 }
 

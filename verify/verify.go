@@ -28,6 +28,8 @@ type Verifier struct {
 	// MaxAttempts bounds the answers one challenge accepts (login's
 	// max_answers).
 	MaxAttempts int
+	// Metrics, when set, times every factor check.
+	Metrics *Metrics
 }
 
 // Result is the outcome of an answer that was an answer at all. Refusal
@@ -118,7 +120,9 @@ func (v *Verifier) Answer(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.De
 		return Result{}, err
 	}
 	c.Attempts++
+	start := time.Now()
 	verified, verr := f.Verify(ctx, tx, u, d, c, answer, now)
+	v.Metrics.observe(d.Kind, verr, start)
 	if verr != nil {
 		if !errors.Is(verr, sls.ErrBadResponse) {
 			c.Attempts-- // not an answer at all (a push not yet approved): nothing counted
@@ -177,3 +181,5 @@ func detailOf(c *sls.Challenge, d *sls.Device) map[string]any {
 	}
 	return det
 }
+
+func errorIsBadResponse(err error) bool { return errors.Is(err, sls.ErrBadResponse) }

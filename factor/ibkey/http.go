@@ -244,6 +244,8 @@ func (s *Service) events(a *httpapi.API, w http.ResponseWriter, r *http.Request)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	s.streams.Add(1)
+	defer s.streams.Add(-1)
 	send := func(ev proto.Event) error {
 		b, _ := json.Marshal(ev)
 		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Type, b); err != nil {

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	sls "github.com/secure-login-system/sls"
@@ -89,7 +90,13 @@ type Service struct {
 	cfg Config
 	hub *Hub
 	log *slog.Logger
+	// streams counts the app event streams open on this node.
+	streams atomic.Int64
 }
+
+// ConnectedApps is the number of app instances holding an event stream
+// open to this node (metrics).
+func (s *Service) ConnectedApps() int64 { return s.streams.Load() }
 
 // New builds the service; it fails on invalid configuration.
 func New(d Deps) (*Service, error) {

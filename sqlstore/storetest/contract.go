@@ -246,6 +246,14 @@ func testLogins(t *testing.T, s sls.Store) {
 		}
 		return nil
 	})
+	view(t, s, func(ctx context.Context, tx sls.Tx) error {
+		for at, want := range map[time.Time]int64{t0: 1, t0.Add(3 * time.Minute): 0} {
+			if n, err := tx.PendingLogins(ctx, at); err != nil || n != want {
+				return fmt.Errorf("pending logins at %v: %d %v, want %d", at, n, err, want)
+			}
+		}
+		return nil
+	})
 	update(t, s, func(ctx context.Context, tx sls.Tx) error {
 		n, err := tx.DeleteLoginsBefore(ctx, t0.Add(time.Hour))
 		if err != nil || n != 1 {
