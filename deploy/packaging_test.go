@@ -1,5 +1,6 @@
 // Package deploy holds what runs SLS outside a checkout: the systemd unit
-// (systemd/) and, at the repository's root, the Dockerfile and
+// (systemd/), the Grafana dashboard (grafana/) and Prometheus alert rules
+// (prometheus/), and, at the repository's root, the Dockerfile and
 // compose.yaml. Its tests check them with the real tools when they are
 // installed.
 package deploy
