@@ -1,11 +1,13 @@
 package notify
 
 import (
+	"embed"
 	"fmt"
 	"strings"
 	"text/template"
 
 	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/catalog"
 )
 
 // text is one message in one language before rendering.
@@ -14,14 +16,71 @@ type text struct {
 	body    string
 }
 
-// catalogs holds the texts of every language, keyed by canonical tag. The
-// texts live in texts_*.go, one file per language, so that a translator
-// touches one file.
-var catalogs = map[string]map[Kind]text{
-	LangEnglish:   textsEN,
-	LangSpanish:   textsES,
-	LangChinese:   textsZH,
-	LangHungarian: textsHU,
+// catalogs holds the texts of every language, keyed by canonical tag,
+// read from the catalogs translators edit (locales/active.<lang>.toml,
+// message ids "<kind>.subject" and "<kind>.body"; docs/translations.md).
+// A language may lack a kind: it is then sent in English.
+//
+// deviceNames are the names of the device kinds in each language (ids
+// "device.<kind>"), as {{device .Device}} writes them.
+var catalogs, deviceNames = func() (map[string]map[Kind]text, map[string]map[sls.DeviceKind]string) {
+	c, err := catalog.Load(localeFS, "locales")
+	if err != nil {
+		panic(err) // embedded: a bug of this build, caught by the tests
+	}
+	texts, devices, err := kindTexts(c)
+	if err != nil {
+		panic(err)
+	}
+	return texts, devices
+}()
+
+//go:embed locales/active.*.toml
+var localeFS embed.FS
+
+// kindTexts groups a catalog's messages by kind, and the device names by
+// device kind. Every other message must be the subject or body of a known
+// kind, and a kind must have both.
+func kindTexts(c catalog.Catalog) (map[string]map[Kind]text, map[string]map[sls.DeviceKind]string, error) {
+	out := make(map[string]map[Kind]text, len(c))
+	devices := make(map[string]map[sls.DeviceKind]string, len(c))
+	for lang, msgs := range c {
+		texts := make(map[Kind]text)
+		devices[lang] = make(map[sls.DeviceKind]string)
+		for id, s := range msgs {
+			kind, part, _ := strings.Cut(id, ".")
+			if kind == "device" {
+				if !sls.DeviceKind(part).Valid() {
+					return nil, nil, fmt.Errorf("notify: catalog %s: %q is not a device kind", lang, id)
+				}
+				devices[lang][sls.DeviceKind(part)] = s
+				continue
+			}
+			if !Kind(kind).Valid() {
+				return nil, nil, fmt.Errorf("notify: catalog %s: %q is not a kind of message", lang, id)
+			}
+			t := texts[Kind(kind)]
+			switch part {
+			case "subject":
+				t.subject = s
+			case "body":
+				t.body = s
+			default:
+				return nil, nil, fmt.Errorf("notify: catalog %s: %q must end in .subject or .body", lang, id)
+			}
+			texts[Kind(kind)] = t
+		}
+		for k, t := range texts {
+			if t.subject == "" || t.body == "" {
+				return nil, nil, fmt.Errorf("notify: catalog %s: %s needs both a subject and a body", lang, k)
+			}
+		}
+		out[lang] = texts
+	}
+	if _, ok := out[LangEnglish]; !ok {
+		return nil, nil, fmt.Errorf("notify: no English catalog")
+	}
+	return out, devices, nil
 }
 
 type compiled struct {
@@ -130,35 +189,6 @@ func spellDigits(code string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// deviceNames are the localised names of the device kinds, taken from the
-// wording of the source articles.
-var deviceNames = map[string]map[sls.DeviceKind]string{
-	LangEnglish: {
-		sls.KindDSCPlus: "Digital Security Card+", sls.KindIBKey: "IB Key",
-		sls.KindCodeCard: "Security Code Card", sls.KindOnlineCard: "Online Security Code Card",
-		sls.KindSMS: "SMS", sls.KindTempPasscode: "temporary passcode",
-		sls.KindDSC: "Digital Security Card", sls.KindPlatinum: "Platinum token", sls.KindGold: "Gold token",
-	},
-	LangSpanish: {
-		sls.KindDSCPlus: "Tarjeta de seguridad digital+", sls.KindIBKey: "IB Key",
-		sls.KindCodeCard: "Tarjeta de códigos de seguridad", sls.KindOnlineCard: "Tarjeta de códigos de seguridad en línea",
-		sls.KindSMS: "SMS", sls.KindTempPasscode: "código de acceso temporal",
-		sls.KindDSC: "Tarjeta de seguridad digital", sls.KindPlatinum: "token Platinum", sls.KindGold: "token Gold",
-	},
-	LangChinese: {
-		sls.KindDSCPlus: "数字安全卡+", sls.KindIBKey: "IB Key",
-		sls.KindCodeCard: "安全码卡", sls.KindOnlineCard: "在线安全码卡",
-		sls.KindSMS: "短信", sls.KindTempPasscode: "临时密码",
-		sls.KindDSC: "数字安全卡", sls.KindPlatinum: "白金令牌", sls.KindGold: "黄金令牌",
-	},
-	LangHungarian: {
-		sls.KindDSCPlus: "Digitális Biztonsági Kártya+", sls.KindIBKey: "IB Key",
-		sls.KindCodeCard: "Biztonsági Kódkártya", sls.KindOnlineCard: "Online Biztonsági Kódkártya",
-		sls.KindSMS: "SMS", sls.KindTempPasscode: "ideiglenes jelszó",
-		sls.KindDSC: "Digitális Biztonsági Kártya", sls.KindPlatinum: "Platina", sls.KindGold: "Arany",
-	},
 }
 
 func deviceName(d, lang string) string {

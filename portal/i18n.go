@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"embed"
 	"fmt"
 	"sort"
 	"strconv"
@@ -8,18 +9,35 @@ import (
 	"time"
 
 	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/catalog"
 	"github.com/secure-login-system/sls/notify"
 	"github.com/secure-login-system/sls/protect"
 )
 
-// texts holds the pages' words by language and key. English is complete;
-// TestTranslationsComplete checks the others have every key.
-var texts = map[string]map[string]string{
-	notify.LangEnglish:   textsEN,
-	notify.LangSpanish:   textsES,
-	notify.LangChinese:   textsZH,
-	notify.LangHungarian: textsHU,
-}
+// texts holds the pages' words by language and key, read from the
+// catalogs translators edit (locales/active.<lang>.toml, see
+// docs/translations.md). English is complete; TestTranslationsComplete
+// checks the others have every key with the same placeholders. The files
+// are embedded, so a file that does not load is a bug of this build,
+// caught by the tests: hence the panic.
+var texts = func() catalog.Catalog {
+	c, err := catalog.Load(localeFS, "locales")
+	if err != nil {
+		panic(err)
+	}
+	for _, l := range notify.Languages() {
+		if _, ok := c[l]; !ok {
+			panic(fmt.Sprintf("portal: no catalog for %s", l))
+		}
+	}
+	return c
+}()
+
+//go:embed locales/active.*.toml
+var localeFS embed.FS
+
+// textsEN is the English catalog, the fallback for a missing key.
+var textsEN = texts[notify.LangEnglish]
 
 // langNames are the names of the languages in themselves (for the switch).
 var langNames = map[string]string{
