@@ -22,8 +22,8 @@ type quotaFixture struct {
 	dir     string
 	limit   int64
 	entries int64
-	book  quotaBook
-	audit *memAuditor
+	book    quotaBook
+	audit   *memAuditor
 }
 
 func newQuotaFixture(t *testing.T, limit int64) *quotaFixture {
