@@ -93,6 +93,14 @@ func newFSFixture(t *testing.T) *fsFixture {
 		now:   func() time.Time { return fx.now },
 		log:   slog.New(slog.NewTextHandler(&testLogWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
+	fx.client = servePipe(t, fsys)
+	return fx
+}
+
+// servePipe serves fsys over an in-memory pipe and returns a client of
+// it; both end, and fsys's root is closed, with the test.
+func servePipe(t *testing.T, fsys *clientFS) *sftp.Client {
+	t.Helper()
 	c1, c2 := net.Pipe()
 	done := make(chan struct{})
 	go func() {
@@ -103,14 +111,13 @@ func newFSFixture(t *testing.T) *fsFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fx.client = client
 	t.Cleanup(func() {
 		client.Close()
 		c1.Close()
 		<-done
-		r.Close()
+		fsys.root.Close()
 	})
-	return fx
+	return client
 }
 
 func (fx *fsFixture) write(t *testing.T, name, content string) {

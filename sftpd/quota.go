@@ -207,36 +207,31 @@ func (q *quota) reserveEntry() error {
 // other upload of the client is open here; creating reserves the entry
 // of a file that does not exist yet.
 func (q *quota) openWriter(r *os.Root, creating bool) error {
-	if !q.on() {
-		return nil
-	}
-	u := q.usage
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if err := q.refresh(r); err != nil {
-		return err
-	}
-	if creating {
-		if err := q.reserveEntry(); err != nil {
-			return err
+	return q.refreshed(r, func() error {
+		if creating {
+			if err := q.reserveEntry(); err != nil {
+				return err
+			}
 		}
-	}
-	u.writers++
-	return nil
+		q.usage.writers++
+		return nil
+	})
 }
 
 // addEntry reserves the entry of a folder about to be made.
-func (q *quota) addEntry(r *os.Root) error {
+func (q *quota) addEntry(r *os.Root) error { return q.refreshed(r, q.reserveEntry) }
+
+// refreshed runs fn under the folder's usage lock, after refresh.
+func (q *quota) refreshed(r *os.Root, fn func() error) error {
 	if !q.on() {
 		return nil
 	}
-	u := q.usage
-	u.mu.Lock()
-	defer u.mu.Unlock()
+	q.usage.mu.Lock()
+	defer q.usage.mu.Unlock()
 	if err := q.refresh(r); err != nil {
 		return err
 	}
-	return q.reserveEntry()
+	return fn()
 }
 
 // freeEntry gives back an entry: removed, replaced, or never created.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,24 +48,8 @@ func (fx *quotaFixture) session(t *testing.T) *sftp.Client {
 		log:   slog.New(slog.NewTextHandler(&testLogWriter{t: t}, nil)),
 		quota: &quota{limit: fx.limit, entries: fx.entries, usage: fx.book.acquire("alice")},
 	}
-	c1, c2 := net.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fsys.serve(c2)
-	}()
-	client, err := sftp.NewClientPipe(c1, c1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		client.Close()
-		c1.Close()
-		<-done
-		r.Close()
-		fx.book.release("alice")
-	})
-	return client
+	t.Cleanup(func() { fx.book.release("alice") }) // runs after servePipe's cleanup
+	return servePipe(t, fsys)
 }
 
 func (fx *quotaFixture) plant(t *testing.T, name string, size int) {
