@@ -63,7 +63,7 @@ func (s *Service) verifier() *verify.Verifier {
 	cfg := login.Config{MaxFailures: s.Config.MaxFailures, LockoutCooldown: s.Config.LockoutCooldown}.WithDefaults()
 	card := &dscplus.Factor{Sealer: s.Sealer, Rand: s.rand(), ChallengeTTL: s.challengeTTL()}
 	return &verify.Verifier{Factors: sls.Factors{sls.KindDSCPlus: card},
-		Lockout: sls.Lockout{MaxFailures: cfg.MaxFailures, Cooldown: cfg.LockoutCooldown}, MaxAttempts: 1}
+		Lockout: sls.Lockout{MaxFailures: cfg.MaxFailures, Cooldown: cfg.LockoutCooldown}, MaxAttempts: 1, Metrics: s.VerifyMetrics}
 }
 
 // activatable: a card with the client (delivered), or on its way (shipped:

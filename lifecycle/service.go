@@ -37,6 +37,7 @@ import (
 	"github.com/secure-login-system/sls/policy"
 	"github.com/secure-login-system/sls/protect"
 	"github.com/secure-login-system/sls/seal"
+	"github.com/secure-login-system/sls/verify"
 )
 
 // Audit events of this package. Strings are stored; never rename one.
@@ -140,6 +141,9 @@ type Service struct {
 	Clock   sls.Clock
 	Manage  Manager
 	Protect *protect.Service // exchange rates and the business calendar
+	// VerifyMetrics times the activation challenge's check (nil: not
+	// timed).
+	VerifyMetrics *verify.Metrics
 	// Notifier queues notifications in the transaction of the event; nil
 	// sends none.
 	Notifier sls.Notifier

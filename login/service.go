@@ -71,6 +71,9 @@ type Deps struct {
 	Notifier sls.Notifier
 	Logger   *slog.Logger
 	Metrics  prometheus.Registerer // nil: not registered
+	// VerifyMetrics times the factor checks (nil: not timed); the server
+	// shares one with every verifier it builds.
+	VerifyMetrics *verify.Metrics
 	// Limiter bounds password checks per address and per (address,
 	// username), and device selections and answers per user (nil: none).
 	Limiter *ratelimit.Limiter
@@ -116,14 +119,7 @@ func New(d Deps) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.verify = &verify.Verifier{Factors: d.Factors, Lockout: s.Lockout(), MaxAttempts: cfg.MaxAnswers}
-	if d.Metrics != nil {
-		m, err := verify.NewMetrics(d.Metrics)
-		if err != nil {
-			return nil, err
-		}
-		s.verify.Metrics = m
-	}
+	s.verify = &verify.Verifier{Factors: d.Factors, Lockout: s.Lockout(), MaxAttempts: cfg.MaxAnswers, Metrics: d.VerifyMetrics}
 	steps, err := newStepMetrics(d.Metrics)
 	if err != nil {
 		return nil, err

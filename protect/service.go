@@ -10,6 +10,7 @@ import (
 	"github.com/secure-login-system/sls/login"
 	"github.com/secure-login-system/sls/policy"
 	"github.com/secure-login-system/sls/seal"
+	"github.com/secure-login-system/sls/verify"
 )
 
 // Audit events of this package. Strings are stored; never rename one.
@@ -114,6 +115,9 @@ type Service struct {
 	Factors func() sls.Factors
 	// Devices activates shared devices (package manage).
 	Devices Activator
+	// VerifyMetrics times the factor checks of confirmations (nil: not
+	// timed).
+	VerifyMetrics *verify.Metrics
 	// Notifier tells the client of a change of banking instructions (nil:
 	// nobody is told).
 	Notifier sls.Notifier

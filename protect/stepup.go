@@ -115,7 +115,7 @@ func (s *Service) startConfirmation(ctx context.Context, sess *sls.Session, user
 func (s *Service) verifier(factors sls.Factors) *verify.Verifier {
 	cfg := s.cfg()
 	return &verify.Verifier{Factors: factors, Lockout: sls.Lockout{MaxFailures: cfg.MaxFailures, Cooldown: cfg.LockoutCooldown},
-		MaxAttempts: cfg.MaxAnswers}
+		MaxAttempts: cfg.MaxAnswers, Metrics: s.VerifyMetrics}
 }
 
 func (s *Service) factors() sls.Factors {

@@ -56,6 +56,7 @@ func (s *Server) configurePolicy(ctx context.Context) error {
 	}
 	f := &s.policy
 	f.protect = &protect.Service{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Devices: managed{s}, Log: s.Log, Notifier: s.notifier,
+		VerifyMetrics: s.verifyMetrics,
 		Factors: func() sls.Factors {
 			f.factorsOnce.Do(func() { f.factors, _ = sls.NewFactors(s.factors...) }) // Open already checked the list
 			return f.factors
@@ -66,7 +67,7 @@ func (s *Server) configurePolicy(ctx context.Context) error {
 		s.Log.Warn("lifecycle: no return addresses configured (lifecycle.return_addresses); clients cannot record returns")
 	}
 	f.lifecycle = &lifecycle.Service{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Manage: managed{s}, Protect: f.protect,
-		Notifier: s.notifier, Config: lcfg, Log: s.Log}
+		Notifier: s.notifier, Config: lcfg, Log: s.Log, VerifyMetrics: s.verifyMetrics}
 
 	// IP restrictions apply to every trading-platform login, whatever the
 	// gates before decided about the second factor.

@@ -40,6 +40,7 @@ import (
 	"github.com/secure-login-system/sls/seal"
 	"github.com/secure-login-system/sls/sqlstore"
 	"github.com/secure-login-system/sls/takeover"
+	"github.com/secure-login-system/sls/verify"
 )
 
 // Options say where and how the server runs (command-line flags).
@@ -122,6 +123,9 @@ type Server struct {
 	handler http.Handler
 	bg      []func(ctx context.Context)
 	proxies httpapi.Proxies
+	// verifyMetrics times factor checks in every verifier (login, step-up,
+	// confirmations).
+	verifyMetrics *verify.Metrics
 
 	// Filled by the features while Open runs.
 	// notifier queues notifications in the outbox (set by configureNotify,
@@ -211,6 +215,9 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	if err := s.Store.Instrument(s.Registry); err != nil {
 		return nil, err
 	}
+	if s.verifyMetrics, err = verify.NewMetrics(s.Registry); err != nil {
+		return nil, err
+	}
 
 	s.Scheduler = &scheduler.Scheduler{Store: s.Store, Clock: s.Clock, Log: s.Log, Tick: o.SchedulerTick}
 	limits, err := cfg.LimitsConfig()
@@ -265,7 +272,7 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 		s.Manage.DSCPlus = s.policy.lifecycle // the order form's eligibility rule, for operator issuance too
 	}
 	if s.Login, err = login.New(login.Deps{Store: s.Store, Factors: factors, Clock: s.Clock, Config: loginCfg, Gate: s.gate,
-		Session: s.sessionGate, Hooks: loginHooks(s.loginHooks), Notifier: s.notifier, Logger: s.Log, Metrics: s.Registry,
+		Session: s.sessionGate, Hooks: loginHooks(s.loginHooks), Notifier: s.notifier, Logger: s.Log, Metrics: s.Registry, VerifyMetrics: s.verifyMetrics,
 		Limiter: s.Limiter, Hashing: s.Hashing}); err != nil {
 		return nil, err
 	}
