@@ -3,6 +3,10 @@ package notify
 import (
 	"embed"
 	"fmt"
+	"maps"
+	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -29,6 +33,9 @@ var catalogs, deviceNames = func() (map[string]map[Kind]text, map[string]map[sls
 		panic(err) // embedded: a bug of this build, caught by the tests
 	}
 	texts, devices, err := kindTexts(c)
+	if err == nil && texts[LangEnglish] == nil {
+		err = fmt.Errorf("notify: no English catalog")
+	}
 	if err != nil {
 		panic(err)
 	}
@@ -77,9 +84,6 @@ func kindTexts(c catalog.Catalog) (map[string]map[Kind]text, map[string]map[sls.
 		}
 		out[lang] = texts
 	}
-	if _, ok := out[LangEnglish]; !ok {
-		return nil, nil, fmt.Errorf("notify: no English catalog")
-	}
 	return out, devices, nil
 }
 
@@ -88,11 +92,20 @@ type compiled struct {
 	body    *template.Template
 }
 
-// parsed is built once from catalogs. A template that does not parse is a
-// bug in this package, caught by the tests, hence the panic.
+// parsed holds the compiled templates of catalogs. A template that does
+// not parse is a bug in this package, caught by the tests, hence the
+// panic; Override compiles before it replaces anything.
 var parsed = func() map[string]map[Kind]compiled {
-	out := make(map[string]map[Kind]compiled, len(catalogs))
-	for lang, texts := range catalogs {
+	out, err := compile(catalogs)
+	if err != nil {
+		panic(err)
+	}
+	return out
+}()
+
+func compile(c map[string]map[Kind]text) (map[string]map[Kind]compiled, error) {
+	out := make(map[string]map[Kind]compiled, len(c))
+	for lang, texts := range c {
 		funcs := template.FuncMap{
 			"digits": spellDigits,
 			"device": func(d string) string { return deviceName(d, lang) },
@@ -100,14 +113,79 @@ var parsed = func() map[string]map[Kind]compiled {
 		out[lang] = make(map[Kind]compiled, len(texts))
 		for k, t := range texts {
 			name := lang + "/" + string(k)
-			out[lang][k] = compiled{
-				subject: template.Must(template.New(name + "/subject").Option("missingkey=error").Funcs(funcs).Parse(t.subject)),
-				body:    template.Must(template.New(name + "/body").Option("missingkey=error").Funcs(funcs).Parse(t.body)),
+			subject, err := template.New(name + "/subject").Option("missingkey=error").Funcs(funcs).Parse(t.subject)
+			if err != nil {
+				return nil, fmt.Errorf("notify: %w", err)
 			}
+			body, err := template.New(name + "/body").Option("missingkey=error").Funcs(funcs).Parse(t.body)
+			if err != nil {
+				return nil, fmt.Errorf("notify: %w", err)
+			}
+			out[lang][k] = compiled{subject: subject, body: body}
 		}
 	}
-	return out
-}()
+	return out, nil
+}
+
+// Override replaces texts with those of the catalogs in dir
+// (active.<lang>.toml, in the format of locales/): an operator's wording
+// without a rebuild. Every language must be one of Languages, every
+// message a kind's subject or body (or a device name), with exactly the
+// placeholders of the English text it replaces. Nothing changes unless
+// all of dir is right. It changes the texts of the whole process: call it
+// once, before anything is sent.
+func Override(dir string) error {
+	c, err := catalog.Load(os.DirFS(dir), ".")
+	if err != nil {
+		return fmt.Errorf("notify: translations in %s: %w", dir, err)
+	}
+	texts, devices, err := kindTexts(c)
+	if err != nil {
+		return fmt.Errorf("notify: translations in %s: %w", dir, err)
+	}
+	merged := make(map[string]map[Kind]text, len(catalogs))
+	for lang, ts := range catalogs {
+		merged[lang] = maps.Clone(ts)
+	}
+	for lang, ts := range texts {
+		if !slices.Contains(Languages(), lang) {
+			return fmt.Errorf("notify: translations in %s: %s is not a supported language", dir, lang)
+		}
+		for k, t := range ts {
+			en := catalogs[LangEnglish][k]
+			if !slices.Equal(Placeholders(t.subject), Placeholders(en.subject)) || !slices.Equal(Placeholders(t.body), Placeholders(en.body)) {
+				return fmt.Errorf("notify: translations in %s: %s of %s must use exactly the placeholders %v and %v", dir, lang, k,
+					Placeholders(en.subject), Placeholders(en.body))
+			}
+			merged[lang][k] = t
+		}
+	}
+	compiled, err := compile(merged)
+	if err != nil {
+		return fmt.Errorf("notify: translations in %s: %w", dir, err)
+	}
+	for lang, names := range devices {
+		for d, n := range names {
+			deviceNames[lang][d] = n
+		}
+	}
+	catalogs, parsed = merged, compiled
+	return nil
+}
+
+var placeholderRE = regexp.MustCompile(`\{\{[^}]*\}\}`)
+
+// Placeholders lists the {{…}} actions of a text, spaces normalised,
+// sorted and without repeats: a translation must keep exactly those of
+// the English text.
+func Placeholders(s string) []string {
+	a := placeholderRE.FindAllString(s, -1)
+	for i := range a {
+		a[i] = strings.Join(strings.Fields(a[i]), " ")
+	}
+	slices.Sort(a)
+	return slices.Compact(a)
+}
 
 // HasTemplate reports whether lang (any form MatchLang accepts) has its own
 // text for kind, without falling back to English.

@@ -3,6 +3,9 @@ package portal
 import (
 	"embed"
 	"fmt"
+	"maps"
+	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,6 +41,53 @@ var localeFS embed.FS
 
 // textsEN is the English catalog, the fallback for a missing key.
 var textsEN = texts[notify.LangEnglish]
+
+// Override replaces wording with the catalogs in dir (active.<lang>.toml,
+// in the format of locales/): an operator's wording without a rebuild.
+// Every language must be one the portal has, every key one English has,
+// with English's formatting verbs. Nothing changes unless all of dir is
+// right. It changes the pages of the whole process: call it once, before
+// serving.
+func Override(dir string) error {
+	c, err := catalog.Load(os.DirFS(dir), ".")
+	if err != nil {
+		return fmt.Errorf("portal: translations in %s: %w", dir, err)
+	}
+	for lang, msgs := range c {
+		if _, ok := texts[lang]; !ok {
+			return fmt.Errorf("portal: translations in %s: %s is not a supported language", dir, lang)
+		}
+		for k, s := range msgs {
+			en, ok := textsEN[k]
+			if !ok {
+				return fmt.Errorf("portal: translations in %s: %s: %q is not a key of the pages", dir, lang, k)
+			}
+			if Verbs(s) != Verbs(en) {
+				return fmt.Errorf("portal: translations in %s: %s: %q must use the formatting verbs %q", dir, lang, k, Verbs(en))
+			}
+		}
+	}
+	for lang, msgs := range c {
+		maps.Copy(texts[lang], msgs)
+	}
+	return nil
+}
+
+var verbRE = regexp.MustCompile(`%(?:\[\d+\])?[-+# 0]*[0-9.]*[a-zA-Z%]`)
+
+// Verbs lists the formatting verbs of s without argument indexes, sorted:
+// a translation may reorder the arguments with %[2]s, but must fill the
+// same ones.
+func Verbs(s string) string {
+	vs := verbRE.FindAllString(s, -1)
+	for i, v := range vs {
+		if j := strings.Index(v, "]"); j > 0 {
+			vs[i] = "%" + v[j+1:]
+		}
+	}
+	sort.Strings(vs)
+	return strings.Join(vs, " ")
+}
 
 // langNames are the names of the languages in themselves (for the switch).
 var langNames = map[string]string{

@@ -3,29 +3,12 @@ package portal
 import (
 	"io/fs"
 	"regexp"
-	"sort"
-	"strings"
 	"testing"
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/notify"
 	"github.com/secure-login-system/sls/policy"
 )
-
-var verbRE = regexp.MustCompile(`%(?:\[\d+\])?[-+# 0]*[0-9.]*[a-zA-Z%]`)
-
-// verbs lists the formatting verbs of s without argument indexes, sorted:
-// a translation may reorder the arguments with %[2]s.
-func verbs(s string) string {
-	vs := verbRE.FindAllString(s, -1)
-	for i, v := range vs {
-		if j := strings.Index(v, "]"); j > 0 {
-			vs[i] = "%" + v[j+1:]
-		}
-	}
-	sort.Strings(vs)
-	return strings.Join(vs, " ")
-}
 
 // TestTranslationsComplete checks that every language has every English
 // key with the same formatting verbs, and no key English lacks.
@@ -37,7 +20,7 @@ func TestTranslationsComplete(t *testing.T) {
 				t.Errorf("%s: missing %q", lang, k)
 				continue
 			}
-			if a, b := verbs(en), verbs(s); a != b {
+			if a, b := Verbs(en), Verbs(s); a != b {
 				t.Errorf("%s: %q has verbs %v, English %v", lang, k, b, a)
 			}
 		}

@@ -31,10 +31,12 @@ import (
 	"github.com/secure-login-system/sls/httpapi"
 	"github.com/secure-login-system/sls/login"
 	"github.com/secure-login-system/sls/manage"
+	"github.com/secure-login-system/sls/notify"
 	"github.com/secure-login-system/sls/oidcprovider"
 	"github.com/secure-login-system/sls/operators"
 	"github.com/secure-login-system/sls/passhash"
 	"github.com/secure-login-system/sls/passrules"
+	"github.com/secure-login-system/sls/portal"
 	"github.com/secure-login-system/sls/ratelimit"
 	"github.com/secure-login-system/sls/scheduler"
 	"github.com/secure-login-system/sls/seal"
@@ -74,6 +76,11 @@ type Options struct {
 	MetricsListen string
 	// MetricsAddrFile, when set, receives the metrics listener's address.
 	MetricsAddrFile string
+	// Translations, when set, is a folder whose portal/ and notify/
+	// subfolders hold catalogs (active.<lang>.toml) that replace the
+	// built-in wording (docs/translations.md). It changes the whole
+	// process's texts.
+	Translations string
 	// TrustedProxies, when set, replaces limits.trusted_proxies of the
 	// rules file: the reverse proxies (CIDRs or addresses) whose
 	// Forwarded / X-Forwarded-For / X-Forwarded-Proto headers are believed.
@@ -209,6 +216,10 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 			s.Store.Close()
 		}
 	}()
+
+	if err := loadTranslations(o.Translations); err != nil {
+		return nil, err
+	}
 
 	s.Registry = prometheus.NewRegistry()
 	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -414,6 +425,28 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("server: listen: %w", err)
 	}
 	return s.Serve(ctx, ln)
+}
+
+// loadTranslations applies an operator's catalogs (Options.Translations)
+// over the built-in ones; a folder that is missing is skipped, a file that
+// is wrong stops the start.
+func loadTranslations(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("--translations %s: not a folder", dir)
+	}
+	for sub, override := range map[string]func(string) error{"portal": portal.Override, "notify": notify.Override} {
+		d := filepath.Join(dir, sub)
+		if _, err := os.Stat(d); errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err := override(d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // listenTo listens on addr and, when addrFile is set, writes the address

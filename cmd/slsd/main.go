@@ -63,6 +63,7 @@ func run(args []string) error {
 	})
 	fs.StringVar(&o.MetricsListen, "metrics-listen", "", "serve Prometheus /metrics only on this address, e.g. 127.0.0.1:9090 (default: on the admin listener if any, else the public one)")
 	fs.StringVar(&o.MetricsAddrFile, "metrics-addr-file", "", "write the metrics listener's address to this file once listening")
+	fs.StringVar(&o.Translations, "translations", "", "folder whose portal/ and notify/ subfolders hold catalogs (active.<lang>.toml) replacing the built-in wording, see docs/translations.md")
 	fs.StringVar(&o.SFTPListen, "sftp-listen", "", "SFTP statement delivery address (overrides sftp.listen in --config; default 127.0.0.1:2222)")
 	fs.StringVar(&o.TLSCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
 	fs.StringVar(&o.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
