@@ -193,7 +193,7 @@ func TestLockoutAndUnlock(t *testing.T) {
 		// byte for byte as a wrong one).
 		r := call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "bob", "password": pw, "platform": "portal"})
 		w := call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "bob", "password": "wrong-password", "platform": "portal"})
-		if r.code() != "invalid_credentials" || string(r.Raw) != string(w.Raw) || r.Status != w.Status {
+		if r.code() != "invalid_credentials" || !r.sameAs(w) {
 			t.Fatalf("login while locked: %d %s / wrong password %d %s", r.Status, r.Raw, w.Status, w.Raw)
 		}
 		n.mustCtl("", "unlock", "bob")

@@ -41,7 +41,7 @@ func TestGuessingCannotLockOutTheOwner(t *testing.T) {
 			}
 		}
 		right, wrong := login(pw, ""), login("another-guess", "")
-		if right.code() != "invalid_credentials" || string(right.Raw) != string(wrong.Raw) || right.Status != wrong.Status {
+		if right.code() != "invalid_credentials" || !right.sameAs(wrong) {
 			t.Fatalf("held off: the right password %d %s, a wrong one %d %s", right.Status, right.Raw, wrong.Status, wrong.Raw)
 		}
 		// The owner's app logs in all the same.

@@ -702,7 +702,7 @@ func TestPortalLockoutAndExpiry(t *testing.T) {
 	b.shot("08-locked")
 	right := call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "alice", "password": pw, "platform": "portal"})
 	wrong := call(t, "POST", n.url+"/api/v1/login", "", map[string]any{"username": "alice", "password": "not-it", "platform": "portal"})
-	if right.code() != "invalid_credentials" || string(right.Raw) != string(wrong.Raw) || right.Status != wrong.Status {
+	if right.code() != "invalid_credentials" || !right.sameAs(wrong) {
 		t.Fatalf("a stranger tells the right password from a wrong one: %d %s / %d %s", right.Status, right.Raw, wrong.Status, wrong.Raw)
 	}
 }
