@@ -332,10 +332,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(oidcprovider.PathDiscovery, s.oidc.Handler())
 		mux.Handle(oidcprovider.PathPrefix, s.limitOIDCAuthorize(s.oidc.Handler()))
 	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		w.Write([]byte("ok\n"))
-	})
+	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
@@ -362,6 +359,13 @@ func (s *Server) wrap(h http.Handler) http.Handler {
 	return httpapi.TrustProxies(s.proxies, httpapi.RequestID(httpapi.Logging(s.Log, httpapi.Recover(s.Log, securityHeaders(h)))))
 }
 
+// healthz answers that the process serves (liveness; /readyz also asks
+// the database).
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.Write([]byte("ok\n"))
+}
+
 // metricsHandler serves the Prometheus exposition of s.Registry.
 func (s *Server) metricsHandler() http.Handler {
 	return promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn)})
@@ -374,10 +378,7 @@ func (s *Server) metricsHandler() http.Handler {
 func (s *Server) MetricsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.metricsHandler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		w.Write([]byte("ok\n"))
-	})
+	mux.HandleFunc("GET /healthz", healthz)
 	return s.wrap(mux)
 }
 
@@ -391,10 +392,7 @@ func (s *Server) AdminHandler() http.Handler {
 	// give an operator's account a session that only trades for a token.
 	mux.Handle("/api/v1/login", s.API.Handler())
 	mux.Handle("/api/v1/login/", s.API.Handler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		w.Write([]byte("ok\n"))
-	})
+	mux.HandleFunc("GET /healthz", healthz)
 	if s.Opts.MetricsListen == "" {
 		mux.Handle("GET /metrics", s.metricsHandler())
 	}
@@ -456,13 +454,22 @@ func listenTo(addr, addrFile string) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	if addrFile != "" {
-		if err := os.WriteFile(addrFile, []byte(l.Addr().String()+"\n"), 0o600); err != nil {
-			l.Close()
-			return nil, fmt.Errorf("address file: %w", err)
-		}
+	if err := writeAddrFile(addrFile, l.Addr().String()); err != nil {
+		l.Close()
+		return nil, err
 	}
 	return l, nil
+}
+
+// writeAddrFile writes the address a listener got to path, when set.
+func writeAddrFile(path, addr string) error {
+	if path == "" {
+		return nil
+	}
+	if err := os.WriteFile(path, []byte(addr+"\n"), 0o600); err != nil {
+		return fmt.Errorf("address file: %w", err)
+	}
+	return nil
 }
 
 // Serve is Run on an existing listener.
@@ -480,11 +487,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.setOIDCIssuer(base)
 	s.setPasskeyOrigin(addr, tlsCfg != nil)
 	s.setReportBase(base)
-	if s.Opts.AddrFile != "" {
-		if err := os.WriteFile(s.Opts.AddrFile, []byte(addr+"\n"), 0o600); err != nil {
-			ln.Close()
-			return fmt.Errorf("server: addr file: %w", err)
-		}
+	if err := writeAddrFile(s.Opts.AddrFile, addr); err != nil {
+		ln.Close()
+		return fmt.Errorf("server: %w", err)
 	}
 	srv := &http.Server{
 		Handler:           s.Handler(),
