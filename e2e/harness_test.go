@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -385,6 +386,7 @@ func setClock(t *testing.T, path string, offset time.Duration) {
 // apiResult is a decoded JSON answer.
 type apiResult struct {
 	Status int
+	Header http.Header
 	Body   map[string]any
 	Raw    []byte
 }
@@ -446,7 +448,7 @@ func callNoFatal(method, url string, body any) apiResult {
 
 // resultOf reads an answer into an apiResult.
 func resultOf(resp *client.Response) apiResult {
-	r := apiResult{Status: resp.Status, Raw: resp.Body}
+	r := apiResult{Status: resp.Status, Header: resp.Header, Raw: resp.Body}
 	_ = json.Unmarshal(resp.Body, &r.Body)
 	return r
 }
@@ -454,6 +456,13 @@ func resultOf(resp *client.Response) apiResult {
 // call sends a JSON request (body may be a string of raw JSON, nil, or a
 // value to marshal) with an optional bearer token.
 func call(t *testing.T, method, url, token string, body any) apiResult {
+	t.Helper()
+	return callWith(t, client.New("", token), method, url, body)
+}
+
+// callWith is call through a client of the test's making (its own
+// transport, headers or token).
+func callWith(t *testing.T, c *client.Client, method, url string, body any) apiResult {
 	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -472,7 +481,7 @@ func call(t *testing.T, method, url, token string, body any) apiResult {
 	if rd != nil {
 		contentType = "application/json"
 	}
-	resp, err := client.New("", token).Send(ctx, method, url, contentType, rd)
+	resp, err := c.Send(ctx, method, url, contentType, rd)
 	if err != nil {
 		t.Fatal(err)
 	}

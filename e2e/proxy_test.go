@@ -1,15 +1,12 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -140,33 +137,18 @@ type fromAddr struct {
 	header      http.Header
 }
 
-// send posts body (nil: none) and returns the answer and its headers.
+// send sends body (nil: none) to path from f's local address.
 func (f fromAddr) send(t *testing.T, method, path, token string, body any) (apiResult, http.Header) {
 	t.Helper()
 	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(f.local)}, Timeout: 5 * time.Second}
-	c := client.New(f.base, token)
+	c := client.New("", token)
 	c.Header = f.header
 	c.HTTP = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		DialContext:     dialer.DialContext,
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // the test's own self-signed proxy
 	}}
-	var rd *bytes.Reader
-	contentType := ""
-	if body != nil {
-		raw, _ := json.Marshal(body)
-		rd, contentType = bytes.NewReader(raw), "application/json"
-	}
-	var resp *client.Response
-	var err error
-	if rd != nil {
-		resp, err = c.Send(context.Background(), method, path, contentType, rd)
-	} else {
-		resp, err = c.Send(context.Background(), method, path, "", nil)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resultOf(resp), resp.Header
+	r := callWith(t, c, method, f.base+path, body)
+	return r, r.Header
 }
 
 // TestBehindReverseProxy: slsd behind a real nginx that terminates TLS,
