@@ -15,6 +15,8 @@ import (
 	"math/big"
 	"slices"
 	"time"
+
+	"github.com/secure-login-system/sls/policy"
 )
 
 // Rules are the figures of the articles; Default returns them.
@@ -210,9 +212,9 @@ func (r Rules) CheckOrder(o Order, a Account, now time.Time) (*Checked, *Refusal
 	if price == nil || price.Sign() <= 0 {
 		return nil, refuse("price", "", "", "There is no price for %s now.", o.Symbol)
 	}
-	if !r.tifAllowed(o) {
-		return nil, refuse("time_in_force", r.tifsFor(o), string(o.TIF),
-			"A %s %s order may be %s, not %q.", o.Side, o.Kind, r.tifsFor(o), o.TIF)
+	if tifs := allowedTIFs(o); !slices.Contains(tifs, o.TIF) {
+		return nil, refuse("time_in_force", fmt.Sprint(tifs), string(o.TIF),
+			"A %s %s order may be %v, not %q.", o.Side, o.Kind, tifs, o.TIF)
 	}
 	// In quantity terms, as the venue takes it; the value at the price.
 	qty := o.Quantity
@@ -270,28 +272,17 @@ func (r Rules) CheckOrder(o Order, a Account, now time.Time) (*Checked, *Refusal
 	return out, nil
 }
 
-// tifAllowed: buy limit orders IOC or Minutes; sell orders IOC, Minutes,
-// Day or GTC; a buy market order, which the articles do not list, only
-// IOC (it fills at once or not at all).
-func (r Rules) tifAllowed(o Order) bool {
+// allowedTIFs: buy limit orders IOC or Minutes; sell orders IOC,
+// Minutes, Day or GTC; a buy market order, which the articles do not list,
+// only IOC (it fills at once or not at all).
+func allowedTIFs(o Order) []TIF {
 	switch {
 	case o.Side == Sell:
-		return o.TIF == IOC || o.TIF == Minutes || o.TIF == Day || o.TIF == GTC
+		return []TIF{IOC, Minutes, Day, GTC}
 	case o.Kind == Limit:
-		return o.TIF == IOC || o.TIF == Minutes
+		return []TIF{IOC, Minutes}
 	default:
-		return o.TIF == IOC
-	}
-}
-
-func (r Rules) tifsFor(o Order) string {
-	switch {
-	case o.Side == Sell:
-		return "IOC, Minutes, Day or GTC"
-	case o.Kind == Limit:
-		return "IOC or Minutes"
-	default:
-		return "IOC"
+		return []TIF{IOC}
 	}
 }
 
@@ -403,18 +394,5 @@ func marketOr(m, p *big.Rat) *big.Rat {
 	return p
 }
 
-func usd(c int64) string { return money("USD", c) }
-func hkd(c int64) string { return money("HKD", c) }
-
-func money(cur string, c int64) string {
-	sign := ""
-	if c < 0 {
-		sign, c = "-", -c
-	}
-	whole, frac := c/100, c%100
-	s := fmt.Sprint(whole)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return fmt.Sprintf("%s%s %s.%02d", sign, cur, s, frac)
-}
+func usd(c int64) string { return policy.FormatUSD(c) }
+func hkd(c int64) string { return policy.FormatCents("HKD", c) }

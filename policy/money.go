@@ -225,7 +225,11 @@ func (rs Rates) convert(m Money, up bool) (int64, error) {
 }
 
 // FormatUSD formats US cents for messages: "USD 1,234,567.89".
-func FormatUSD(cents int64) string {
+func FormatUSD(cents int64) string { return FormatCents("USD", cents) }
+
+// FormatCents formats hundredths of a currency for messages, with
+// thousands separators: "HKD 8,000,000.00".
+func FormatCents(currency string, cents int64) string {
 	neg := cents < 0
 	u := uint64(cents)
 	if neg {
@@ -233,7 +237,7 @@ func FormatUSD(cents int64) string {
 	}
 	whole := strconv.FormatUint(u/100, 10)
 	var b strings.Builder
-	b.WriteString("USD ")
+	b.WriteString(currency + " ")
 	if neg {
 		b.WriteByte('-')
 	}
