@@ -27,9 +27,21 @@ const maxPhoneInput = 64
 // too short or too long.
 var ErrPhoneInvalid = errors.New("notify: not a valid international phone number")
 
-// ErrPhoneType is returned for a valid number of a kind that must not
-// receive security codes on that channel (premium-rate, toll-free, VoIP…).
+// ErrPhoneType is what a *PhoneTypeError is (errors.Is): a valid number of
+// a kind that must not receive security codes on that channel.
 var ErrPhoneType = errors.New("notify: this kind of number cannot receive security codes")
+
+// PhoneTypeError says which kind of number was refused.
+type PhoneTypeError struct {
+	// Why names the kind in words: "a premium-rate number", "a fixed
+	// line cannot receive text messages"…
+	Why string
+}
+
+func (e *PhoneTypeError) Error() string { return ErrPhoneType.Error() + ": " + e.Why }
+
+// Is makes errors.Is(err, ErrPhoneType) hold.
+func (e *PhoneTypeError) Is(target error) bool { return target == ErrPhoneType }
 
 // NormalizeE164 turns a number as people type it into E.164 ("+" and the
 // digits). Visual separators of ITU-T E.123 (spaces, hyphens, dots,
@@ -147,9 +159,9 @@ func CheckReceiver(s string, c Channel) error {
 		if c == ChannelVoice {
 			return nil
 		}
-		return fmt.Errorf("%w: a fixed line cannot receive text messages", ErrPhoneType)
+		return &PhoneTypeError{Why: "a fixed line cannot receive text messages"}
 	default:
-		return fmt.Errorf("%w: %s", ErrPhoneType, numberTypeName(t))
+		return &PhoneTypeError{Why: numberTypeName(t)}
 	}
 }
 

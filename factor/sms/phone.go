@@ -394,8 +394,11 @@ func CheckMobile(input string) (string, error) {
 			WithDetail("field", "mobile").WithDetail("reason", "invalid_number")
 	}
 	if err := notify.CheckReceiver(norm, notify.ChannelSMS); err != nil {
-		kind := strings.TrimPrefix(err.Error(), notify.ErrPhoneType.Error()+": ")
-		return "", sls.Errorf(sls.CodeInvalidArgument, "This number cannot receive security codes by text message (%s). Enter a mobile number.", kind).
+		why := "not a mobile number"
+		if te, ok := errors.AsType[*notify.PhoneTypeError](err); ok {
+			why = te.Why
+		}
+		return "", sls.Errorf(sls.CodeInvalidArgument, "This number cannot receive security codes by text message (%s). Enter a mobile number.", why).
 			WithDetail("field", "mobile").WithDetail("reason", "number_type")
 	}
 	return norm, nil
