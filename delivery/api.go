@@ -1,4 +1,4 @@
-package server
+package delivery
 
 import (
 	"bytes"
@@ -44,8 +44,8 @@ const (
 	maxQuotaBytes = 1 << 50
 )
 
-// sftpRoutes declares the operator endpoints of statement delivery.
-func (s *Server) sftpRoutes(a *httpapi.API) []httpapi.Route {
+// Routes declares the operator endpoints of statement delivery.
+func (s *Service) Routes(a *httpapi.API) []httpapi.Route {
 	h := func(fn func(a *httpapi.API, w http.ResponseWriter, r *http.Request)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) { fn(a, w, r) }
 	}
@@ -252,8 +252,8 @@ func clientView(ctx context.Context, tx sls.Tx, c *sls.SFTPClient, withRevoked b
 // present fills in what a view takes from outside the database: the
 // quota in force and the folder's usage, read from disk outside any
 // transaction.
-func (s *Server) present(v *sftpClientView) {
-	f := &s.sftp
+func (s *Service) present(v *sftpClientView) {
+	f := s
 	if v.QuotaBytes <= 0 {
 		v.QuotaBytes, v.QuotaDefault = f.cfg.DefaultQuotaBytes, true
 	}
@@ -298,14 +298,24 @@ func checkQuota(n int64) error {
 	return nil
 }
 
-func (s *Server) opSFTPServer(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
-	f := &s.sftp
-	out := map[string]any{"enabled": f.enabled, "retention_days": int(f.retention / (24 * time.Hour))}
-	if f.enabled {
-		out["listen"] = f.ln.Addr().String()
-		out["host_key_fingerprint"] = sftpd.Fingerprint(f.hostKey)
-		out["host_key"] = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(f.hostKey.PublicKey())))
-		out["root"], out["spool"] = f.cfg.Root, f.cfg.Spool
+func (s *Service) opSFTPServer(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+	out := map[string]any{"enabled": s.enabled, "retention_days": int(s.retention / (24 * time.Hour))}
+	if s.enabled {
+		out["root"], out["spool"] = s.cfg.Root, s.cfg.Spool
+	}
+	for _, srv := range s.servers {
+		switch srv.Protocol {
+		case "sftp":
+			out["listen"] = srv.Listen
+			out["host_key_fingerprint"] = sftpd.Fingerprint(srv.HostKey)
+			out["host_key"] = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(srv.HostKey.PublicKey())))
+		default:
+			info := map[string]any{"listen": srv.Listen}
+			for k, v := range srv.Extra {
+				info[k] = v
+			}
+			out[srv.Protocol] = info
+		}
 	}
 	httpapi.WriteJSON(w, http.StatusOK, out)
 }
@@ -321,7 +331,7 @@ type sftpRegisterBody struct {
 	QuotaBytes int64 `json:"quota_bytes"`
 }
 
-func (s *Server) opSFTPRegister(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+func (s *Service) opSFTPRegister(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
 	var b sftpRegisterBody
 	if err := httpapi.Decode(w, r, &b); err != nil {
 		httpapi.WriteError(w, r, a.Log, err)
@@ -422,7 +432,7 @@ func lockClient(ctx context.Context, tx sls.Tx, r *http.Request) (*sls.SFTPClien
 	return c, err
 }
 
-func (s *Server) opSFTPShow(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+func (s *Service) opSFTPShow(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	name := normalizeSFTPUsername(r.PathValue("client"))
 	var view *sftpClientView
@@ -446,7 +456,7 @@ func (s *Server) opSFTPShow(a *httpapi.API, w http.ResponseWriter, r *http.Reque
 	httpapi.WriteJSON(w, http.StatusOK, view)
 }
 
-func (s *Server) opSFTPList(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+func (s *Service) opSFTPList(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	out := []*sftpClientView{}
 	err := s.Store.View(ctx, func(tx sls.Tx) error {
@@ -477,7 +487,7 @@ type sftpKeyBody struct {
 	Key string `json:"key" required:"true"`
 }
 
-func (s *Server) opSFTPAddKey(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+func (s *Service) opSFTPAddKey(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
 	var b sftpKeyBody
 	if err := httpapi.Decode(w, r, &b); err != nil {
 		httpapi.WriteError(w, r, a.Log, err)
@@ -519,7 +529,7 @@ func (s *Server) opSFTPAddKey(a *httpapi.API, w http.ResponseWriter, r *http.Req
 	httpapi.WriteJSON(w, http.StatusCreated, out)
 }
 
-func (s *Server) opSFTPRevokeKey(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+func (s *Service) opSFTPRevokeKey(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	now := s.Clock.Now()
 	id := r.PathValue("id")
@@ -560,7 +570,7 @@ type sftpAllowBody struct {
 	Allow []string `json:"allow" required:"true"`
 }
 
-func (s *Server) opSFTPAllow(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+func (s *Service) opSFTPAllow(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
 	var b sftpAllowBody
 	if err := httpapi.Decode(w, r, &b); err != nil {
 		httpapi.WriteError(w, r, a.Log, err)
@@ -591,7 +601,7 @@ func (s *Server) opSFTPAllow(a *httpapi.API, w http.ResponseWriter, r *http.Requ
 
 // updateSFTPClient runs change on the client the path names, locked, in
 // one transaction, and answers with the client's view.
-func (s *Server) updateSFTPClient(a *httpapi.API, w http.ResponseWriter, r *http.Request, change func(ctx context.Context, tx sls.Tx, c *sls.SFTPClient, now time.Time) error) {
+func (s *Service) updateSFTPClient(a *httpapi.API, w http.ResponseWriter, r *http.Request, change func(ctx context.Context, tx sls.Tx, c *sls.SFTPClient, now time.Time) error) {
 	ctx := r.Context()
 	now := s.Clock.Now()
 	var view *sftpClientView
@@ -625,7 +635,7 @@ type sftpQuotaBody struct {
 // folder holds is accepted (the operator may mean to stop new files until
 // the purge makes room); the view then warns. Sessions already open keep
 // the quota they logged in with.
-func (s *Server) opSFTPQuota(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+func (s *Service) opSFTPQuota(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
 	var b sftpQuotaBody
 	if err := httpapi.Decode(w, r, &b); err != nil {
 		httpapi.WriteError(w, r, a.Log, err)
@@ -654,7 +664,7 @@ func (s *Server) opSFTPQuota(a *httpapi.API, w http.ResponseWriter, r *http.Requ
 	})
 }
 
-func (s *Server) opSFTPSetPGP(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+func (s *Service) opSFTPSetPGP(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
 	// Raw body rather than JSON: an exported key with photo IDs is larger
 	// than the JSON API's MaxBody.
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, statement.MaxKeySize))
@@ -725,7 +735,7 @@ func armorPublicKey(e *openpgp.Entity) (string, error) {
 	return buf.String() + "\n", nil
 }
 
-func (s *Server) opSFTPRemovePGP(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+func (s *Service) opSFTPRemovePGP(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	now := s.Clock.Now()
 	var client string
@@ -755,7 +765,7 @@ func (s *Server) opSFTPRemovePGP(a *httpapi.API, w http.ResponseWriter, r *http.
 		"warnings": []string{"Statements are now delivered unencrypted."}})
 }
 
-func (s *Server) opSFTPEnable(enable bool) func(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+func (s *Service) opSFTPEnable(enable bool) func(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
 	return func(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
 		s.updateSFTPClient(a, w, r, func(ctx context.Context, tx sls.Tx, c *sls.SFTPClient, now time.Time) error {
 			if c.Enabled == enable {
@@ -778,8 +788,8 @@ func (s *Server) opSFTPEnable(enable bool) func(a *httpapi.API, w http.ResponseW
 // its name in the query (?name=…): the body is streamed to disk (and
 // through the encryption) without being held in memory, up to
 // sftp.max_statement_bytes.
-func (s *Server) opDeliverStatement(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
-	f := &s.sftp
+func (s *Service) opDeliverStatement(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+	f := s
 	if !f.enabled {
 		httpapi.WriteError(w, r, a.Log, errSFTPOff)
 		return
@@ -799,7 +809,7 @@ func (s *Server) opDeliverStatement(a *httpapi.API, w http.ResponseWriter, r *ht
 	// a slow link; this request gets an hour.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Hour))
 	body := http.MaxBytesReader(w, r.Body, max)
-	out, err := s.deliverStatement(r.Context(), httpapi.OperatorActor(r), "operator", normalizeSFTPUsername(r.PathValue("client")), name, body, r.ContentLength)
+	out, err := s.Deliver(r.Context(), httpapi.OperatorActor(r), "operator", normalizeSFTPUsername(r.PathValue("client")), name, body, r.ContentLength)
 	if err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			err = sls.Errorf(sls.CodeInvalidRequest, "The upload ended before the whole statement arrived; nothing was delivered.").Wrap(err)
@@ -819,8 +829,8 @@ type statementFile struct {
 	PurgeAfter time.Time `json:"purge_after"`
 }
 
-func (s *Server) opListStatements(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
-	f := &s.sftp
+func (s *Service) opListStatements(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
+	f := s
 	if !f.enabled {
 		httpapi.WriteError(w, r, a.Log, errSFTPOff)
 		return
