@@ -67,4 +67,3 @@ func TestOpenSFTP(t *testing.T) {
 		t.Errorf("jobs %v lack sftp-purge", names)
 	}
 }
-
