@@ -43,3 +43,29 @@ func (r Lockout) Fail(ctx context.Context, tx Tx, u *User, deviceID string, deta
 // Succeed clears u's failure count after a right answer (u is stored by
 // the caller).
 func (r Lockout) Succeed(u *User) { u.FailedAnswers = 0 }
+
+// HeldOffIndefinitely stands for "until a known client logs in or an
+// operator unlocks" (HoldOff's answer at the last failure).
+const HeldOffIndefinitely = 100 * 365 * 24 * time.Hour
+
+// HoldOff is the password guessing rule: after the n-th wrong password in
+// a row, every burst-th one holds further attempts off for base, doubled
+// each time and capped at a day, and the max-th holds them off
+// indefinitely. 0 means no hold-off starts at this failure. NIST SP
+// 800-63B §5.2.2 allows at most 100 consecutive failures per account;
+// the growing delays are its "wait periods that increase as the number
+// of failures grow". Both the password login (against unknown clients)
+// and FTP report access count failures with it.
+func HoldOff(n, burst int, base time.Duration, max int) time.Duration {
+	switch {
+	case max > 0 && n >= max:
+		return HeldOffIndefinitely
+	case burst > 0 && n > 0 && n%burst == 0:
+		d := base << (n/burst - 1)
+		if d > 24*time.Hour || d <= 0 {
+			d = 24 * time.Hour
+		}
+		return d
+	}
+	return 0
+}

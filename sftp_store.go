@@ -19,8 +19,14 @@ const (
 	EventSFTPPGPKeySet        = "sftp.pgp_key_set"
 	EventSFTPPGPKeyRemoved    = "sftp.pgp_key_removed"
 	EventSFTPQuotaSet         = "sftp.quota_set"
-	EventStatementDelivered   = "statement.delivered"
-	EventStatementsPurged     = "statement.purged"
+	// FTP report access (the FTP server's own events are named by
+	// package ftpd: ftp.login, ftp.auth_failed…).
+	EventFTPPasswordSet     = "ftp.password_set"
+	EventFTPAccessRemoved   = "ftp.access_removed"
+	EventFTPPlainSet        = "ftp.plain_set"
+	EventFTPHeldOff         = "ftp.held_off"
+	EventStatementDelivered = "statement.delivered"
+	EventStatementsPurged   = "statement.purged"
 )
 
 // SFTPClient is one statement-delivery account: an SFTP username (the
@@ -41,10 +47,27 @@ type SFTPClient struct {
 	PGPFingerprint string `json:"pgp_fingerprint,omitempty"`
 	// QuotaBytes bounds the bytes in the client's folder; 0 takes the
 	// server's default (sftp.default_quota_bytes).
-	QuotaBytes int64     `json:"quota_bytes,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	QuotaBytes int64 `json:"quota_bytes,omitempty"`
+	// FTPPasswordHash is the Argon2id hash of the FTP password the server
+	// generated for the client (package passhash); empty: no FTP access.
+	FTPPasswordHash string `json:"-"`
+	// FTPPlain lets the client log in over FTP without TLS. It is in
+	// force only while the client has an OpenPGP key, so that every file
+	// it reads in clear text on the wire was encrypted before.
+	FTPPlain bool `json:"ftp_plain,omitempty"`
+	// FTPFailures counts wrong FTP passwords in a row; FTPHeldUntil is
+	// the hold-off they caused (the password login's rule, sls.HoldOff).
+	FTPFailures  int       `json:"ftp_failures,omitempty"`
+	FTPHeldUntil time.Time `json:"ftp_held_until,omitzero"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
+
+// FTPEnabled reports whether the client has an FTP password.
+func (c *SFTPClient) FTPEnabled() bool { return c.FTPPasswordHash != "" }
+
+// FTPPlainInForce reports whether the client may use FTP without TLS now.
+func (c *SFTPClient) FTPPlainInForce() bool { return c.FTPPlain && c.PGPKey != "" }
 
 // SFTPKey is one SSH public key a client sent. Revoked keys are kept (with
 // RevokedAt set) so that the trail of which key logged in stays readable.

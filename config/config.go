@@ -47,6 +47,7 @@ type File struct {
 	Policy    Policy         `json:"policy"`
 	Lifecycle Lifecycle      `json:"lifecycle"`
 	SFTP      SFTP           `json:"sftp"`
+	FTP       FTP            `json:"ftp"`
 	Portal    portal.Config  `json:"portal"`
 	Operators Operators      `json:"operators"`
 	Audit     Audit          `json:"audit"`
@@ -163,6 +164,7 @@ func (f *File) check() field.Errors {
 	add(f.ProtectConfig())
 	add(f.LifecycleConfig())
 	add(f.SFTPConfig())
+	add(f.FTPConfig())
 	add(f.PortalConfig())
 	add(f.OperatorsConfig())
 	add(f.AuditConfig())

@@ -73,6 +73,7 @@ func Example() *File {
 	f.Lifecycle.ReplacementFeesUSD.Lost, f.Lifecycle.ReplacementFeesUSD.Stolen, f.Lifecycle.ReplacementFeesUSD.Damaged = "0.00", "0.00", "0.00"
 
 	f.SFTP, _ = f.SFTPConfig()
+	f.FTP, _ = f.FTPConfig()
 	f.Portal, _ = f.PortalConfig()
 	oc, _ := f.OperatorsConfig()
 	f.Operators = Operators{TokenTTL: Duration(oc.TokenTTL), ApprovalWindow: Duration(oc.ApprovalWindow), DualControl: map[string]bool{}}

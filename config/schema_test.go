@@ -130,6 +130,7 @@ func TestExampleIsTheDefaults(t *testing.T) {
 			return c, err
 		},
 		"sftp":   func(f *File) (any, error) { return f.SFTPConfig() },
+		"ftp":    func(f *File) (any, error) { return f.FTPConfig() },
 		"portal": func(f *File) (any, error) { return f.PortalConfig() },
 		"operators": func(f *File) (any, error) {
 			c, err := f.OperatorsConfig()

@@ -64,6 +64,9 @@ func (s *Service) Routes(a *httpapi.API) []httpapi.Route {
 		httpapi.Declare("POST /api/v1/ops/sftp/clients/{client}/disable", sls.ForRoles(sls.RoleReporting), h(s.opSFTPEnable(false))),
 		httpapi.DeclareRaw("POST /api/v1/ops/sftp/clients/{client}/statements", sls.ForRoles(sls.RoleReporting), h(s.opDeliverStatement)),
 		httpapi.Declare("GET /api/v1/ops/sftp/clients/{client}/statements", sls.ForRoles(sls.RoleReporting, sls.RoleAuditor), h(s.opListStatements)),
+		httpapi.Declare("POST /api/v1/ops/sftp/clients/{client}/ftp/password", sls.ForRoles(sls.RoleReporting), h(s.opFTPPassword)),
+		httpapi.Declare("DELETE /api/v1/ops/sftp/clients/{client}/ftp", sls.ForRoles(sls.RoleReporting), h(s.opFTPRemove)),
+		httpapi.Declare("PUT /api/v1/ops/sftp/clients/{client}/ftp/plain", sls.ForRoles(sls.RoleReporting), h(s.opFTPPlain)),
 	}
 }
 
@@ -215,8 +218,10 @@ type sftpClientView struct {
 	// UsedBytes and UsedFiles are what the client's folder holds now
 	// (bytes; files and folders, against sftp.quota_files), when this
 	// node can read the folders.
-	UsedBytes *int64    `json:"used_bytes,omitempty"`
-	UsedFiles *int64    `json:"used_files,omitempty"`
+	UsedBytes *int64 `json:"used_bytes,omitempty"`
+	UsedFiles *int64 `json:"used_files,omitempty"`
+	// FTP is the client's report access over FTP/FTPS.
+	FTP       *ftpView  `json:"ftp"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Warnings  []string  `json:"warnings,omitempty"`
@@ -224,7 +229,7 @@ type sftpClientView struct {
 
 func clientView(ctx context.Context, tx sls.Tx, c *sls.SFTPClient, withRevoked bool) (*sftpClientView, error) {
 	v := &sftpClientView{Username: c.Username, UserID: c.UserID, Enabled: c.Enabled, PGPFingerprint: c.PGPFingerprint,
-		QuotaBytes: c.QuotaBytes, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		QuotaBytes: c.QuotaBytes, FTP: ftpViewOf(c), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	u, err := tx.User(ctx, c.UserID)
 	if err != nil {
 		return nil, err
@@ -257,6 +262,7 @@ func (s *Service) present(v *sftpClientView) {
 	if v.QuotaBytes <= 0 {
 		v.QuotaBytes, v.QuotaDefault = f.cfg.DefaultQuotaBytes, true
 	}
+	v.Warnings = append(v.Warnings, v.FTP.warnings(s.Clock.Now())...)
 	if f.enabled {
 		used, err := sftpd.FolderUsage(f.cfg.Root, v.Username)
 		if err != nil {

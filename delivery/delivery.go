@@ -33,6 +33,7 @@ import (
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/config"
+	"github.com/secure-login-system/sls/passhash"
 	"github.com/secure-login-system/sls/sftpd"
 	"github.com/secure-login-system/sls/statement"
 )
@@ -51,6 +52,8 @@ type Deps struct {
 	Registry prometheus.Registerer
 	// Config is the sftp section with its paths resolved (Root, Spool).
 	Config config.SFTP
+	// FTP is how FTP passwords are checked and hashed.
+	FTP FTPGuard
 }
 
 // Service is statement delivery on one node. Create it with New.
@@ -64,6 +67,10 @@ type Service struct {
 	retention time.Duration
 	events    *prometheus.CounterVec
 	refusals  *refusalLimiter
+	ftpGuard  FTPGuard
+	// dummyHash is checked for unknown FTP usernames, so that they cost
+	// what a real one costs.
+	dummyHash string
 
 	// servers describe the file servers running on this node, for the
 	// operator's "server" view; set by the wiring before the node serves.
@@ -90,7 +97,11 @@ type ServerInfo struct {
 // creates the folders; the metrics are registered in either case, so that
 // dashboards see the same series on every node.
 func New(d Deps) (*Service, error) {
-	s := &Service{Store: d.Store, Clock: d.Clock, Log: d.Log, cfg: d.Config}
+	s := &Service{Store: d.Store, Clock: d.Clock, Log: d.Log, cfg: d.Config, ftpGuard: d.FTP}
+	if s.ftpGuard.Argon == (passhash.Params{}) {
+		s.ftpGuard.Argon = passhash.Default
+	}
+	s.dummyHash = passhash.Dummy(s.ftpGuard.Argon)
 	if s.Log == nil {
 		s.Log = slog.New(slog.DiscardHandler)
 	}
@@ -128,6 +139,23 @@ func (s *Service) Root() string { return s.cfg.Root }
 
 // AddServer records a file server running on this node.
 func (s *Service) AddServer(info ServerInfo) { s.servers = append(s.servers, info) }
+
+// FTPDirectory is what the FTP server sees of the clients: the
+// allow-lists at the door, and the password check.
+func (s *Service) FTPDirectory() *FTPDirectory { return &FTPDirectory{s: s} }
+
+// FTPDirectory admits FTP connections and logins.
+type FTPDirectory struct{ s *Service }
+
+// AddrAllowed reports whether addr is on any client's allow-list.
+func (d *FTPDirectory) AddrAllowed(ctx context.Context, addr netip.Addr) (bool, error) {
+	return d.s.Directory().AddrAllowed(ctx, addr)
+}
+
+// Authenticate is Service.AuthenticateFTP.
+func (d *FTPDirectory) Authenticate(ctx context.Context, username, password string, addr netip.Addr) (*FTPAccess, error) {
+	return d.s.AuthenticateFTP(ctx, username, password, addr)
+}
 
 // Directory is what sftpd sees of the clients.
 func (s *Service) Directory() sftpd.Directory {

@@ -195,14 +195,7 @@ func (s *Service) countUnknownClientFailure(ctx context.Context, tx sls.Tx, user
 	u.FailedPasswords++
 	n, burst := u.FailedPasswords, s.cfg.UntrustedBurst
 	var until time.Time
-	switch {
-	case n >= s.cfg.MaxPasswordFailures:
-		until = now.Add(heldOffIndefinitely)
-	case n%burst == 0:
-		d := s.cfg.UntrustedHoldOff << (n/burst - 1)
-		if d > 24*time.Hour || d <= 0 {
-			d = 24 * time.Hour
-		}
+	if d := sls.HoldOff(n, burst, s.cfg.UntrustedHoldOff, s.cfg.MaxPasswordFailures); d > 0 {
 		until = now.Add(d)
 	}
 	if !until.IsZero() {
@@ -222,9 +215,6 @@ func (s *Service) countUnknownClientFailure(ctx context.Context, tx sls.Tx, user
 	return tx.PutUser(ctx, u)
 }
 
-// heldOffIndefinitely stands for "until a known client logs in or an
-// operator unlocks".
-const heldOffIndefinitely = 100 * 365 * 24 * time.Hour
 
 // countKnownClientFailure counts a wrong password given with a known
 // client's token; at KnownClientMaxFailures the token stops vouching.

@@ -72,7 +72,15 @@ func (s *Server) configureSFTP(ctx context.Context) error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil { // --sftp-listen
 		return fmt.Errorf("--sftp-listen %q: %w", c.Listen, err)
 	}
-	if f.svc, err = delivery.New(delivery.Deps{Store: s.Store, Clock: s.Clock, Log: s.Log, Registry: s.Registry, Config: *c}); err != nil {
+	lc, err := s.Config.LoginConfig()
+	if err != nil {
+		return err
+	}
+	lc = lc.WithDefaults()
+	// FTP passwords are checked under the password login's rules.
+	guard := delivery.FTPGuard{Limiter: s.Limiter, Hashing: s.Hashing, Argon: lc.Argon,
+		Burst: lc.UntrustedBurst, HoldOff: lc.UntrustedHoldOff, MaxFailures: lc.MaxPasswordFailures}
+	if f.svc, err = delivery.New(delivery.Deps{Store: s.Store, Clock: s.Clock, Log: s.Log, Registry: s.Registry, Config: *c, FTP: guard}); err != nil {
 		return err
 	}
 	s.API.Extra = append(s.API.Extra, f.svc.Routes)

@@ -12,12 +12,13 @@ import (
 	sls "github.com/secure-login-system/sls"
 )
 
-const sftpClientCols = `username, user_id, enabled, pgp_key, pgp_fingerprint, quota_bytes, created_at, updated_at`
+const sftpClientCols = `username, user_id, enabled, pgp_key, pgp_fingerprint, quota_bytes, ftp_password_hash, ftp_plain, ftp_failures, ftp_held_until, created_at, updated_at`
 
 func scanSFTPClient(s scanner) (*sls.SFTPClient, error) {
 	var c sls.SFTPClient
 	var created, updated int64
-	if err := s.Scan(&c.Username, &c.UserID, &c.Enabled, &c.PGPKey, &c.PGPFingerprint, &c.QuotaBytes, &created, &updated); err != nil {
+	if err := s.Scan(&c.Username, &c.UserID, &c.Enabled, &c.PGPKey, &c.PGPFingerprint, &c.QuotaBytes,
+		&c.FTPPasswordHash, &c.FTPPlain, &c.FTPFailures, nullTime{&c.FTPHeldUntil}, &created, &updated); err != nil {
 		return nil, err
 	}
 	c.CreatedAt, c.UpdatedAt = fromMicro(created), fromMicro(updated)
@@ -25,8 +26,9 @@ func scanSFTPClient(s scanner) (*sls.SFTPClient, error) {
 }
 
 func (t *tx) CreateSFTPClient(ctx context.Context, c *sls.SFTPClient) error {
-	_, err := t.exec(ctx, `INSERT INTO sftp_clients (`+sftpClientCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.Username, c.UserID, c.Enabled, c.PGPKey, c.PGPFingerprint, c.QuotaBytes, c.CreatedAt.UnixMicro(), c.UpdatedAt.UnixMicro())
+	_, err := t.exec(ctx, `INSERT INTO sftp_clients (`+sftpClientCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Username, c.UserID, c.Enabled, c.PGPKey, c.PGPFingerprint, c.QuotaBytes, c.FTPPasswordHash, c.FTPPlain, c.FTPFailures, ts(c.FTPHeldUntil),
+		c.CreatedAt.UnixMicro(), c.UpdatedAt.UnixMicro())
 	return wrap("create sftp client", err)
 }
 
@@ -41,8 +43,10 @@ func (t *tx) SFTPClientForUpdate(ctx context.Context, username string) (*sls.SFT
 }
 
 func (t *tx) PutSFTPClient(ctx context.Context, c *sls.SFTPClient) error {
-	res, err := t.exec(ctx, `UPDATE sftp_clients SET enabled = ?, pgp_key = ?, pgp_fingerprint = ?, quota_bytes = ?, updated_at = ? WHERE username = ?`,
-		c.Enabled, c.PGPKey, c.PGPFingerprint, c.QuotaBytes, c.UpdatedAt.UnixMicro(), c.Username)
+	res, err := t.exec(ctx, `UPDATE sftp_clients SET enabled = ?, pgp_key = ?, pgp_fingerprint = ?, quota_bytes = ?,
+		ftp_password_hash = ?, ftp_plain = ?, ftp_failures = ?, ftp_held_until = ?, updated_at = ? WHERE username = ?`,
+		c.Enabled, c.PGPKey, c.PGPFingerprint, c.QuotaBytes, c.FTPPasswordHash, c.FTPPlain, c.FTPFailures, ts(c.FTPHeldUntil),
+		c.UpdatedAt.UnixMicro(), c.Username)
 	return mustAffect("put sftp client", res, err)
 }
 

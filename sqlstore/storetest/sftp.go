@@ -39,6 +39,8 @@ func testSFTPClients(t *testing.T, s sls.Store) {
 	update(t, s, func(ctx context.Context, tx sls.Tx) error { return tx.CreateSFTPClient(ctx, second) })
 
 	c.Enabled, c.PGPKey, c.PGPFingerprint, c.QuotaBytes, c.UpdatedAt = false, "-----BEGIN PGP PUBLIC KEY BLOCK-----\n…", "ABCD", 3<<30, t0.Add(time.Hour)
+	// FTP access: the hash, the plain-FTP switch and the hold-off survive.
+	c.FTPPasswordHash, c.FTPPlain, c.FTPFailures, c.FTPHeldUntil = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$a2V5", true, 4, t0.Add(2*time.Hour)
 	update(t, s, func(ctx context.Context, tx sls.Tx) error {
 		got, err := tx.SFTPClientForUpdate(ctx, c.Username)
 		if err != nil {
