@@ -215,7 +215,6 @@ func (s *Service) countUnknownClientFailure(ctx context.Context, tx sls.Tx, user
 	return tx.PutUser(ctx, u)
 }
 
-
 // countKnownClientFailure counts a wrong password given with a known
 // client's token; at KnownClientMaxFailures the token stops vouching.
 func (s *Service) countKnownClientFailure(ctx context.Context, tx sls.Tx, userID string, known *sls.KnownClient, now time.Time) error {
