@@ -220,11 +220,13 @@ type sftpClientView struct {
 	// node can read the folders.
 	UsedBytes *int64 `json:"used_bytes,omitempty"`
 	UsedFiles *int64 `json:"used_files,omitempty"`
-	// FTP is the client's report access over FTP/FTPS.
-	FTP       *ftpView  `json:"ftp"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-	Warnings  []string  `json:"warnings,omitempty"`
+	// FTP is the client's report access over FTP/FTPS; FTPPassword is
+	// the generated password, in the registration's answer only.
+	FTP         *ftpView  `json:"ftp"`
+	FTPPassword string    `json:"ftp_password,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	Warnings    []string  `json:"warnings,omitempty"`
 }
 
 func clientView(ctx context.Context, tx sls.Tx, c *sls.SFTPClient, withRevoked bool) (*sftpClientView, error) {
@@ -281,8 +283,8 @@ func (v *sftpClientView) usability() {
 			active++
 		}
 	}
-	if active == 0 {
-		v.Warnings = append(v.Warnings, "The client has no key: it cannot log in until one is added (slsctl sftp key add).")
+	if active == 0 && !v.FTP.Enabled {
+		v.Warnings = append(v.Warnings, "The client has no key: it cannot log in until one is added (slsctl sftp key add) or it is given FTP access (slsctl sftp ftp password).")
 	}
 	if len(v.Allow) == 0 {
 		v.Warnings = append(v.Warnings, "The allow-list is empty: the client cannot connect until its addresses are set (slsctl sftp allow).")
@@ -327,11 +329,16 @@ func (s *Service) opSFTPServer(a *httpapi.API, w http.ResponseWriter, r *http.Re
 }
 
 type sftpRegisterBody struct {
-	Username string   `json:"username" required:"true"`
-	User     string   `json:"user"` // login username or user id; default: Username
-	Keys     []string `json:"keys" required:"true"`
+	Username string `json:"username" required:"true"`
+	User     string `json:"user"` // login username or user id; default: Username
+	// Keys are the client's SSH keys; they may be left out only for a
+	// client that reaches its folder by FTP alone.
+	Keys     []string `json:"keys"`
 	Allow    []string `json:"allow"`
 	Disabled bool     `json:"disabled"`
+	// FTP gives the client FTP/FTPS access at once, with a generated
+	// password shown in this answer only.
+	FTP bool `json:"ftp"`
 	// QuotaBytes is the client's storage quota; 0 or absent takes
 	// sftp.default_quota_bytes.
 	QuotaBytes int64 `json:"quota_bytes"`
@@ -349,14 +356,21 @@ func (s *Service) opSFTPRegister(a *httpapi.API, w http.ResponseWriter, r *http.
 		httpapi.WriteError(w, r, a.Log, err)
 		return
 	}
-	if len(b.Keys) == 0 {
-		httpapi.WriteError(w, r, a.Log, sls.Errorf(sls.CodeInvalidArgument, "At least one public key is required: the one the client sent."))
-		return
-	}
 	keys, err := parseKeys(b.Keys)
 	if err != nil {
 		httpapi.WriteError(w, r, a.Log, err)
 		return
+	}
+	if len(b.Keys) == 0 && !b.FTP {
+		httpapi.WriteError(w, r, a.Log, sls.Errorf(sls.CodeInvalidArgument, "At least one public key is required (the one the client sent), unless the client uses FTP (\"ftp\": true)."))
+		return
+	}
+	var password, hash string
+	if b.FTP {
+		if password, hash, err = s.newFTPPassword(); err != nil {
+			httpapi.WriteError(w, r, a.Log, err)
+			return
+		}
 	}
 	nets, err := parseAllow(b.Allow)
 	if err != nil {
@@ -378,7 +392,7 @@ func (s *Service) opSFTPRegister(a *httpapi.API, w http.ResponseWriter, r *http.
 		if err != nil {
 			return err
 		}
-		c := &sls.SFTPClient{Username: username, UserID: u.ID, Enabled: !b.Disabled, QuotaBytes: b.QuotaBytes, CreatedAt: now, UpdatedAt: now}
+		c := &sls.SFTPClient{Username: username, UserID: u.ID, Enabled: !b.Disabled, QuotaBytes: b.QuotaBytes, FTPPasswordHash: hash, CreatedAt: now, UpdatedAt: now}
 		if err := tx.CreateSFTPClient(ctx, c); err != nil {
 			if errors.Is(err, sls.ErrConflict) {
 				return sls.Errorf(sls.CodeConflict, "An SFTP client %q already exists.", username)
@@ -397,7 +411,7 @@ func (s *Service) opSFTPRegister(a *httpapi.API, w http.ResponseWriter, r *http.
 		}
 		if err := sls.Audit(ctx, tx, now, httpapi.OperatorActor(r), sls.EventSFTPClientRegistered, u.ID, "", map[string]any{
 			"client": username, "keys": fps, "formats": formats, "allow": prefixStrings(nets), "enabled": c.Enabled,
-			"quota_bytes": c.QuotaBytes,
+			"quota_bytes": c.QuotaBytes, "ftp": c.FTPEnabled(),
 		}); err != nil {
 			return err
 		}
@@ -415,6 +429,10 @@ func (s *Service) opSFTPRegister(a *httpapi.API, w http.ResponseWriter, r *http.
 	}
 	s.present(view)
 	view.usability()
+	if password != "" {
+		w.Header().Set("Cache-Control", "no-store")
+		view.FTPPassword = password
+	}
 	httpapi.WriteJSON(w, http.StatusCreated, view)
 }
 

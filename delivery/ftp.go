@@ -54,7 +54,7 @@ type FTPGuard struct {
 
 func refusedFTP(reason string) error { return fmt.Errorf("%w: %s", ErrFTPRefused, reason) }
 
-// ftpPasswordBytes: the password is crypto/rand.Text, 26 characters of
+// The password is crypto/rand.Text, 26 characters of
 // base32 (130 bits), typed once into a client's configuration. NIST SP
 // 800-63B §5.1.1.2 asks at least 6 random characters of a verifier-chosen
 // secret; a machine account's password is never typed again, so length
@@ -177,6 +177,13 @@ func addrListed(allowed []netip.Prefix, addr netip.Addr) bool {
 	return false
 }
 
+// newFTPPassword generates a password and its hash.
+func (s *Service) newFTPPassword() (password, hash string, err error) {
+	password = rand.Text()
+	hash, err = passhash.Hash([]byte(password), s.ftpGuard.Argon)
+	return password, hash, err
+}
+
 // ftpPasswordAnswer is the one time the password is shown.
 type ftpPasswordAnswer struct {
 	Client   string `json:"client"`
@@ -192,8 +199,7 @@ func (s *Service) opFTPPassword(a *httpapi.API, w http.ResponseWriter, r *http.R
 		httpapi.WriteError(w, r, a.Log, err)
 		return
 	}
-	password := rand.Text()
-	hash, err := passhash.Hash([]byte(password), s.ftpGuard.Argon)
+	password, hash, err := s.newFTPPassword()
 	if err != nil {
 		httpapi.WriteError(w, r, a.Log, err)
 		return

@@ -18,9 +18,11 @@ import (
 
 const sftpUsage = `SFTP statement delivery:
   sftp hostkey                                    the SFTP server's address and host key fingerprint
-  sftp register CLIENT [--user LOGIN] --key FILE [--key FILE…] [--allow ADDR[,ADDR…]…] [--pgp FILE] [--disabled] [--quota SIZE]
+  sftp register CLIENT [--user LOGIN] --key FILE [--key FILE…] [--ftp] [--allow ADDR[,ADDR…]…] [--pgp FILE] [--disabled] [--quota SIZE]
                                                   FILE: the public key the client sent, in any format
                                                   (puttygen -L/-p, ssh-keygen, PEM; a .ppk gives its public part)
+                                                  --ftp: FTP/FTPS access too, with a generated password shown once
+                                                  (then --key may be left out)
   sftp list                                       every client, with its folder's usage and quota
   sftp show CLIENT                                keys (with revoked ones), allow-list, OpenPGP key, usage and quota
   sftp quota CLIENT SIZE|default                  the folder's storage quota (SIZE: bytes, or 500MiB, 2GiB, 1GB…);
@@ -31,6 +33,10 @@ const sftpUsage = `SFTP statement delivery:
   sftp pgp set CLIENT FILE                        statements are then encrypted to this key (gpg --armor --export)
   sftp pgp remove CLIENT
   sftp enable|disable CLIENT
+  sftp ftp password CLIENT                        FTP/FTPS access with a new generated password, shown once
+                                                  (replaces the old one and ends a hold-off after wrong passwords)
+  sftp ftp plain CLIENT on|off                    plain FTP without TLS (needs the client's OpenPGP key)
+  sftp ftp remove CLIENT                          ends FTP access (SFTP keys are not affected)
   statement deliver --to CLIENT [--name NAME] FILE    streams FILE into the client's folder
   statement list CLIENT
 (FILE may be "-" for standard input.)
@@ -106,7 +112,15 @@ type sftpClientOut struct {
 	QuotaDefault   bool         `json:"quota_default"`
 	UsedBytes      *int64       `json:"used_bytes"`
 	UsedFiles      *int64       `json:"used_files"`
-	Warnings       []string     `json:"warnings"`
+	FTP            struct {
+		Enabled      bool   `json:"enabled"`
+		Plain        bool   `json:"plain"`
+		PlainInForce bool   `json:"plain_in_force"`
+		Failures     int    `json:"failures"`
+		HeldUntil    string `json:"held_until"`
+	} `json:"ftp"`
+	FTPPassword string   `json:"ftp_password"`
+	Warnings    []string `json:"warnings"`
 }
 
 // usage shows what the client's folder holds against its quota.
@@ -165,6 +179,17 @@ func (c *client) printSFTPClient(o *sftpClientOut) {
 		fmt.Fprintln(c.out, "  statements encrypted to OpenPGP key", o.PGPFingerprint)
 	} else {
 		fmt.Fprintln(c.out, "  statements delivered unencrypted (no OpenPGP key)")
+	}
+	switch f := o.FTP; {
+	case !f.Enabled:
+		fmt.Fprintln(c.out, "  FTP: no access")
+	case f.PlainInForce:
+		fmt.Fprintln(c.out, "  FTP: password set; FTPS, or plain FTP (its files are PGP-encrypted)")
+	default:
+		fmt.Fprintln(c.out, "  FTP: password set; FTPS only")
+	}
+	if o.FTP.Failures > 0 {
+		fmt.Fprintf(c.out, "  FTP: %d wrong passwords in a row\n", o.FTP.Failures)
 	}
 	for _, k := range o.Keys {
 		status := "active since " + shortTime(k.AddedAt)
@@ -281,6 +306,8 @@ func (c *client) sftp(args []string) error {
 		return nil
 	case "pgp":
 		return c.sftpPGP(args[1:])
+	case "ftp":
+		return c.sftpFTP(args[1:])
 	case "enable", "disable":
 		name, err := one("sftp "+args[0], args[1:])
 		if err != nil {
@@ -303,8 +330,9 @@ func (c *client) sftp(args []string) error {
 func (c *client) sftpRegister(args []string) error {
 	var user, pgp, quota string
 	var keyFiles, allow listFlag
-	var disabled bool
+	var disabled, ftp bool
 	pos, err := flags("sftp register", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&ftp, "ftp", false, "")
 		fs.StringVar(&user, "user", "", "")
 		fs.Var(&keyFiles, "key", "")
 		fs.Var(&allow, "allow", "")
@@ -319,8 +347,8 @@ func (c *client) sftpRegister(args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(keyFiles) == 0 {
-		return errors.New("sftp register: --key FILE is required (the public key the client sent)")
+	if len(keyFiles) == 0 && !ftp {
+		return errors.New("sftp register: --key FILE is required (the public key the client sent), unless the client uses FTP (--ftp)")
 	}
 	quotaBytes, err := parseQuota(quota)
 	if err != nil {
@@ -344,7 +372,10 @@ func (c *client) sftpRegister(args []string) error {
 		allow = listFlag{}
 	}
 	var out sftpClientOut
-	body := map[string]any{"username": name, "user": user, "keys": keys, "allow": allow, "disabled": disabled, "quota_bytes": quotaBytes}
+	if keys == nil {
+		keys = []string{}
+	}
+	body := map[string]any{"username": name, "user": user, "keys": keys, "allow": allow, "disabled": disabled, "quota_bytes": quotaBytes, "ftp": ftp}
 	if err := c.do("POST", "/api/v1/ops/sftp/clients", body, &out); err != nil {
 		return err
 	}
@@ -353,14 +384,55 @@ func (c *client) sftpRegister(args []string) error {
 			c.printSFTPClient(&out)
 			return fmt.Errorf("the client was registered, but its OpenPGP key was not: %w", err)
 		}
+		password := out.FTPPassword
 		if err := c.do("GET", clientPath(out.Username), nil, &out); err != nil {
 			return err
 		}
-		out.Warnings = nil
+		out.Warnings, out.FTPPassword = nil, password
 	}
 	fmt.Fprintln(c.out, "registered:")
 	c.printSFTPClient(&out)
+	c.printFTPPassword(out.Username, out.FTPPassword)
 	return nil
+}
+
+// printFTPPassword shows a generated FTP password, the one time it exists.
+func (c *client) printFTPPassword(client, password string) {
+	if password == "" {
+		return
+	}
+	fmt.Fprintf(c.out, "FTP password for %s (shown once, not stored; send it apart from the username):\n%s\n", client, password)
+}
+
+func (c *client) sftpFTP(args []string) error {
+	const usage = "usage: sftp ftp password CLIENT | sftp ftp plain CLIENT on|off | sftp ftp remove CLIENT"
+	switch {
+	case len(args) == 2 && args[0] == "password":
+		var out struct {
+			Client   string `json:"client"`
+			Password string `json:"password"`
+		}
+		if err := c.do("POST", clientPath(args[1], "ftp", "password"), nil, &out); err != nil {
+			return err
+		}
+		c.printFTPPassword(out.Client, out.Password)
+		return nil
+	case len(args) == 3 && args[0] == "plain" && (args[2] == "on" || args[2] == "off"):
+		var out sftpClientOut
+		if err := c.do("PUT", clientPath(args[1], "ftp", "plain"), map[string]any{"allowed": args[2] == "on"}, &out); err != nil {
+			return err
+		}
+		c.printSFTPClient(&out)
+		return nil
+	case len(args) == 2 && args[0] == "remove":
+		var out sftpClientOut
+		if err := c.do("DELETE", clientPath(args[1], "ftp"), nil, &out); err != nil {
+			return err
+		}
+		c.printSFTPClient(&out)
+		return nil
+	}
+	return errors.New(usage)
 }
 
 func (c *client) sftpKey(args []string) error {
