@@ -121,4 +121,42 @@ type SFTPStore interface {
 	// SFTPAddrAllowed reports whether addr is on the allow-list of some
 	// enabled client.
 	SFTPAddrAllowed(ctx context.Context, addr netip.Addr) (bool, error)
+
+	// PutDocument records a delivered document; one already recorded for
+	// the same client and file is replaced (its ID is kept: d.ID is set
+	// to the stored one).
+	PutDocument(ctx context.Context, d *Document) error
+	// Documents lists a user's documents, newest first.
+	Documents(ctx context.Context, userID string) ([]*Document, error)
+	// Document returns the user's document with that id; ErrNotFound when
+	// the user has none (another user's id included).
+	Document(ctx context.Context, userID, id string) (*Document, error)
+	// DeleteDocumentsBefore forgets the documents delivered before t (the
+	// retention purge removes their files) and returns how many.
+	DeleteDocumentsBefore(ctx context.Context, t time.Time) (int, error)
+}
+
+// DocumentKind says what a delivered document is.
+type DocumentKind string
+
+// Document kinds; an operator names one when delivering.
+const (
+	DocStatement DocumentKind = "statement" // activity statements (daily, monthly, annual)
+	DocTaxForm   DocumentKind = "tax_form"  // tax forms (1099, 1042-S…)
+	DocReport    DocumentKind = "report"    // other reports from the Reporting Integration Team
+)
+
+// DocumentKinds are the kinds in the order the portal shows them.
+var DocumentKinds = []DocumentKind{DocStatement, DocTaxForm, DocReport}
+
+// Document is one file delivered into a client folder for a user.
+type Document struct {
+	ID          string       `json:"id"`
+	UserID      string       `json:"-"`
+	Client      string       `json:"-"` // the delivery folder
+	File        string       `json:"name"`
+	Kind        DocumentKind `json:"type"`
+	Bytes       int64        `json:"bytes"`
+	Encrypted   bool         `json:"encrypted"`
+	DeliveredAt time.Time    `json:"delivered_at"`
 }

@@ -64,6 +64,10 @@ func (s *Service) Routes(a *httpapi.API) []httpapi.Route {
 		httpapi.Declare("POST /api/v1/ops/sftp/clients/{client}/disable", sls.ForRoles(sls.RoleReporting), h(s.opSFTPEnable(false))),
 		httpapi.DeclareRaw("POST /api/v1/ops/sftp/clients/{client}/statements", sls.ForRoles(sls.RoleReporting), h(s.opDeliverStatement)),
 		httpapi.Declare("GET /api/v1/ops/sftp/clients/{client}/statements", sls.ForRoles(sls.RoleReporting, sls.RoleAuditor), h(s.opListStatements)),
+		// The client's own documents: a full session, or a closed
+		// account's statements-only one (SPEC §2.4), and nothing else.
+		httpapi.Declare("GET /api/v1/statements", sls.ForSession.Also(sls.ScopeStatementsOnly), h(s.listDocuments)),
+		httpapi.Declare("GET /api/v1/statements/{id}", sls.ForSession.Also(sls.ScopeStatementsOnly), h(s.getDocument)),
 		httpapi.Declare("POST /api/v1/ops/sftp/clients/{client}/ftp/password", sls.ForRoles(sls.RoleReporting), h(s.opFTPPassword)),
 		httpapi.Declare("DELETE /api/v1/ops/sftp/clients/{client}/ftp", sls.ForRoles(sls.RoleReporting), h(s.opFTPRemove)),
 		httpapi.Declare("PUT /api/v1/ops/sftp/clients/{client}/ftp/plain", sls.ForRoles(sls.RoleReporting), h(s.opFTPPlain)),
@@ -824,6 +828,11 @@ func (s *Service) opDeliverStatement(a *httpapi.API, w http.ResponseWriter, r *h
 			strings.TrimPrefix(err.Error(), "statement: ")))
 		return
 	}
+	kind, err := parseDocumentKind(r.URL.Query().Get("type"))
+	if err != nil {
+		httpapi.WriteError(w, r, a.Log, err)
+		return
+	}
 	max := f.cfg.MaxStatementBytes
 	if r.ContentLength > max {
 		httpapi.WriteError(w, r, a.Log, sls.Errorf(sls.CodeBodyTooLarge, "The statement is larger than %d bytes (sftp.max_statement_bytes).", max))
@@ -833,7 +842,7 @@ func (s *Service) opDeliverStatement(a *httpapi.API, w http.ResponseWriter, r *h
 	// a slow link; this request gets an hour.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Hour))
 	body := http.MaxBytesReader(w, r.Body, max)
-	out, err := s.Deliver(r.Context(), httpapi.OperatorActor(r), "operator", normalizeSFTPUsername(r.PathValue("client")), name, body, r.ContentLength)
+	out, err := s.Deliver(r.Context(), httpapi.OperatorActor(r), "operator", normalizeSFTPUsername(r.PathValue("client")), name, kind, body, r.ContentLength)
 	if err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			err = sls.Errorf(sls.CodeInvalidRequest, "The upload ended before the whole statement arrived; nothing was delivered.").Wrap(err)

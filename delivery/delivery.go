@@ -183,7 +183,7 @@ func (s *Service) SpoolLoop(ctx context.Context) {
 func (s *Service) scanSpool(ctx context.Context) {
 	f := s
 	n, err := statement.ScanSpool(f.cfg.Spool, func(username, name string, r io.Reader) error {
-		_, err := s.Deliver(ctx, sls.ActorSystem, "spool", username, name, r, -1)
+		_, err := s.Deliver(ctx, sls.ActorSystem, "spool", username, name, sls.DocStatement, r, -1)
 		return err
 	})
 	if n > 0 {
@@ -209,11 +209,21 @@ func (s *Service) PurgeStatements(ctx context.Context, now time.Time) error {
 	f := s
 	before := now.Add(-f.retention)
 	n, err := sftpd.Purge(f.cfg.Root, before)
-	if n > 0 {
+	// The documents' rows go with their files (by delivery time, which
+	// is the files' modification time unless a client touched them).
+	forgotten := 0
+	if derr := s.Store.Update(ctx, func(tx sls.Tx) error {
+		var err error
+		forgotten, err = tx.DeleteDocumentsBefore(ctx, before)
+		return err
+	}); derr != nil {
+		err = errors.Join(err, derr)
+	}
+	if n > 0 || forgotten > 0 {
 		f.events.WithLabelValues(sls.EventStatementsPurged).Add(float64(n))
 		aerr := s.Store.Update(ctx, func(tx sls.Tx) error {
 			return sls.Audit(ctx, tx, now, sls.ActorSystem, sls.EventStatementsPurged, "", "",
-				map[string]any{"files": n, "older_than": before, "retention_days": int(f.retention / (24 * time.Hour))})
+				map[string]any{"files": n, "documents": forgotten, "older_than": before, "retention_days": int(f.retention / (24 * time.Hour))})
 		})
 		err = errors.Join(err, aerr)
 	}
@@ -222,10 +232,13 @@ func (s *Service) PurgeStatements(ctx context.Context, now time.Time) error {
 
 // Delivered is what a delivery reports.
 type Delivered struct {
-	Client    string `json:"client"`
-	File      string `json:"file"`
-	Bytes     int64  `json:"bytes"`
-	Encrypted bool   `json:"encrypted"`
+	Client    string           `json:"client"`
+	File      string           `json:"file"`
+	Type      sls.DocumentKind `json:"type"`
+	Bytes     int64            `json:"bytes"`
+	Encrypted bool             `json:"encrypted"`
+	// Document is the id under which the client finds it (portal, API).
+	Document string `json:"document,omitempty"`
 }
 
 // metricQuotaRefused counts the deliveries refused by a client's quota
@@ -265,14 +278,15 @@ func errNoClient(username string) error {
 }
 
 // Deliver puts one statement into a client's folder, encrypted
-// to the client's OpenPGP key when one is registered, and audits it.
+// to the client's OpenPGP key when one is registered, records it among
+// the documents of the client's user (as kind), and audits it.
 // size is the statement's length when known in advance, or -1.
 //
 // The client's quota bounds the file written: the room is the quota less
 // the bytes in the folder now, plus the statement of the same name that
 // this one replaces. Uploads in flight on this node count only for what
 // they have written so far.
-func (s *Service) Deliver(ctx context.Context, actor, source, username, name string, r io.Reader, size int64) (*Delivered, error) {
+func (s *Service) Deliver(ctx context.Context, actor, source, username, name string, kind sls.DocumentKind, r io.Reader, size int64) (*Delivered, error) {
 	f := s
 	var c *sls.SFTPClient
 	err := s.Store.View(ctx, func(tx sls.Tx) error {
@@ -342,10 +356,16 @@ func (s *Service) Deliver(ctx context.Context, actor, source, username, name str
 		}
 		return nil, err
 	}
-	out := &Delivered{Client: c.Username, File: filepath.Base(path), Bytes: cr.n, Encrypted: to != nil}
+	out := &Delivered{Client: c.Username, File: filepath.Base(path), Type: kind, Bytes: cr.n, Encrypted: to != nil}
 	f.events.WithLabelValues(sls.EventStatementDelivered).Inc()
 	err = s.Store.Update(ctx, func(tx sls.Tx) error {
-		d := map[string]any{"client": c.Username, "file": out.File, "bytes": out.Bytes, "encrypted": out.Encrypted, "source": source}
+		doc := &sls.Document{ID: sls.NewID("doc"), UserID: c.UserID, Client: c.Username, File: out.File, Kind: kind,
+			Bytes: out.Bytes, Encrypted: out.Encrypted, DeliveredAt: now}
+		if err := tx.PutDocument(ctx, doc); err != nil {
+			return err
+		}
+		out.Document = doc.ID
+		d := map[string]any{"client": c.Username, "file": out.File, "type": kind, "bytes": out.Bytes, "encrypted": out.Encrypted, "source": source}
 		if to != nil {
 			d["pgp_fingerprint"] = c.PGPFingerprint
 		}
