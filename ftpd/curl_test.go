@@ -142,9 +142,12 @@ func TestCurlClearDataChannelRefused(t *testing.T) {
 	ts := startServer(t, nil)
 	ts.put(t, "alice", "a.pgp", "secret statement")
 	// --ftp-ssl-control: TLS for the login, clear data channel (no PROT P).
-	out, errs, code := runCurl(t, "--ftp-ssl-control", "-k", ts.url("alice", "alice-pw", "/a.pgp"))
+	out, errs, code := runCurl(t, "-v", "--ftp-ssl-control", "-k", ts.url("alice", "alice-pw", "/a.pgp"))
 	if code == 0 || strings.Contains(out, "secret") {
 		t.Fatalf("clear data channel after AUTH TLS: exit %d, %q: %s", code, out, errs)
+	}
+	if !strings.Contains(errs, "421") || !strings.Contains(strings.ToLower(errs), "tls") {
+		t.Errorf("refusal does not say TLS is required:\n%s", errs)
 	}
 }
 
@@ -295,12 +298,9 @@ func TestCurlQuota(t *testing.T) {
 	if _, _, code := tlsCurl(t, "--append", "-T", one, ts.url("quotaq", "quotaq-pw", "/small")); code == 0 {
 		t.Fatal("append over quota succeeded")
 	}
-	if b, _ := os.ReadFile(filepath.Join(ts.root, "quotaq", "small")); len(b) != 600 {
-		// The partial-upload removal applies to the file the upload made
-		// over quota; an append refused before writing leaves it whole.
-		if len(b) != 0 {
-			t.Errorf("small is %d bytes", len(b))
-		}
+	// A refused append leaves the file as it was.
+	if b, err := os.ReadFile(filepath.Join(ts.root, "quotaq", "small")); len(b) != 600 {
+		t.Errorf("small is %d bytes after a refused append, %v", len(b), err)
 	}
 
 	// Entries: 5 allowed, 2 or fewer present; folders count.

@@ -458,9 +458,10 @@ func (fsys *clientFS) openWrite(rel string, flags int) (*transfer, error) {
 		return nil, errNotRegular
 	}
 	fsys.quota.free(before - fi.Size()) // truncated on open
-	t := &transfer{f: f, fsys: fsys, name: rel, event: EventUpload, write: true, size: fi.Size(), opened: time.Now()}
+	t := &transfer{f: f, fsys: fsys, name: rel, event: EventUpload, write: true, size: fi.Size(), opened: time.Now(),
+		fresh: creating || flags&os.O_TRUNC != 0, appendFrom: -1}
 	if flags&os.O_APPEND != 0 {
-		t.pos = fi.Size()
+		t.pos, t.appendFrom = fi.Size(), fi.Size()
 	}
 	return t, nil
 }
@@ -493,6 +494,11 @@ type transfer struct {
 	// folder's usage mutex; overQuota is the first refusal.
 	size      int64
 	overQuota atomic.Pointer[quotaError]
+	// fresh: the upload created or truncated the file, so a partial one
+	// is removed on refusal; appendFrom (APPE, else -1) is the size it is
+	// cut back to, so that a refused append leaves the file as it was.
+	fresh      bool
+	appendFrom int64
 
 	once   sync.Once
 	opened time.Time
@@ -581,7 +587,7 @@ func (t *transfer) Close() error {
 			// pass for a whole one; its bytes go back to the quota before
 			// the upload stops counting as open.
 			if t.overQuota.Load() != nil && serr == nil {
-				removed = t.removeIfSame(fi)
+				removed = t.undo(fi)
 			}
 			t.fsys.quota.closeWriter()
 			attrs["bytes"] = strconv.FormatInt(t.wrote.Load(), 10)
@@ -589,6 +595,8 @@ func (t *transfer) Close() error {
 			attrs["bytes"] = strconv.FormatInt(t.read.Load(), 10)
 		}
 		switch {
+		case t.overQuota.Load() != nil && removed && !t.fresh:
+			attrs["result"] = "quota exceeded, append undone"
 		case t.overQuota.Load() != nil && removed:
 			attrs["result"] = "quota exceeded, partial file removed"
 		case t.overQuota.Load() != nil:
@@ -615,11 +623,30 @@ func (t *transfer) Close() error {
 	return nil
 }
 
-// removeIfSame removes the transfer's file if the name still leads to it
-// (the client may have renamed it, or put another file there meanwhile).
-func (t *transfer) removeIfSame(fi os.FileInfo) bool {
+// undo takes back an upload refused by the quota: a file it created or
+// truncated is removed, an append is cut back to where it started; a
+// resumed upload (REST) is left as it is, since what it overwrote is gone
+// anyway. Only if the name still leads to the transfer's file (the client
+// may have renamed it, or put another file there meanwhile).
+func (t *transfer) undo(fi os.FileInfo) bool {
 	cur, err := t.fsys.root.Lstat(t.name)
 	if err != nil || !os.SameFile(fi, cur) {
+		return false
+	}
+	if !t.fresh {
+		if t.appendFrom >= 0 && cur.Size() > t.appendFrom {
+			f, err := t.fsys.root.OpenFile(t.name, os.O_WRONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+			if err == nil {
+				err = f.Truncate(t.appendFrom)
+				f.Close()
+			}
+			if err != nil {
+				t.fsys.log.Warn("ftpd: append over quota not cut back", "file", t.name, "err", err)
+				return false
+			}
+			t.fsys.quota.free(cur.Size() - t.appendFrom)
+			return true
+		}
 		return false
 	}
 	if err := t.fsys.root.Remove(t.name); err != nil {
