@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // curl exit codes (curl(1), "EXIT CODES").
@@ -13,7 +15,15 @@ const (
 )
 
 func TestCurlListDownloadUpload(t *testing.T) {
-	ts := startServer(t, nil)
+	var mu sync.Mutex
+	moved := map[string]int64{}
+	ts := startServer(t, func(c *Config) {
+		c.Transferred = func(direction string, n int64, _ time.Duration) {
+			mu.Lock()
+			moved[direction] += n
+			mu.Unlock()
+		}
+	})
 	ts.put(t, "alice", "statement-2026-11.pdf.pgp", "-----BEGIN PGP MESSAGE-----\nstatement\n")
 	ts.put(t, "alice", "tax/1099.pdf.pgp", "tax form")
 
@@ -73,6 +83,12 @@ func TestCurlListDownloadUpload(t *testing.T) {
 		return a["file"] == "/in/upload.csv" && a["target"] == "/in/renamed.csv"
 	})
 	ts.audit.waitFor(t, EventRemove, func(a map[string]string) bool { return a["file"] == "/statement-2026-11.pdf.pgp" })
+
+	mu.Lock()
+	if moved["download"] != 8 || moved["upload"] != 12 {
+		t.Errorf("Transferred saw %v", moved)
+	}
+	mu.Unlock()
 
 	// The client's folder was made 0700.
 	fi, err = os.Stat(filepath.Join(ts.root, "alice"))

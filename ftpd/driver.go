@@ -27,8 +27,8 @@ const (
 )
 
 var (
-	errLoginIncorrect = errors.New(msgLoginIncorrect)
-	errTLSRequired    = errors.New(msgTLSRequired)
+	errLoginIncorrect = errors.New("ftpd: login incorrect")
+	errTLSRequired    = errors.New("ftpd: TLS required")
 )
 
 // GetSettings is read once, by Serve (through the library's Listen).

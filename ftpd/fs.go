@@ -425,10 +425,12 @@ func (fsys *clientFS) openWrite(rel string, flags int) (*transfer, error) {
 	var before int64
 	fi, err := fsys.root.Lstat(rel)
 	if err == nil {
-		if !fi.Mode().IsRegular() {
-			if fi.IsDir() {
-				return nil, errIsDir
-			}
+		switch {
+		case fi.IsDir():
+			return nil, errIsDir
+		case fi.Mode()&os.ModeSymlink != 0:
+			return nil, errLinks
+		case !fi.Mode().IsRegular():
 			return nil, errNotRegular
 		}
 		before = fi.Size()

@@ -99,7 +99,9 @@ type Directory interface {
 	// wrapping ErrAuthFailed for any reason the login is refused: unknown
 	// user, wrong password, locked, rate-limited, address not on this
 	// client's list. Its text goes to the audit trail as the reason and
-	// must not hold the password. Any other error refuses the login too.
+	// must not hold the password. Any other error refuses the login too,
+	// and so does a client whose Username is not exactly username (the
+	// folder is named after it).
 	Authenticate(ctx context.Context, username, password string, addr netip.Addr) (*Client, error)
 }
 
@@ -324,7 +326,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// only its errors.
 	s.lib.Logger = slog.New(minLevel{s.log.Handler(), slog.LevelError}).With("component", "ftpserverlib")
 	if err := s.lib.Listen(); err != nil {
-		s.ln = nil
+		s.ln, s.lib, s.handoff = nil, nil, nil
 		s.mu.Unlock()
 		ln.Close()
 		rootDir.Close()
