@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -262,6 +263,32 @@ func TestCurlTraversal(t *testing.T) {
 	out, errs, code := tlsCurl(t, "-Q", "CWD ..", ts.url("alice", "alice-pw", "/"))
 	if code != 0 || !strings.Contains(out, "mine.pgp") || strings.Contains(out, "theirs") {
 		t.Errorf("list after CWD ..: exit %d, %q: %s", code, out, errs)
+	}
+
+	// Renames and folders stay inside the folder too.
+	if _, _, code := tlsCurl(t, "-Q", "RNFR mine.pgp", "-Q", "RNTO ../other/stolen.pgp", ts.url("alice", "alice-pw", "/")); code == 0 {
+		t.Error("rename into a folder the client does not have succeeded")
+	}
+	tlsCurl(t, "-Q", "MKD ../../made", ts.url("alice", "alice-pw", "/"))
+	for _, p := range []string{filepath.Join(ts.root, "other", "stolen.pgp"), filepath.Join(ts.root, "made"), filepath.Join(filepath.Dir(ts.root), "made")} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s was made outside the client's folder", p)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(adir, "made")); err != nil {
+		t.Errorf("MKD ../../made: %v", err)
+	}
+
+	// A FIFO planted in the folder is neither read nor written (it would
+	// block the worker).
+	if err := syscall.Mkfifo(filepath.Join(adir, "fifo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, code := tlsCurl(t, ts.url("alice", "alice-pw", "/fifo")); code == 0 {
+		t.Error("download of a FIFO succeeded")
+	}
+	if _, _, code := tlsCurl(t, "-T", local, ts.url("alice", "alice-pw", "/fifo")); code == 0 {
+		t.Error("upload to a FIFO succeeded")
 	}
 
 	// SITE CHMOD, MFMT and symlinks are refused.

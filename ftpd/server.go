@@ -326,7 +326,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// only its errors.
 	s.lib.Logger = slog.New(minLevel{s.log.Handler(), slog.LevelError}).With("component", "ftpserverlib")
 	if err := s.lib.Listen(); err != nil {
-		s.ln, s.lib, s.handoff = nil, nil, nil
+		s.ln, s.lib, s.handoff, s.rootDir = nil, nil, nil, nil
 		s.mu.Unlock()
 		ln.Close()
 		rootDir.Close()
