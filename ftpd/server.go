@@ -24,6 +24,9 @@
 //     address and port the client names, the "FTP bounce" attack of RFC
 //     2577 §3. Passive data connections must come from the control
 //     connection's address (RFC 2577 §5, against connection theft).
+//     ftpserverlib cannot require the data channel's TLS session to resume
+//     the control channel's (as vsftpd's require_ssl_reuse does), so the
+//     address check is the defence there.
 //   - An address on no allow-list is closed on accept, before the greeting,
 //     as sftpd does; every login failure (unknown user, wrong password,
 //     locked account, address not on that client's list) gets the same
