@@ -6,7 +6,7 @@
 //
 // The FTP protocol itself is github.com/fclairamb/ftpserverlib: FTP has
 // decades of client quirks (EPSV, REST, MLSD, ASCII mode, TLS session
-// reuse on data channels) that a maintained library gets right and a
+// on data channels) that a maintained library gets right and a
 // hand-written one would learn the hard way. This package supplies what
 // the library leaves to its driver: who may connect and log in, what a
 // client sees of the disk, quotas, limits and the audit trail.
@@ -33,7 +33,10 @@
 //     "530 Login incorrect." so that a prober learns nothing. A client that
 //     may not use plain FTP learns that TLS is required only after its
 //     password was checked, so that reply does not reveal which usernames
-//     exist either.
+//     exist either. Such a client has by then sent its password in the
+//     clear: FTP gives the server no way to refuse USER/PASS without TLS
+//     for some accounts only, before knowing the account. Client
+//     instructions must say "Require explicit FTP over TLS".
 //   - A client's folder is its "/", and every file access goes through an
 //     os.Root opened on it, so "..", absolute paths and symbolic links
 //     cannot reach outside (see fs.go). SITE commands (CHMOD, CHOWN,
@@ -45,7 +48,7 @@
 //
 // The server reads its clients through the small Directory interface and
 // reports security events through Auditor; the program that wires it
-// decides where those live. Passwords are never logged nor audited.
+// decides where those live. Passwords are neither logged nor audited.
 package ftpd
 
 import (
