@@ -5,7 +5,7 @@
 // which the 100-day purge (sftpd.Purge) keeps trimmed.
 //
 // The FTP protocol itself is github.com/fclairamb/ftpserverlib: FTP has
-// decades of client quirks (EPSV, REST, MLSD, ASCII mode, TLS session
+// decades of client quirks (EPSV, REST, MLSD, ASCII mode, TLS
 // on data channels) that a maintained library gets right and a
 // hand-written one would learn the hard way. This package supplies what
 // the library leaves to its driver: who may connect and log in, what a
