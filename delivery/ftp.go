@@ -42,7 +42,7 @@ type FTPAccess struct {
 
 // FTPGuard is how FTP passwords are checked, from the login's rules.
 type FTPGuard struct {
-	Limiter *ratelimit.Limiter // nil: no rate limit (tests)
+	Limiter *ratelimit.Limiter // nil: no rate limit
 	Hashing *passhash.Gate     // nil: unbounded
 	Argon   passhash.Params
 	// Burst, HoldOff and MaxFailures are the login's untrusted_burst,
@@ -65,14 +65,29 @@ func refusedFTP(reason string) error { return fmt.Errorf("%w: %s", ErrFTPRefused
 func (s *Service) AuthenticateFTP(ctx context.Context, username, password string, addr netip.Addr) (*FTPAccess, error) {
 	g := s.ftpGuard
 	username = normalizeSFTPUsername(username)
-	if g.Limiter != nil {
-		key := addr.Unmap().String()
-		if err := g.Limiter.Take(ctx, ratelimit.PasswordAddress, ratelimit.AddressKey(key)); err != nil {
-			return nil, refusedFTP("rate limited (address)")
+	// The login's rate limits, counted on wrong passwords only: an FTP
+	// client is a program that logs in for each transfer, and a right
+	// password must not use up its budget; a guesser's every try is a
+	// wrong one. The hashing gate bounds the work of right ones.
+	key := addr.Unmap().String()
+	limits := []struct{ rule, key string }{
+		{ratelimit.PasswordAddress, ratelimit.AddressKey(key)},
+		{ratelimit.PasswordAccount, ratelimit.AccountKey(key, username)},
+	}
+	for _, l := range limits {
+		if err := g.Limiter.Peek(ctx, l.rule, l.key); sls.ErrorCode(err) == sls.CodeRateLimited {
+			return nil, refusedFTP("rate limited (" + l.rule + ")")
+		} else if err != nil {
+			return nil, err
 		}
-		if err := g.Limiter.Take(ctx, ratelimit.PasswordAccount, ratelimit.AccountKey(key, username)); err != nil {
-			return nil, refusedFTP("rate limited (address and username)")
+	}
+	countFailure := func() error {
+		for _, l := range limits {
+			if err := g.Limiter.Take(ctx, l.rule, l.key); err != nil && sls.ErrorCode(err) != sls.CodeRateLimited {
+				return err
+			}
 		}
+		return nil
 	}
 	var c *sls.SFTPClient
 	var nets []netip.Prefix
@@ -108,6 +123,11 @@ func (s *Service) AuthenticateFTP(ctx context.Context, username, password string
 		ok = false
 	}
 	now := s.Clock.Now()
+	if !usable || !ok {
+		if err := countFailure(); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case !usable:
 		return nil, refusedFTP("unknown client or no FTP access")

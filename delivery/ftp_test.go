@@ -5,12 +5,14 @@ import (
 	"errors"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/clock"
 	"github.com/secure-login-system/sls/passhash"
+	"github.com/secure-login-system/sls/ratelimit"
 	"github.com/secure-login-system/sls/sqlstore/storetest"
 )
 
@@ -89,5 +91,47 @@ func TestAuthenticateFTP(t *testing.T) {
 	})
 	if a, _ := s.AuthenticateFTP(ctx, "acme", "right-password", in); a == nil || a.PlainAllowed {
 		t.Errorf("plain FTP without a PGP key: %+v", a)
+	}
+}
+
+// TestAuthenticateFTPRateLimits: right passwords never use up the
+// budget; wrong ones do, and then even the right one is refused.
+func TestAuthenticateFTPRateLimits(t *testing.T) {
+	st := storetest.MustOpenSQLite(t)
+	ctx := context.Background()
+	u := storetest.Fixture(t, st, "ftplimits")
+	clk := clock.NewFake(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
+	lim, err := ratelimit.New(st, clk, map[string]ratelimit.Rule{
+		ratelimit.PasswordAddress: {Rate: 20, Per: time.Minute, Burst: 10},
+		ratelimit.PasswordAccount: {Rate: 5, Per: time.Minute, Burst: 3},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Deps{Store: st, Clock: clk, FTP: FTPGuard{Limiter: lim, Argon: cheapArgon, Burst: 100, HoldOff: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, _ := passhash.Hash([]byte("pw"), cheapArgon)
+	now := clk.Now()
+	_ = st.Update(ctx, func(tx sls.Tx) error {
+		if err := tx.CreateSFTPClient(ctx, &sls.SFTPClient{Username: "lim", UserID: u.ID, Enabled: true, FTPPasswordHash: hash, CreatedAt: now, UpdatedAt: now}); err != nil {
+			return err
+		}
+		return tx.SetSFTPNetworks(ctx, "lim", []netip.Prefix{netip.MustParsePrefix("192.0.2.1/32")})
+	})
+	addr := netip.MustParseAddr("192.0.2.1")
+	for i := range 30 {
+		if _, err := s.AuthenticateFTP(ctx, "lim", "pw", addr); err != nil {
+			t.Fatalf("right password %d: %v", i, err)
+		}
+	}
+	for range 3 {
+		if _, err := s.AuthenticateFTP(ctx, "lim", "guess", addr); !errors.Is(err, ErrFTPRefused) {
+			t.Fatalf("wrong password: %v", err)
+		}
+	}
+	if _, err := s.AuthenticateFTP(ctx, "lim", "pw", addr); err == nil || !strings.Contains(err.Error(), "rate limited") {
+		t.Errorf("after the burst of wrong passwords: %v, want rate limited", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"net/netip"
@@ -148,6 +149,27 @@ func (l *Limiter) Take(ctx context.Context, rule, key string) error {
 		err = l.TakeIn(ctx, tx, rule, key)
 		return nil // a refusal changed nothing; there is nothing to roll back
 	}); uerr != nil {
+		return uerr
+	}
+	return err
+}
+
+// errPeek rolls Peek's transaction back.
+var errPeek = errors.New("ratelimit: peek")
+
+// Peek reports, like Take, whether key is over rule's limit, without
+// counting an event: the caller Takes only when what it guards fails
+// (FTP logins count wrong passwords only). The token is taken in a
+// transaction that is rolled back.
+func (l *Limiter) Peek(ctx context.Context, rule, key string) error {
+	if l == nil {
+		return nil
+	}
+	var err error
+	if uerr := l.store.Update(ctx, func(tx sls.Tx) error {
+		err = l.TakeIn(ctx, tx, rule, key)
+		return errPeek
+	}); uerr != nil && !errors.Is(uerr, errPeek) {
 		return uerr
 	}
 	return err

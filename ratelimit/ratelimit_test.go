@@ -144,3 +144,26 @@ func FuzzAddressKey(f *testing.F) {
 		}
 	})
 }
+
+// TestPeek: a peek answers as Take would and counts nothing.
+func TestPeek(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewFake(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
+	l, err := ratelimit.New(storetest.MustOpenSQLite(t), clk, map[string]ratelimit.Rule{"r": {Rate: 5, Per: time.Minute, Burst: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		if err := l.Peek(ctx, "r", "a"); err != nil {
+			t.Fatalf("peek counted: %v", err)
+		}
+	}
+	for range 2 {
+		if err := l.Take(ctx, "r", "a"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := retryAfter(t, l.Peek(ctx, "r", "a")); got != 12 {
+		t.Errorf("peek over the limit: retry after %d, want 12", got)
+	}
+}

@@ -64,6 +64,8 @@ type Options struct {
 	AddrFile string
 	// SFTPListen, when set, overrides the sftp section's listen address.
 	SFTPListen string
+	// FTPListen, when set, overrides the ftp section's listen address.
+	FTPListen string
 	// AdminListen, when set, serves the operator API (/api/v1/ops/) on
 	// this address only: the public listener answers 404 there. In
 	// production, bind it to a management network or loopback.

@@ -86,7 +86,7 @@ func (s *Server) configureSFTP(ctx context.Context) error {
 	s.API.Extra = append(s.API.Extra, f.svc.Routes)
 	if !f.svc.Enabled() {
 		s.Log.Info("sftp: statement delivery server switched off (sftp.enabled is false)")
-		return nil
+		return s.configureFTP() // refuses ftp.enabled
 	}
 	hk, err := sftpd.LoadOrCreateHostKey(c.HostKeyFile)
 	if err != nil {
@@ -131,6 +131,10 @@ func (s *Server) configureSFTP(ctx context.Context) error {
 	}
 	f.servers = append(f.servers, fileServer{name: "sftp", srv: srv, ln: ln, closed: sftpd.ErrServerClosed})
 	f.svc.AddServer(delivery.ServerInfo{Protocol: "sftp", Listen: ln.Addr().String(), HostKey: hk})
+	if err := s.configureFTP(); err != nil {
+		ln.Close()
+		return err
+	}
 	s.Log.Info("sftp: statement delivery", "addr", ln.Addr().String(), "host_key", sftpd.Fingerprint(hk),
 		"root", c.Root, "spool", c.Spool, "retention_days", int(f.svc.Retention()/(24*time.Hour)))
 

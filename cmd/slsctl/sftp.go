@@ -37,7 +37,9 @@ const sftpUsage = `SFTP statement delivery:
                                                   (replaces the old one and ends a hold-off after wrong passwords)
   sftp ftp plain CLIENT on|off                    plain FTP without TLS (needs the client's OpenPGP key)
   sftp ftp remove CLIENT                          ends FTP access (SFTP keys are not affected)
-  statement deliver --to CLIENT [--name NAME] FILE    streams FILE into the client's folder
+  statement deliver --to CLIENT [--name NAME] [--type statement|tax_form|report] FILE
+                                                  streams FILE into the client's folder; the client's user
+                                                  also finds it in the portal under that type
   statement list CLIENT
 (FILE may be "-" for standard input.)
 `
@@ -224,6 +226,12 @@ func (c *client) sftp(args []string) error {
 			Retention   int    `json:"retention_days"`
 			Root        string `json:"root"`
 			Spool       string `json:"spool"`
+			FTP         *struct {
+				Listen       string `json:"listen"`
+				TLS          bool   `json:"tls"`
+				RequireTLS   bool   `json:"require_tls"`
+				PassivePorts string `json:"passive_ports"`
+			} `json:"ftp"`
 		}
 		if err := c.do("GET", "/api/v1/ops/sftp/server", nil, &out); err != nil {
 			return err
@@ -233,6 +241,13 @@ func (c *client) sftp(args []string) error {
 		}
 		fmt.Fprintf(c.out, "address      %s\nfingerprint  %s\nhost key     %s\nretention    %d days\nfolders      %s\nspool        %s\n",
 			out.Listen, out.Fingerprint, out.HostKey, out.Retention, out.Root, out.Spool)
+		if f := out.FTP; f != nil {
+			tls := "FTPS (AUTH TLS) required, plain FTP only for clients allowed it"
+			if !f.RequireTLS {
+				tls = "FTPS offered, not required"
+			}
+			fmt.Fprintf(c.out, "ftp address  %s\nftp passive  %s\nftp tls      %s\n", f.Listen, f.PassivePorts, tls)
+		}
 		return nil
 	case "register":
 		return c.sftpRegister(args[1:])
@@ -524,14 +539,15 @@ func (c *client) setPGP(name string, key []byte) error {
 
 func (c *client) statement(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: statement deliver --to CLIENT [--name NAME] FILE | statement list CLIENT")
+		return errors.New("usage: statement deliver --to CLIENT [--name NAME] [--type statement|tax_form|report] FILE | statement list CLIENT")
 	}
 	switch args[0] {
 	case "deliver":
-		var to, name string
+		var to, name, kind string
 		pos, err := flags("statement deliver", args[1:], func(fs *flag.FlagSet) {
 			fs.StringVar(&to, "to", "", "")
 			fs.StringVar(&name, "name", "", "")
+			fs.StringVar(&kind, "type", "statement", "")
 		})
 		if err != nil {
 			return err
@@ -570,11 +586,12 @@ func (c *client) statement(args []string) error {
 		var out struct {
 			Client    string `json:"client"`
 			File      string `json:"file"`
+			Type      string `json:"type"`
 			Bytes     int64  `json:"bytes"`
 			Encrypted bool   `json:"encrypted"`
 		}
 		start := time.Now()
-		path := clientPath(to, "statements") + "?name=" + url.QueryEscape(name)
+		path := clientPath(to, "statements") + "?name=" + url.QueryEscape(name) + "&type=" + url.QueryEscape(kind)
 		if err := c.doRaw("POST", path, "application/octet-stream", body, size, &out, &hc); err != nil {
 			return err
 		}
@@ -582,7 +599,7 @@ func (c *client) statement(args []string) error {
 		if out.Encrypted {
 			how = "encrypted to the client's OpenPGP key"
 		}
-		fmt.Fprintf(c.out, "delivered %s to %s (%d bytes, %s) in %s\n", out.File, out.Client, out.Bytes, how, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(c.out, "delivered %s %s to %s (%d bytes, %s) in %s\n", out.Type, out.File, out.Client, out.Bytes, how, time.Since(start).Round(time.Millisecond))
 		return nil
 	case "list":
 		name, err := one("statement list", args[1:])

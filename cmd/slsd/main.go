@@ -65,6 +65,7 @@ func run(args []string) error {
 	fs.StringVar(&o.MetricsAddrFile, "metrics-addr-file", "", "write the metrics listener's address to this file once listening")
 	fs.StringVar(&o.Translations, "translations", "", "folder whose portal/ and notify/ subfolders hold catalogs (active.<lang>.toml) replacing the built-in wording, see docs/translations.md")
 	fs.StringVar(&o.SFTPListen, "sftp-listen", "", "SFTP statement delivery address (overrides sftp.listen in --config; default 127.0.0.1:2222)")
+	fs.StringVar(&o.FTPListen, "ftp-listen", "", "FTP/FTPS report access address, when ftp.enabled (overrides ftp.listen in --config; default 127.0.0.1:2121)")
 	fs.StringVar(&o.TLSCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
 	fs.StringVar(&o.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.BoolVar(&o.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate for localhost, made once in the data directory (local use)")
