@@ -159,4 +159,7 @@ type Document struct {
 	Bytes       int64        `json:"bytes"`
 	Encrypted   bool         `json:"encrypted"`
 	DeliveredAt time.Time    `json:"delivered_at"`
+	// PurgeAfter is when the retention purge removes it: computed from
+	// the deployment's retention when shown, not stored.
+	PurgeAfter time.Time `json:"purge_after"`
 }

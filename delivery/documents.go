@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"os"
-	"path"
 	"strings"
 	"time"
 
@@ -20,13 +18,6 @@ import (
 // portal and the API, a closed account included (SPEC §6): the same
 // files the client's SFTP/FTP folder holds, found through the rows
 // Deliver records, so that nobody reads a file by naming a path.
-
-// DocumentView is a document as its owner sees it.
-type DocumentView struct {
-	sls.Document
-	// PurgeAfter is when the retention purge removes it.
-	PurgeAfter time.Time `json:"purge_after"`
-}
 
 // parseDocumentKind reads an operator's ?type= (default statement).
 func parseDocumentKind(s string) (sls.DocumentKind, error) {
@@ -47,7 +38,7 @@ func parseDocumentKind(s string) (sls.DocumentKind, error) {
 
 // Documents lists the user's documents whose files are still there,
 // newest first.
-func (s *Service) Documents(ctx context.Context, userID string) ([]DocumentView, error) {
+func (s *Service) Documents(ctx context.Context, userID string) ([]*sls.Document, error) {
 	var docs []*sls.Document
 	err := s.Store.View(ctx, func(tx sls.Tx) error {
 		var err error
@@ -57,7 +48,7 @@ func (s *Service) Documents(ctx context.Context, userID string) ([]DocumentView,
 	if err != nil {
 		return nil, err
 	}
-	out := []DocumentView{}
+	out := []*sls.Document{}
 	for _, d := range docs {
 		if s.enabled {
 			// Gone from the folder (the client removed it over SFTP, or
@@ -68,7 +59,8 @@ func (s *Service) Documents(ctx context.Context, userID string) ([]DocumentView,
 				f.Close()
 			}
 		}
-		out = append(out, DocumentView{Document: *d, PurgeAfter: d.DeliveredAt.Add(s.retention)})
+		d.PurgeAfter = d.DeliveredAt.Add(s.retention)
+		out = append(out, d)
 	}
 	return out, nil
 }
@@ -128,45 +120,6 @@ func (s *Service) openDocument(d *sls.Document) (*os.File, error) {
 	return dir.Open(d.File)
 }
 
-// DocumentContentType is the media type a document is served as.
-func DocumentContentType(name string) string {
-	switch strings.ToLower(path.Ext(name)) {
-	case ".pdf":
-		return "application/pdf"
-	case ".pgp", ".gpg", ".asc":
-		return "application/pgp-encrypted"
-	case ".csv":
-		return "text/csv; charset=utf-8"
-	case ".xml":
-		return "application/xml"
-	case ".txt":
-		return "text/plain; charset=utf-8"
-	}
-	return "application/octet-stream"
-}
-
-// ServeDocument writes a document: PDFs inline, so that the browser shows
-// and prints them, everything else as an attachment; a sandbox policy and
-// nosniff keep a document from running as a page of this origin.
-func ServeDocument(w http.ResponseWriter, r *http.Request, f *os.File, d *sls.Document) {
-	ct := DocumentContentType(d.File)
-	disposition := "attachment"
-	if ct == "application/pdf" && r.URL.Query().Get("download") == "" {
-		disposition = "inline"
-	}
-	h := w.Header()
-	h.Set("Content-Type", ct)
-	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": d.File}))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	h.Set("Cache-Control", "private, no-store")
-	var mod time.Time
-	if fi, err := f.Stat(); err == nil {
-		mod = fi.ModTime()
-	}
-	http.ServeContent(w, r, "", mod, f)
-}
-
 func (s *Service) listDocuments(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
 	docs, err := s.Documents(r.Context(), httpapi.UserOf(r).ID)
 	if err != nil {
@@ -183,5 +136,5 @@ func (s *Service) getDocument(a *httpapi.API, w http.ResponseWriter, r *http.Req
 		return
 	}
 	defer f.Close()
-	ServeDocument(w, r, f, d)
+	httpapi.ServeDocument(w, r, f, d)
 }

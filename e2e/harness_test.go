@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -411,14 +412,22 @@ func (r apiResult) code() string {
 	return ""
 }
 
+// str reads a value by its path: object keys, and indices into arrays.
 func (r apiResult) str(path ...string) string {
 	var v any = r.Body
 	for _, p := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[p]
+		case []any:
+			i, err := strconv.Atoi(p)
+			if err != nil || i < 0 || i >= len(x) {
+				return ""
+			}
+			v = x[i]
+		default:
 			return ""
 		}
-		v = m[p]
 	}
 	switch x := v.(type) {
 	case string:

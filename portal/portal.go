@@ -89,6 +89,9 @@ type Deps struct {
 	TOTP TOTP
 	// Passkeys registers passkeys (nil: not offered).
 	Passkeys Passkeys
+	// Documents lists and serves the statements and tax forms delivered
+	// for the user's account (nil: no statements page).
+	Documents Documents
 	// Report follows "this wasn't me" links (nil: no report page), and
 	// ReportSelf takes a logged-in client's report (nil: not offered).
 	Report     Reporter
@@ -219,6 +222,10 @@ func (p *Portal) routes() error {
 	card := sls.ForStepUpOrTemporary.Also(sls.ScopeOnlineCardOnly)
 
 	handle("GET /{$}", closedOK, p.home)
+	if p.d.Documents != nil {
+		handle("GET /statements", closedOK, p.statementsPage)
+		handle("GET /statements/{id}", closedOK, p.statementFile)
+	}
 	handle("GET /login", sls.ForAnyone, p.loginPage)
 	handle("POST /login", sls.ForAnyone, p.loginStart)
 	handle("POST /login/device", sls.ForAnyone, p.loginDevice)
@@ -288,6 +295,9 @@ func (p *Portal) nav(q *req) []navItem {
 		items = []navItem{{Path: "/settings/onlinecard", Key: "nav.onlinecard"}}
 	case sls.ScopeStatementsOnly:
 		items = []navItem{{Path: "/", Key: "nav.home"}}
+		if p.d.Documents != nil {
+			items = append(items, navItem{Path: "/statements", Key: "nav.statements"})
+		}
 	default:
 		items = []navItem{{Path: "/", Key: "nav.home"}, {Path: "/settings/security", Key: "nav.security"}}
 		if p.d.Phone != nil {
@@ -301,6 +311,9 @@ func (p *Portal) nav(q *req) []navItem {
 		}
 		if p.d.Protect != nil {
 			items = append(items, navItem{Path: "/withdraw", Key: "nav.withdraw"})
+		}
+		if p.d.Documents != nil {
+			items = append(items, navItem{Path: "/statements", Key: "nav.statements"})
 		}
 		items = append(items, navItem{Path: "/settings/sessions", Key: "nav.sessions"})
 	}

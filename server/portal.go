@@ -77,6 +77,9 @@ func (s *Server) portalDeps() portal.Deps {
 	if s.passkey.svc != nil {
 		d.Passkeys = s.passkey.svc
 	}
+	if s.sftp.svc != nil {
+		d.Documents = s.sftp.svc
+	}
 	if s.takeover != nil {
 		d.Report = s.Report
 		d.ReportSelf = func(r *http.Request, u *sls.User) error {
