@@ -127,3 +127,17 @@ func TestDevicesSection(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPassiveRange: any ftp.passive_ports text is refused or gives a
+// range of unprivileged ports in order.
+func FuzzPassiveRange(f *testing.F) {
+	for _, s := range []string{"50000-50099", "1024-1024", "0-65535", "5-1", "a-b", "-", "", "70000-70001", " 50000 - 50010 ", "50000-"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		first, last, ok := FTP{PassivePorts: s}.PassiveRange()
+		if ok && (first < 1024 || last > 65535 || first > last) {
+			t.Fatalf("%q gave %d-%d", s, first, last)
+		}
+	})
+}
