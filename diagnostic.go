@@ -2,6 +2,8 @@ package sls
 
 import (
 	"context"
+	"io"
+	"strings"
 	"time"
 )
 
@@ -104,3 +106,53 @@ const (
 	EventDiagnosticPurged     = "diagnostics.purged"
 	EventTicketOpened         = "ticket.opened"
 )
+
+// crockford is Crockford's base32 alphabet: no I, L, O or U, so a
+// reference read out on the phone or typed from a screenshot is not
+// misread.
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// NewDiagnosticRef returns "D-XXXX-XXXX": 40 random bits (1.1 × 10^12
+// references), which nobody guesses at the upload rate limit, and which
+// a person types without error. rand is crypto/rand in production.
+func NewDiagnosticRef(rand io.Reader) (string, error) {
+	b := make([]byte, 8)
+	if _, err := io.ReadFull(rand, b); err != nil {
+		return "", err
+	}
+	out := []byte("D-XXXX-XXXX")
+	j := 2
+	for _, c := range b {
+		if j == 6 {
+			j++
+		}
+		out[j] = crockford[c&31] // 256 is a multiple of 32: no bias
+		j++
+	}
+	return string(out), nil
+}
+
+// ParseDiagnosticRef reads a reference as a person types it: any case,
+// with or without the dashes, O for 0 and I or L for 1 (Crockford's
+// decoding). It returns the canonical form, or false.
+func ParseDiagnosticRef(s string) (string, bool) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	s = strings.TrimPrefix(strings.ReplaceAll(s, "-", ""), "D")
+	if len(s) != 8 {
+		return "", false
+	}
+	b := []byte(s)
+	for i, c := range b {
+		switch c {
+		case 'O':
+			c = '0'
+		case 'I', 'L':
+			c = '1'
+		}
+		if !strings.ContainsRune(crockford, rune(c)) {
+			return "", false
+		}
+		b[i] = c
+	}
+	return "D-" + string(b[:4]) + "-" + string(b[4:]), true
+}
