@@ -1,0 +1,162 @@
+package e2e
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"mime/multipart"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/secure-login-system/sls/client"
+)
+
+// diagnosticsForm is a platform's upload from the login screen: a zip of
+// logs, a screenshot, a reason and the username as typed.
+func diagnosticsForm(t *testing.T, username string) (string, []byte) {
+	t.Helper()
+	var logs bytes.Buffer
+	zw := zip.NewWriter(&logs)
+	w, _ := zw.Create("tws/2026-12-05.log")
+	w.Write([]byte(strings.Repeat("17:00:01 INFO market data farm connection is OK\n", 200)))
+	zw.Close()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	f, _ := mw.CreateFormField("username")
+	f.Write([]byte(username))
+	f, _ = mw.CreateFormField("reason")
+	f.Write([]byte("Charts freeze after login"))
+	f, _ = mw.CreateFormFile("archive", "diagnostics.zip")
+	f.Write(logs.Bytes())
+	f, _ = mw.CreateFormFile("screenshot", "desktop.png")
+	f.Write(tinyPNG(t))
+	mw.Close()
+	return mw.FormDataContentType(), b.Bytes()
+}
+
+func tinyPNG(t *testing.T) []byte {
+	var b bytes.Buffer
+	if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, 4, 4))); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func uploadDiagnostics(t *testing.T, n *node, username string) apiResult {
+	t.Helper()
+	ct, body := diagnosticsForm(t, username)
+	resp, err := client.New("", "").Send(context.Background(), "POST", n.url+"/api/v1/diagnostics", ct, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkAnswer("POST", n.url+"/api/v1/diagnostics", resp.Status, resp.Header, resp.Body); err != nil {
+		t.Error(err)
+	}
+	return resultOf(resp)
+}
+
+var refPattern = regexp.MustCompile(`^D-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$`)
+
+// TestDiagnosticsJourney: a platform uploads a bundle from the login
+// screen without a session; the answer says to open a ticket at once.
+// The client logs in to the portal and opens a ticket in the Message
+// Center citing the reference (someone else's is refused without
+// revealing it); an operator finds the bundle with slsctl, sees the
+// ticket, downloads the bundle and closes it.
+func TestDiagnosticsJourney(t *testing.T) {
+	n, card := portalNode(t)
+	setupUser(t, n, "bruno", "U7002")
+
+	up := uploadDiagnostics(t, n, "  Alice ")
+	ref := up.str("ref")
+	if up.Status != 201 || !refPattern.MatchString(ref) {
+		t.Fatalf("upload: %d %s", up.Status, up.Raw)
+	}
+	if msg := up.str("message"); !strings.Contains(msg, "Message Center ticket citing "+ref) || !strings.Contains(msg, "do not monitor") ||
+		up.str("message_center") != "/messages" {
+		t.Fatalf("answer: %s", up.Raw)
+	}
+	// Unknown username: the same answer, but for the reference.
+	other := uploadDiagnostics(t, n, "nobody-such")
+	if other.Status != 201 || other.str("message_center") != "/messages" || len(other.Body) != len(up.Body) {
+		t.Fatalf("an unknown username answered differently: %d %s", other.Status, other.Raw)
+	}
+	brunos := uploadDiagnostics(t, n, "bruno").str("ref")
+	// Hostile input is refused with a stable reason.
+	bad := callWith(t, client.New("", ""), "POST", n.url+"/api/v1/diagnostics", "not multipart")
+	if bad.Status != 400 {
+		t.Fatalf("not multipart: %d %s", bad.Status, bad.Raw)
+	}
+
+	b := newBrowser(t, n.url, browserOpt{})
+	b.dscLogin("alice", card, "2468")
+	b.open("/messages?ref=" + strings.ToLower(brunos))
+	b.expect("#ticket-form", "#subject", "#body", "#diagnostic_ref")
+	b.fill("#subject", "Charts freeze")
+	b.fillArea("#body", "The charts freeze after I log in; I uploaded a bundle.")
+	b.submit("#ticket-send")
+	refused := b.text("#page-error")
+	if !strings.Contains(refused, "No diagnostic bundle with this reference") {
+		t.Fatalf("someone else's reference: %q", refused)
+	}
+	b.fill("#diagnostic_ref", strings.ToLower(ref))
+	b.shot("diagnostics-01-ticket-form")
+	b.submit("#ticket-send")
+	if !strings.Contains(b.text(".notice"), "Client Services") {
+		t.Fatalf("after sending: %s", b.dump())
+	}
+	if got := b.text("#tickets .ticket-ref"); got != ref {
+		t.Fatalf("the ticket cites %q, want %s", got, ref)
+	}
+	b.shot("diagnostics-02-ticket-sent")
+
+	// The operator: list, show (with the ticket), download, close.
+	list := n.mustCtl("", "diagnostics", "list")
+	if !strings.Contains(list, ref) || !strings.Contains(list, `"alice"`) && !strings.Contains(list, "alice") || !strings.Contains(list, "ticket tkt_") {
+		t.Fatalf("list: %s", list)
+	}
+	show := n.mustCtl("", "diagnostics", "show", strings.ToLower(ref))
+	if !strings.Contains(show, "from the login screen") || !strings.Contains(show, "Ticket:      ticket tkt_") || !strings.Contains(show, "screenshot-1.png") {
+		t.Fatalf("show: %s", show)
+	}
+	if s := n.mustCtl("", "diagnostics", "show", brunos); !strings.Contains(s, "no ticket") {
+		t.Fatalf("bruno's bundle got a ticket: %s", s)
+	}
+	out := filepath.Join(t.TempDir(), "bundle.zip")
+	n.mustCtl("", "diagnostics", "download", ref, "--out", out)
+	zr, err := zip.OpenReader(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+	}
+	zr.Close()
+	if strings.Join(names, ",") != "metadata.json,logs.zip,screenshot-1.png" {
+		t.Fatalf("bundle holds %v", names)
+	}
+	if closed := n.mustCtl("", "diagnostics", "close", ref); !strings.Contains(closed, "(closed)") {
+		t.Fatalf("close: %s", closed)
+	}
+	if again, err := n.ctl("", "diagnostics", "close", ref); err == nil || !strings.Contains(again, "closed already") {
+		t.Fatalf("closed twice: %v %s", err, again)
+	}
+	if open := n.mustCtl("", "diagnostics", "list"); strings.Contains(open, ref) {
+		t.Fatalf("still open: %s", open)
+	}
+	if all := n.mustCtl("", "diagnostics", "list", "--state", "closed"); !strings.Contains(all, ref) {
+		t.Fatalf("closed list: %s", all)
+	}
+	// Audited.
+	trail := n.mustCtl("", "audit", "list", "--limit", "1000")
+	for _, ev := range []string{"diagnostics.uploaded", "ticket.opened", "diagnostics.downloaded", "diagnostics.closed"} {
+		if !strings.Contains(trail, ev) {
+			t.Errorf("audit trail lacks %s", ev)
+		}
+	}
+}
