@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/png"
 	"mime/multipart"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -159,4 +160,117 @@ func TestDiagnosticsJourney(t *testing.T) {
 			t.Errorf("audit trail lacks %s", ev)
 		}
 	}
+}
+
+// sendDiagnostics posts a form with an optional session token.
+func sendDiagnostics(t *testing.T, n *node, token, ct string, body []byte) apiResult {
+	t.Helper()
+	resp, err := client.New("", token).Send(context.Background(), "POST", n.url+"/api/v1/diagnostics", ct, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkAnswer("POST", n.url+"/api/v1/diagnostics", resp.Status, resp.Header, resp.Body); err != nil {
+		t.Error(err)
+	}
+	return resultOf(resp)
+}
+
+// storedBundles counts the bundle folders on the node's disk.
+func storedBundles(t *testing.T, n *node) int {
+	t.Helper()
+	entries, _ := os.ReadDir(filepath.Join(n.dataDir, "diagnostics"))
+	k := 0
+	for _, e := range entries {
+		if refPattern.MatchString(e.Name()) {
+			k++
+		}
+	}
+	return k
+}
+
+// TestDiagnosticsAPI: on each database, an upload with a session is the
+// session's user's whatever the form says; a bad token is refused; the
+// API ticket cites one's own bundle and refuses another's exactly as an
+// unknown one; an oversized upload, the per-username cap and the
+// per-address limit are refused, storing nothing.
+func TestDiagnosticsAPI(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db string) {
+		cfg := filepath.Join(t.TempDir(), "sls.json")
+		os.WriteFile(cfg, []byte(`{"diagnostics": {"max_per_username": 2, "max_archive_bytes": 65536}}`), 0o600)
+		n := startNode(t, db, withArgs("--config", cfg))
+		setupUser(t, n, "dora", "U7101")
+		card := filepath.Join(t.TempDir(), "card.json")
+		n.mustCtl("", "dscplus", "issue", "dora", "--pin", "2468", "--out", card)
+		r := startLogin(t, n, "dora", "trading")
+		done := answer(t, n, r.str("login_id"), dscRespond(t, card, "2468", r.str("prompt", "challenge")))
+		token := done.str("session", "token")
+		if token == "" {
+			t.Fatalf("login: %s", done.Raw)
+		}
+
+		ct, body := diagnosticsForm(t, "somebody-else")
+		if bad := sendDiagnostics(t, n, "not-a-token", ct, body); bad.Status != 401 {
+			t.Fatalf("bad token: %d %s", bad.Status, bad.Raw)
+		}
+		mine := sendDiagnostics(t, n, token, ct, body) // 1 from this address
+		if mine.Status != 201 {
+			t.Fatalf("upload with a session: %d %s", mine.Status, mine.Raw)
+		}
+		if show := n.mustCtl("", "diagnostics", "show", mine.str("ref")); !strings.Contains(show, `username "dora" from a session`) {
+			t.Fatalf("show: %s", show)
+		}
+
+		// Someone else's bundle, from the login screen.
+		ct, body = diagnosticsForm(t, "carol")
+		carols := sendDiagnostics(t, n, "", ct, body) // 2
+		if carols.Status != 201 {
+			t.Fatalf("carol: %s", carols.Raw)
+		}
+		ticket := func(ref string) apiResult {
+			return call(t, "POST", n.url+"/api/v1/tickets", token, map[string]any{"subject": "Freeze", "body": "See my logs.", "diagnostic_ref": ref})
+		}
+		other, unknown := ticket(carols.str("ref")), ticket("D-0000-0000")
+		if other.Status != 404 || !other.sameAs(unknown) {
+			t.Fatalf("someone else's reference: %d %s; unknown: %s", other.Status, other.Raw, unknown.Raw)
+		}
+		if ok := ticket(mine.str("ref")); ok.Status != 201 || ok.str("diagnostic_ref") != mine.str("ref") {
+			t.Fatalf("own reference: %d %s", ok.Status, ok.Raw)
+		}
+		if list := call(t, "GET", n.url+"/api/v1/tickets", token, nil); list.Status != 200 || !strings.Contains(string(list.Raw), mine.str("ref")) {
+			t.Fatalf("tickets: %s", list.Raw)
+		}
+
+		// Per username: carol has one; the second passes, the third not.
+		if again := sendDiagnostics(t, n, "", ct, body); again.Status != 201 { // 3
+			t.Fatalf("carol's second: %s", again.Raw)
+		}
+		if capped := sendDiagnostics(t, n, "", ct, body); capped.Status != 429 || capped.str("error", "detail", "reason") != "too_many_uploads" { // 4
+			t.Fatalf("carol's third: %d %s", capped.Status, capped.Raw)
+		}
+		// Oversized archive (the node's cap is 64 KiB).
+		var big bytes.Buffer
+		mw := multipart.NewWriter(&big)
+		f, _ := mw.CreateFormField("username")
+		f.Write([]byte("erin"))
+		f, _ = mw.CreateFormFile("archive", "a.zip")
+		f.Write(append([]byte("PK\x03\x04"), make([]byte, 70<<10)...))
+		mw.Close()
+		if tooBig := sendDiagnostics(t, n, "", mw.FormDataContentType(), big.Bytes()); tooBig.Status != 413 || tooBig.str("error", "detail", "reason") != "too_large" { // 5
+			t.Fatalf("oversized: %d %s", tooBig.Status, tooBig.Raw)
+		}
+		// Per address: the default burst of 5 is spent.
+		ct, body = diagnosticsForm(t, "frank")
+		if flood := sendDiagnostics(t, n, "", ct, body); flood.Status != 429 || flood.code() != "rate_limited" || flood.Header.Get("Retry-After") == "" {
+			t.Fatalf("flood: %d %s", flood.Status, flood.Raw)
+		}
+		if k := storedBundles(t, n); k != 3 {
+			t.Fatalf("%d bundles on disk, want 3", k)
+		}
+		if incoming, _ := os.ReadDir(filepath.Join(n.dataDir, "diagnostics", ".incoming")); len(incoming) != 0 {
+			t.Fatalf("refusals left %d temporary folders", len(incoming))
+		}
+		if all := n.mustCtl("", "diagnostics", "list", "--state", "all"); strings.Count(all, "D-") != 3 {
+			t.Fatalf("list: %s", all)
+		}
+	})
 }
