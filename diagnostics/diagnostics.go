@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"mime"
 	"mime/multipart"
@@ -161,10 +162,8 @@ func (s *Service) Receive(w http.ResponseWriter, r *http.Request, who Uploader) 
 	var username, reason string
 	var haveArchive bool
 	var shots []string
+	seen := map[string]bool{}
 	for parts := 0; ; parts++ {
-		if parts > s.Config.MaxScreenshots+3 {
-			return nil, refuse(ReasonTooManyParts, "The upload has too many parts.")
-		}
 		p, err := mr.NextPart()
 		if err == io.EOF {
 			break
@@ -172,8 +171,15 @@ func (s *Service) Receive(w http.ResponseWriter, r *http.Request, who Uploader) 
 		if err != nil {
 			return nil, readError(err)
 		}
+		if parts == s.Config.MaxScreenshots+3 { // the archive, the screenshots and two fields
+			return nil, refuse(ReasonTooManyParts, "The upload has too many parts.")
+		}
 		switch name := p.FormName(); name {
 		case "username", "reason":
+			if seen[name] {
+				return nil, refuse(ReasonTooManyParts, "The upload has the part %q twice.", name)
+			}
+			seen[name] = true
 			v, err := readField(p, name)
 			if err != nil {
 				return nil, err
@@ -328,6 +334,10 @@ func save(path string, p *multipart.Part, max int64, what string) error {
 	n, err := io.Copy(f, io.LimitReader(p, max+1))
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("diagnostics: writing a part: %w", err) // our disk, not the client's request: 500
 	}
 	if err != nil {
 		return readError(err)

@@ -46,7 +46,7 @@ func newFixture(t *testing.T, rules map[string]ratelimit.Rule) *fixture {
 	}
 	dir := t.TempDir()
 	cfg := diagnostics.Config{Dir: dir, MaxArchiveBytes: 64 << 10, MaxScreenshotBytes: 16 << 10, MaxScreenshots: 2, MaxPerUsername: 3,
-		Archive: diagnostics.ArchiveLimits{MaxEntries: 20, MaxUncompressed: 1 << 20, MaxRatio: 100}}.WithDefaults()
+		Archive: diagnostics.ArchiveLimits{MaxEntries: 20, MaxUncompressed: 4 << 20, MaxRatio: 100}}.WithDefaults()
 	return &fixture{svc: &diagnostics.Service{Store: st, Clock: clk, Config: cfg, Limiter: lim}, store: st, clk: clk, dir: dir}
 }
 
@@ -179,7 +179,7 @@ func TestUpload(t *testing.T) {
 func TestUploadRefusals(t *testing.T) {
 	f := newFixture(t, nil)
 	user := part{"username", "", []byte("bob")}
-	bomb := zipOf(t, map[string][]byte{"zeros.log": make([]byte, 900<<10)})
+	bomb := zipOf(t, map[string][]byte{"zeros.log": make([]byte, 2<<20)})
 	big := make([]byte, 70<<10)
 	for i := range big {
 		big[i] = byte(i*7 + i/3)

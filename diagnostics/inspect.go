@@ -196,10 +196,16 @@ func inspectZip(r io.ReaderAt, size int64, lim ArchiveLimits) (*Archive, error) 
 	return a, nil
 }
 
-// ratio refuses an entry (or archive) that expands more than MaxRatio
-// times; something from nothing is refused as well.
+// ratioFloor is the size below which the ratio is not held against an
+// entry (or archive): a small file that compresses well (a log of
+// repeated lines, a tar's zero padding) harms no one, while a bomb is
+// large by definition and is caught above it.
+const ratioFloor = 1 << 20
+
+// ratio refuses an entry (or archive) over ratioFloor that expands more
+// than MaxRatio times; something from nothing is refused as well.
 func ratio(uncompressed, compressed int64, lim ArchiveLimits) error {
-	if uncompressed == 0 {
+	if uncompressed <= ratioFloor {
 		return nil
 	}
 	if compressed <= 0 || uncompressed/compressed > lim.MaxRatio {

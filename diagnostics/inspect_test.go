@@ -69,8 +69,8 @@ func reasonOf(err error) string {
 
 func TestInspect(t *testing.T) {
 	logs := []byte(strings.Repeat("2026-12-05 17:00:01 INFO connected to gateway\n", 40))
-	lim := ArchiveLimits{MaxEntries: 10, MaxUncompressed: 1 << 20, MaxRatio: 100}
-	bomb := make([]byte, 2<<20) // zeros deflate about 1000 to 1
+	lim := ArchiveLimits{MaxEntries: 10, MaxUncompressed: 4 << 20, MaxRatio: 100}
+	bomb := make([]byte, 8<<20) // zeros deflate about 1000 to 1
 	many := make([]entry, 11)
 	for i := range many {
 		many[i] = entry{name: "f" + string(rune('a'+i)), body: []byte("x")}
@@ -94,10 +94,11 @@ func TestInspect(t *testing.T) {
 		{"nul", ReasonUnsafeName, makeZip(t, entry{"a\x00.txt", logs}), lim},
 		{"tar dot dot", ReasonUnsafeName, makeTarGz(t, entry{"../x", logs}), lim},
 		{"too many entries", ReasonTooManyEntries, makeZip(t, many...), lim},
-		{"zip bomb ratio", ReasonRatio, makeZip(t, entry{"zeros", bomb[:512<<10]}), lim},
+		{"zip bomb ratio", ReasonRatio, makeZip(t, entry{"zeros", bomb[:2<<20]}), lim},
+		{"small and repetitive", "", makeZip(t, entry{"same.log", bomb[:512<<10]}), lim},
 		{"zip bomb size", ReasonUncompressed, makeZip(t, entry{"zeros", bomb}), lim},
 		{"tar bomb", ReasonUncompressed, makeTarGz(t, entry{"zeros", bomb}), lim},
-		{"tar bomb ratio", ReasonRatio, makeTarGz(t, entry{"zeros", bomb[:900<<10]}), lim},
+		{"tar bomb ratio", ReasonRatio, makeTarGz(t, entry{"zeros", bomb[:2<<20]}), lim},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, err := Inspect(bytes.NewReader(tc.archive), int64(len(tc.archive)), tc.lim)
