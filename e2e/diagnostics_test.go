@@ -272,5 +272,35 @@ func TestDiagnosticsAPI(t *testing.T) {
 		if all := n.mustCtl("", "diagnostics", "list", "--state", "all"); strings.Count(all, "D-") != 3 {
 			t.Fatalf("list: %s", all)
 		}
+
+		// The operator routes themselves, each answer checked against
+		// api/openapi.json.
+		op := n.opToken()
+		ref := mine.str("ref")
+		if l := call(t, "GET", n.url+"/api/v1/ops/diagnostics?state=open", op, nil); l.Status != 200 || !strings.Contains(string(l.Raw), ref) {
+			t.Fatalf("ops list: %d %s", l.Status, l.Raw)
+		}
+		if g := call(t, "GET", n.url+"/api/v1/ops/diagnostics/"+ref, op, nil); g.Status != 200 || g.str("ticket_id") == "" || g.str("username") != "dora" {
+			t.Fatalf("ops show: %d %s", g.Status, g.Raw)
+		}
+		if g := call(t, "GET", n.url+"/api/v1/ops/diagnostics/D-0000-0000", op, nil); g.Status != 404 {
+			t.Fatalf("ops show unknown: %d %s", g.Status, g.Raw)
+		}
+		if g := call(t, "GET", n.url+"/api/v1/ops/diagnostics/..%2f..%2fseal.key/bundle", op, nil); g.Status != 404 {
+			t.Fatalf("a path for a reference: %d %s", g.Status, g.Raw)
+		}
+		if dl := call(t, "GET", n.url+"/api/v1/ops/diagnostics/"+ref+"/bundle", op, nil); dl.Status != 200 || dl.Header.Get("Content-Type") != "application/zip" {
+			t.Fatalf("ops download: %d %s", dl.Status, dl.Header)
+		}
+		if c := call(t, "POST", n.url+"/api/v1/ops/diagnostics/"+ref+"/close", op, nil); c.Status != 200 || c.str("closed_by") == "" {
+			t.Fatalf("ops close: %d %s", c.Status, c.Raw)
+		}
+		if c := call(t, "POST", n.url+"/api/v1/ops/diagnostics/"+ref+"/close", op, nil); c.Status != 409 {
+			t.Fatalf("ops close twice: %d %s", c.Status, c.Raw)
+		}
+		// A client's session is no operator's.
+		if c := call(t, "GET", n.url+"/api/v1/ops/diagnostics", token, nil); c.Status != 401 && c.Status != 403 {
+			t.Fatalf("a client listed bundles: %d %s", c.Status, c.Raw)
+		}
 	})
 }
