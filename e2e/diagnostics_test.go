@@ -114,6 +114,7 @@ func TestDiagnosticsJourney(t *testing.T) {
 		t.Fatalf("the ticket cites %q, want %s", got, ref)
 	}
 	b.shot("diagnostics-02-ticket-sent")
+	b.checkAccessibility("the Message Center with a ticket")
 
 	// The operator: list, show (with the ticket), download, close.
 	list := n.mustCtl("", "diagnostics", "list")
