@@ -144,10 +144,18 @@ func inspectZip(r io.ReaderAt, size int64, lim ArchiveLimits) (*Archive, error) 
 	}
 	a := &Archive{Kind: "zip", Entries: len(zr.File)}
 	var compressed int64
+	names := make(map[string]bool, len(zr.File))
 	for _, f := range zr.File {
 		if err := CheckName(f.Name); err != nil {
 			return nil, err
 		}
+		// Two entries of one name: which one an extractor keeps is up to
+		// the extractor, so what an operator reads may not be what was
+		// inspected.
+		if names[f.Name] {
+			return nil, refuse(ReasonUnsafeName, "The archive holds two entries named %s; such a bundle is refused.", safeName(f.Name)).WithDetail("entry", safeName(f.Name))
+		}
+		names[f.Name] = true
 		mode := f.Mode()
 		if !mode.IsRegular() && !mode.IsDir() {
 			return nil, refuse(ReasonEntryType, "The logs archive holds an entry that is not a file or folder (%s).", safeName(f.Name))

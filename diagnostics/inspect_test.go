@@ -94,6 +94,7 @@ func TestInspect(t *testing.T) {
 		{"nul", ReasonUnsafeName, makeZip(t, entry{"a\x00.txt", logs}), lim},
 		{"tar dot dot", ReasonUnsafeName, makeTarGz(t, entry{"../x", logs}), lim},
 		{"too many entries", ReasonTooManyEntries, makeZip(t, many...), lim},
+		{"same name twice", ReasonUnsafeName, makeZip(t, entry{"a.log", logs}, entry{"a.log", []byte("other")}), lim},
 		{"zip bomb ratio", ReasonRatio, makeZip(t, entry{"zeros", bomb[:2<<20]}), lim},
 		{"small and repetitive", "", makeZip(t, entry{"same.log", bomb[:512<<10]}), lim},
 		{"zip bomb size", ReasonUncompressed, makeZip(t, entry{"zeros", bomb}), lim},
