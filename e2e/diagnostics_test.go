@@ -12,8 +12,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/secure-login-system/sls/client"
+	"github.com/secure-login-system/sls/sqlstore/storetest"
 )
 
 // diagnosticsForm is a platform's upload from the login screen: a zip of
@@ -304,4 +306,48 @@ func TestDiagnosticsAPI(t *testing.T) {
 			t.Fatalf("a client listed bundles: %d %s", c.Status, c.Raw)
 		}
 	})
+}
+
+// TestDiagnosticsRetentionAcrossNodes: two nodes on one PostgreSQL share
+// the data folder; a bundle uploaded on one is downloaded from the other,
+// and when the retention has passed the purge runs once, on one node,
+// removing the folder and the row.
+func TestDiagnosticsRetentionAcrossNodes(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	dir, clk := t.TempDir(), filepath.Join(t.TempDir(), "clock")
+	setClock(t, clk, 0)
+	a := startNode(t, dsn, withDataDir(dir), withClockFile(clk))
+	b := startNode(t, dsn, withDataDir(dir), withClockFile(clk))
+	up := uploadDiagnostics(t, a, "rita")
+	ref := up.str("ref")
+	if up.Status != 201 {
+		t.Fatalf("upload: %s", up.Raw)
+	}
+	out := filepath.Join(t.TempDir(), "b.zip")
+	b.mustCtl("", "diagnostics", "download", ref, "--out", out)
+	if _, err := zip.OpenReader(out); err != nil {
+		t.Fatalf("downloaded from the other node: %v", err)
+	}
+
+	setClock(t, clk, 31*24*time.Hour)
+	deadline := time.Now().Add(20 * time.Second)
+	for storedBundles(t, a) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the bundle outlived its retention")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for time.Now().Before(deadline) {
+		if _, err := b.ctl("", "diagnostics", "show", ref); err != nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if s, err := b.ctl("", "diagnostics", "show", ref); err == nil || !strings.Contains(s, "not_found") && !strings.Contains(s, "No diagnostics bundle") {
+		t.Fatalf("the row outlived its retention: %v %s", err, s)
+	}
+	trail := a.mustCtl("", "audit", "list", "--limit", "10000")
+	if k := strings.Count(trail, "diagnostics.purged"); k != 1 {
+		t.Fatalf("purged %d times:\n%s", k, trail)
+	}
 }
