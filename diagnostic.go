@@ -137,7 +137,10 @@ func NewDiagnosticRef(rand io.Reader) (string, error) {
 // decoding). It returns the canonical form, or false.
 func ParseDiagnosticRef(s string) (string, bool) {
 	s = strings.ToUpper(strings.TrimSpace(s))
-	s = strings.TrimPrefix(strings.ReplaceAll(s, "-", ""), "D")
+	s = strings.ReplaceAll(s, "-", "")
+	if len(s) == 9 && s[0] == 'D' {
+		s = s[1:] // the prefix; a body that starts with D typed alone stays whole
+	}
 	if len(s) != 8 {
 		return "", false
 	}

@@ -160,6 +160,9 @@ func TestRef(t *testing.T) {
 			t.Fatalf("parse %q: %q %v", r, got, ok)
 		}
 	}
+	if got, ok := sls.ParseDiagnosticRef("DBCD1234"); !ok || got != "D-DBCD-1234" {
+		t.Fatalf("a body starting with D, typed alone: %q %v", got, ok)
+	}
 	if got, ok := sls.ParseDiagnosticRef("d-oil0-abcd"); !ok || got != "D-0110-ABCD" {
 		t.Fatalf("crockford decoding: %q %v", got, ok)
 	}
