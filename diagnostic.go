@@ -85,7 +85,11 @@ type DiagnosticStore interface {
 	PutDiagnostic(ctx context.Context, d *Diagnostic) error
 	// Diagnostics lists bundles, newest first.
 	Diagnostics(ctx context.Context, f DiagnosticFilter) ([]*Diagnostic, error)
-	// CountDiagnostics counts the bundles uploaded under username since.
+	// CountDiagnostics counts the bundles uploaded under username since,
+	// and holds until the end of the transaction a lock on the username:
+	// two uploads under one name, on one node or two, are counted one
+	// after the other, so a burst cannot pass the per-username cap
+	// together. Call it in the transaction that creates the bundle.
 	CountDiagnostics(ctx context.Context, username string, since time.Time) (int, error)
 	// DiagnosticsBefore lists the references of bundles uploaded before t
 	// (the purge removes their files, then DeleteDiagnostic their rows).

@@ -73,7 +73,18 @@ func (t *tx) Diagnostics(ctx context.Context, f sls.DiagnosticFilter) ([]*sls.Di
 	return collect(rows, scanDiagnostic)
 }
 
+// diagnosticsLockSpace keeps the advisory locks of usernames apart from
+// the migration lock and any other use of pg_advisory_xact_lock.
+const diagnosticsLockSpace = 7365730033
+
 func (t *tx) CountDiagnostics(ctx context.Context, username string, since time.Time) (int, error) {
+	if t.engine == Postgres {
+		// No row to lock exists before the first bundle, so the lock is
+		// on the name; it ends with the transaction. SQLite has one writer.
+		if _, err := t.exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(?, ?))`, username, diagnosticsLockSpace); err != nil {
+			return 0, wrap("lock diagnostics username", err)
+		}
+	}
 	var n int
 	err := t.queryRow(ctx, `SELECT COUNT(*) FROM diagnostics WHERE username = ? AND created_at >= ?`, username, since.UnixMicro()).Scan(&n)
 	return n, wrap("count diagnostics", err)

@@ -11,6 +11,41 @@ import (
 
 func init() {
 	Register("Diagnostics", testDiagnostics)
+	Register("DiagnosticsCountSerialised", testDiagnosticsCountSerialised)
+}
+
+// testDiagnosticsCountSerialised: while one transaction has counted a
+// username's bundles and not yet committed its new one, a second
+// transaction's count of that username waits, and then sees it.
+func testDiagnosticsCountSerialised(t *testing.T, s sls.Store) {
+	ctx := context.Background()
+	counted := make(chan struct{})
+	second := make(chan int, 1)
+	go func() {
+		<-counted
+		var n int
+		err := s.Update(ctx, func(tx sls.Tx) error {
+			var err error
+			n, err = tx.CountDiagnostics(ctx, "burst", t0.Add(-time.Hour))
+			return err
+		})
+		if err != nil {
+			t.Error(err)
+		}
+		second <- n
+	}()
+	update(t, s, func(ctx context.Context, tx sls.Tx) error {
+		n, err := tx.CountDiagnostics(ctx, "burst", t0.Add(-time.Hour))
+		if err != nil || n != 0 {
+			t.Errorf("first count: %d %v", n, err)
+		}
+		close(counted)
+		time.Sleep(300 * time.Millisecond) // the second count is waiting, or has not begun
+		return tx.CreateDiagnostic(ctx, &sls.Diagnostic{Ref: "D-BRST-0001", Username: "burst", Reason: "r", ArchiveKind: "zip", CreatedAt: t0})
+	})
+	if n := <-second; n != 1 {
+		t.Fatalf("the second count saw %d bundles, want 1: two uploads passed the cap together", n)
+	}
 }
 
 // testDiagnostics: a bundle's row round-trips, a second row with its
