@@ -39,6 +39,7 @@ var SealedColumns = []SealedColumn{
 	{"users", "id", "identity_sealed"},
 	{"outbox", "id", "body_sealed"},
 	{"secure_messages", "id", "body_sealed"},
+	{"tickets", "id", "body_sealed"},
 	{"ibkey_tickets", "id_hash", "sealed"},
 	{"device_orders", "id", "address_sealed"},
 	{"device_orders", "id", "pin_sealed"},

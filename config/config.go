@@ -55,6 +55,8 @@ type File struct {
 	OIDC      OIDC           `json:"oidc"`
 	Passkey   Passkey        `json:"passkey"`
 	Takeover  Takeover       `json:"takeover"`
+	// Diagnostics: uploaded diagnostics bundles (package diagnostics).
+	Diagnostics Diagnostics `json:"diagnostics"`
 }
 
 // LoginRules mirror login.Config.
@@ -172,6 +174,7 @@ func (f *File) check() field.Errors {
 	add(f.OIDCConfig())
 	add(f.PasskeyConfig())
 	add(f.TakeoverConfig())
+	add(f.DiagnosticsConfig())
 	return errs
 }
 

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/factor/dscplus"
@@ -90,6 +91,10 @@ func Example() *File {
 	tc, _ := f.TakeoverConfig()
 	day, five := USDCap(tc.DayLimit), USDCap(tc.FiveDayLimit)
 	f.Takeover = Takeover{CoolDown: Duration(tc.CoolDown), DayLimitUSD: &day, FiveDayLimitUSD: &five, ReportLinkTTL: Duration(tc.LinkTTL)}
+	dc, _ := f.DiagnosticsConfig()
+	f.Diagnostics = Diagnostics{RetentionDays: int(dc.Retention / (24 * time.Hour)), MaxArchiveBytes: dc.MaxArchiveBytes,
+		MaxScreenshotBytes: dc.MaxScreenshotBytes, MaxScreenshots: dc.MaxScreenshots, MaxPerUsername: dc.MaxPerUsername,
+		MaxEntries: dc.Archive.MaxEntries, MaxUncompressedBytes: dc.Archive.MaxUncompressed, MaxRatio: dc.Archive.MaxRatio}
 	return &f
 }
 

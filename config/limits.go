@@ -35,6 +35,7 @@ type LimitsSection struct {
 	OperatorPerAddress     *RateRule `json:"operator_per_address,omitempty"`
 	OIDCAuthorizePerAddr   *RateRule `json:"oidc_authorize_per_address,omitempty"`
 	ReportPerAddress       *RateRule `json:"report_per_address,omitempty"`
+	DiagnosticsPerAddress  *RateRule `json:"diagnostics_per_address,omitempty"`
 
 	// HashConcurrency is how many Argon2id computations may run at once
 	// (default: the number of CPUs). HashQueue is how many more may wait
@@ -52,6 +53,7 @@ func (s *LimitsSection) ruleFields() map[string]**RateRule {
 		ratelimit.SecondFactorUser: &s.SecondFactorPerUser, ratelimit.ActivationAddress: &s.ActivationPerAddress,
 		ratelimit.SMSAddress: &s.SMSPerAddress, ratelimit.OperatorAddress: &s.OperatorPerAddress,
 		ratelimit.OIDCAuthorizeAddress: &s.OIDCAuthorizePerAddr, ratelimit.ReportAddress: &s.ReportPerAddress,
+		ratelimit.DiagnosticsAddress: &s.DiagnosticsPerAddress,
 	}
 }
 

@@ -262,6 +262,10 @@ func NoBody(w http.ResponseWriter, r *http.Request) error {
 	return DecodeOptional(w, r, &struct{}{})
 }
 
+// Bearer is the request's bearer token ("" when none), for a route open
+// to anyone that acts on a session when one is given.
+func Bearer(r *http.Request) string { return bearer(r) }
+
 // bearer returns the token of an Authorization: Bearer header.
 func bearer(r *http.Request) string {
 	h := r.Header.Get("Authorization")

@@ -49,6 +49,15 @@ type MessageCenter interface {
 	List(ctx context.Context, userID string) ([]messages.Message, error)
 }
 
+// TicketDesk opens and lists a client's Message Center tickets
+// (*messages.Service). OpenTicket refuses a diagnostics reference that is
+// not the client's with a not_found error whose Detail["field"] is
+// "diagnostic_ref", the same for an unknown one.
+type TicketDesk interface {
+	OpenTicket(ctx context.Context, u *sls.User, subject, body, ref string) (*messages.TicketView, error)
+	Tickets(ctx context.Context, userID string) ([]messages.TicketView, error)
+}
+
 // PreferenceStore reads and saves message-center preferences.
 type PreferenceStore interface {
 	Get(ctx context.Context, u *sls.User) (notify.Preferences, error)
@@ -70,9 +79,12 @@ type Deps struct {
 	Rand   io.Reader // nil: crypto/rand
 	Config Config
 
-	Phone     Phone
-	Resend    CodeResender
-	Messages  MessageCenter
+	Phone    Phone
+	Resend   CodeResender
+	Messages MessageCenter
+	// Tickets lets clients open tickets in the Message Center (nil: not
+	// offered).
+	Tickets   TicketDesk
 	Prefs     PreferenceStore
 	IBKey     IBKey
 	Protect   Protect
@@ -255,6 +267,9 @@ func (p *Portal) routes() error {
 	}
 	if p.d.Messages != nil {
 		handle("GET /messages", session, p.messagesPage)
+		if p.d.Tickets != nil {
+			handle("POST /messages/tickets", session, p.ticketOpen)
+		}
 	}
 	if p.d.IBKey != nil {
 		handle("GET /ibkey", sls.ForStepUp, p.ibkeyPage)

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"errors"
 	"sort"
 	"strings"
 	"time"
@@ -342,16 +343,59 @@ func (p *Portal) prefsSave(q *req) {
 
 type messagesPage struct {
 	Messages []messages.Message
+	// Tickets is nil when tickets are not offered.
+	Tickets   []messages.TicketView
+	TicketsOn bool
+	// The ticket form's values: kept when it is refused; Ref comes from
+	// ?ref= when the upload's answer links here.
+	Subject, Body, Ref string
 }
 
 func (p *Portal) messagesPage(q *req) {
+	q.renderMessages(messagesPage{Ref: q.r.URL.Query().Get("ref")})
+}
+
+func (q *req) renderMessages(page messagesPage, opts ...renderOpt) {
+	p := q.p
 	list, err := p.d.Messages.List(q.r.Context(), q.u.ID)
 	if err != nil {
 		q.fail(err)
 		return
 	}
 	sort.SliceStable(list, func(i, j int) bool { return list[i].CreatedAt.After(list[j].CreatedAt) })
-	q.render("messages", q.t("messages.title"), messagesPage{Messages: list})
+	page.Messages = list
+	if p.d.Tickets != nil {
+		page.TicketsOn = true
+		if page.Tickets, err = p.d.Tickets.Tickets(q.r.Context(), q.u.ID); err != nil {
+			q.fail(err)
+			return
+		}
+	}
+	q.render("messages", q.t("messages.title"), page, opts...)
+}
+
+// ticketOpen opens a ticket from the Message Center's form. A refused
+// diagnostics reference is told apart from nothing: unknown and someone
+// else's read the same.
+func (p *Portal) ticketOpen(q *req) {
+	f := q.r.PostForm
+	page := messagesPage{Subject: f.Get("subject"), Body: f.Get("body"), Ref: f.Get("diagnostic_ref")}
+	if _, err := p.d.Tickets.OpenTicket(q.r.Context(), q.u, page.Subject, page.Body, page.Ref); err != nil {
+		msg := q.errText(err)
+		var e *sls.Error
+		if errors.As(err, &e) {
+			switch e.Detail["field"] {
+			case "diagnostic_ref":
+				msg = q.t("tickets.ref_unknown")
+			case "subject", "body":
+				msg = q.t("tickets.required")
+			}
+		}
+		q.status = statusOf(err)
+		q.renderMessages(page, withError(msg))
+		return
+	}
+	q.redirect("/messages?n=ticket_opened")
 }
 
 type sessionsPage struct {

@@ -52,6 +52,10 @@ const (
 	// links carry 256 random bits, so guessing is hopeless anyway; the
 	// rule keeps a flood of made-up links from costing anything.
 	ReportAddress = "report_per_address"
+	// DiagnosticsAddress limits diagnostics uploads per client address:
+	// the upload is open to anyone from a platform's login screen and
+	// each one costs up to tens of MB of disk.
+	DiagnosticsAddress = "diagnostics_per_address"
 )
 
 // Rule is a rate with a burst: Rate events per Per on average, and at
@@ -114,6 +118,11 @@ func Defaults() map[string]Rule {
 		// Authentication Cheat Sheet: throttle every unauthenticated
 		// endpoint that changes state.
 		ReportAddress: {Rate: 10, Per: time.Hour, Burst: 5},
+		// A client uploads when asked to, a few times while a problem is
+		// chased; 10 an hour with a burst of 5 bounds one host to about
+		// 600 MB an hour at the largest bundle (OWASP ASVS 4.0.3 V12.1.1,
+		// V11.1.4 anti-automation).
+		DiagnosticsAddress: {Rate: 10, Per: time.Hour, Burst: 5},
 	}
 }
 

@@ -57,6 +57,7 @@ func (s *Server) portalDeps() portal.Deps {
 		Config: s.portal.cfg, StepUp: s.Login.StepUps().Steps(), Limiter: s.Limiter}
 	if n := &s.notify; n.phone != nil {
 		d.Phone, d.Resend, d.Messages = n.phone, n.sms, n.messages
+		d.Tickets = n.messages
 		d.Prefs = portalPrefs{s}
 	}
 	if s.ibkey.svc != nil {

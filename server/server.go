@@ -24,6 +24,7 @@ import (
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/clock"
 	"github.com/secure-login-system/sls/config"
+	"github.com/secure-login-system/sls/diagnostics"
 	"github.com/secure-login-system/sls/factor/cards"
 	"github.com/secure-login-system/sls/factor/dscplus"
 	"github.com/secure-login-system/sls/factor/temppass"
@@ -156,6 +157,8 @@ type Server struct {
 	passkey  passkeyFeature
 	sftp     sftpFeature
 	portal   portalFeature
+	// diagnostics keeps uploaded diagnostics bundles.
+	diagnostics *diagnostics.Service
 
 	evidence evidenceFeature
 	seal     sealFeature
@@ -267,6 +270,7 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	for _, configure := range []func(context.Context) error{
 		s.configureSeal, s.configureNotify, s.configureIBKey, s.configurePolicy, s.configureSFTP, s.configurePortal, s.configureAudit,
 		s.configureOIDC, s.configureTOTP, s.configurePasskey, s.configureGauges,
+		s.configureDiagnostics,
 	} {
 		if err := configure(ctx); err != nil {
 			return nil, err

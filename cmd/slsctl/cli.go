@@ -86,7 +86,7 @@ func isUsage(err error) bool {
 func commandHelp(name string) string {
 	var out []string
 	in := false
-	for _, l := range strings.Split(usage+"\n"+policyUsage+"\n"+sftpUsage, "\n") {
+	for _, l := range strings.Split(usage+"\n"+policyUsage+"\n"+sftpUsage+"\n"+diagnosticsUsage, "\n") {
 		f := strings.Fields(l)
 		switch {
 		case strings.HasPrefix(l, "  ") && !strings.HasPrefix(l, "   ") && len(f) > 0:

@@ -102,6 +102,7 @@ Clients:
   seal status | seal rotate                       sealing keys: rotate, and watch the background re-sealing
   sftp help                                       SFTP statement delivery: clients, keys, allow-lists, PGP keys
   statement deliver|list                          statements in the clients' SFTP folders (see sftp help)
+  diagnostics list|show|download|close            diagnostics bundles uploaded by trading platforms (see diagnostics help)
   sink list [--to DEST] [--kind KIND]             messages delivered to the local sink (JSON lines)
   outbox list [--state pending|sent|failed]       queued messages (bodies stay sealed)
   message send NAME --summary TEXT                secure message; body on standard input
