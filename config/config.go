@@ -54,6 +54,7 @@ type File struct {
 	OIDC      OIDC           `json:"oidc"`
 	Passkey   Passkey        `json:"passkey"`
 	Takeover  Takeover       `json:"takeover"`
+	Crypto    Crypto         `json:"crypto"`
 }
 
 // LoginRules mirror login.Config.
@@ -170,6 +171,7 @@ func (f *File) check() field.Errors {
 	add(f.OIDCConfig())
 	add(f.PasskeyConfig())
 	add(f.TakeoverConfig())
+	add(f.CryptoConfig())
 	return errs
 }
 

@@ -89,6 +89,7 @@ func Example() *File {
 	tc, _ := f.TakeoverConfig()
 	day, five := USDCap(tc.DayLimit), USDCap(tc.FiveDayLimit)
 	f.Takeover = Takeover{CoolDown: Duration(tc.CoolDown), DayLimitUSD: &day, FiveDayLimitUSD: &five, ReportLinkTTL: Duration(tc.LinkTTL)}
+	f.Crypto = cryptoExample()
 	return &f
 }
 
