@@ -43,6 +43,7 @@ type Tx interface {
 	KnownClientStore
 	RateLimitStore
 	OIDCStore
+	CryptoStore
 }
 
 // AccountStore keeps accounts.
