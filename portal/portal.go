@@ -93,6 +93,8 @@ type Deps struct {
 	// ReportSelf takes a logged-in client's report (nil: not offered).
 	Report     Reporter
 	ReportSelf SelfReporter
+	// Crypto is cryptocurrency trading (nil: not offered).
+	Crypto Crypto
 }
 
 // Portal serves the pages.
@@ -262,6 +264,7 @@ func (p *Portal) routes() error {
 	p.totpRoutes(handle)
 	p.passkeyRoutes(handle)
 	p.reportRoutes(handle)
+	p.cryptoRoutes(handle)
 	for _, rt := range p.table {
 		if !rt.Access.Declared() || rt.handle == nil {
 			return fmt.Errorf("portal: page %q declares no access (deny by default)", rt.Pattern)
@@ -301,6 +304,9 @@ func (p *Portal) nav(q *req) []navItem {
 		}
 		if p.d.Protect != nil {
 			items = append(items, navItem{Path: "/withdraw", Key: "nav.withdraw"})
+		}
+		if p.d.Crypto != nil {
+			items = append(items, navItem{Path: "/crypto", Key: "nav.crypto"})
 		}
 		items = append(items, navItem{Path: "/settings/sessions", Key: "nav.sessions"})
 	}
