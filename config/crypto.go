@@ -27,8 +27,9 @@ type Crypto struct {
 	// MinCommissionUSD is the least commission of a trade (USD 2.25).
 	MinCommissionUSD string `json:"min_commission_usd,omitempty"`
 	// CustodyBPMonthly is the custody fee, basis points a month of the
-	// average daily value held (8).
-	CustodyBPMonthly int64 `json:"custody_bp_monthly,omitempty"`
+	// average daily value held (8; 0 charges none, hence a pointer: left
+	// out is the article's figure).
+	CustodyBPMonthly *int64 `json:"custody_bp_monthly,omitempty"`
 	// MinIndividualAssetsHKD and MinInstitutionAssetsHKD are what a
 	// professional investor must hold more than (HKD 8 and 40 million).
 	MinIndividualAssetsHKD  string `json:"min_individual_assets_hkd,omitempty"`
@@ -84,8 +85,8 @@ func (f *File) CryptoConfig() (cryptotrade.Config, error) {
 	money("min_institution_assets_hkd", "HKD", c.MinInstitutionAssetsHKD, &r.MinInstitutionAssetsHKDCents, false)
 	money("position_cap_usd", "USD", c.PositionCapUSD, &r.PositionCapUSDCent, false)
 	money("min_order_usd", "USD", c.MinOrderUSD, &r.MinOrderUSDCents, false)
-	if c.CustodyBPMonthly != 0 {
-		r.CustodyBPMonthly = c.CustodyBPMonthly
+	if c.CustodyBPMonthly != nil {
+		r.CustodyBPMonthly = *c.CustodyBPMonthly
 	}
 	if r.CustodyBPMonthly < 0 || r.CustodyBPMonthly > 100 {
 		errs.Addf("custody_bp_monthly", "%d must be between 0 and 100 basis points a month", r.CustodyBPMonthly)
@@ -146,7 +147,7 @@ func cryptoExample() Crypto {
 	c, _ := (&File{}).CryptoConfig()
 	r := c.Rules
 	ex := Crypto{Symbols: r.Symbols, MinCommissionUSD: protect.FormatAmount("USD", r.MinCommissionUSDCents),
-		CustodyBPMonthly: r.CustodyBPMonthly, MinIndividualAssetsHKD: protect.FormatAmount("HKD", r.MinIndividualAssetsHKDCents),
+		CustodyBPMonthly: &r.CustodyBPMonthly, MinIndividualAssetsHKD: protect.FormatAmount("HKD", r.MinIndividualAssetsHKDCents),
 		MinInstitutionAssetsHKD: protect.FormatAmount("HKD", r.MinInstitutionAssetsHKDCents), PositionEquityPct: r.PositionEquityPct,
 		PositionCapUSD: protect.FormatAmount("USD", r.PositionCapUSDCent), MinOrderUSD: protect.FormatAmount("USD", r.MinOrderUSDCents),
 		CustodyJobEvery: Duration(c.JobEvery)}

@@ -18,13 +18,13 @@ func TestCryptoConfig(t *testing.T) {
 	f, err := Parse([]byte(`{"crypto": {"enabled": true, "commission_tiers": [
 		{"from_monthly_volume_usd": "0", "rate_bp": "30"},
 		{"from_monthly_volume_usd": "100000.00", "rate_bp": "25"},
-		{"from_monthly_volume_usd": "1000000", "rate_bp": "20.5"}], "min_order_usd": "25"}}`))
+		{"from_monthly_volume_usd": "1000000", "rate_bp": "20.5"}], "min_order_usd": "25", "custody_bp_monthly": 0}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, _ = f.CryptoConfig()
 	want := []cryptorules.Tier{{FromUSDCents: 0, RateCentiBP: 3000}, {FromUSDCents: 100_000_00, RateCentiBP: 2500}, {FromUSDCents: 1_000_000_00, RateCentiBP: 2050}}
-	if !c.Enabled || !slices.Equal(c.Rules.CommissionTiers, want) || c.Rules.MinOrderUSDCents != 25_00 {
+	if !c.Enabled || !slices.Equal(c.Rules.CommissionTiers, want) || c.Rules.MinOrderUSDCents != 25_00 || c.Rules.CustodyBPMonthly != 0 {
 		t.Errorf("parsed: %+v", c)
 	}
 }
