@@ -183,8 +183,8 @@ func TestCryptoTrading(t *testing.T) {
 			return strings.TrimSpace(string(raw))
 		}
 		op := opLogin()
-		if r := call(t, "PUT", n.url+"/api/v1/ops/crypto/positions/mei", op, map[string]any{"value_usd": "3100000.00"}); r.Status != 200 {
-			t.Fatalf("report holdings: %d %s", r.Status, r.Raw)
+		if out := n.mustCtl("", "crypto", "position", "mei", "3100000.00"); !strings.Contains(out, "account HK7001 holds USD 3100000.00") {
+			t.Fatalf("report holdings: %s", out)
 		}
 		if r := call(t, "PUT", n.url+"/api/v1/ops/crypto/positions/mei", login(), map[string]any{"value_usd": "1.00"}); r.Status != 401 {
 			t.Fatalf("a client reported holdings: %d %s", r.Status, r.Raw)
@@ -209,6 +209,9 @@ func TestCryptoTrading(t *testing.T) {
 		want := `[{"account_id":"HK7001","average_usd_cents":10000000,"bp_monthly":8,"computed_at":`
 		if r.Status != 200 || !strings.HasPrefix(r.str("fees"), want) || !strings.Contains(r.str("fees"), `"days":31,"fee_usd_cents":8000,"month":"2027-01"`) {
 			t.Fatalf("January's custody fee: %d %s", r.Status, r.Raw)
+		}
+		if out := n.mustCtl("", "crypto", "custody", "--account", "HK7001"); !strings.Contains(out, "2027-01  HK7001       average USD 100000.00 over 31 days  8 bps  fee USD 80.00") {
+			t.Fatalf("slsctl crypto custody: %s", out)
 		}
 		// Later runs of the job charge nothing again.
 		at(utc(2027, 2, 1, 3, 0))
