@@ -48,6 +48,9 @@ type Service struct {
 	Log    *slog.Logger
 }
 
+// Rules are the rules in force (the portal states their figures).
+func (s *Service) Rules() cryptorules.Rules { return s.Config.Rules }
+
 // ErrNotOffered refuses every client request where the entity does not
 // offer cryptocurrency trading (crypto.enabled is off).
 var ErrNotOffered = sls.Errorf(sls.CodeNotEligible, "Cryptocurrency trading is not offered for this account.").

@@ -66,7 +66,7 @@ func TestPortalCrypto(t *testing.T) {
 	b.shot("92-crypto-order")
 	order("9.99")
 	if b.attr("#crypto-answer", "data-accepted") != "false" || b.attr("#crypto-refusal", "data-rule") != "min_order" ||
-		!strings.Contains(b.text("#page-error"), "the minimum order is USD 10") || !strings.Contains(b.text("#crypto-refusal-have"), "USD 9.99") {
+		!strings.Contains(b.text("#page-error"), "the order is below the minimum") || !strings.Contains(b.text("#crypto-refusal-have"), "USD 9.99") {
 		t.Fatalf("order under the minimum: %s", b.dump())
 	}
 	b.shot("93-crypto-order-refused")

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/cryptorules"
 	"github.com/secure-login-system/sls/cryptotrade"
 )
 
@@ -17,6 +18,8 @@ type Crypto interface {
 	Permission(ctx context.Context, u *sls.User) (*cryptotrade.Permission, error)
 	RequestPermission(ctx context.Context, u *sls.User, req cryptotrade.PermissionRequest) (*cryptotrade.Permission, error)
 	CheckOrder(ctx context.Context, u *sls.User, req cryptotrade.OrderRequest) (*cryptotrade.OrderAnswer, error)
+	// Rules are the figures in force, which the page states.
+	Rules() cryptorules.Rules
 }
 
 var _ Crypto = (*cryptotrade.Service)(nil)
@@ -34,6 +37,7 @@ type cryptoRefusal struct {
 }
 
 type cryptoPage struct {
+	Rules   cryptorules.Rules
 	Perm    *cryptotrade.Permission
 	Refusal *cryptoRefusal
 	Answer  *cryptotrade.OrderAnswer
@@ -73,7 +77,8 @@ func (p *Portal) renderCrypto(q *req, status int, refusal *cryptoRefusal, answer
 		q.fail(err)
 		return
 	}
-	pg := cryptoPage{Perm: perm, Refusal: refusal, Answer: answer, Order: map[string]string{}, Symbols: []string{"BTC", "ETH"},
+	rules := p.d.Crypto.Rules()
+	pg := cryptoPage{Rules: rules, Perm: perm, Refusal: refusal, Answer: answer, Order: map[string]string{}, Symbols: rules.Symbols,
 		Sides: []string{"buy", "sell"}, Kinds: []string{"market", "limit"}, TimesInForce: []string{"ioc", "minutes", "day", "gtc"}}
 	if q.r.Method == http.MethodPost {
 		for _, k := range []string{"symbol", "side", "kind", "time_in_force", "value_usd", "quantity", "limit_price", "market_price",
