@@ -44,6 +44,7 @@ type Tx interface {
 	RateLimitStore
 	OIDCStore
 	DiagnosticStore
+	CryptoStore
 }
 
 // AccountStore keeps accounts.

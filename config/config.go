@@ -57,6 +57,7 @@ type File struct {
 	Takeover  Takeover       `json:"takeover"`
 	// Diagnostics: uploaded diagnostics bundles (package diagnostics).
 	Diagnostics Diagnostics `json:"diagnostics"`
+	Crypto      Crypto      `json:"crypto"`
 }
 
 // LoginRules mirror login.Config.
@@ -175,6 +176,7 @@ func (f *File) check() field.Errors {
 	add(f.PasskeyConfig())
 	add(f.TakeoverConfig())
 	add(f.DiagnosticsConfig())
+	add(f.CryptoConfig())
 	return errs
 }
 

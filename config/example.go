@@ -95,6 +95,7 @@ func Example() *File {
 	f.Diagnostics = Diagnostics{RetentionDays: int(dc.Retention / (24 * time.Hour)), MaxArchiveBytes: dc.MaxArchiveBytes,
 		MaxScreenshotBytes: dc.MaxScreenshotBytes, MaxScreenshots: dc.MaxScreenshots, MaxPerUsername: dc.MaxPerUsername,
 		MaxEntries: dc.Archive.MaxEntries, MaxUncompressedBytes: dc.Archive.MaxUncompressed, MaxRatio: dc.Archive.MaxRatio}
+	f.Crypto = cryptoExample()
 	return &f
 }
 

@@ -149,6 +149,7 @@ func TestExampleIsTheDefaults(t *testing.T) {
 		"seal":    func(f *File) (any, error) { return f.SealConfig() },
 		"oidc":    func(f *File) (any, error) { return f.OIDCConfig() },
 		"passkey": func(f *File) (any, error) { return f.PasskeyConfig() },
+		"crypto":  func(f *File) (any, error) { return f.CryptoConfig() },
 	} {
 		got, err := get(f)
 		if err != nil {

@@ -272,6 +272,10 @@ func (r Rules) CheckOrder(o Order, a Account, now time.Time) (*Checked, *Refusal
 	return out, nil
 }
 
+// AllowedTIFs are the times in force an order of o's side and kind may
+// have (the answer a client shows next to the order form).
+func AllowedTIFs(o Order) []TIF { return allowedTIFs(o) }
+
 // allowedTIFs: buy limit orders IOC or Minutes; sell orders IOC,
 // Minutes, Day or GTC; a buy market order, which the articles do not list,
 // only IOC (it fills at once or not at all).

@@ -85,7 +85,17 @@ func TestKeysUsedExist(t *testing.T) {
 	for _, r := range returnReasons {
 		keys = append(keys, "returns.reason."+r)
 	}
-	keys = append(keys, "withdraw.unlimited", "sharing.cond.identity_mismatch")
+	keys = append(keys, "withdraw.unlimited", "sharing.cond.identity_mismatch", "notice.crypto_granted")
+	for _, r := range cryptoRules {
+		keys = append(keys, "crypto.rule."+r)
+	}
+	pg := cryptoPage{Sides: []string{"buy", "sell"}, Kinds: []string{"market", "limit"}, TimesInForce: []string{"ioc", "minutes", "day", "gtc"}}
+	for _, k := range [][]string{{"status", "none", "granted", "refused"}, append([]string{"side"}, pg.Sides...),
+		append([]string{"kind"}, pg.Kinds...), append([]string{"tif"}, pg.TimesInForce...)} {
+		for _, v := range k[1:] {
+			keys = append(keys, "crypto."+k[0]+"."+v)
+		}
+	}
 	for _, k := range keys {
 		if _, ok := textsEN[k]; !ok {
 			t.Errorf("missing key %q", k)

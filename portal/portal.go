@@ -108,6 +108,8 @@ type Deps struct {
 	// ReportSelf takes a logged-in client's report (nil: not offered).
 	Report     Reporter
 	ReportSelf SelfReporter
+	// Crypto is cryptocurrency trading (nil: not offered).
+	Crypto Crypto
 }
 
 // Portal serves the pages.
@@ -284,6 +286,7 @@ func (p *Portal) routes() error {
 	p.totpRoutes(handle)
 	p.passkeyRoutes(handle)
 	p.reportRoutes(handle)
+	p.cryptoRoutes(handle)
 	for _, rt := range p.table {
 		if !rt.Access.Declared() || rt.handle == nil {
 			return fmt.Errorf("portal: page %q declares no access (deny by default)", rt.Pattern)
@@ -329,6 +332,9 @@ func (p *Portal) nav(q *req) []navItem {
 		}
 		if p.d.Documents != nil {
 			items = append(items, navItem{Path: "/statements", Key: "nav.statements"})
+		}
+		if p.d.Crypto != nil {
+			items = append(items, navItem{Path: "/crypto", Key: "nav.crypto"})
 		}
 		items = append(items, navItem{Path: "/settings/sessions", Key: "nav.sessions"})
 	}

@@ -82,7 +82,8 @@ type route struct {
 }
 
 func TestAccessMatrix(t *testing.T) {
-	srv, base := openServer(t)
+	// Every optional feature on, so that its pages are in the matrix too.
+	srv, base := openServerWith(t, `"operators": `+testOperators+`, "crypto": {"enabled": true}`, nil)
 	var routes []route
 	for _, rt := range srv.API.Routes() {
 		routes = append(routes, route{"API", rt.Pattern, rt.Access})

@@ -69,6 +69,9 @@ func (s *Server) portalDeps() portal.Deps {
 	if s.policy.lifecycle != nil {
 		d.Lifecycle = s.policy.lifecycle
 	}
+	if s.crypto != nil && s.crypto.Config.Enabled {
+		d.Crypto = s.crypto
+	}
 	if s.oidc != nil {
 		d.OIDC = s.oidc
 	}

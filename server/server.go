@@ -24,6 +24,7 @@ import (
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/clock"
 	"github.com/secure-login-system/sls/config"
+	"github.com/secure-login-system/sls/cryptotrade"
 	"github.com/secure-login-system/sls/diagnostics"
 	"github.com/secure-login-system/sls/factor/cards"
 	"github.com/secure-login-system/sls/factor/dscplus"
@@ -160,6 +161,9 @@ type Server struct {
 	// diagnostics keeps uploaded diagnostics bundles.
 	diagnostics *diagnostics.Service
 
+	// crypto is cryptocurrency trading (configureCrypto).
+	crypto *cryptotrade.Service
+
 	evidence evidenceFeature
 	seal     sealFeature
 }
@@ -269,7 +273,7 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	// reach s.Login and s.Manage at request time, once Open has finished.
 	for _, configure := range []func(context.Context) error{
 		s.configureSeal, s.configureNotify, s.configureIBKey, s.configurePolicy, s.configureSFTP, s.configurePortal, s.configureAudit,
-		s.configureOIDC, s.configureTOTP, s.configurePasskey, s.configureGauges,
+		s.configureOIDC, s.configureTOTP, s.configurePasskey, s.configureCrypto, s.configureGauges,
 		s.configureDiagnostics,
 	} {
 		if err := configure(ctx); err != nil {

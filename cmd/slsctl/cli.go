@@ -116,6 +116,7 @@ var summaries = map[string]string{
 	"close-account": "close an account", "shipping-address": "a user's shipping address", "rates": "exchange rates for limits",
 	"holidays": "business-day holidays", "protection": "a user's account protection", "ip-restrictions": "a user's trading IP restrictions",
 	"sharing": "device sharing between usernames of one person", "withdrawals": "an account's withdrawals and funding",
+	"crypto": "cryptocurrency holdings and the custody-fee ledger (Hong Kong entity)",
 }
 
 // newRoot builds the command tree. Each command's own arguments are

@@ -108,6 +108,8 @@ Clients:
   message send NAME --summary TEXT                secure message; body on standard input
   policy                                          account protection and device lifecycle: orders, deposits,
                                                   rates, holidays, IP restrictions, sharing, account closure
+  crypto position USER VALUE_USD                  report an account's cryptocurrency holdings value (the custody fee's base)
+  crypto custody [--account ID] [--month YYYY-MM] the custody-fee ledger (docs/crypto.md)
 `
 
 func main() {
