@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
 	"image"
 	"image/png"
 	"mime/multipart"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/secure-login-system/sls/client"
 	"github.com/secure-login-system/sls/sqlstore/storetest"
 )
@@ -349,5 +351,61 @@ func TestDiagnosticsRetentionAcrossNodes(t *testing.T) {
 	trail := a.mustCtl("", "audit", "list", "--limit", "10000")
 	if k := strings.Count(trail, "diagnostics.purged"); k != 1 {
 		t.Fatalf("purged %d times:\n%s", k, trail)
+	}
+}
+
+// TestDiagnosticsFromLoginScreen: the article's path in a browser. A
+// client who is not logged in follows the login page's link, uploads the
+// platform's logs and a screenshot, and is told the reference and to
+// open a ticket; once logged in, the ticket cites it and the operator
+// finds the bundle through the ticket.
+func TestDiagnosticsFromLoginScreen(t *testing.T) {
+	n, card := portalNode(t)
+	dir := t.TempDir()
+	var logs bytes.Buffer
+	zw := zip.NewWriter(&logs)
+	w, _ := zw.Create("platform/2026-12-05.log")
+	w.Write([]byte(strings.Repeat("17:00:01 INFO order routed\n", 100)))
+	zw.Close()
+	archive, shot := filepath.Join(dir, "logs.zip"), filepath.Join(dir, "screen.png")
+	if err := errors.Join(os.WriteFile(archive, logs.Bytes(), 0o600), os.WriteFile(shot, tinyPNG(t), 0o600)); err != nil {
+		t.Fatal(err)
+	}
+
+	b := newBrowser(t, n.url, browserOpt{})
+	b.open("/login")
+	b.submit("#diagnostics-link")
+	b.expect("#diag-form", "#diag-username", "#diag-reason", "#diag-logs", "#diag-shots")
+	b.fill("#diag-username", "alice")
+	b.fillArea("#diag-reason", "The order ticket closes by itself.")
+	b.do(chromedp.SetUploadFiles("#diag-logs", []string{archive}), chromedp.SetUploadFiles("#diag-shots", []string{shot}))
+	b.shot("diagnostics-00-upload-form")
+	b.submit("#diag-form button[type=submit]")
+	ref := b.text("#diag-ref")
+	if !refPattern.MatchString(ref) || !strings.Contains(b.text("#diag-done"), "Message Center ticket") {
+		t.Fatalf("after the upload: %s", b.dump())
+	}
+	// Reload shows the same answer, and uploads nothing again.
+	before := n.mustCtl("", "diagnostics", "list")
+	b.do(chromedp.Reload())
+	if b.text("#diag-ref") != ref || n.mustCtl("", "diagnostics", "list") != before {
+		t.Fatal("reloading the answer page uploaded again or lost the reference")
+	}
+	// A forged form from another site: refused without the page's token.
+	if r := callWith(t, client.New("", ""), "POST", n.url+"/diagnostics", "x"); r.Status == 303 || r.Status == 201 {
+		t.Errorf("an upload without the CSRF token: %d", r.Status)
+	}
+
+	b.dscLogin("alice", card, "2468")
+	b.open("/messages?ref=" + ref)
+	b.fill("#subject", "Order ticket closes")
+	b.fillArea("#body", "See the bundle I uploaded from the login screen.")
+	b.submit("#ticket-send")
+	if got := b.text("#tickets .ticket-ref"); got != ref {
+		t.Fatalf("the ticket cites %q, want %s", got, ref)
+	}
+	show := n.mustCtl("", "diagnostics", "show", ref)
+	if !strings.Contains(show, "from the login screen") || !strings.Contains(show, "ticket tkt_") || !strings.Contains(show, "screenshot-1.png") {
+		t.Fatalf("the operator's view: %s", show)
 	}
 }

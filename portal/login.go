@@ -16,6 +16,8 @@ type loginPageData struct {
 	Username string
 	// Passkeys: offer "Sign in with a passkey".
 	Passkeys bool
+	// Diagnostics: link to the diagnostic bundle upload.
+	Diagnostics bool
 }
 
 type selectPageData struct {
@@ -72,7 +74,8 @@ func (q *req) renderLoginForm(errMsg string) {
 	if errMsg != "" {
 		opts = append(opts, withError(errMsg))
 	}
-	q.render("login", q.t("login.title"), loginPageData{Username: q.r.PostFormValue("username"), Passkeys: q.p.d.Passkeys != nil}, opts...)
+	q.render("login", q.t("login.title"), loginPageData{Username: q.r.PostFormValue("username"), Passkeys: q.p.d.Passkeys != nil,
+		Diagnostics: q.p.d.Diagnostics != nil}, opts...)
 }
 
 // afterLogin is where a session goes first.

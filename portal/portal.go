@@ -82,6 +82,9 @@ type Deps struct {
 	Phone    Phone
 	Resend   CodeResender
 	Messages MessageCenter
+	// Diagnostics receives diagnostic bundles from the login screen or a
+	// session (nil: no upload page).
+	Diagnostics DiagnosticsDesk
 	// Tickets lets clients open tickets in the Message Center (nil: not
 	// offered).
 	Tickets   TicketDesk
@@ -286,6 +289,7 @@ func (p *Portal) routes() error {
 	p.totpRoutes(handle)
 	p.passkeyRoutes(handle)
 	p.reportRoutes(handle)
+	p.diagnosticsRoutes(handle)
 	p.cryptoRoutes(handle)
 	for _, rt := range p.table {
 		if !rt.Access.Declared() || rt.handle == nil {

@@ -164,7 +164,14 @@ func (p *Portal) mac(purpose, v string) string {
 // csrfOK checks the posted token: the session's for pages that need a
 // session; for the login pages the session's or the pre-session one.
 func (q *req) csrfOK(needSession bool) bool {
-	got := q.r.PostFormValue("csrf")
+	var got string
+	if multipartForm(q.r) {
+		// An upload's token is in its form's action: reading the body
+		// for it would consume the upload (and buffer it whole).
+		got = q.r.URL.Query().Get("csrf")
+	} else {
+		got = q.r.PostFormValue("csrf")
+	}
 	if got == "" {
 		got = q.r.Header.Get("X-CSRF-Token")
 	}

@@ -84,6 +84,9 @@ func (s *Server) portalDeps() portal.Deps {
 	if s.sftp.svc != nil {
 		d.Documents = s.sftp.svc
 	}
+	if s.diagnostics != nil {
+		d.Diagnostics = s.diagnostics
+	}
 	if s.takeover != nil {
 		d.Report = s.Report
 		d.ReportSelf = func(r *http.Request, u *sls.User) error {
