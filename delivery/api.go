@@ -288,7 +288,7 @@ func (v *sftpClientView) usability() {
 		}
 	}
 	if active == 0 && !v.FTP.Enabled {
-		v.Warnings = append(v.Warnings, "The client has no key: it cannot log in until one is added (slsctl sftp key add) or it is given FTP access (slsctl sftp ftp password).")
+		v.Warnings = append(v.Warnings, "The client has no key and no FTP password: it cannot connect until a key is added (slsctl sftp key add) or it is given FTP access (slsctl sftp ftp password); what is delivered to it reaches its user in the portal only.")
 	}
 	if len(v.Allow) == 0 {
 		v.Warnings = append(v.Warnings, "The allow-list is empty: the client cannot connect until its addresses are set (slsctl sftp allow).")
@@ -335,8 +335,9 @@ func (s *Service) opSFTPServer(a *httpapi.API, w http.ResponseWriter, r *http.Re
 type sftpRegisterBody struct {
 	Username string `json:"username" required:"true"`
 	User     string `json:"user"` // login username or user id; default: Username
-	// Keys are the client's SSH keys; they may be left out only for a
-	// client that reaches its folder by FTP alone.
+	// Keys are the client's SSH keys. A client without keys reaches its
+	// folder by FTP ("ftp": true), or not at all: its documents then reach
+	// its user in the portal only (a retail account's statements).
 	Keys     []string `json:"keys"`
 	Allow    []string `json:"allow"`
 	Disabled bool     `json:"disabled"`
@@ -363,10 +364,6 @@ func (s *Service) opSFTPRegister(a *httpapi.API, w http.ResponseWriter, r *http.
 	keys, err := parseKeys(b.Keys)
 	if err != nil {
 		httpapi.WriteError(w, r, a.Log, err)
-		return
-	}
-	if len(b.Keys) == 0 && !b.FTP {
-		httpapi.WriteError(w, r, a.Log, sls.Errorf(sls.CodeInvalidArgument, "At least one public key is required (the one the client sent), unless the client uses FTP (\"ftp\": true)."))
 		return
 	}
 	var password, hash string

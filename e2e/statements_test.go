@@ -49,7 +49,7 @@ func TestClosedAccountStatements(t *testing.T) {
 		}
 		// The Reporting Integration Team delivers with the existing
 		// commands, naming the type.
-		n.mustCtl("", "sftp", "register", "carol-docs", "--user", "carol", "--ftp", "--allow", "127.0.0.2")
+		n.mustCtl("", "sftp", "register", "carol-docs", "--user", "carol") // a folder for the portal only
 		n.mustCtl("", "sftp", "register", "dave-docs", "--user", "dave", "--ftp", "--allow", "127.0.0.2")
 		n.mustCtl("", "statement", "deliver", "--to", "carol-docs", write("U7000001_2026-11.pdf", minimalPDF))
 		out := n.mustCtl("", "statement", "deliver", "--to", "carol-docs", "--type", "tax_form", write("1099-2025.pdf", minimalPDF))

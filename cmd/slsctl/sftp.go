@@ -21,8 +21,8 @@ const sftpUsage = `SFTP statement delivery:
   sftp register CLIENT [--user LOGIN] --key FILE [--key FILE…] [--ftp] [--allow ADDR[,ADDR…]…] [--pgp FILE] [--disabled] [--quota SIZE]
                                                   FILE: the public key the client sent, in any format
                                                   (puttygen -L/-p, ssh-keygen, PEM; a .ppk gives its public part)
-                                                  --ftp: FTP/FTPS access too, with a generated password shown once
-                                                  (then --key may be left out)
+                                                  --ftp: FTP/FTPS access too, with a generated password shown once;
+                                                  with neither --key nor --ftp the folder only feeds the portal
   sftp list                                       every client, with its folder's usage and quota
   sftp show CLIENT                                keys (with revoked ones), allow-list, OpenPGP key, usage and quota
   sftp quota CLIENT SIZE|default                  the folder's storage quota (SIZE: bytes, or 500MiB, 2GiB, 1GB…);
@@ -361,9 +361,6 @@ func (c *client) sftpRegister(args []string) error {
 	name, err := one("sftp register", pos)
 	if err != nil {
 		return err
-	}
-	if len(keyFiles) == 0 && !ftp {
-		return errors.New("sftp register: --key FILE is required (the public key the client sent), unless the client uses FTP (--ftp)")
 	}
 	quotaBytes, err := parseQuota(quota)
 	if err != nil {
