@@ -74,12 +74,15 @@ type SupportContact struct {
 }
 
 // Neutral default names: ours, never another firm's trademarks
-// (TestNoForeignTrademarks).
+// (TestNoForeignTrademarks); the notices' too.
+var (
+	DefaultProduct = notify.DefaultBranding.Product
+	DefaultApp     = notify.DefaultBranding.App
+	DefaultKey     = notify.DefaultBranding.Key
+	DefaultCompany = notify.DefaultBranding.Company
+)
+
 const (
-	DefaultProduct      = "Client Portal"
-	DefaultApp          = "SLS Mobile"
-	DefaultKey          = "SLS Key"
-	DefaultCompany      = "Your Brokerage"
 	DefaultPrimaryColor = "#0b2e4f"
 	DefaultAccentColor  = "#0b4f8a"
 )

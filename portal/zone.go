@@ -99,18 +99,19 @@ func (v *view) relative(t time.Time) string {
 	if v.now.IsZero() {
 		return ""
 	}
-	d := t.Sub(v.now).Round(time.Minute)
+	d := t.Sub(v.now)
 	past := d < 0
 	if past {
 		d = -d
 	}
+	d = d.Round(time.Minute)
 	var key string
 	var n int
 	switch {
 	case d >= 24*time.Hour:
 		return ""
 	case d < time.Minute:
-		if past {
+		if past || d == 0 {
 			return v.T("time.just_now")
 		}
 		return v.T("time.in_moment")
