@@ -304,7 +304,7 @@ func TestOIDCRelyingParty(t *testing.T) {
 		t.Fatalf("acr for DSC+ or IB Key: %v", claims)
 	}
 	b.visit(rp.srv.URL + "/start?acr_values=urn:sls:device:ibkey")
-	if msg := b.text("#page-error"); !strings.Contains(msg, "IB Key") {
+	if msg := b.text("#page-error"); !strings.Contains(msg, "SLS Key") {
 		t.Fatalf("unmet acr: %s", b.dump())
 	}
 	b.shot("oidc-03-acr-unmet")

@@ -874,7 +874,7 @@ func TestPortalIBKey(t *testing.T) {
 	ev := l.next(t, "push", 10*time.Second)
 	nums.add(t, fmt.Sprint(ev["push_id"]), number)
 	b.waitFor("#logout", 15*time.Second)
-	if loc := b.location(); loc != "/" || !strings.Contains(b.text("footer"), "IB Key") {
+	if loc := b.location(); loc != "/" || !strings.Contains(b.text("footer"), "SLS Key") {
 		t.Fatalf("after approval: %s %s", loc, b.text("footer"))
 	}
 	b.shot("53-ibkey-approved-home")

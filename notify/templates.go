@@ -109,15 +109,16 @@ func compile(c map[string]map[Kind]text) (map[string]map[Kind]compiled, error) {
 		funcs := template.FuncMap{
 			"digits": spellDigits,
 			"device": func(d string) string { return deviceName(d, lang) },
+			"brand":  brandName,
 		}
 		out[lang] = make(map[Kind]compiled, len(texts))
 		for k, t := range texts {
 			name := lang + "/" + string(k)
-			subject, err := template.New(name + "/subject").Option("missingkey=error").Funcs(funcs).Parse(t.subject)
+			subject, err := template.New(name + "/subject").Option("missingkey=error").Funcs(funcs).Parse(brandActions.Replace(t.subject))
 			if err != nil {
 				return nil, fmt.Errorf("notify: %w", err)
 			}
-			body, err := template.New(name + "/body").Option("missingkey=error").Funcs(funcs).Parse(t.body)
+			body, err := template.New(name + "/body").Option("missingkey=error").Funcs(funcs).Parse(brandActions.Replace(t.body))
 			if err != nil {
 				return nil, fmt.Errorf("notify: %w", err)
 			}
@@ -271,10 +272,10 @@ func spellDigits(code string) string {
 
 func deviceName(d, lang string) string {
 	if n, ok := deviceNames[lang][sls.DeviceKind(d)]; ok {
-		return n
+		return fillBrand(n)
 	}
 	if n, ok := deviceNames[LangEnglish][sls.DeviceKind(d)]; ok {
-		return n
+		return fillBrand(n)
 	}
 	return d
 }

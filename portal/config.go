@@ -1,6 +1,10 @@
 package portal
 
 import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/secure-login-system/sls/config/field"
@@ -30,9 +34,58 @@ type Config struct {
 	// DefaultLang is the language of pages when neither the client's
 	// choice, its preferences nor its browser name a supported one.
 	DefaultLang string `json:"default_lang,omitempty"`
-	// Brand is the name shown in the header ("Client Portal").
+	// Brand is the former name of branding.product, still read so older
+	// files keep working; branding.product wins when both are set.
 	Brand string `json:"brand,omitempty"`
+	// Branding is what the pages call the firm and its products: the
+	// shipped defaults are neutral names, never another company's marks.
+	Branding Branding `json:"branding,omitzero"`
 }
+
+// Branding is the "portal.branding" object (docs/configuration.md).
+type Branding struct {
+	// Product is the portal's name, in the header and the texts
+	// ("{product}" in the catalogs).
+	Product string `json:"product,omitempty"`
+	// App is the smartphone app's name ("{app}").
+	App string `json:"app,omitempty"`
+	// Key is the name shown for the app's login approval (device kind
+	// ibkey, whose id and API names stay as they are) ("{key}").
+	Key string `json:"key,omitempty"`
+	// Company is the firm's name ("{company}").
+	Company string `json:"company,omitempty"`
+	// Logo is a PNG or SVG file the header shows; empty for none.
+	Logo string `json:"logo,omitempty"`
+	// PrimaryColor and AccentColor (#RRGGBB) colour the header and the
+	// buttons, through the CSS variables --brand-primary and --brand-accent.
+	PrimaryColor string `json:"primary_color,omitempty"`
+	AccentColor  string `json:"accent_color,omitempty"`
+	// Support lists a phone number and postal address per region
+	// ("Europe", "Asia"…), shown in the footer.
+	Support map[string]SupportContact `json:"support,omitempty"`
+	// Footer is the legal text at the bottom of every page.
+	Footer string `json:"footer,omitempty"`
+}
+
+// SupportContact is how clients of one region reach Client Services.
+type SupportContact struct {
+	Phone   string `json:"phone,omitempty"`
+	Address string `json:"address,omitempty"`
+}
+
+// Neutral default names: ours, never another firm's trademarks
+// (TestNoForeignTrademarks); the notices' too.
+var (
+	DefaultProduct = notify.DefaultBranding.Product
+	DefaultApp     = notify.DefaultBranding.App
+	DefaultKey     = notify.DefaultBranding.Key
+	DefaultCompany = notify.DefaultBranding.Company
+)
+
+const (
+	DefaultPrimaryColor = "#0b2e4f"
+	DefaultAccentColor  = "#0b4f8a"
+)
 
 // Defaults: NIST SP 800-63B §4.2.3 (AAL2).
 const (
@@ -59,9 +112,20 @@ func (c Config) WithDefaults(lc login.Config) Config {
 	if c.DefaultLang == "" {
 		c.DefaultLang = notify.LangEnglish
 	}
-	if c.Brand == "" {
-		c.Brand = "Client Portal"
+	b := &c.Branding
+	if b.Product == "" {
+		b.Product = c.Brand
 	}
+	for _, f := range []struct {
+		v   *string
+		def string
+	}{{&b.Product, DefaultProduct}, {&b.App, DefaultApp}, {&b.Key, DefaultKey}, {&b.Company, DefaultCompany},
+		{&b.PrimaryColor, DefaultPrimaryColor}, {&b.AccentColor, DefaultAccentColor}} {
+		if *f.v == "" {
+			*f.v = f.def
+		}
+	}
+	c.Brand = b.Product
 	return c
 }
 
@@ -90,7 +154,45 @@ func (c Config) Validate(lc login.Config) error {
 	if len([]rune(c.Brand)) > 60 {
 		errs.Addf("brand", "must be at most 60 characters")
 	}
+	b := c.Branding
+	for _, f := range []struct{ name, v string }{{"product", b.Product}, {"app", b.App}, {"key", b.Key}, {"company", b.Company}} {
+		if n := len([]rune(f.v)); n > 60 || strings.ContainsAny(f.v, "\r\n") {
+			errs.Addf("branding."+f.name, "must be one line of at most 60 characters")
+		}
+	}
+	for _, f := range []struct{ name, v string }{{"primary_color", b.PrimaryColor}, {"accent_color", b.AccentColor}} {
+		if f.v != "" && !colorRE.MatchString(f.v) {
+			errs.Addf("branding."+f.name, "%q is not a colour #RRGGBB", f.v)
+		}
+	}
+	if b.Logo != "" {
+		if _, err := logoType(b.Logo); err != nil {
+			errs.Addf("branding.logo", "%v", err)
+		}
+	}
+	for region, s := range b.Support {
+		if region == "" || len(region) > 60 || len(s.Phone) > 40 || len(s.Address) > 300 {
+			errs.Addf("branding.support", "%q: region at most 60 characters, phone 40, address 300", region)
+		}
+	}
+	if len([]rune(b.Footer)) > 1000 {
+		errs.Addf("branding.footer", "must be at most 1000 characters")
+	}
 	return errs.Err()
+}
+
+var colorRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
+// logoType is the Content-Type of the logo file, known by its name: only
+// images a browser shows in <img> without running anything of theirs.
+func logoType(path string) (string, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".png":
+		return "image/png", nil
+	case ".svg":
+		return "image/svg+xml", nil
+	}
+	return "", fmt.Errorf("%s: the logo must be a .png or .svg file", path)
 }
 
 func (c Config) devInsecure() bool { return c.DevInsecureCookies == nil || *c.DevInsecureCookies }

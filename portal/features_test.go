@@ -224,7 +224,7 @@ func TestFeaturePagesPassThrough(t *testing.T) {
 	// A cool-down after a security change: the page says which and until when.
 	h.prot.coolDown = &protect.CoolDownInfo{Change: "device_added", Since: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC), Until: time.Date(2026, 3, 5, 15, 0, 0, 0, time.UTC)}
 	if w := b.get("/withdraw"); !strings.Contains(w.body, `id="limit-cool-down"`) || !strings.Contains(w.body, "a new security device") ||
-		!strings.Contains(w.body, "2026-03-05 15:00 UTC") {
+		!strings.Contains(w.body, `<time datetime="2026-03-05T15:00:00Z"`) || !strings.Contains(w.body, "15:00 UTC") {
 		t.Fatalf("cool-down not shown:\n%s", w.body)
 	}
 	h.prot.coolDown = nil

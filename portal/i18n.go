@@ -163,8 +163,10 @@ func acceptLanguage(h string) (string, bool) {
 }
 
 // t translates key in the request's language.
-func (q *req) t(key string, args ...any) string { return translate(q.lang, key, args...) }
+func (q *req) t(key string, args ...any) string { return q.p.brand.translate(q.lang, key, args...) }
 
+// translate is the catalog's text without the brand's names: for telling
+// whether a key exists. Pages use q.t and v.T.
 func translate(lang, key string, args ...any) string {
 	s, ok := texts[lang][key]
 	if !ok {
@@ -199,22 +201,12 @@ func safeLocalPath(s string) bool {
 
 // Formatting helpers, available to templates as methods of the view.
 
-func (v *view) Time(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return notify.FormatTime(t.UTC(), v.Lang)
-}
-
 func (v *view) Date(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
 	return notify.FormatDate(t.UTC(), v.Lang)
 }
-
-// Clock writes only the time of day (deadlines on the login screens).
-func (v *view) Clock(t time.Time) string { return t.UTC().Format("15:04 UTC") }
 
 // Device is the localised name of a device kind.
 func (v *view) Device(k sls.DeviceKind) string { return v.T("device." + string(k)) }

@@ -32,7 +32,7 @@ func TestTranslationsComplete(t *testing.T) {
 	}
 }
 
-var templateKeyRE = regexp.MustCompile(`\.T "([a-z_.0-9]+)"`)
+var templateKeyRE = regexp.MustCompile(`\.TH? "([a-z_.0-9]+)"`)
 
 // TestKeysUsedExist checks the keys the templates name, and the keys built
 // from values (device kinds, states, notice kinds, channels…).

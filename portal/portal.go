@@ -125,6 +125,7 @@ type Portal struct {
 	cop     *http.CrossOriginProtection
 	static  http.Handler
 	handler http.Handler
+	brand   *brand
 }
 
 // New builds the portal. Login, Manage, Store and Sealer are required.
@@ -147,6 +148,9 @@ func New(d Deps) (*Portal, error) {
 	}
 	p := &Portal{d: d, cfg: cfg}
 	var err error
+	if p.brand, err = newBrand(cfg.Branding); err != nil {
+		return nil, err
+	}
 	if p.pages, err = parsePages(); err != nil {
 		return nil, err
 	}
@@ -184,6 +188,9 @@ func (p *Portal) serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
 	if strings.HasPrefix(r.URL.Path, "/static/") {
+		if p.brand.serveAsset(w, r) {
+			return
+		}
 		p.static.ServeHTTP(w, r)
 		return
 	}

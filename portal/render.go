@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"time"
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/httpapi"
@@ -68,10 +69,34 @@ type view struct {
 	// CSP's form-action 'self' would stop as a redirect).
 	Refresh string
 	D       any
+
+	brand *brand
+	loc   *time.Location // the zone times are shown in (zone.go)
+	now   time.Time      // for relative times ("in 2 minutes")
 }
 
 // T translates key, formatting args into it when given.
-func (v *view) T(key string, args ...any) string { return translate(v.Lang, key, args...) }
+func (v *view) T(key string, args ...any) string { return v.brand.translate(v.Lang, key, args...) }
+
+// TH is T for arguments that are markup of ours (Time, Clock): the
+// text is escaped here and the elements kept.
+func (v *view) TH(key string, args ...any) template.HTML {
+	return v.brand.translateHTML(v.Lang, key, args...)
+}
+
+// Branding is the configured branding, for the layout.
+func (v *view) Branding() Branding { return v.brand.cfg }
+
+// Logo is the logo's URL, empty when none is configured.
+func (v *view) Logo() string {
+	if v.brand.logo == nil {
+		return ""
+	}
+	return brandLogoPath
+}
+
+// Support lists the footer's contacts by region.
+func (v *view) Support() []supportLine { return v.brand.support }
 
 // renderOpt adjusts one rendering.
 type renderOpt func(*view)
@@ -91,7 +116,8 @@ func (q *req) render(name, title string, data any, opts ...renderOpt) {
 		return
 	}
 	v := &view{Lang: q.lang, Title: title, Brand: q.p.cfg.Brand, CSRF: q.csrfToken(), User: q.u, Sess: q.ss,
-		Nav: q.p.nav(q), Langs: langOptions(q.lang), Path: q.r.URL.Path, D: data}
+		Nav: q.p.nav(q), Langs: langOptions(q.lang), Path: q.r.URL.Path, D: data,
+		brand: q.p.brand, loc: q.zone(), now: q.p.now()}
 	if n := q.r.URL.Query().Get("n"); n != "" {
 		if key := "notice." + n; translate(q.lang, key) != key {
 			v.Notice = q.t(key) // only known notices: the query cannot inject text

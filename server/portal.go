@@ -26,7 +26,13 @@ type portalFeature struct {
 func (s *Server) configurePortal(ctx context.Context) error {
 	var err error
 	s.portal.cfg, err = s.Config.PortalConfig()
-	return err
+	if err != nil {
+		return err
+	}
+	// The notices name the same products as the pages.
+	b := s.portal.cfg.Branding
+	notify.SetBranding(notify.Branding{Product: b.Product, App: b.App, Key: b.Key, Company: b.Company})
+	return nil
 }
 
 // buildPortal makes the pages once the login and manage services exist.
