@@ -371,13 +371,13 @@ func (p *Portal) wrap(a sls.Access, h func(*req)) http.Handler {
 		q.loadSession()
 		q.lang = p.chooseLang(q)
 		q.ensurePre()
+		q.loadFlash()
 		public := a.Caller == sls.CallerAnyone
 		if !public && q.ss == nil {
 			if r.Method == http.MethodGet {
 				q.redirect("/login")
 			} else {
-				q.status = http.StatusUnauthorized
-				q.renderLoginForm(q.t("err.session_ended"))
+				q.back("/login", http.StatusUnauthorized, q.t("err.session_ended"))
 			}
 			return
 		}
