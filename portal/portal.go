@@ -287,6 +287,7 @@ func (p *Portal) routes() error {
 	p.passkeyRoutes(handle)
 	p.reportRoutes(handle)
 	p.cryptoRoutes(handle)
+	p.pageRoutes(handle)
 	for _, rt := range p.table {
 		if !rt.Access.Declared() || rt.handle == nil {
 			return fmt.Errorf("portal: page %q declares no access (deny by default)", rt.Pattern)

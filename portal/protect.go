@@ -234,6 +234,8 @@ type withdrawPage struct {
 	Amount     string
 	Currency   string
 	Currencies []string
+	// CanConfirm offers confirming a withdrawal with a second device.
+	CanConfirm bool
 }
 
 // withdrawPage is the withdrawal form: the limit that applies (the device
@@ -252,7 +254,8 @@ func (p *Portal) renderWithdraw(q *req, status int, recorded *protect.Withdrawal
 	if acct, err := p.accountCurrency(q); err == nil && acct != "USD" {
 		currencies = append(currencies, acct)
 	}
-	pg := withdrawPage{Answer: lim, Recorded: recorded, RequestID: newRequestID(p.d.Rand), Currencies: currencies, Currency: "USD"}
+	pg := withdrawPage{Answer: lim, Recorded: recorded, RequestID: newRequestID(p.d.Rand), Currencies: currencies, Currency: "USD",
+		CanConfirm: p.confirmer() != nil}
 	if status != http.StatusOK && status != http.StatusCreated {
 		pg.Amount, pg.Currency = q.r.PostFormValue("amount"), q.r.PostFormValue("currency")
 	}
