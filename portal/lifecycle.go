@@ -272,7 +272,7 @@ type activatePage struct {
 func (p *Portal) orderActivation(q *req) {
 	ch, err := p.d.Lifecycle.StartActivation(q.r.Context(), q.u, q.r.PostFormValue("order_id"))
 	if err != nil {
-		p.renderSecurity(q, statusOf(err), []renderOpt{withError(p.lifecycleError(q, err))}, nil)
+		q.back("/settings/security#dscplus", statusOf(err), p.lifecycleError(q, err))
 		return
 	}
 	q.render("order_activate", q.t("order.activate_title"), activatePage{Challenge: ch})
@@ -284,7 +284,7 @@ func (p *Portal) orderActivate(q *req) {
 		if sls.ErrorCode(err) == sls.CodeBadResponse {
 			msg = q.t("order.activation_wrong")
 		}
-		p.renderSecurity(q, statusOf(err), []renderOpt{withError(msg)}, nil)
+		q.back("/settings/security#dscplus", statusOf(err), msg)
 		return
 	}
 	q.redirect("/settings/security?n=dscplus_active")
@@ -321,9 +321,16 @@ func (p *Portal) renderReturns(q *req, status int, answer *lifecycle.ReturnAnswe
 		return
 	}
 	pg := returnsPage{Returnable: sec.Returnable, Destroyable: sec.Destroyable, Reasons: returnReasons, Answer: answer}
-	if answer == nil && status != http.StatusOK {
-		f := q.r.PostForm
-		pg.DeviceID, pg.Reason, pg.Carrier, pg.Tracking = f.Get("device_id"), f.Get("reason"), f.Get("carrier"), f.Get("tracking")
+	if q.flash != nil {
+		pg.DeviceID, pg.Reason, pg.Carrier, pg.Tracking = q.formValue("device_id"), q.formValue("reason"), q.formValue("carrier"), q.formValue("tracking")
+		// A return just recorded: where it goes, as the answer said.
+		if addr := q.formValue("sent_address"); addr != "" || q.formValue("sent_warning") != "" {
+			pg.Answer = &lifecycle.ReturnAnswer{Warning: q.formValue("sent_warning")}
+			if addr != "" {
+				pg.Answer.ReturnAddress = &lifecycle.ReturnAddress{Address: addr}
+			}
+			pg.DeviceID, pg.Reason, pg.Carrier, pg.Tracking = "", "", "", ""
+		}
 	}
 	if pg.Address, err = p.d.Lifecycle.ReturnAddressFor(q.r.Context(), q.u); err != nil {
 		pg.AddressErr = q.errText(err)
@@ -337,21 +344,25 @@ func (p *Portal) sendReturn(q *req) {
 	ans, err := p.d.Lifecycle.SendReturn(q.r.Context(), q.u, lifecycle.ReturnRequest{DeviceID: f.Get("device_id"), Reason: f.Get("reason"),
 		Carrier: strings.TrimSpace(f.Get("carrier")), Tracking: strings.TrimSpace(f.Get("tracking"))})
 	if err != nil {
-		p.renderReturns(q, statusOf(err), nil, []renderOpt{withError(p.lifecycleError(q, err))})
+		q.back("/settings/returns", statusOf(err), p.lifecycleError(q, err), "device_id", "reason", "carrier", "tracking")
 		return
 	}
-	p.renderReturns(q, http.StatusCreated, ans, []renderOpt{withNotice(q.t("returns.recorded"))})
+	fl := flash{Notice: q.t("returns.recorded"), Fields: map[string]string{"sent_warning": ans.Warning}}
+	if ans.ReturnAddress != nil {
+		fl.Fields["sent_address"] = ans.ReturnAddress.Address
+	}
+	q.redirectWith("/settings/returns", fl)
 }
 
 // destroyed records that a printed card was destroyed (they are not
 // returned); the card stops working.
 func (p *Portal) destroyed(q *req) {
 	if q.r.PostFormValue("confirm") != "on" {
-		p.renderReturns(q, http.StatusBadRequest, nil, []renderOpt{withError(q.t("returns.destroy_confirm_needed"))})
+		q.back("/settings/returns", http.StatusBadRequest, q.t("returns.destroy_confirm_needed"))
 		return
 	}
 	if _, err := p.d.Lifecycle.ConfirmDestroyed(q.r.Context(), q.u, q.r.PostFormValue("device_id"), true); err != nil {
-		p.renderReturns(q, statusOf(err), nil, []renderOpt{withError(p.lifecycleError(q, err))})
+		q.back("/settings/returns", statusOf(err), p.lifecycleError(q, err))
 		return
 	}
 	q.redirect("/settings/returns?n=destroyed")

@@ -105,8 +105,8 @@ func (q *req) render(name, title string, data any, opts ...renderOpt) {
 		if f.Error != "" {
 			v.Error = f.Error
 		}
-		if q.status == 0 {
-			q.status = f.Status
+		if f.Status != 0 && (q.status == 0 || q.status == http.StatusOK) {
+			q.status = f.Status // the refusal's status, as the form's answer had it
 		}
 	}
 	for _, o := range opts {

@@ -119,6 +119,7 @@ func (p *Portal) securityPage(q *req) {
 		if err != nil {
 			opts = append(opts, withError(q.errText(err)))
 		}
+		q.flashedProtect(sec)
 		sp.Protect = sec
 	}
 	if p.d.Lifecycle != nil {
@@ -429,8 +430,7 @@ func (p *Portal) sessionsPage(q *req) {
 func (p *Portal) sessionEnd(q *req) {
 	id := q.r.PostFormValue("session_id")
 	if err := p.d.Login.End(q.r.Context(), q.u.ID, id); err != nil {
-		q.status = statusOf(err)
-		q.render("error", q.t("err.title"), errorPage{Message: q.errText(err)})
+		q.back("/settings/sessions", statusOf(err), q.errText(err))
 		return
 	}
 	if id == q.ss.ID {
