@@ -8,6 +8,7 @@ import (
 	"time"
 
 	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/factor"
 	"github.com/secure-login-system/sls/httpapi"
 	"github.com/secure-login-system/sls/login"
 )
@@ -49,6 +50,9 @@ type challengePage struct {
 	Push          string
 	PushReason    string
 	PushExpiresAt time.Time
+	// Sign: a DSC+ confirmation in signing mode, the parts the client
+	// types into the card (package factor/dscplus).
+	Sign *factor.SignParts
 }
 
 // pushExtra is the public part of an IB Key prompt (package factor/ibkey).

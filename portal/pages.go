@@ -10,6 +10,7 @@ import (
 	"time"
 
 	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/factor"
 	"github.com/secure-login-system/sls/lifecycle"
 	"github.com/secure-login-system/sls/policy"
 	"github.com/secure-login-system/sls/protect"
@@ -172,6 +173,14 @@ func (p *Portal) confirmPage(q *req) {
 		case sls.KindCodeCard, sls.KindOnlineCard:
 			if len(c.Prompt.Indices) == 2 {
 				cp.Index1, cp.Index2 = c.Prompt.Indices[0], c.Prompt.Indices[1]
+			}
+		case sls.KindDSCPlus:
+			var sp struct {
+				Mode string `json:"mode"`
+				factor.SignParts
+			}
+			if json.Unmarshal(c.Prompt.Extra, &sp) == nil && sp.Mode == "sign" {
+				cp.Sign = &sp.SignParts
 			}
 		case sls.KindIBKey:
 			x := readPushExtra(c.Prompt)

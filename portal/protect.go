@@ -97,29 +97,6 @@ func (p *Portal) protectSection(q *req) (*protectSection, error) {
 	return sec, nil
 }
 
-// renderSecurity shows the security page again after an action, with a
-// refusal or a sharing answer.
-func (p *Portal) renderSecurity(q *req, status int, opts []renderOpt, adjust func(*protectSection)) {
-	devs, err := p.d.Manage.Devices(q.r.Context(), q.u.ID)
-	if err != nil {
-		q.fail(err)
-		return
-	}
-	sp := securityPage{Devices: activeFirst(devs), HasIBKey: hasActive(devs, sls.KindIBKey), IBKey: p.d.IBKey != nil, Now: p.now()}
-	if sp.Protect, err = p.protectSection(q); err != nil {
-		q.fail(err)
-		return
-	}
-	if adjust != nil {
-		adjust(sp.Protect)
-	}
-	if p.d.Lifecycle != nil {
-		sp.Lifecycle, _ = p.lifecycleSection(q, devs)
-	}
-	q.status = status
-	q.render("security", q.t("security.title"), sp, opts...)
-}
-
 // optOut opts the user out of SLS (SPEC §5): only with the permission to
 // change security settings, never where 2FA is mandated. The client must
 // tick that it understands what it gives up.
