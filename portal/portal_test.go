@@ -476,10 +476,11 @@ func TestTempPasscodeAfterTwoDaysSeesOnlyTheOnlineCard(t *testing.T) {
 		t.Fatalf("values at %s, %s: %q %q\n%s", ix1, ix2, v1, v2, printed.body)
 	}
 	b.last = pg
-	wrong := b.post("/settings/onlinecard/activate", url.Values{"device_id": {attr(pg.body, "device_id", "value")}, "value1": {"000"}, "value2": {"000"}})
+	wrong := b.follow(b.post("/settings/onlinecard/activate", url.Values{"device_id": {attr(pg.body, "device_id", "value")}, "value1": {"000"}, "value2": {"000"}}))
 	if wrong.status != http.StatusUnauthorized || !strings.Contains(wrong.body, "do not match the card") {
 		t.Fatalf("wrong values: %d\n%s", wrong.status, wrong.body)
 	}
+	b.last = pg
 	ok := b.post("/settings/onlinecard/activate", url.Values{"device_id": {attr(pg.body, "device_id", "value")}, "value1": {v1}, "value2": {v2}})
 	if after := b.follow(ok); !strings.Contains(after.body, "active for 21 days") {
 		t.Fatalf("after activation:\n%s", after.body)
