@@ -264,32 +264,34 @@ func TestFeaturePagesPassThrough(t *testing.T) {
 	// Ordering: a weak PIN is refused with its reason; the summary's draft
 	// carries the PIN sealed, and only for this session.
 	b.get("/settings/dscplus")
-	if p := b.post("/settings/dscplus/summary", url.Values{"address": {"1 Main St"}, "pin": {"1234"}, "pin_again": {"1234"}}); !strings.Contains(p.body, "too easy") {
+	if p := b.follow(b.post("/settings/dscplus/summary", url.Values{"address": {"1 Main St"}, "pin": {"1234"}, "pin_again": {"1234"}})); !strings.Contains(p.body, "too easy") ||
+		!strings.Contains(p.body, "1 Main St") {
 		t.Fatalf("weak PIN:\n%s", p.body)
 	}
 	b.get("/settings/dscplus")
-	if p := b.post("/settings/dscplus/summary", url.Values{"address": {"1 Main St"}, "pin": {"5190"}, "pin_again": {"5191"}}); !strings.Contains(p.body, "differ") {
+	if p := b.follow(b.post("/settings/dscplus/summary", url.Values{"address": {"1 Main St"}, "pin": {"5190"}, "pin_again": {"5191"}})); !strings.Contains(p.body, "differ") ||
+		strings.Contains(p.body, "5190") {
 		t.Fatalf("different PINs:\n%s", p.body)
 	}
 	b.get("/settings/dscplus")
-	sum := b.post("/settings/dscplus/summary", url.Values{"address": {"2 Side St"}, "pin": {"5190"}, "pin_again": {"5190"}})
+	sum := b.follow(b.post("/settings/dscplus/summary", url.Values{"address": {"2 Side St"}, "pin": {"5190"}, "pin_again": {"5190"}}))
 	draft := attr(sum.body, "draft", "value")
 	if sum.status != 200 || draft == "" || strings.Contains(sum.body, "5190") {
 		t.Fatalf("summary (%d) shows the PIN or lacks the draft:\n%s", sum.status, sum.body)
 	}
-	back := b.post("/settings/dscplus/back", url.Values{"draft": {draft}})
+	back := b.follow(b.post("/settings/dscplus/back", url.Values{"draft": {draft}}))
 	if !strings.Contains(back.body, "2 Side St") {
 		t.Fatalf("Back lost the address:\n%s", back.body)
 	}
 	h.user("bob")
 	other := h.loggedIn("bob", h.dscCard("bob"))
 	other.get("/")
-	if p := other.post("/settings/dscplus/place", url.Values{"draft": {draft}}); p.status != http.StatusBadRequest || len(h.life.placed) != 0 {
+	if p := other.follow(other.post("/settings/dscplus/place", url.Values{"draft": {draft}})); p.status != http.StatusBadRequest || len(h.life.placed) != 0 {
 		t.Fatalf("another session placed the draft: %d", p.status)
 	}
 	b.last = sum
-	placed := b.post("/settings/dscplus/place", url.Values{"draft": {draft}})
-	if placed.status != http.StatusCreated || len(h.life.placed) != 1 || h.life.placed[0].PIN != "5190" || h.life.placed[0].Summary != "digest-5190" {
+	placed := b.follow(b.post("/settings/dscplus/place", url.Values{"draft": {draft}}))
+	if placed.status != http.StatusOK || !strings.Contains(placed.body, `id="expected-delivery"`) || len(h.life.placed) != 1 || h.life.placed[0].PIN != "5190" || h.life.placed[0].Summary != "digest-5190" {
 		t.Fatalf("place: %d %+v", placed.status, h.life.placed)
 	}
 }
