@@ -20,7 +20,7 @@ const cookieFlash = "sls_flash"
 const flashTTL = 60
 
 // maxFlash bounds the cookie (browsers keep 4 KB per cookie).
-const maxFlash = 3000
+const maxFlash = 2800
 
 type flash struct {
 	// Path is the page the flash is for; another page ignores it.
