@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -64,7 +65,51 @@ func (p *Portal) cryptoRoutes(handle func(string, sls.Access, func(*req))) {
 	handle("POST /crypto/check", sls.ForSession, p.cryptoCheck)
 }
 
-func (p *Portal) cryptoPage(q *req) { p.renderCrypto(q, http.StatusOK, nil, nil, nil) }
+// cryptoPage shows the rules and the forms; after a form, the answer it
+// left in the flash (post/redirect/get).
+func (p *Portal) cryptoPage(q *req) {
+	var refusal *cryptoRefusal
+	var answer *cryptotrade.OrderAnswer
+	if q.flash != nil {
+		if v := q.flash.Fields["refusal"]; v != "" {
+			var r cryptoRefusal
+			if json.Unmarshal([]byte(v), &r) == nil {
+				refusal = q.cryptoRefusalOf(r.Rule, r.Need, r.Have)
+			}
+		}
+		if v := q.flash.Fields["answer"]; v != "" {
+			var a cryptotrade.OrderAnswer
+			if json.Unmarshal([]byte(v), &a) == nil {
+				answer = &a
+			}
+		}
+	}
+	p.renderCrypto(q, http.StatusOK, refusal, answer, nil)
+}
+
+// cryptoFields are the forms' fields the page fills in again.
+var cryptoFields = []string{"symbol", "side", "kind", "time_in_force", "value_usd", "quantity", "limit_price", "market_price",
+	"equity_usd", "cash_usd", "held_quantity", "month_volume_usd", "investable_assets_hkd", "investor_type", "hong_kong_resident"}
+
+// cryptoBack answers a crypto form with its page, the refusal and the
+// answer travelling in the flash.
+func (q *req) cryptoBack(f flash, refusal *cryptoRefusal, answer *cryptotrade.OrderAnswer) {
+	f.Fields = map[string]string{}
+	for _, k := range cryptoFields {
+		if v := q.r.PostFormValue(k); v != "" {
+			f.Fields[k] = v
+		}
+	}
+	if refusal != nil {
+		b, _ := json.Marshal(refusal)
+		f.Fields["refusal"] = string(b)
+	}
+	if answer != nil {
+		b, _ := json.Marshal(answer)
+		f.Fields["answer"] = string(b)
+	}
+	q.redirectWith("/crypto", f)
+}
 
 func (p *Portal) renderCrypto(q *req, status int, refusal *cryptoRefusal, answer *cryptotrade.OrderAnswer, opts []renderOpt) {
 	perm, err := p.d.Crypto.Permission(q.r.Context(), q.u)
@@ -80,14 +125,13 @@ func (p *Portal) renderCrypto(q *req, status int, refusal *cryptoRefusal, answer
 	rules := p.d.Crypto.Rules()
 	pg := cryptoPage{Rules: rules, Perm: perm, Refusal: refusal, Answer: answer, Order: map[string]string{}, Symbols: rules.Symbols,
 		Sides: []string{"buy", "sell"}, Kinds: []string{"market", "limit"}, TimesInForce: []string{"ioc", "minutes", "day", "gtc"}}
-	if q.r.Method == http.MethodPost {
-		for _, k := range []string{"symbol", "side", "kind", "time_in_force", "value_usd", "quantity", "limit_price", "market_price",
-			"equity_usd", "cash_usd", "held_quantity", "month_volume_usd"} {
-			pg.Order[k] = strings.TrimSpace(q.r.PostFormValue(k))
+	if q.r.Method == http.MethodPost || q.flash != nil {
+		for _, k := range cryptoFields[:12] {
+			pg.Order[k] = strings.TrimSpace(q.formValue(k))
 		}
-		pg.Assets = strings.TrimSpace(q.r.PostFormValue("investable_assets_hkd"))
-		pg.Institution = q.r.PostFormValue("investor_type") == cryptotrade.Institution
-		pg.Resident = q.r.PostFormValue("hong_kong_resident") == "on"
+		pg.Assets = strings.TrimSpace(q.formValue("investable_assets_hkd"))
+		pg.Institution = q.formValue("investor_type") == cryptotrade.Institution
+		pg.Resident = q.formValue("hong_kong_resident") == "on"
 	}
 	q.status = status
 	q.render("crypto", q.t("crypto.title"), pg, opts...)
@@ -118,10 +162,10 @@ func (p *Portal) cryptoRequest(q *req) {
 			need, _ := e.Detail["need"].(string)
 			have, _ := e.Detail["have"].(string)
 			r := q.cryptoRefusalOf(rule, need, have)
-			p.renderCrypto(q, statusOf(err), r, nil, []renderOpt{withError(q.t("crypto.permission_refused", r.Title))})
+			q.cryptoBack(flash{Error: q.t("crypto.permission_refused", r.Title), Status: statusOf(err)}, r, nil)
 			return
 		}
-		p.renderCrypto(q, statusOf(err), nil, nil, []renderOpt{withError(q.errText(err))})
+		q.cryptoBack(flash{Error: q.errText(err), Status: statusOf(err)}, nil, nil)
 		return
 	}
 	// Post/redirect/get: a reload does not ask again.
@@ -136,14 +180,13 @@ func (p *Portal) cryptoCheck(q *req) {
 		EquityUSD: get("equity_usd"), CashUSD: get("cash_usd"), HeldQuantity: get("held_quantity"), MonthVolumeUSD: get("month_volume_usd")}
 	ans, err := p.d.Crypto.CheckOrder(q.r.Context(), q.u, order)
 	if err != nil {
-		p.renderCrypto(q, statusOf(err), nil, nil, []renderOpt{withError(q.errText(err))})
+		q.cryptoBack(flash{Error: q.errText(err), Status: statusOf(err)}, nil, nil)
 		return
 	}
-	var refusal *cryptoRefusal
-	opts := []renderOpt{withNotice(q.t("crypto.order_accepted"))}
 	if ans.Refusal != nil {
-		refusal = q.cryptoRefusalOf(ans.Refusal.Rule, ans.Refusal.Need, ans.Refusal.Have)
-		opts = []renderOpt{withError(q.t("crypto.order_refused", refusal.Title))}
+		refusal := q.cryptoRefusalOf(ans.Refusal.Rule, ans.Refusal.Need, ans.Refusal.Have)
+		q.cryptoBack(flash{Error: q.t("crypto.order_refused", refusal.Title)}, refusal, ans)
+		return
 	}
-	p.renderCrypto(q, http.StatusOK, refusal, ans, opts)
+	q.cryptoBack(flash{Notice: q.t("crypto.order_accepted")}, nil, ans)
 }

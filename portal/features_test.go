@@ -210,15 +210,20 @@ func TestFeaturePagesPassThrough(t *testing.T) {
 	// Withdrawal: the request id makes a double submission one booking.
 	b.get("/withdraw")
 	rid := attr(b.last.body, "request_id", "value")
-	if ok := b.post("/withdraw", url.Values{"amount": {"2500"}, "currency": {"USD"}, "request_id": {rid}}); ok.status != http.StatusCreated {
-		t.Fatalf("withdraw: %d", ok.status)
+	// Each form answers with a redirect to its page (post/redirect/get).
+	if ok := b.follow(b.post("/withdraw", url.Values{"amount": {"2500"}, "currency": {"USD"}, "request_id": {rid}})); ok.status != http.StatusOK ||
+		!strings.Contains(ok.body, `role="status"`) {
+		t.Fatalf("withdraw: %d\n%s", ok.status, ok.body)
 	}
 	if len(h.prot.recorded) != 1 || h.prot.recorded[0].RequestID != rid || h.prot.recorded[0].Amount != "2500" {
 		t.Fatalf("recorded %+v", h.prot.recorded)
 	}
-	if over := b.post("/withdraw", url.Values{"amount": {"999999"}, "currency": {"USD"}}); over.status != http.StatusUnprocessableEntity ||
-		!strings.Contains(over.body, "over the limit") {
-		t.Fatalf("over the limit: %d", over.status)
+	if over := b.follow(b.post("/withdraw", url.Values{"amount": {"999999"}, "currency": {"USD"}})); over.status != http.StatusUnprocessableEntity ||
+		!strings.Contains(over.body, "over the limit") || !strings.Contains(over.body, `value="999999"`) {
+		t.Fatalf("over the limit: %d\n%s", over.status, over.body)
+	}
+	if again := b.get("/withdraw"); again.status != http.StatusOK || strings.Contains(again.body, "over the limit") {
+		t.Fatalf("the refusal outlived its page: %d", again.status)
 	}
 
 	// A cool-down after a security change: the page says which and until when.
@@ -231,10 +236,10 @@ func TestFeaturePagesPassThrough(t *testing.T) {
 
 	// Opting out needs the box ticked, and the permission (others see who has it).
 	b.get("/settings/security")
-	if p := b.post("/settings/security/opt-out", nil); p.status != http.StatusBadRequest {
+	if p := b.follow(b.post("/settings/security/opt-out", nil)); p.status != http.StatusBadRequest {
 		t.Fatalf("opt-out without the box: %d", p.status)
 	}
-	if p := b.post("/settings/security/opt-out", url.Values{"understand": {"on"}}); p.status != http.StatusForbidden || !strings.Contains(p.body, "boss") {
+	if p := b.follow(b.post("/settings/security/opt-out", url.Values{"understand": {"on"}})); p.status != http.StatusForbidden || !strings.Contains(p.body, "boss") {
 		t.Fatalf("opt-out without permission: %d", p.status)
 	}
 
@@ -248,43 +253,45 @@ func TestFeaturePagesPassThrough(t *testing.T) {
 
 	// Sharing: an unknown username gets the same answer as another person's.
 	b.get("/settings/security")
-	p := b.post("/settings/security/sharing", url.Values{"usernames": {"stranger"}, "kind": {"dscplus"}})
+	p := b.follow(b.post("/settings/security/sharing", url.Values{"usernames": {"stranger"}, "kind": {"dscplus"}}))
 	if !strings.Contains(p.body, "must all belong to you") || strings.Contains(p.body, "stranger&#34;") || strings.Contains(p.body, `No user`) {
 		t.Fatalf("sharing with an unknown user:\n%s", p.body)
 	}
-	if p := b.post("/settings/security/sharing", url.Values{"usernames": {"twin"}, "kind": {"dscplus"}}); !strings.Contains(p.body, "can share") {
+	if p := b.follow(b.post("/settings/security/sharing", url.Values{"usernames": {"twin"}, "kind": {"dscplus"}})); !strings.Contains(p.body, "can share") {
 		t.Fatalf("sharing allowed:\n%s", p.body)
 	}
 
 	// Ordering: a weak PIN is refused with its reason; the summary's draft
 	// carries the PIN sealed, and only for this session.
 	b.get("/settings/dscplus")
-	if p := b.post("/settings/dscplus/summary", url.Values{"address": {"1 Main St"}, "pin": {"1234"}, "pin_again": {"1234"}}); !strings.Contains(p.body, "too easy") {
+	if p := b.follow(b.post("/settings/dscplus/summary", url.Values{"address": {"1 Main St"}, "pin": {"1234"}, "pin_again": {"1234"}})); !strings.Contains(p.body, "too easy") ||
+		!strings.Contains(p.body, "1 Main St") {
 		t.Fatalf("weak PIN:\n%s", p.body)
 	}
 	b.get("/settings/dscplus")
-	if p := b.post("/settings/dscplus/summary", url.Values{"address": {"1 Main St"}, "pin": {"5190"}, "pin_again": {"5191"}}); !strings.Contains(p.body, "differ") {
+	if p := b.follow(b.post("/settings/dscplus/summary", url.Values{"address": {"1 Main St"}, "pin": {"5190"}, "pin_again": {"5191"}})); !strings.Contains(p.body, "differ") ||
+		strings.Contains(p.body, "5190") {
 		t.Fatalf("different PINs:\n%s", p.body)
 	}
 	b.get("/settings/dscplus")
-	sum := b.post("/settings/dscplus/summary", url.Values{"address": {"2 Side St"}, "pin": {"5190"}, "pin_again": {"5190"}})
+	sum := b.follow(b.post("/settings/dscplus/summary", url.Values{"address": {"2 Side St"}, "pin": {"5190"}, "pin_again": {"5190"}}))
 	draft := attr(sum.body, "draft", "value")
 	if sum.status != 200 || draft == "" || strings.Contains(sum.body, "5190") {
 		t.Fatalf("summary (%d) shows the PIN or lacks the draft:\n%s", sum.status, sum.body)
 	}
-	back := b.post("/settings/dscplus/back", url.Values{"draft": {draft}})
+	back := b.follow(b.post("/settings/dscplus/back", url.Values{"draft": {draft}}))
 	if !strings.Contains(back.body, "2 Side St") {
 		t.Fatalf("Back lost the address:\n%s", back.body)
 	}
 	h.user("bob")
 	other := h.loggedIn("bob", h.dscCard("bob"))
 	other.get("/")
-	if p := other.post("/settings/dscplus/place", url.Values{"draft": {draft}}); p.status != http.StatusBadRequest || len(h.life.placed) != 0 {
+	if p := other.follow(other.post("/settings/dscplus/place", url.Values{"draft": {draft}})); p.status != http.StatusBadRequest || len(h.life.placed) != 0 {
 		t.Fatalf("another session placed the draft: %d", p.status)
 	}
 	b.last = sum
-	placed := b.post("/settings/dscplus/place", url.Values{"draft": {draft}})
-	if placed.status != http.StatusCreated || len(h.life.placed) != 1 || h.life.placed[0].PIN != "5190" || h.life.placed[0].Summary != "digest-5190" {
+	placed := b.follow(b.post("/settings/dscplus/place", url.Values{"draft": {draft}}))
+	if placed.status != http.StatusOK || !strings.Contains(placed.body, `id="expected-delivery"`) || len(h.life.placed) != 1 || h.life.placed[0].PIN != "5190" || h.life.placed[0].Summary != "digest-5190" {
 		t.Fatalf("place: %d %+v", placed.status, h.life.placed)
 	}
 }

@@ -52,6 +52,9 @@ func (p *Portal) lifecycleRoutes(handle func(string, sls.Access, func(*req))) {
 	// Client Services issued for exactly this (SPEC §6).
 	handle("GET /settings/dscplus", sls.ForSession, p.orderPage)
 	handle("POST /settings/dscplus/summary", sls.ForSession, p.orderSummary)
+	handle("GET /settings/dscplus/summary", sls.ForSession, p.orderSummaryPage)
+	handle("GET /settings/dscplus/placed", sls.ForSession, p.orderPlacedPage)
+	handle("GET /settings/dscplus/activate", sls.ForStepUpOrTemporary, p.orderActivatePage)
 	handle("POST /settings/dscplus/back", sls.ForSession, p.orderBack)
 	handle("POST /settings/dscplus/place", sls.ForStepUpOrTemporary, p.orderPlace)
 	handle("POST /settings/dscplus/activation", sls.ForStepUpOrTemporary, p.orderActivation)
@@ -122,8 +125,15 @@ func (p *Portal) sealDraft(q *req, d orderDraft) (string, error) {
 var errBadDraft = sls.Errorf(sls.CodeInvalidRequest, "The order form has expired. Please fill it in again.")
 
 func (p *Portal) openDraft(q *req) (orderDraft, error) {
+	return p.openSealedDraft(q, q.r.PostFormValue("draft"))
+}
+
+func (p *Portal) openSealedDraft(q *req, v string) (orderDraft, error) {
 	var d orderDraft
-	ct, err := base64.RawURLEncoding.DecodeString(q.r.PostFormValue("draft"))
+	if len(v) > 4000 {
+		return d, errBadDraft
+	}
+	ct, err := base64.RawURLEncoding.DecodeString(v)
 	if err != nil || len(ct) == 0 {
 		return d, errBadDraft
 	}
@@ -145,8 +155,20 @@ func (p *Portal) orderPage(q *req) {
 		q.fail(err)
 		return
 	}
-	q.render("order", q.t("order.title"), orderForm{Form: f, Address: f.ShippingAddress})
+	of := orderForm{Form: f, Address: f.ShippingAddress}
+	if q.flash != nil { // a refused form or the summary's Back: as filled in, but for the PIN
+		if a := q.formValue("address"); a != "" {
+			of.Address = a
+		}
+		of.SaveAddress = q.formValue("save_address") == "on"
+		of.ReplaceID, of.ReplaceReason = q.formValue("replace_id"), q.formValue("replace_reason")
+	}
+	q.render("order", q.t("order.title"), of)
 }
+
+// orderFields are the order form's fields kept across a redirect (never
+// the PIN).
+var orderFields = []string{"address", "save_address", "replace_id", "replace_reason"}
 
 func (p *Portal) orderRequest(q *req) (lifecycle.OrderRequest, orderForm, string) {
 	f := q.r.PostForm
@@ -167,19 +189,21 @@ func (p *Portal) orderRequest(q *req) (lifecycle.OrderRequest, orderForm, string
 }
 
 func (p *Portal) orderRefused(q *req, of orderForm, err error, msg string) {
-	f, ferr := p.d.Lifecycle.Form(q.r.Context(), q.ss, q.u)
-	if ferr != nil {
-		q.fail(ferr)
-		return
-	}
-	of.Form = f
+	status := http.StatusBadRequest
 	if msg == "" {
 		msg = p.lifecycleError(q, err)
-		q.status = statusOf(err)
-	} else {
-		q.status = http.StatusBadRequest
+		status = statusOf(err)
 	}
-	q.render("order", q.t("order.title"), of, withError(msg))
+	q.redirectWith("/settings/dscplus", flash{Error: msg, Status: status, Fields: of.fields()})
+}
+
+// fields are the form's values to fill in again (never the PIN).
+func (of orderForm) fields() map[string]string {
+	m := map[string]string{"address": of.Address, "replace_id": of.ReplaceID, "replace_reason": of.ReplaceReason}
+	if of.SaveAddress {
+		m["save_address"] = "on"
+	}
+	return m
 }
 
 // lifecycleError translates the order conditions clients meet.
@@ -219,6 +243,30 @@ func (p *Portal) orderSummary(q *req) {
 		q.fail(err)
 		return
 	}
+	// The summary is shown by GET: the draft waits in a cookie, sealed for
+	// this session as in the page's own field (the PIN is never readable).
+	q.setCookie(cookieOrder, draft, int(p.d.Login.Config().LoginTTL.Seconds()))
+	q.redirect("/settings/dscplus/summary")
+}
+
+// cookieOrder holds the sealed order draft between the form and the
+// summary page.
+const cookieOrder = "sls_order"
+
+// orderSummaryPage shows the summary of the draft in the cookie.
+func (p *Portal) orderSummaryPage(q *req) {
+	draft := q.cookie(cookieOrder)
+	d, err := p.openSealedDraft(q, draft)
+	if err != nil {
+		q.redirect("/settings/dscplus")
+		return
+	}
+	sum, err := p.d.Lifecycle.Preview(q.r.Context(), q.ss, q.u, d.Req)
+	if err != nil {
+		q.clearCookie(cookieOrder)
+		p.orderRefused(q, orderForm{Address: d.Req.ShippingAddress, SaveAddress: d.Req.SaveAddress}, err, "")
+		return
+	}
 	q.render("order_summary", q.t("order.summary_title"), summaryPage{Summary: sum, Draft: draft})
 }
 
@@ -226,19 +274,16 @@ func (p *Portal) orderSummary(q *req) {
 // form again as it was filled in, but for the PIN.
 func (p *Portal) orderBack(q *req) {
 	d, err := p.openDraft(q)
-	f, ferr := p.d.Lifecycle.Form(q.r.Context(), q.ss, q.u)
-	if ferr != nil {
-		q.fail(ferr)
+	q.clearCookie(cookieOrder)
+	if err != nil {
+		q.redirect("/settings/dscplus")
 		return
 	}
-	of := orderForm{Form: f, Address: f.ShippingAddress}
-	if err == nil {
-		of.Address, of.SaveAddress = d.Req.ShippingAddress, d.Req.SaveAddress
-		if d.Req.Replace != nil {
-			of.ReplaceID, of.ReplaceReason = d.Req.Replace.DeviceID, string(d.Req.Replace.Reason)
-		}
+	of := orderForm{Address: d.Req.ShippingAddress, SaveAddress: d.Req.SaveAddress}
+	if d.Req.Replace != nil {
+		of.ReplaceID, of.ReplaceReason = d.Req.Replace.DeviceID, string(d.Req.Replace.Reason)
 	}
-	q.render("order", q.t("order.title"), of)
+	q.redirectWith("/settings/dscplus", flash{Fields: of.fields()})
 }
 
 type confirmationPage struct {
@@ -259,8 +304,21 @@ func (p *Portal) orderPlace(q *req) {
 		p.orderRefused(q, of, err, "")
 		return
 	}
-	q.status = http.StatusCreated
-	q.render("order_confirmation", q.t("order.confirmation_title"), confirmationPage{Confirmation: conf})
+	q.clearCookie(cookieOrder)
+	b, _ := json.Marshal(lifecycle.Confirmation{ExpectedDelivery: conf.ExpectedDelivery, DepositAccount: conf.DepositAccount,
+		DepositUSD: conf.DepositUSD, FeeUSD: conf.FeeUSD})
+	q.redirectWith("/settings/dscplus/placed", flash{Fields: map[string]string{"placed": string(b)}})
+}
+
+// orderPlacedPage confirms the order just placed (the flash of the
+// place form); later, the security page shows the order.
+func (p *Portal) orderPlacedPage(q *req) {
+	var conf lifecycle.Confirmation
+	if q.flash == nil || json.Unmarshal([]byte(q.flash.Fields["placed"]), &conf) != nil {
+		q.redirect("/settings/security#dscplus")
+		return
+	}
+	q.render("order_confirmation", q.t("order.confirmation_title"), confirmationPage{Confirmation: &conf})
 }
 
 type activatePage struct {
@@ -272,10 +330,23 @@ type activatePage struct {
 func (p *Portal) orderActivation(q *req) {
 	ch, err := p.d.Lifecycle.StartActivation(q.r.Context(), q.u, q.r.PostFormValue("order_id"))
 	if err != nil {
-		p.renderSecurity(q, statusOf(err), []renderOpt{withError(p.lifecycleError(q, err))}, nil)
+		q.back("/settings/security#dscplus", statusOf(err), p.lifecycleError(q, err))
 		return
 	}
-	q.render("order_activate", q.t("order.activate_title"), activatePage{Challenge: ch})
+	b, _ := json.Marshal(ch)
+	q.redirectWith("/settings/dscplus/activate", flash{Fields: map[string]string{"activation": string(b)}})
+}
+
+// orderActivatePage shows the activation challenge just started (the
+// flash of the activation form); a reload goes back to the security page,
+// where a new challenge may be asked for.
+func (p *Portal) orderActivatePage(q *req) {
+	var ch lifecycle.ActivationChallenge
+	if q.flash == nil || json.Unmarshal([]byte(q.flash.Fields["activation"]), &ch) != nil || ch.OrderID == "" {
+		q.redirect("/settings/security#dscplus")
+		return
+	}
+	q.render("order_activate", q.t("order.activate_title"), activatePage{Challenge: &ch})
 }
 
 func (p *Portal) orderActivate(q *req) {
@@ -284,7 +355,7 @@ func (p *Portal) orderActivate(q *req) {
 		if sls.ErrorCode(err) == sls.CodeBadResponse {
 			msg = q.t("order.activation_wrong")
 		}
-		p.renderSecurity(q, statusOf(err), []renderOpt{withError(msg)}, nil)
+		q.back("/settings/security#dscplus", statusOf(err), msg)
 		return
 	}
 	q.redirect("/settings/security?n=dscplus_active")
@@ -321,9 +392,16 @@ func (p *Portal) renderReturns(q *req, status int, answer *lifecycle.ReturnAnswe
 		return
 	}
 	pg := returnsPage{Returnable: sec.Returnable, Destroyable: sec.Destroyable, Reasons: returnReasons, Answer: answer}
-	if answer == nil && status != http.StatusOK {
-		f := q.r.PostForm
-		pg.DeviceID, pg.Reason, pg.Carrier, pg.Tracking = f.Get("device_id"), f.Get("reason"), f.Get("carrier"), f.Get("tracking")
+	if q.flash != nil {
+		pg.DeviceID, pg.Reason, pg.Carrier, pg.Tracking = q.formValue("device_id"), q.formValue("reason"), q.formValue("carrier"), q.formValue("tracking")
+		// A return just recorded: where it goes, as the answer said.
+		if addr := q.formValue("sent_address"); addr != "" || q.formValue("sent_warning") != "" {
+			pg.Answer = &lifecycle.ReturnAnswer{Warning: q.formValue("sent_warning")}
+			if addr != "" {
+				pg.Answer.ReturnAddress = &lifecycle.ReturnAddress{Address: addr}
+			}
+			pg.DeviceID, pg.Reason, pg.Carrier, pg.Tracking = "", "", "", ""
+		}
 	}
 	if pg.Address, err = p.d.Lifecycle.ReturnAddressFor(q.r.Context(), q.u); err != nil {
 		pg.AddressErr = q.errText(err)
@@ -337,21 +415,25 @@ func (p *Portal) sendReturn(q *req) {
 	ans, err := p.d.Lifecycle.SendReturn(q.r.Context(), q.u, lifecycle.ReturnRequest{DeviceID: f.Get("device_id"), Reason: f.Get("reason"),
 		Carrier: strings.TrimSpace(f.Get("carrier")), Tracking: strings.TrimSpace(f.Get("tracking"))})
 	if err != nil {
-		p.renderReturns(q, statusOf(err), nil, []renderOpt{withError(p.lifecycleError(q, err))})
+		q.back("/settings/returns", statusOf(err), p.lifecycleError(q, err), "device_id", "reason", "carrier", "tracking")
 		return
 	}
-	p.renderReturns(q, http.StatusCreated, ans, []renderOpt{withNotice(q.t("returns.recorded"))})
+	fl := flash{Notice: q.t("returns.recorded"), Fields: map[string]string{"sent_warning": ans.Warning}}
+	if ans.ReturnAddress != nil {
+		fl.Fields["sent_address"] = ans.ReturnAddress.Address
+	}
+	q.redirectWith("/settings/returns", fl)
 }
 
 // destroyed records that a printed card was destroyed (they are not
 // returned); the card stops working.
 func (p *Portal) destroyed(q *req) {
 	if q.r.PostFormValue("confirm") != "on" {
-		p.renderReturns(q, http.StatusBadRequest, nil, []renderOpt{withError(q.t("returns.destroy_confirm_needed"))})
+		q.back("/settings/returns", http.StatusBadRequest, q.t("returns.destroy_confirm_needed"))
 		return
 	}
 	if _, err := p.d.Lifecycle.ConfirmDestroyed(q.r.Context(), q.u, q.r.PostFormValue("device_id"), true); err != nil {
-		p.renderReturns(q, statusOf(err), nil, []renderOpt{withError(p.lifecycleError(q, err))})
+		q.back("/settings/returns", statusOf(err), p.lifecycleError(q, err))
 		return
 	}
 	q.redirect("/settings/returns?n=destroyed")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/factor"
 	"github.com/secure-login-system/sls/httpapi"
 	"github.com/secure-login-system/sls/login"
 )
@@ -51,6 +52,9 @@ type challengePage struct {
 	Push          string
 	PushReason    string
 	PushExpiresAt time.Time
+	// Sign: a DSC+ confirmation in signing mode, the parts the client
+	// types into the card (package factor/dscplus).
+	Sign *factor.SignParts
 }
 
 // pushExtra is the public part of an IB Key prompt (package factor/ibkey).
@@ -74,7 +78,7 @@ func (q *req) renderLoginForm(errMsg string) {
 	if errMsg != "" {
 		opts = append(opts, withError(errMsg))
 	}
-	q.render("login", q.t("login.title"), loginPageData{Username: q.r.PostFormValue("username"), Passkeys: q.p.d.Passkeys != nil,
+	q.render("login", q.t("login.title"), loginPageData{Username: q.formValue("username"), Passkeys: q.p.d.Passkeys != nil,
 		Diagnostics: q.p.d.Diagnostics != nil}, opts...)
 }
 
@@ -142,6 +146,10 @@ func (q *req) endLogin(err error) {
 		if errors.Is(err, errPushDenied) {
 			q.status = http.StatusForbidden
 		}
+	}
+	if q.r.Method == http.MethodPost {
+		q.back("/login", q.status, msg, "username")
+		return
 	}
 	q.renderLoginForm(msg)
 }
@@ -214,8 +222,7 @@ func (p *Portal) loginStart(q *req) {
 		Platform: sls.PlatformPortal, ClientIP: httpapi.ClientIP(r), UserAgent: r.UserAgent(), ClientToken: q.cookie(cookieClient)})
 	if err != nil {
 		q.clearCookie(cookieLogin)
-		q.status = statusOf(err)
-		q.renderLoginForm(q.errText(err))
+		q.back("/login", statusOf(err), q.errText(err), "username")
 		return
 	}
 	if step.Session != nil { // the password alone was enough (a closed account's statements)
@@ -271,8 +278,7 @@ func (p *Portal) loginDevice(q *req) {
 				return
 			}
 		}
-		q.status = statusOf(err)
-		q.render("select", q.t("select.title"), selectPageData{Choices: c.Choices, Action: "/login"}, withError(q.errText(err)))
+		q.back("/login?choose=1", statusOf(err), q.errText(err))
 		return
 	}
 	p.pokeIBKey(q, c.ID, step)
@@ -309,12 +315,12 @@ func (p *Portal) afterAnswer(q *req, c loginCookie, step *login.Step, err error)
 	case err == nil && step != nil && step.Session != nil:
 		q.startSession(step.Session)
 	case err != nil && step != nil && step.State == sls.LoginChallenged:
-		q.status = statusOf(err)
 		msg := q.errText(err)
 		if step.AttemptsLeft > 0 {
 			msg += " " + q.t("challenge.attempts_left", step.AttemptsLeft)
 		}
-		q.renderChallenge(c, step, withError(msg))
+		// The challenge again by GET: a reload shows it, never answers again.
+		q.back("/login", statusOf(err), msg)
 	case err != nil && endsLogin(err):
 		q.endLogin(err)
 	case err != nil:
@@ -324,19 +330,14 @@ func (p *Portal) afterAnswer(q *req, c loginCookie, step *login.Step, err error)
 	}
 }
 
-// reshowChallenge shows the current screen again with an error.
+// reshowChallenge shows the current screen again with an error, by GET
+// (the login page shows whatever step the login is at).
 func (p *Portal) reshowChallenge(q *req, c loginCookie, msg string, status int) {
-	st, err := p.d.Login.Status(q.r.Context(), c.ID)
-	if err != nil {
+	if _, err := p.d.Login.Status(q.r.Context(), c.ID); err != nil {
 		q.endLogin(err)
 		return
 	}
-	if st.State != sls.LoginChallenged {
-		q.redirect("/login")
-		return
-	}
-	q.status = status
-	q.renderChallenge(c, st, withError(msg))
+	q.back("/login", status, msg)
 }
 
 // loginResend is "Didn't receive a security code?": a new SMS, or Voice.

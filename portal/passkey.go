@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"time"
 
 	sls "github.com/secure-login-system/sls"
@@ -62,12 +63,15 @@ func (p *Portal) passkeyLogin(q *req) {
 	step, err := p.d.Login.FirstStep(q.r.Context(), login.FirstStepRequest{Platform: sls.PlatformPortal, ClientIP: httpapi.ClientIP(q.r),
 		UserAgent: q.r.UserAgent(), State: q.r.PostFormValue("state"), Answer: q.r.PostFormValue("credential")}, p.d.Passkeys.FirstStep())
 	if err != nil || step == nil || step.Session == nil {
-		q.status = statusOf(err)
 		msg := q.t("passkey.login_failed")
 		if sls.ErrorCode(err) == sls.CodeRateLimited {
 			msg = q.errText(err)
 		}
-		p.passkeyLoginPage(q, withError(msg))
+		status := statusOf(err)
+		if err == nil {
+			status = http.StatusUnauthorized
+		}
+		q.back("/login/passkey", status, msg)
 		return
 	}
 	q.startSession(step.Session)
@@ -113,23 +117,26 @@ func (p *Portal) renderPasskeys(q *req, data passkeysPage, opts ...renderOpt) {
 	q.render("passkeys", q.t("passkey.title"), data, append(opts, withPasskeyScript())...)
 }
 
-func (p *Portal) passkeysPage(q *req) { p.renderPasskeys(q, passkeysPage{}) }
+// passkeysPage lists the passkeys; after "Add", the registration just
+// begun (its pending device and the browser's options, public values the
+// begin form left in the flash).
+func (p *Portal) passkeysPage(q *req) {
+	p.renderPasskeys(q, passkeysPage{DeviceID: q.formValue("pk_device"), Options: q.formValue("pk_options")})
+}
 
 func (p *Portal) passkeyBegin(q *req) {
 	b, err := p.d.Passkeys.Begin(q.r.Context(), sls.ActorUser(q.u.ID), q.u.ID, q.r.PostFormValue("name"))
 	if err != nil {
-		q.status = statusOf(err)
-		p.renderPasskeys(q, passkeysPage{}, withError(q.errText(err)))
+		q.back("/settings/passkeys", statusOf(err), q.errText(err))
 		return
 	}
-	p.renderPasskeys(q, passkeysPage{DeviceID: b.DeviceID, Options: string(b.Options)})
+	q.redirectWith("/settings/passkeys", flash{Fields: map[string]string{"pk_device": b.DeviceID, "pk_options": string(b.Options)}})
 }
 
 func (p *Portal) passkeyFinish(q *req) {
 	_, err := p.d.Passkeys.Finish(q.r.Context(), sls.ActorUser(q.u.ID), q.u.ID, q.r.PostFormValue("device_id"), q.r.PostFormValue("credential"))
 	if err != nil {
-		q.status = statusOf(err)
-		p.renderPasskeys(q, passkeysPage{}, withError(q.errText(err)))
+		q.back("/settings/passkeys", statusOf(err), q.errText(err))
 		return
 	}
 	q.redirect("/settings/passkeys?n=passkey_added")
@@ -138,8 +145,7 @@ func (p *Portal) passkeyFinish(q *req) {
 func (p *Portal) passkeyFirstStep(q *req) {
 	_, err := p.d.Passkeys.SetFirstStep(q.r.Context(), sls.ActorUser(q.u.ID), q.u.ID, q.r.PostFormValue("device_id"), q.r.PostFormValue("enabled") == "1")
 	if err != nil {
-		q.status = statusOf(err)
-		p.renderPasskeys(q, passkeysPage{}, withError(q.errText(err)))
+		q.back("/settings/passkeys", statusOf(err), q.errText(err))
 		return
 	}
 	q.redirect("/settings/passkeys?n=passkey_saved")
@@ -148,8 +154,7 @@ func (p *Portal) passkeyFirstStep(q *req) {
 func (p *Portal) passkeyRemove(q *req) {
 	_, err := p.d.Passkeys.Remove(q.r.Context(), sls.ActorUser(q.u.ID), q.u.ID, q.r.PostFormValue("device_id"))
 	if err != nil {
-		q.status = statusOf(err)
-		p.renderPasskeys(q, passkeysPage{}, withError(q.errText(err)))
+		q.back("/settings/passkeys", statusOf(err), q.errText(err))
 		return
 	}
 	q.redirect("/settings/passkeys?n=passkey_removed")

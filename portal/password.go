@@ -2,6 +2,7 @@ package portal
 
 import (
 	"errors"
+	"net/http"
 	"strings"
 
 	sls "github.com/secure-login-system/sls"
@@ -28,13 +29,11 @@ func (p *Portal) passwordChange(q *req) {
 	f := q.r.PostFormValue
 	next := f("new_password")
 	if next != f("confirm_password") {
-		q.status = 400
-		q.render("password", q.t("password.title"), nil, withError(q.t("password.mismatch")))
+		q.back("/settings/password", http.StatusBadRequest, q.t("password.mismatch"))
 		return
 	}
 	if err := p.d.Manage.ChangePassword(q.r.Context(), q.ss, f("current_password"), next, httpapi.ClientIP(q.r)); err != nil {
-		q.status = statusOf(err)
-		q.render("password", q.t("password.title"), nil, withError(p.passwordError(q, err)))
+		q.back("/settings/password", statusOf(err), p.passwordError(q, err))
 		return
 	}
 	q.redirect("/settings/security?n=password_changed")
@@ -58,21 +57,23 @@ func (p *Portal) passwordError(q *req, err error) string {
 }
 
 func (p *Portal) resetPage(q *req) {
-	q.render("reset", q.t("reset.title"), resetPageData{Username: q.r.URL.Query().Get("username")})
+	u := q.r.URL.Query().Get("username")
+	if v := q.formValue("username"); v != "" {
+		u = v
+	}
+	q.render("reset", q.t("reset.title"), resetPageData{Username: u})
 }
 
 func (p *Portal) resetSubmit(q *req) {
 	f := q.r.PostFormValue
 	data := resetPageData{Username: strings.TrimSpace(f("username"))}
 	if err := p.d.Limiter.Take(q.r.Context(), ratelimit.PasswordAddress, ratelimit.AddressKey(httpapi.ClientIP(q.r))); err != nil {
-		q.status = statusOf(err)
-		q.render("reset", q.t("reset.title"), data, withError(q.errText(err)))
+		q.back("/reset", statusOf(err), q.errText(err), "username")
 		return
 	}
 	next := f("new_password")
 	if next != f("confirm_password") {
-		q.status = 400
-		q.render("reset", q.t("reset.title"), data, withError(q.t("password.mismatch")))
+		q.back("/reset", http.StatusBadRequest, q.t("password.mismatch"), "username")
 		return
 	}
 	if err := p.d.Manage.CompletePasswordReset(q.r.Context(), data.Username, f("code"), next, httpapi.ClientIP(q.r)); err != nil {
@@ -81,7 +82,7 @@ func (p *Portal) resetSubmit(q *req) {
 		if sls.ErrorCode(err) == sls.CodeInvalidCredentials {
 			msg = q.t("reset.bad_code")
 		}
-		q.render("reset", q.t("reset.title"), data, withError(msg))
+		q.back("/reset", q.status, msg, "username")
 		return
 	}
 	q.redirect("/login?n=password_reset")

@@ -298,6 +298,7 @@ func (p *Portal) routes() error {
 	p.reportRoutes(handle)
 	p.diagnosticsRoutes(handle)
 	p.cryptoRoutes(handle)
+	p.pageRoutes(handle)
 	for _, rt := range p.table {
 		if !rt.Access.Declared() || rt.handle == nil {
 			return fmt.Errorf("portal: page %q declares no access (deny by default)", rt.Pattern)
@@ -382,13 +383,13 @@ func (p *Portal) wrap(a sls.Access, h func(*req)) http.Handler {
 		q.loadSession()
 		q.lang = p.chooseLang(q)
 		q.ensurePre()
+		q.loadFlash()
 		public := a.Caller == sls.CallerAnyone
 		if !public && q.ss == nil {
 			if r.Method == http.MethodGet {
 				q.redirect("/login")
 			} else {
-				q.status = http.StatusUnauthorized
-				q.renderLoginForm(q.t("err.session_ended"))
+				q.back("/login", http.StatusUnauthorized, q.t("err.session_ended"))
 			}
 			return
 		}

@@ -224,9 +224,15 @@ func TestDSCPlusLoginAndLogout(t *testing.T) {
 		t.Fatalf("DSC+ screen: %d %q\n%s", pg.status, challenge, pg.body)
 	}
 	// A wrong answer stays on the screen and says how many attempts remain.
-	bad := b.post("/login/answer", url.Values{"response": {"00000000"}})
+	// The refusal redirects (post/redirect/get): the screen comes back by
+	// GET with the error, so a reload never answers again.
+	bad := b.follow(b.post("/login/answer", url.Values{"response": {"00000000"}}))
 	if bad.status != http.StatusUnauthorized || !strings.Contains(bad.body, "Attempts left for this login: 4") {
 		t.Fatalf("wrong answer: %d\n%s", bad.status, bad.body)
+	}
+	again := b.get("/login")
+	if again.status != http.StatusOK || strings.Contains(again.body, `id="page-error"`) || !strings.Contains(again.body, `data-left="4"`) {
+		t.Fatalf("reload after a wrong answer: %d\n%s", again.status, again.body)
 	}
 	resp, err := dscplus.Respond(key, "4321", challenge)
 	if err != nil {
@@ -470,10 +476,11 @@ func TestTempPasscodeAfterTwoDaysSeesOnlyTheOnlineCard(t *testing.T) {
 		t.Fatalf("values at %s, %s: %q %q\n%s", ix1, ix2, v1, v2, printed.body)
 	}
 	b.last = pg
-	wrong := b.post("/settings/onlinecard/activate", url.Values{"device_id": {attr(pg.body, "device_id", "value")}, "value1": {"000"}, "value2": {"000"}})
+	wrong := b.follow(b.post("/settings/onlinecard/activate", url.Values{"device_id": {attr(pg.body, "device_id", "value")}, "value1": {"000"}, "value2": {"000"}}))
 	if wrong.status != http.StatusUnauthorized || !strings.Contains(wrong.body, "do not match the card") {
 		t.Fatalf("wrong values: %d\n%s", wrong.status, wrong.body)
 	}
+	b.last = pg
 	ok := b.post("/settings/onlinecard/activate", url.Values{"device_id": {attr(pg.body, "device_id", "value")}, "value1": {v1}, "value2": {v2}})
 	if after := b.follow(ok); !strings.Contains(after.body, "active for 21 days") {
 		t.Fatalf("after activation:\n%s", after.body)

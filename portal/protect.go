@@ -97,39 +97,16 @@ func (p *Portal) protectSection(q *req) (*protectSection, error) {
 	return sec, nil
 }
 
-// renderSecurity shows the security page again after an action, with a
-// refusal or a sharing answer.
-func (p *Portal) renderSecurity(q *req, status int, opts []renderOpt, adjust func(*protectSection)) {
-	devs, err := p.d.Manage.Devices(q.r.Context(), q.u.ID)
-	if err != nil {
-		q.fail(err)
-		return
-	}
-	sp := securityPage{Devices: activeFirst(devs), HasIBKey: hasActive(devs, sls.KindIBKey), IBKey: p.d.IBKey != nil, Now: p.now()}
-	if sp.Protect, err = p.protectSection(q); err != nil {
-		q.fail(err)
-		return
-	}
-	if adjust != nil {
-		adjust(sp.Protect)
-	}
-	if p.d.Lifecycle != nil {
-		sp.Lifecycle, _ = p.lifecycleSection(q, devs)
-	}
-	q.status = status
-	q.render("security", q.t("security.title"), sp, opts...)
-}
-
 // optOut opts the user out of SLS (SPEC §5): only with the permission to
 // change security settings, never where 2FA is mandated. The client must
 // tick that it understands what it gives up.
 func (p *Portal) optOut(q *req) {
 	if q.r.PostFormValue("understand") != "on" {
-		p.renderSecurity(q, http.StatusBadRequest, []renderOpt{withError(q.t("protect.optout_confirm_needed"))}, nil)
+		q.back("/settings/security#participation", http.StatusBadRequest, q.t("protect.optout_confirm_needed"))
 		return
 	}
 	if _, err := p.d.Protect.SetParticipation(q.r.Context(), q.ss, q.u, "", true); err != nil {
-		p.renderSecurity(q, statusOf(err), []renderOpt{withError(p.participationError(q, err))}, nil)
+		q.back("/settings/security#participation", statusOf(err), p.participationError(q, err))
 		return
 	}
 	q.redirect("/settings/security?n=opted_out#participation")
@@ -139,11 +116,11 @@ func (p *Portal) optOut(q *req) {
 // login" (the seed's step 6: the box is ticked, then Continue).
 func (p *Portal) optIn(q *req) {
 	if q.r.PostFormValue("always") != "on" {
-		p.renderSecurity(q, http.StatusBadRequest, []renderOpt{withError(q.t("protect.optin_always_needed"))}, nil)
+		q.back("/settings/security#participation", http.StatusBadRequest, q.t("protect.optin_always_needed"))
 		return
 	}
 	if _, err := p.d.Protect.SetParticipation(q.r.Context(), q.ss, q.u, "", false); err != nil {
-		p.renderSecurity(q, statusOf(err), []renderOpt{withError(p.participationError(q, err))}, nil)
+		q.back("/settings/security#participation", statusOf(err), p.participationError(q, err))
 		return
 	}
 	q.redirect("/settings/security?n=opted_in#participation")
@@ -174,7 +151,7 @@ func (p *Portal) participationError(q *req, err error) string {
 func (p *Portal) setIP(q *req) {
 	if _, sent := q.r.PostForm["ip_restrictions"]; !sent {
 		// A form without the field is not "remove them all".
-		p.renderSecurity(q, http.StatusBadRequest, []renderOpt{withError(q.t("err.form"))}, nil)
+		q.back("/settings/security#ip", http.StatusBadRequest, q.t("err.form"))
 		return
 	}
 	var entries []string
@@ -184,8 +161,7 @@ func (p *Portal) setIP(q *req) {
 		}
 	}
 	if _, err := p.d.Protect.SetIPRestrictions(q.r.Context(), sls.ActorUser(q.u.ID), q.u.Username, entries, httpapi.ClientIP(q.r)); err != nil {
-		input := q.r.PostFormValue("ip_restrictions")
-		p.renderSecurity(q, statusOf(err), []renderOpt{withError(q.errText(err))}, func(s *protectSection) { s.IPInput = input })
+		q.back("/settings/security#ip", statusOf(err), q.errText(err), "ip_restrictions")
 		return
 	}
 	q.redirect("/settings/security?n=ip_saved#ip")
@@ -224,7 +200,30 @@ func (p *Portal) checkSharing(q *req) {
 		}
 		view.Message = q.t(key)
 	}
-	p.renderSecurity(q, http.StatusOK, nil, func(s *protectSection) { s.Sharing, s.OthersInput = view, others })
+	// The answer travels to the page in the flash (it names no secret:
+	// the usernames typed and a fixed message).
+	ok := ""
+	if view.Allowed {
+		ok = "1"
+	}
+	q.redirectWith("/settings/security#sharing", flash{Fields: map[string]string{"usernames": others, "sharing_msg": view.Message,
+		"sharing_ok": ok, "sharing_kind": string(kind)}})
+}
+
+// flashedProtect fills the section with what a form left in the flash:
+// the IP restrictions as typed, the sharing answer.
+func (q *req) flashedProtect(s *protectSection) {
+	if q.flash == nil || s == nil {
+		return
+	}
+	f := q.flash.Fields
+	if v, ok := f["ip_restrictions"]; ok {
+		s.IPInput = v
+	}
+	if msg := f["sharing_msg"]; msg != "" {
+		s.Sharing = &sharingView{Allowed: f["sharing_ok"] == "1", Message: msg, Kind: sls.DeviceKind(f["sharing_kind"])}
+		s.OthersInput = f["usernames"]
+	}
 }
 
 type withdrawPage struct {
@@ -234,6 +233,8 @@ type withdrawPage struct {
 	Amount     string
 	Currency   string
 	Currencies []string
+	// CanConfirm offers confirming a withdrawal with a second device.
+	CanConfirm bool
 }
 
 // withdrawPage is the withdrawal form: the limit that applies (the device
@@ -252,9 +253,13 @@ func (p *Portal) renderWithdraw(q *req, status int, recorded *protect.Withdrawal
 	if acct, err := p.accountCurrency(q); err == nil && acct != "USD" {
 		currencies = append(currencies, acct)
 	}
-	pg := withdrawPage{Answer: lim, Recorded: recorded, RequestID: newRequestID(p.d.Rand), Currencies: currencies, Currency: "USD"}
-	if status != http.StatusOK && status != http.StatusCreated {
-		pg.Amount, pg.Currency = q.r.PostFormValue("amount"), q.r.PostFormValue("currency")
+	pg := withdrawPage{Answer: lim, Recorded: recorded, RequestID: newRequestID(p.d.Rand), Currencies: currencies, Currency: "USD",
+		CanConfirm: p.confirmer() != nil}
+	if q.flashed() {
+		pg.Amount = q.formValue("amount")
+		if c := q.formValue("currency"); c != "" {
+			pg.Currency = c
+		}
 	}
 	q.status = status
 	q.render("withdraw", q.t("withdraw.title"), pg, opts...)
@@ -293,10 +298,10 @@ func (p *Portal) withdraw(q *req) {
 		if sls.ErrorCode(err) == sls.CodeLimitExceeded && ans != nil {
 			msg = q.t("withdraw.refused", q.t("device."+string(ans.Limit.DeviceKind)))
 		}
-		p.renderWithdraw(q, statusOf(err), nil, []renderOpt{withError(msg)})
+		q.back("/withdraw", statusOf(err), msg, "amount", "currency")
 		return
 	}
-	p.renderWithdraw(q, http.StatusCreated, ans, []renderOpt{withNotice(q.t("withdraw.recorded", formatMoney(q.lang, ans.Currency, amountMinor(ans))))})
+	q.redirectWith("/withdraw", flash{Notice: q.t("withdraw.recorded", formatMoney(q.lang, ans.Currency, amountMinor(ans)))})
 }
 
 // amountMinor is the recorded amount in minor units of its currency.

@@ -123,6 +123,18 @@ func (q *req) render(name, title string, data any, opts ...renderOpt) {
 			v.Notice = q.t(key) // only known notices: the query cannot inject text
 		}
 	}
+	if f := q.flash; f != nil {
+		// The form's answer, kept across the redirect (flash.go).
+		if f.Notice != "" {
+			v.Notice = f.Notice
+		}
+		if f.Error != "" {
+			v.Error = f.Error
+		}
+		if f.Status != 0 && (q.status == 0 || q.status == http.StatusOK) {
+			q.status = f.Status // the refusal's status, as the form's answer had it
+		}
+	}
 	for _, o := range opts {
 		o(v)
 	}

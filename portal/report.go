@@ -2,6 +2,7 @@ package portal
 
 import (
 	"net/http"
+	"net/url"
 
 	sls "github.com/secure-login-system/sls"
 )
@@ -32,12 +33,15 @@ func (p *Portal) reportRoutes(handle func(string, sls.Access, func(*req))) {
 
 func (p *Portal) reportSelf(q *req) {
 	if err := p.d.ReportSelf(q.r, q.u); err != nil {
-		q.status = statusOf(err)
-		q.render("report", q.t("report.title"), reportPageData{}, withError(q.errText(err)))
+		q.back("/settings/sessions", statusOf(err), q.errText(err))
 		return
 	}
-	q.render("report", q.t("report.title"), reportPageData{Done: true, Username: q.u.Username})
+	q.redirectWith(reportDone, flash{Fields: map[string]string{"done": "1"}})
 }
+
+// reportDone is where a report's answer is shown (GET /report/{token}
+// with the flash of a report just made).
+const reportDone = "/report/done"
 
 type reportPageData struct {
 	Token    string
@@ -46,20 +50,22 @@ type reportPageData struct {
 }
 
 func (p *Portal) reportPage(q *req) {
+	if q.formValue("done") == "1" { // the answer of a report just made
+		q.render("report", q.t("report.title"), reportPageData{Done: true})
+		return
+	}
 	q.render("report", q.t("report.title"), reportPageData{Token: q.r.PathValue("token")})
 }
 
 func (p *Portal) reportSubmit(q *req) {
 	token := q.r.PathValue("token")
-	username, err := p.d.Report(q.r, token)
-	if err != nil {
-		q.status = statusOf(err)
+	if _, err := p.d.Report(q.r, token); err != nil {
 		msg := q.errText(err)
 		if sls.ErrorCode(err) == sls.CodeNotFound {
 			msg = q.t("report.bad_link")
 		}
-		q.render("report", q.t("report.title"), reportPageData{Token: token}, withError(msg))
+		q.back("/report/"+url.PathEscape(token), statusOf(err), msg)
 		return
 	}
-	q.render("report", q.t("report.title"), reportPageData{Done: true, Username: username})
+	q.redirectWith(reportDone, flash{Fields: map[string]string{"done": "1"}})
 }

@@ -28,6 +28,7 @@ type req struct {
 	token  string // the session token from the cookie (when ss != nil)
 	pre    string // the pre-session cookie value
 	status int    // for render; 0 = 200
+	flash  *flash // what the form before the redirect left for this page
 }
 
 // Cookie names without the prefix. With secure cookies each gets the

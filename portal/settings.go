@@ -119,6 +119,7 @@ func (p *Portal) securityPage(q *req) {
 		if err != nil {
 			opts = append(opts, withError(q.errText(err)))
 		}
+		q.flashedProtect(sec)
 		sp.Protect = sec
 	}
 	if p.d.Lifecycle != nil {
@@ -154,8 +155,7 @@ func (p *Portal) onlineCardPage(q *req) {
 
 func (p *Portal) onlineCardRequest(q *req) {
 	if _, err := p.d.Manage.RequestOnlineCard(q.r.Context(), q.u.ID); err != nil {
-		q.status = statusOf(err)
-		q.render("onlinecard", q.t("onlinecard.title"), onlineCardPage{CardOnly: q.ss.Scope == sls.ScopeOnlineCardOnly}, withError(q.errText(err)))
+		q.back("/settings/onlinecard", statusOf(err), q.errText(err))
 		return
 	}
 	q.redirect("/settings/onlinecard?n=card_requested")
@@ -204,17 +204,11 @@ func (p *Portal) onlineCardActivate(q *req) {
 	ans := answerOf(q.r)
 	_, err := p.d.Manage.ActivateOnlineCard(q.r.Context(), q.u.ID, q.r.PostFormValue("device_id"), ans, p.d.Login.Verifier())
 	if err != nil {
-		d, _, pair, lerr := p.d.Manage.OnlineCard(q.r.Context(), q.u.ID)
-		pg := onlineCardPage{CardOnly: q.ss.Scope == sls.ScopeOnlineCardOnly}
-		if lerr == nil {
-			pg.Device, pg.Index1, pg.Index2 = d, pair[0], pair[1]
-		}
-		q.status = statusOf(err)
 		msg := q.errText(err)
 		if sls.ErrorCode(err) == sls.CodeBadResponse {
 			msg = q.t("err.card_values")
 		}
-		q.render("onlinecard", q.t("onlinecard.title"), pg, withError(msg))
+		q.back("/settings/onlinecard", statusOf(err), msg)
 		return
 	}
 	q.redirect("/settings/onlinecard?n=card_activated")
@@ -237,17 +231,11 @@ func (p *Portal) mobilePage(q *req) {
 }
 
 func (p *Portal) mobileRefused(q *req, err error) {
-	st, serr := p.d.Phone.Status(q.r.Context(), q.u.ID)
-	if serr != nil {
-		q.fail(serr)
-		return
-	}
-	q.status = statusOf(err)
 	msg := q.errText(err)
 	if sls.ErrorCode(err) == sls.CodeBadResponse {
 		msg = q.t("err.confirm_code")
 	}
-	q.render("mobile", q.t("mobile.title"), mobilePage{Status: st, Masked: sms.MaskNumber(st.Mobile)}, withError(msg))
+	q.back("/settings/mobile", statusOf(err), msg)
 }
 
 func (p *Portal) mobileVerify(q *req) {
@@ -331,8 +319,9 @@ func (p *Portal) prefsSave(q *req) {
 		pr.Channels[k] = chans
 	}
 	if err := p.d.Prefs.Save(q.r.Context(), q.u, pr); err != nil {
-		q.status = statusOf(err)
-		q.render("prefs", q.t("prefs.title"), prefsView(pr), withError(q.errText(err)))
+		// The page shows the preferences as saved; the refusal says why
+		// the change was not.
+		q.back("/settings/messages", statusOf(err), q.errText(err))
 		return
 	}
 	// The pages follow the new primary language from now on, not an
@@ -352,7 +341,11 @@ type messagesPage struct {
 }
 
 func (p *Portal) messagesPage(q *req) {
-	q.renderMessages(messagesPage{Ref: q.r.URL.Query().Get("ref")})
+	ref := q.r.URL.Query().Get("ref")
+	if v := q.formValue("diagnostic_ref"); v != "" {
+		ref = v
+	}
+	q.renderMessages(messagesPage{Ref: ref, Subject: q.formValue("subject"), Body: q.formValue("body")})
 }
 
 func (q *req) renderMessages(page messagesPage, opts ...renderOpt) {
@@ -391,8 +384,7 @@ func (p *Portal) ticketOpen(q *req) {
 				msg = q.t("tickets.required")
 			}
 		}
-		q.status = statusOf(err)
-		q.renderMessages(page, withError(msg))
+		q.back("/messages", statusOf(err), msg, "subject", "body", "diagnostic_ref")
 		return
 	}
 	q.redirect("/messages?n=ticket_opened")
@@ -429,8 +421,7 @@ func (p *Portal) sessionsPage(q *req) {
 func (p *Portal) sessionEnd(q *req) {
 	id := q.r.PostFormValue("session_id")
 	if err := p.d.Login.End(q.r.Context(), q.u.ID, id); err != nil {
-		q.status = statusOf(err)
-		q.render("error", q.t("err.title"), errorPage{Message: q.errText(err)})
+		q.back("/settings/sessions", statusOf(err), q.errText(err))
 		return
 	}
 	if id == q.ss.ID {

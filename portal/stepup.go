@@ -182,9 +182,7 @@ func (p *Portal) stepUpDevice(q *req) {
 	}
 	st, err := p.d.StepUp.Start(q.r.Context(), q.ss, q.r.PostFormValue("device_id"))
 	if err != nil {
-		q.status = statusOf(err)
-		q.render("select", q.t("stepup.title"), selectPageData{Choices: c.Choices, Action: "/stepup", Intro: q.t("stepup.intro")},
-			withError(q.errText(err)))
+		q.back("/stepup?choose=1", statusOf(err), q.errText(err))
 		return
 	}
 	c.ID = st.LoginID
@@ -213,18 +211,16 @@ func (p *Portal) finishStepUp(q *req, answer string) {
 		q.clearCookie(cookieStepUp)
 		q.redirect(c.Next)
 	case err != nil && st != nil && st.State == sls.LoginChallenged:
-		q.status = statusOf(err)
 		msg := q.errText(err)
 		if sls.ErrorCode(err) == sls.CodeConflict && answer == "" {
 			msg = q.t("err.push_not_approved")
 		} else if st.AttemptsLeft > 0 {
 			msg += " " + q.t("challenge.attempts_left", st.AttemptsLeft)
 		}
-		p.renderStepUpChallenge(q, c, st, withError(msg))
+		q.back("/stepup", statusOf(err), msg)
 	case err != nil && sls.ErrorCode(err) == sls.CodeConflict && answer == "":
 		if cur, serr := p.d.StepUp.Status(q.r.Context(), q.ss, c.ID); serr == nil && cur.State == sls.LoginChallenged {
-			q.status = http.StatusConflict
-			p.renderStepUpChallenge(q, c, cur, withError(q.t("err.push_not_approved")))
+			q.back("/stepup", http.StatusConflict, q.t("err.push_not_approved"))
 			return
 		}
 		fallthrough
@@ -233,9 +229,7 @@ func (p *Portal) finishStepUp(q *req, answer string) {
 		// device list's error).
 		c.ID = ""
 		q.setStepUpState(c)
-		q.status = statusOf(err)
-		q.render("select", q.t("stepup.title"), selectPageData{Choices: c.Choices, Action: "/stepup", Intro: q.t("stepup.intro")},
-			withError(q.errText(err)))
+		q.back("/stepup?choose=1", statusOf(err), q.errText(err))
 	}
 }
 

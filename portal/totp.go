@@ -36,11 +36,19 @@ type totpPage struct {
 }
 
 func (p *Portal) totpPage(q *req) {
-	q.render("totp", q.t("totp.title"), totpPage{})
+	data := totpPage{}
+	if id := q.formValue("device_id"); deviceIDPattern.MatchString(id) {
+		// A wrong first code: the form again (the secret is not shown again).
+		data = totpPage{DeviceID: id, ExpiresAt: p.now().Add(totp.PendingFor)}
+	}
+	q.render("totp", q.t("totp.title"), data)
 }
 
 // totpStart makes the pending device and shows its QR code and secret,
-// this once.
+// this once. It is the one form whose answer is a page rather than a
+// redirect: the secret may travel neither in a cookie nor in a URL, and
+// the service does not show it twice. A reload posts again, which makes a
+// new pending device (the old one expires unconfirmed).
 func (p *Portal) totpStart(q *req) {
 	e, err := p.d.TOTP.Enrol(q.r.Context(), sls.ActorUser(q.u.ID), q.u.ID, q.r.PostFormValue("label"))
 	var png []byte
@@ -62,13 +70,12 @@ func (p *Portal) totpConfirm(q *req) {
 	id := q.r.PostFormValue("device_id")
 	_, err := p.d.TOTP.Confirm(q.r.Context(), sls.ActorUser(q.u.ID), q.u.ID, id, q.r.PostFormValue("code"))
 	if err != nil {
-		q.status = statusOf(err)
-		data := totpPage{DeviceID: id, ExpiresAt: p.now().Add(totp.PendingFor)}
+		keep := []string{"device_id"}
 		if !deviceIDPattern.MatchString(id) || sls.ErrorCode(err) == sls.CodeNotFound || sls.ErrorCode(err) == sls.CodeLoginExpired ||
 			sls.ErrorCode(err) == sls.CodeConflict {
-			data = totpPage{}
+			keep = nil // nothing left to confirm: start again
 		}
-		q.render("totp", q.t("totp.title"), data, withError(q.errText(err)))
+		q.back("/settings/totp", statusOf(err), q.errText(err), keep...)
 		return
 	}
 	q.redirect("/settings/security?n=totp_added")
