@@ -89,4 +89,12 @@ func TestPortalBrandingAndLocalTime(t *testing.T) {
 	if txt := b.text(first); !strings.Contains(txt, "EST") && !strings.Contains(txt, "EDT") {
 		t.Errorf("session start in New York: %q", txt)
 	}
+
+	// Without JavaScript nobody tells the server the zone: UTC, named.
+	ns := newBrowser(t, n.url, browserOpt{noScript: true})
+	ns.dscLogin("alice", card, "2468")
+	ns.open("/settings/sessions")
+	if tz, txt := ns.attr(first, "data-tz"), ns.text(first); tz != "UTC" || !strings.Contains(txt, "UTC") {
+		t.Errorf("without JavaScript: %s %q", tz, txt)
+	}
 }
