@@ -198,6 +198,19 @@ func (s *Service) Receive(w http.ResponseWriter, r *http.Request, who Uploader) 
 			}
 			haveArchive = true
 		case "screenshot":
+			if p.FileName() == "" {
+				// A browser's file input left empty still sends its part,
+				// with no file name and no content (HTML's form
+				// submission algorithm): no screenshot, not an empty one.
+				n, err := io.Copy(io.Discard, io.LimitReader(p, 1))
+				if err != nil {
+					return nil, readError(err)
+				}
+				if n == 0 {
+					continue
+				}
+				return nil, refuse(ReasonWrongType, "A screenshot has no file name.")
+			}
 			if len(shots) == s.Config.MaxScreenshots {
 				return nil, refuse(ReasonTooManyParts, "At most %d screenshots per upload.", s.Config.MaxScreenshots)
 			}

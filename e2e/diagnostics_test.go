@@ -375,6 +375,15 @@ func TestDiagnosticsFromLoginScreen(t *testing.T) {
 	b := newBrowser(t, n.url, browserOpt{})
 	b.open("/login")
 	b.submit("#diagnostics-link")
+	// A screenshot given as the logs: refused by its content, the form
+	// shown again with the reason.
+	b.fill("#diag-username", "alice")
+	b.fillArea("#diag-reason", "wrong file")
+	b.do(chromedp.SetUploadFiles("#diag-logs", []string{shot}))
+	b.submit("#diag-form button[type=submit]")
+	if got := b.text("#page-error"); !strings.Contains(got, "archive") || b.location() != "/diagnostics" {
+		t.Fatalf("a PNG as the logs archive: %q at %s", got, b.location())
+	}
 	b.expect("#diag-form", "#diag-username", "#diag-reason", "#diag-logs", "#diag-shots")
 	b.fill("#diag-username", "alice")
 	b.fillArea("#diag-reason", "The order ticket closes by itself.")

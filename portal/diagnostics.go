@@ -58,12 +58,9 @@ func (p *Portal) diagnosticsUpload(q *req) {
 	}
 	d, err := p.d.Diagnostics.Receive(q.w, q.r, who)
 	if err != nil {
-		q.status = statusOf(err)
-		page := diagnosticsPage{Action: "/diagnostics?csrf=" + url.QueryEscape(q.csrfToken())}
-		if q.u != nil {
-			page.Username, page.LoggedIn = q.u.Username, true
-		}
-		q.render("diagnostics", q.t("diag.title"), page, withError(q.errText(err)))
+		// Post/redirect/get like every form (flash.go); no field is kept,
+		// since reading one would parse the multipart body.
+		q.back("/diagnostics", statusOf(err), q.errText(err))
 		return
 	}
 	q.redirect("/diagnostics?ref=" + url.QueryEscape(d.Ref))
