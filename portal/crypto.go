@@ -77,7 +77,7 @@ func (p *Portal) cryptoPage(q *req) {
 				refusal = q.cryptoRefusalOf(r.Rule, r.Need, r.Have)
 			}
 		}
-		if v := q.flash.Fields["order_check"]; v != "" {
+		if v := q.flash.Fields["order_result"]; v != "" {
 			var a cryptotrade.OrderAnswer
 			if json.Unmarshal([]byte(v), &a) == nil {
 				answer = &a
@@ -106,7 +106,7 @@ func (q *req) cryptoBack(f flash, refusal *cryptoRefusal, answer *cryptotrade.Or
 	}
 	if answer != nil {
 		b, _ := json.Marshal(answer)
-		f.Fields["order_check"] = string(b)
+		f.Fields["order_result"] = string(b)
 	}
 	q.redirectWith("/crypto", f)
 }

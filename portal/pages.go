@@ -168,7 +168,10 @@ type confirmPageData struct {
 func (p *Portal) confirmPage(q *req) {
 	if c, ok := q.pendingConfirm(); ok && c.Prompt != nil {
 		cp := challengePage{Action: "/withdraw/confirm", Kind: c.Kind, Prompt: c.Prompt, Deadline: c.Deadline,
-			Intro: q.t("wconfirm.challenge_intro", c.Amount, c.Currency)}
+			Intro: q.t("wconfirm.challenge_intro", c.Amount+" "+c.Currency)}
+		if m, err := protect.ParseAmount(c.Currency, c.Amount); err == nil {
+			cp.Intro = q.t("wconfirm.challenge_intro", formatMoney(q.lang, c.Currency, m.Minor))
+		}
 		switch c.Kind {
 		case sls.KindCodeCard, sls.KindOnlineCard:
 			if len(c.Prompt.Indices) == 2 {
