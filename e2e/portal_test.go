@@ -347,6 +347,7 @@ func (b *browser) checkAccessibility(name string) {
 	if len(problems) > 0 {
 		b.t.Errorf("accessibility of %s: %v", name, problems)
 	}
+	b.checkAxe(name)
 }
 
 // passwordStep fills the login form.
