@@ -12,7 +12,7 @@ import (
 )
 
 // The portal on a phone and on a computer, in every language: the main
-// journeys at 390 CSS px (an iPhone 12–14) and 1280 px, each page checked
+// journeys (and the message preferences, whose channel table is the widest) at 390 CSS px (an iPhone 12–14) and 1280 px, each page checked
 // for reflow (WCAG 2.1 1.4.10: nothing cut off or scrolling sideways at
 // 360 and 390 px), target size (2.5.5: 44×44 CSS px for buttons, form
 // controls and menu links), a one-row menu at 1280 px, and axe-core (via
@@ -150,6 +150,7 @@ func TestPortalScreens(t *testing.T) {
 					{"/withdraw", "#limits", "07-withdraw"},
 					{"/messages", "main h1", "08-messages"},
 					{"/statements", "table.documents", "09-statements"},
+					{"/settings/messages", "#prefs-channels", "10-preferences"},
 				} {
 					b.open(p.path)
 					b.expect(p.sel)
