@@ -229,3 +229,24 @@ func TestPortalKeyboardLogin(t *testing.T) {
 	enter()
 	b.expect("#login-form")
 }
+
+// TestPortalPhoneMenuWithoutJavaScript opens the phone menu and follows a
+// link with JavaScript off: the menu is a <details>, which the browser
+// opens by itself.
+func TestPortalPhoneMenuWithoutJavaScript(t *testing.T) {
+	n, card := portalNode(t)
+	b := newBrowser(t, n.url, browserOpt{mobile: true, noScript: true})
+	b.dscLogin("alice", card, "2468")
+	if visible, _ := b.eval(`document.querySelector("nav.menu .menu-wide").getClientRects().length > 0`).(bool); visible {
+		t.Fatal("the wide menu is shown on a phone")
+	}
+	b.do(chromedp.Click(chromedp.CSS("nav.menu summary")))
+	b.expect("nav.menu details[open]")
+	b.submit(`nav.menu details a[href="/settings/sessions"]`)
+	if loc := b.location(); loc != "/settings/sessions" {
+		t.Fatalf("the menu led to %s", loc)
+	}
+	if cur := b.text("nav.menu summary .current"); cur != "Sessions" {
+		t.Fatalf("the closed menu names %q as the current page", cur)
+	}
+}
