@@ -245,7 +245,12 @@ func (b *browser) shot(name string) {
 	if buf, err = smallPNG(buf); err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}
-	if err := os.WriteFile(filepath.Join(b.shots, name+".png"), buf, 0o644); err != nil {
+	// A name may hold directories: <width>/<lang>/<page> (phone_test.go).
+	file := filepath.Join(b.shots, filepath.FromSlash(name)+".png")
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(file, buf, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
 }
@@ -347,6 +352,7 @@ func (b *browser) checkAccessibility(name string) {
 	if len(problems) > 0 {
 		b.t.Errorf("accessibility of %s: %v", name, problems)
 	}
+	b.checkAxe(name)
 }
 
 // passwordStep fills the login form.

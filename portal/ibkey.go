@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"strings"
 	"time"
 
 	sls "github.com/secure-login-system/sls"
+	"github.com/secure-login-system/sls/ibkey"
 	"github.com/secure-login-system/sls/login"
 )
 
@@ -38,8 +40,13 @@ type Activation struct {
 }
 
 type activationView struct {
-	Code      string
-	QR        template.URL // data: URL of the PNG (the CSP allows data: images, nothing else inline)
+	Code string
+	QR   template.URL // data: URL of the PNG (the CSP allows data: images, nothing else inline)
+	// AppLink opens the IB Key app on the phone that shows the page (which
+	// cannot scan its own screen): the QR payload itself, "SLSIBKEY:" and
+	// the compact string, which is a URI of scheme slsibkey and what the
+	// app's ParseQR already reads.
+	AppLink   template.URL
 	ExpiresAt time.Time
 	HasIBKey  bool
 }
@@ -50,7 +57,8 @@ func (p *Portal) activation(q *req) (*activationView, error) {
 		return nil, err
 	}
 	return &activationView{Code: a.Code, ExpiresAt: a.ExpiresAt, HasIBKey: a.HasIBKey,
-		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(a.QRPNG))}, nil
+		AppLink: template.URL(ibkey.QRPrefix + strings.ReplaceAll(a.Code, "-", "")),
+		QR:      template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(a.QRPNG))}, nil
 }
 
 // ibkeyPage shows the QR code for activating IB Key (or moving it to a new
