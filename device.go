@@ -135,7 +135,7 @@ var kindInfo = map[DeviceKind]kindFacts{
 	KindPlatinum: {"Platinum", 85, false, true, true, AssuranceDevice},
 	KindGold:     {"Gold", 85, false, true, true, AssuranceDevice},
 	KindDSC:      {"Digital Security Card", 80, false, true, true, AssuranceDevice},
-	KindIBKey:    {"IB Key", 70, false, false, false, AssuranceDevice},
+	KindIBKey:    {"SLS Key", 70, false, false, false, AssuranceDevice},
 	// A passkey answers only its own origin and needs the user's PIN or
 	// biometrics (user verification): phishing-resistant, NIST SP
 	// 800-63B §5.2.5. By default it ranks with IB Key, whose limits it

@@ -129,7 +129,7 @@ func ibkActivateQR(t *testing.T, n *node, token, state, platform string) {
 	t.Helper()
 	_, _, pngPath := ibkTicket(t, n, token)
 	out := ibkMust(t, state, ibkPIN+"\n", "activate", "--server", n.url, "--platform", platform, "--qr", pngPath, "--pin-stdin")
-	if !strings.Contains(out, "IB Key activated") {
+	if !strings.Contains(out, "SLS Key activated") {
 		t.Fatalf("activate: %s", out)
 	}
 }
@@ -268,7 +268,7 @@ func TestIBKeyActivation(t *testing.T) {
 		// Activation by decoding the QR code.
 		stA := filepath.Join(dir, "phoneA.json")
 		out := ibkMust(t, stA, ibkPIN+"\n", "activate", "--server", n.url, "--qr", pngPath, "--pin-stdin")
-		if !strings.Contains(out, "IB Key activated for alice") {
+		if !strings.Contains(out, "SLS Key activated for alice") {
 			t.Fatalf("activate: %s", out)
 		}
 		if fi, err := os.Stat(stA); err != nil || fi.Mode().Perm() != 0o600 {
@@ -310,7 +310,7 @@ func TestIBKeyActivation(t *testing.T) {
 		bcode, _, _ := ibkTicket(t, n, btok)
 		typed := strings.ToLower(strings.ReplaceAll(bcode, "-", " "))
 		out = ibkMust(t, filepath.Join(dir, "bob.json"), "iOS-unlock\n", "activate", "--server", n.url, "--platform", "ios", "--code", typed, "--pin-stdin")
-		if !strings.Contains(out, "IB Key activated for bob on this ios instance") {
+		if !strings.Contains(out, "SLS Key activated for bob on this ios instance") {
 			t.Fatalf("typed activation: %s", out)
 		}
 
@@ -564,7 +564,7 @@ func TestIBKeyAddUserAndMigration(t *testing.T) {
 		}
 		_, _, bpng = ibkTicket(t, n, btok) // that ticket was used: a fresh one
 		out = ibkMust(t, stA, ibkPIN+"\n", "add-user", "--qr", bpng, "--pin-stdin")
-		if !strings.Contains(out, "IB Key activated for bob") {
+		if !strings.Contains(out, "SLS Key activated for bob") {
 			t.Fatalf("add user: %s", out)
 		}
 		if users := ibkMust(t, stA, "", "users"); !strings.Contains(users, "alice") || !strings.Contains(users, "bob") {
@@ -608,7 +608,7 @@ func TestIBKeyAddUserAndMigration(t *testing.T) {
 		msgs := n.waitSink(mobile, "ibkey_activation_code", before+1)
 		code := codeOf(t, msgs[len(msgs)-1])
 		out = ibkMust(t, stA, ibkPIN+"\n", "add-user", "--sms-code", code, "--pin-stdin")
-		if !strings.Contains(out, "IB Key activated for dan") {
+		if !strings.Contains(out, "SLS Key activated for dan") {
 			t.Fatalf("add user with the SMS code: %s", out)
 		}
 		// The running app connection learns of its new user at once.

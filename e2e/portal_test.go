@@ -855,7 +855,7 @@ func TestPortalIBKey(t *testing.T) {
 		t.Fatal("the same QR code after logging out and in")
 	}
 	state := filepath.Join(t.TempDir(), "phone.json")
-	if out := ibkMust(t, state, ibkPIN+"\n", "activate", "--server", n.url, "--platform", "android", "--qr", pngPath, "--pin-stdin"); !strings.Contains(out, "IB Key activated for ivy") {
+	if out := ibkMust(t, state, ibkPIN+"\n", "activate", "--server", n.url, "--platform", "android", "--qr", pngPath, "--pin-stdin"); !strings.Contains(out, "SLS Key activated for ivy") {
 		t.Fatalf("activate: %s", out)
 	}
 	b.open("/")

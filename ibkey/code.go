@@ -178,7 +178,7 @@ func ParseCode(s string) (Code, error) {
 func ParseQR(payload string) (Code, error) {
 	rest, ok := strings.CutPrefix(strings.TrimSpace(payload), QRPrefix)
 	if !ok {
-		return Code{}, fmt.Errorf("%w: not an IB Key QR code", ErrMalformed)
+		return Code{}, fmt.Errorf("%w: not an SLS Key QR code", ErrMalformed)
 	}
 	return ParseCode(rest)
 }

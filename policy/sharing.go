@@ -93,7 +93,7 @@ func CheckSharing(users []SharingUser, shared sls.DeviceKind) error {
 
 	if shared == sls.KindIBKey {
 		return refuse(sls.CodeNotEligible, CondIBKeyUseAddUser,
-			"IB Key is not shared this way: add the other users to the IB Key app with \"Add User\".").
+			"SLS Key is not shared this way: add the other users to the SLS Mobile app with \"Add User\".").
 			WithDetail("device", string(shared))
 	}
 	if !shared.Valid() || shared.Temporary() {
@@ -150,7 +150,7 @@ func CheckSharing(users []SharingUser, shared sls.DeviceKind) error {
 	if top.Protection() > shared.Protection() {
 		msg := "%s holds a %s, which protects more than the %s: only the device with the highest protection can be shared."
 		if top == sls.KindIBKey {
-			msg += " IB Key users add the other users with \"Add User\" instead."
+			msg += " SLS Key users add the other users with \"Add User\" instead."
 		}
 		return refuse(sls.CodeNotEligible, CondNotHighestProtection, msg, topUser, top.Title(), shared.Title()).
 			WithDetail("user", topUser).WithDetail("device", string(top))

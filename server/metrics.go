@@ -42,6 +42,6 @@ func (s *Server) configureGauges(context.Context) error {
 	svc := s.ibkey.svc
 	return s.Registry.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "sls_ibkey_connected_apps",
-		Help: "IB Key app instances holding an event stream open to this node.",
+		Help: "SLS Key app instances (device kind ibkey) holding an event stream open to this node.",
 	}, func() float64 { return float64(svc.ConnectedApps()) }))
 }

@@ -65,7 +65,7 @@ func (a *app) addUser(args []string) error {
 		}
 		binding, req.Code = code.Hash(), code.String()
 	}
-	pin, err := a.secret("PIN of this IB Key instance: ")
+	pin, err := a.secret("PIN of this SLS Key instance: ")
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (a *app) addUser(args []string) error {
 	if err := st.save(a.statePath); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.out, "IB Key activated for %s on this instance (%s).\n", resp.Username, st.InstanceID)
+	fmt.Fprintf(a.out, "SLS Key activated for %s on this instance (%s).\n", resp.Username, st.InstanceID)
 	if len(resp.MigratedFrom) > 0 {
 		fmt.Fprintf(a.out, "The previous instance (%s) no longer works for %s.\n", strings.Join(resp.MigratedFrom, ", "), resp.Username)
 	}

@@ -259,7 +259,7 @@ func (a *app) activate(args []string, migrate bool) error {
 		return usageError{errors.New("--server URL is required")}
 	}
 	if _, err := os.Stat(a.statePath); err == nil {
-		return fmt.Errorf("%s already holds an IB Key instance: use add-user, or another --state for a new phone", a.statePath)
+		return fmt.Errorf("%s already holds an SLS Key instance: use add-user, or another --state for a new phone", a.statePath)
 	}
 	code, err := codeFrom(qrFile, codeStr)
 	if err != nil {
@@ -304,7 +304,7 @@ func (a *app) activate(args []string, migrate bool) error {
 	if err := st.save(a.statePath); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.out, "IB Key activated for %s on this %s instance (%s).\n", resp.Username, platform, resp.InstanceID)
+	fmt.Fprintf(a.out, "SLS Key activated for %s on this %s instance (%s).\n", resp.Username, platform, resp.InstanceID)
 	if len(resp.MigratedFrom) > 0 {
 		fmt.Fprintf(a.out, "The previous instance (%s) no longer works for %s.\n", strings.Join(resp.MigratedFrom, ", "), resp.Username)
 	}

@@ -56,7 +56,7 @@ func loadState(path string) (*State, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no IB Key state at %s: activate first", path)
+			return nil, fmt.Errorf("no SLS Key state at %s: activate first", path)
 		}
 		return nil, err
 	}

@@ -267,7 +267,7 @@ func (s *Service) Activate(ctx context.Context, req proto.ActivateRequest, clien
 		}
 
 		d := &sls.Device{ID: sls.NewID("dev"), UserID: u.ID, Kind: sls.KindIBKey, State: sls.StatePending, Serial: in.ID,
-			Label: "IB Key (" + in.Platform + ")", CreatedAt: now}
+			Label: "SLS Key (" + in.Platform + ")", CreatedAt: now}
 		tr := proto.Transcript{Binding: binding, InstanceID: in.ID, UserID: u.ID, DeviceID: d.ID, AppDH: req.AppDH, ServerDH: srv.PublicKey().Bytes()}
 		key, confirm, err := proto.Agree(srv, req.AppDH, tr)
 		if err != nil {

@@ -83,7 +83,7 @@ func (f *Factor) Challenge(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.D
 	prompt := &sls.Prompt{Kind: sls.KindIBKey, Challenge: challenge}
 	st := readDevState(d)
 	if st.Streak >= s.cfg.MaxUnanswered {
-		prompt.Message = "Too many IB Key notifications were not approved, so none was sent. In the IBKR Mobile app, tap Authenticate, enter the challenge code and your PIN, and type the response string here."
+		prompt.Message = "Too many SLS Key notifications were not approved, so none was sent. In the SLS Mobile app, tap Authenticate, enter the challenge code and your PIN, and type the response string here."
 		prompt.Extra, _ = json.Marshal(promptExtra{Push: "off", Reason: "too_many_unapproved", Sign: sign})
 		c.Prompt, c.FactorState = prompt, nil
 		return nil
@@ -102,7 +102,7 @@ func (f *Factor) Challenge(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.D
 		return err
 	}
 	prompt.MatchNumber = number
-	prompt.Message = "A notification was sent to your phone. Open it, enter the number shown here and unlock to approve. No notification? In the IBKR Mobile app, tap Authenticate, enter the challenge code and your PIN, and type the response string here."
+	prompt.Message = "A notification was sent to your phone. Open it, enter the number shown here and unlock to approve. No notification? In the SLS Mobile app, tap Authenticate, enter the challenge code and your PIN, and type the response string here."
 	prompt.Extra, _ = json.Marshal(promptExtra{PushID: p.ID, Push: sls.PushPending, PushExpiresAt: p.ExpiresAt, Sign: sign})
 	c.Prompt = prompt
 	c.FactorState, _ = json.Marshal(loginState{PushID: p.ID})
