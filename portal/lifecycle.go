@@ -166,10 +166,6 @@ func (p *Portal) orderPage(q *req) {
 	q.render("order", q.t("order.title"), of)
 }
 
-// orderFields are the order form's fields kept across a redirect (never
-// the PIN).
-var orderFields = []string{"address", "save_address", "replace_id", "replace_reason"}
-
 func (p *Portal) orderRequest(q *req) (lifecycle.OrderRequest, orderForm, string) {
 	f := q.r.PostForm
 	of := orderForm{Address: strings.TrimSpace(f.Get("address")), SaveAddress: f.Get("save_address") == "on",

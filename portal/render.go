@@ -101,12 +101,11 @@ func (v *view) Support() []supportLine { return v.brand.support }
 // renderOpt adjusts one rendering.
 type renderOpt func(*view)
 
-func withError(msg string) renderOpt  { return func(v *view) { v.Error = msg } }
-func withNotice(msg string) renderOpt { return func(v *view) { v.Notice = msg } }
-func withScript() renderOpt           { return func(v *view) { v.Script = true } }
-func withRefresh(u string) renderOpt  { return func(v *view) { v.Refresh = u } }
-func withPasskeyScript() renderOpt    { return func(v *view) { v.Passkey = true } }
-func withPrint() renderOpt            { return func(v *view) { v.Print = true } }
+func withError(msg string) renderOpt { return func(v *view) { v.Error = msg } }
+func withScript() renderOpt          { return func(v *view) { v.Script = true } }
+func withRefresh(u string) renderOpt { return func(v *view) { v.Refresh = u } }
+func withPasskeyScript() renderOpt   { return func(v *view) { v.Passkey = true } }
+func withPrint() renderOpt           { return func(v *view) { v.Print = true } }
 
 // render writes page name with data.
 func (q *req) render(name, title string, data any, opts ...renderOpt) {
