@@ -37,10 +37,11 @@ const chromiumPath = "/usr/bin/chromium"
 
 // browser is one headless Chromium with its own profile.
 type browser struct {
-	t     *testing.T
-	ctx   context.Context
-	base  string
-	shots string
+	t      *testing.T
+	ctx    context.Context
+	base   string
+	shots  string
+	mobile bool
 }
 
 type browserOpt struct {
@@ -71,7 +72,7 @@ func newBrowser(t *testing.T, base string, o browserOpt) *browser {
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	b := &browser{t: t, ctx: ctx, base: base, shots: screenshotDir(t)}
+	b := &browser{t: t, ctx: ctx, base: base, shots: screenshotDir(t), mobile: o.mobile}
 	// The first action starts the browser; it must run on the browser's
 	// own context (a shorter-lived one would end the browser with it).
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
@@ -238,6 +239,27 @@ func (b *browser) expect(sels ...string) {
 func (b *browser) shot(name string) {
 	b.t.Helper()
 	b.checkAccessibility(name)
+	b.saveShot(name)
+	// Regenerating the docs (SLS_SCREENSHOTS set), every page is also
+	// kept at a phone's and a computer's width: <width>/pages/<name>.
+	// Names that hold a width already (phone_test.go) are not.
+	if os.Getenv("SLS_SCREENSHOTS") == "" || strings.Contains(name, "/") {
+		return
+	}
+	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1), chromedp.EmulateMobile, chromedp.EmulateTouch))
+	b.saveShot("390/pages/" + name)
+	b.do(chromedp.EmulateViewport(1280, 900))
+	b.saveShot("1280/pages/" + name)
+	if b.mobile {
+		b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1), chromedp.EmulateMobile, chromedp.EmulateTouch))
+	} else {
+		b.do(chromedp.EmulateViewport(1000, 800))
+	}
+}
+
+// saveShot writes the page as it is now.
+func (b *browser) saveShot(name string) {
+	b.t.Helper()
 	buf, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)

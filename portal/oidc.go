@@ -33,6 +33,7 @@ func (p *Portal) oidcRoutes(handle func(string, sls.Access, func(*req))) {
 	}
 	handle("GET "+oidcprovider.PathContinue, sls.ForAnyone, p.oidcContinue)
 	handle("POST /oidc/consent", sls.ForSession, p.oidcConsent)
+	handle("GET /oidc/leave", sls.ForAnyone, p.oidcLeave)
 }
 
 // oidcRequestID is the request this browser is on: from the link the
@@ -188,8 +189,38 @@ func (p *Portal) oidcFinish(q *req, id string) {
 // browsers apply to a form's redirects) would stop it: a page that
 // refreshes to the target, with a link for browsers that do not refresh,
 // starts a new navigation instead.
+//
+// After a form the page is reached by a redirect to /oidc/leave
+// (post/redirect/get), the target travelling in the signed, read-once
+// flash, so that a reload never posts the consent again.
 func (q *req) leaveFor(target string) {
+	if q.r.Method == http.MethodPost {
+		q.redirectWith("/oidc/leave", flash{Fields: map[string]string{"leave": target}})
+		return
+	}
 	q.render("oidc_return", q.t("oidc.returning"), returnPage{URL: template.URL(target)}, withRefresh(target))
+}
+
+// oidcLeave is the way out after the consent form. Only a target that
+// came in this browser's flash (signed by the server) is followed, and a
+// reload finds none; the scheme check is a backstop (a native app's
+// private scheme, RFC 8252 §7.1, is allowed).
+func (p *Portal) oidcLeave(q *req) {
+	target := q.formValue("leave")
+	u, err := url.Parse(target)
+	bad := err != nil || u.Scheme == ""
+	if !bad {
+		switch strings.ToLower(u.Scheme) {
+		case "javascript", "data", "vbscript", "file", "blob":
+			bad = true
+		}
+	}
+	if target == "" || bad {
+		q.status = http.StatusBadRequest
+		q.render("error", q.t("err.title"), errorPage{Message: q.t("oidc.expired")})
+		return
+	}
+	q.leaveFor(target)
 }
 
 type returnPage struct{ URL template.URL }

@@ -3,12 +3,14 @@ package portal
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"html/template"
 	"strings"
 	"time"
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/factor/totp"
+	"github.com/secure-login-system/sls/seal"
 )
 
 // TOTP enrols authenticator apps (*totp.Service).
@@ -37,6 +39,17 @@ type totpPage struct {
 
 func (p *Portal) totpPage(q *req) {
 	data := totpPage{}
+	if e, ok := p.takeEnrolment(q); ok {
+		// Just set up: the QR code and the secret, this once.
+		png, err := totp.QRPNG(e.URI)
+		if err != nil {
+			q.fail(err)
+			return
+		}
+		q.render("totp", q.t("totp.title"), totpPage{DeviceID: e.DeviceID, ExpiresAt: e.ExpiresAt, SecretGrouped: group(e.Secret, 4),
+			QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))})
+		return
+	}
 	if id := q.formValue("device_id"); deviceIDPattern.MatchString(id) {
 		// A wrong first code: the form again (the secret is not shown again).
 		data = totpPage{DeviceID: id, ExpiresAt: p.now().Add(totp.PendingFor)}
@@ -44,24 +57,58 @@ func (p *Portal) totpPage(q *req) {
 	q.render("totp", q.t("totp.title"), data)
 }
 
-// totpStart makes the pending device and shows its QR code and secret,
-// this once. It is the one form whose answer is a page rather than a
-// redirect: the secret may travel neither in a cookie nor in a URL, and
-// the service does not show it twice. A reload posts again, which makes a
-// new pending device (the old one expires unconfirmed).
+// cookieTOTP carries a new app's secret from the form to the page that
+// shows it (post/redirect/get), sealed for this session, read once and
+// for a minute at most: a reload of that page shows the confirmation
+// form, not the secret again, and posts nothing.
+const cookieTOTP = "sls_totp"
+
+// totpEnrolment is what the page shows of a new app.
+type totpEnrolment struct {
+	DeviceID  string    `json:"d"`
+	URI       string    `json:"u"`
+	Secret    string    `json:"s"`
+	ExpiresAt time.Time `json:"e"`
+}
+
+func totpPlace(sessionID string) seal.Place {
+	return seal.Place{Table: "portal", Column: "totp_enrolment", Row: sessionID}
+}
+
+// takeEnrolment reads and clears the sealed enrolment cookie.
+func (p *Portal) takeEnrolment(q *req) (totpEnrolment, bool) {
+	var e totpEnrolment
+	v := q.cookie(cookieTOTP)
+	if v == "" {
+		return e, false
+	}
+	q.clearCookie(cookieTOTP)
+	ct, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil || len(v) > 4000 {
+		return e, false
+	}
+	b, err := p.d.Sealer.Open(totpPlace(q.ss.ID), ct)
+	if err != nil || json.Unmarshal(b, &e) != nil || !deviceIDPattern.MatchString(e.DeviceID) {
+		return e, false
+	}
+	return e, true
+}
+
+// totpStart makes the pending device and redirects to the page that
+// shows its QR code and secret, once (see cookieTOTP).
 func (p *Portal) totpStart(q *req) {
 	e, err := p.d.TOTP.Enrol(q.r.Context(), sls.ActorUser(q.u.ID), q.u.ID, q.r.PostFormValue("label"))
-	var png []byte
+	var ct []byte
 	if err == nil {
-		png, err = totp.QRPNG(e.URI)
+		b, _ := json.Marshal(totpEnrolment{DeviceID: e.Device.ID, URI: e.URI, Secret: e.Secret, ExpiresAt: e.Device.ExpiresAt})
+		ct, err = p.d.Sealer.Seal(totpPlace(q.ss.ID), b)
 	}
 	if err != nil {
-		q.status = statusOf(err)
-		q.render("totp", q.t("totp.title"), totpPage{}, withError(q.errText(err)))
+		q.back("/settings/totp", statusOf(err), q.errText(err))
 		return
 	}
-	q.render("totp", q.t("totp.title"), totpPage{DeviceID: e.Device.ID, ExpiresAt: e.Device.ExpiresAt, SecretGrouped: group(e.Secret, 4),
-		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))})
+	q.setCookie(cookieTOTP, base64.RawURLEncoding.EncodeToString(ct), 60)
+	q.redirect("/settings/totp")
 }
 
 // totpConfirm activates the app with its first code; a wrong code keeps
