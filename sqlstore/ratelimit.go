@@ -5,19 +5,20 @@ import (
 	"time"
 )
 
-// TakeRateToken applies the generic cell rate algorithm to one row. The
-// row is created first (ON CONFLICT DO NOTHING, both engines) so that the
-// SELECT … FOR UPDATE that follows always finds it and holds it until the
-// commit on PostgreSQL; SQLite serialises writers anyway.
+// TakeRateToken applies the generic cell rate algorithm to one row. One
+// upsert creates the row or, when it exists, locks it (ON CONFLICT DO
+// UPDATE takes the row lock on PostgreSQL; SQLite serialises writers
+// anyway) and returns its state. Two statements, an INSERT … DO NOTHING
+// and then a SELECT … FOR UPDATE, left a gap in which the purge job
+// (DeleteRateLimitsBefore) could delete a full bucket: the SELECT then
+// found no row and the request failed with "not found".
 func (t *tx) TakeRateToken(ctx context.Context, key string, now time.Time, interval time.Duration, burst int) (bool, time.Duration, error) {
 	if interval <= 0 || burst < 1 {
 		return true, 0, nil // no limit configured
 	}
-	if _, err := t.exec(ctx, `INSERT INTO rate_limits (bucket, tat) VALUES (?, 0) ON CONFLICT (bucket) DO NOTHING`, key); err != nil {
-		return false, 0, wrap("take rate token", err)
-	}
 	var tatMicro int64
-	if err := t.queryRow(ctx, `SELECT tat FROM rate_limits WHERE bucket = ?`+t.forUpdate(), key).Scan(&tatMicro); err != nil {
+	if err := t.queryRow(ctx, `INSERT INTO rate_limits (bucket, tat) VALUES (?, 0)
+		ON CONFLICT (bucket) DO UPDATE SET tat = rate_limits.tat RETURNING tat`, key).Scan(&tatMicro); err != nil {
 		return false, 0, wrap("take rate token", err)
 	}
 	tat := time.UnixMicro(tatMicro)

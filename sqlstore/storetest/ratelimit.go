@@ -12,6 +12,7 @@ import (
 func init() {
 	Register("RateLimits", testRateLimits)
 	Register("ConcurrentRateLimits", testConcurrentRateLimits)
+	Register("RateLimitPurgeRace", testRateLimitPurgeRace)
 }
 
 func take(t *testing.T, s sls.Store, key string, now time.Time, every time.Duration, burst int) (bool, time.Duration) {
@@ -109,5 +110,38 @@ func testConcurrentRateLimits(t *testing.T, s sls.Store) {
 	wg.Wait()
 	if allowed != burst {
 		t.Fatalf("%d of %d concurrent takers allowed, want exactly %d", allowed, takers, burst)
+	}
+}
+
+// testRateLimitPurgeRace: taking tokens while the purge deletes buckets
+// never fails (a bucket deleted between its creation and its lock used
+// to answer "not found").
+func testRateLimitPurgeRace(t *testing.T, s sls.Store) {
+	ctx := context.Background()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_ = s.Update(ctx, func(tx sls.Tx) error {
+				_, err := tx.DeleteRateLimitsBefore(ctx, t0.Add(time.Hour))
+				return err
+			})
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	for i := range 200 {
+		err := s.Update(ctx, func(tx sls.Tx) error {
+			_, _, err := tx.TakeRateToken(ctx, "race", t0, time.Millisecond, 1000)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("take %d while purging: %v", i, err)
+		}
 	}
 }
