@@ -49,14 +49,21 @@ func (s *Service) Documents(ctx context.Context, userID string) ([]*sls.Document
 		return nil, err
 	}
 	out := []*sls.Document{}
+	var root *os.Root
+	if s.enabled {
+		if root, err = os.OpenRoot(s.cfg.Root); err != nil {
+			return nil, fmt.Errorf("delivery: documents: %w", err)
+		}
+		defer root.Close()
+	}
 	for _, d := range docs {
-		if s.enabled {
-			// Gone from the folder (the client removed it over SFTP, or
-			// the purge ran on another node): not listed.
-			if f, err := s.openDocument(d); err != nil {
+		// Gone from the folder (the client removed it over SFTP, or the
+		// purge ran on another node): not listed. Lstat through the root
+		// answers without opening each file; a link is not a document.
+		if root != nil {
+			fi, err := root.Lstat(d.Client + "/" + d.File)
+			if err != nil || !fi.Mode().IsRegular() {
 				continue
-			} else {
-				f.Close()
 			}
 		}
 		d.PurgeAfter = d.DeliveredAt.Add(s.retention)

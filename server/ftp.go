@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/secure-login-system/sls/delivery"
 	"github.com/secure-login-system/sls/ftpd"
 )
@@ -42,12 +41,10 @@ func (s *Server) configureFTP() error {
 		return err
 	}
 	first, last, _ := c.PassiveRange()
-	took := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sls_ftp_transfer_duration_seconds",
-		Help:    "Time from open to close of an FTP file transfer, by direction (upload, download).",
-		Buckets: []float64{.001, .01, .05, .1, .5, 1, 5, 10, 30, 60, 300}}, []string{"direction"})
-	moved := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sls_ftp_transfer_bytes_total",
-		Help: "Bytes moved by FTP file transfers, by direction (upload, download)."}, []string{"direction"})
-	if err := errors.Join(s.Registry.Register(took), s.Registry.Register(moved)); err != nil {
+	transferred, err := s.transferMetrics(
+		prometheus.HistogramOpts{Name: "sls_ftp_transfer_duration_seconds", Help: "Time from open to close of an FTP file transfer, by direction (upload, download)."},
+		prometheus.CounterOpts{Name: "sls_ftp_transfer_bytes_total", Help: "Bytes moved by FTP file transfers, by direction (upload, download)."})
+	if err != nil {
 		return err
 	}
 	srv, err := ftpd.New(ftpd.Config{
@@ -64,10 +61,7 @@ func (s *Server) configureFTP() error {
 		MaxConns:       c.MaxConns,
 		IdleTimeout:    c.IdleTimeout.D(),
 		LoginGraceTime: c.LoginGraceTime.D(),
-		Transferred: func(direction string, bytes int64, d time.Duration) {
-			took.WithLabelValues(direction).Observe(d.Seconds())
-			moved.WithLabelValues(direction).Add(float64(bytes))
-		},
+		Transferred:    transferred,
 	})
 	if err != nil {
 		return fmt.Errorf("server: ftp: %w", err)
