@@ -17,6 +17,12 @@ type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction.
 	View(ctx context.Context, fn func(Tx) error) error
+	// ChainAudit links the audit entries queued by committed
+	// transactions into the hash chain (AuditStore.AppendAudit) and
+	// returns how many. With wait, it waits for another node doing the
+	// same, so that the trail read next holds everything committed
+	// before the call.
+	ChainAudit(ctx context.Context, wait bool) (int, error)
 	Close() error
 }
 
@@ -125,10 +131,11 @@ type SessionStore interface {
 // AuditStore is the append-only audit trail. There is deliberately no
 // method to change or delete an entry.
 type AuditStore interface {
-	// AppendAudit assigns the next sequence number, chains e to the
-	// previous entry (package audit) and stores it. Appends are serialised
-	// across nodes.
+	// AppendAudit stores e with the transaction, queued: Store.ChainAudit
+	// assigns its sequence number and chains it to the previous entry
+	// (package audit) after commit. Appends do not wait for each other.
 	AppendAudit(ctx context.Context, e *audit.Entry) error
-	// AuditEntries returns up to limit entries with Seq > after, in order.
+	// AuditEntries returns up to limit chained entries with Seq > after,
+	// in order.
 	AuditEntries(ctx context.Context, after int64, limit int) ([]audit.Entry, error)
 }

@@ -53,6 +53,7 @@ func TestCustodyJob(t *testing.T) {
 		t.Errorf("fee: %+v", f)
 	}
 	var audited int
+	_, _ = db.ChainAudit(context.Background(), true) // the trail read below holds every entry committed so far
 	db.View(ctx, func(tx sls.Tx) error {
 		es, err := tx.AuditEntries(ctx, 0, 1000)
 		for _, e := range es {

@@ -213,6 +213,12 @@ func (a *API) opAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var entries []audit.Entry
+	// Entries committed before this request are chained first, so the
+	// reader sees everything that happened before it asked.
+	if _, err := a.Store.ChainAudit(r.Context(), true); err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
 	err = a.Store.View(r.Context(), func(tx sls.Tx) error {
 		var err error
 		entries, err = tx.AuditEntries(r.Context(), after, limit)

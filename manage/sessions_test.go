@@ -94,6 +94,7 @@ func (e *env) works(token string) bool {
 func (e *env) events() []string {
 	e.t.Helper()
 	var out []string
+	_, _ = e.store.ChainAudit(context.Background(), true) // the trail read below holds every entry committed so far
 	err := e.store.View(ctx, func(tx sls.Tx) error {
 		list, err := tx.AuditEntries(ctx, 0, 10000)
 		for _, en := range list {
@@ -227,6 +228,7 @@ func testOperatorEndsSessions(t *testing.T, e *env) {
 		t.Fatal("end all left a session")
 	}
 	var actors []string
+	_, _ = e.store.ChainAudit(context.Background(), true) // the trail read below holds every entry committed so far
 	_ = e.store.View(ctx, func(tx sls.Tx) error {
 		list, err := tx.AuditEntries(ctx, 0, 1000)
 		for _, en := range list {
@@ -339,6 +341,7 @@ func testIssueDSCPlusChecked(t *testing.T, e *env) {
 		t.Fatalf("override: %v", err)
 	}
 	var detail string
+	_, _ = e.store.ChainAudit(context.Background(), true) // the trail read below holds every entry committed so far
 	_ = e.store.View(ctx, func(tx sls.Tx) error {
 		list, err := tx.AuditEntries(ctx, 0, 1000)
 		for _, en := range list {

@@ -163,6 +163,9 @@ func (s *Server) Checkpoint(ctx context.Context, force bool) (*audit.Checkpoint,
 	var seq int64
 	var hash string
 	var last audit.Checkpoint
+	if _, err := s.Store.ChainAudit(ctx, true); err != nil {
+		return nil, err
+	}
 	err := s.Store.View(ctx, func(tx sls.Tx) error {
 		var err error
 		if seq, hash, err = tx.AuditHead(ctx); err != nil {

@@ -125,6 +125,9 @@ func (s *Server) streamAudit(ctx context.Context, st config.AuditStream, send fu
 	var entries []audit.Entry
 	var cps []audit.Checkpoint
 	var eAfter, cAfter int64
+	if _, err := s.Store.ChainAudit(ctx, true); err != nil {
+		return err
+	}
 	err := s.Store.View(ctx, func(tx sls.Tx) error {
 		var err error
 		if eAfter, cAfter, err = tx.AuditStreamCursor(ctx, st.Name); err != nil {

@@ -311,6 +311,7 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	s.Scheduler.Add(scheduler.Job{Name: "purge-sessions", Every: time.Hour, Run: s.purgeSessions})
 	s.Scheduler.Add(scheduler.Job{Name: "purge-rate-limits", Every: 10 * time.Minute, Run: s.Limiter.Purge})
 	s.OnStart(s.Scheduler.Run)
+	s.OnStart(s.chainAudit)
 	if err := s.ensureBootstrap(ctx); err != nil {
 		return nil, err
 	}

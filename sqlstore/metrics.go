@@ -16,8 +16,8 @@ var txBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .0
 // Instrument registers with reg a histogram of every transaction's time,
 // from begin to commit or rollback, by engine, mode (read or write) and
 // outcome (commit, rollback — fn's refusals roll back too — or error,
-// when begin or commit failed), and a counter of transactions retried
-// after losing a serialization race. Call it once, before serving.
+// when begin or commit failed), a counter of transactions retried
+// after losing a serialization race, and a counter of statements. Call it once, before serving.
 func (db *DB) Instrument(reg prometheus.Registerer) error {
 	db.txDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:        "sls_store_tx_duration_seconds",
@@ -30,7 +30,12 @@ func (db *DB) Instrument(reg prometheus.Registerer) error {
 		Help:        "Transactions run again after a serialization failure, deadlock or busy database.",
 		ConstLabels: prometheus.Labels{"engine": string(db.engine)},
 	})
-	for _, c := range []prometheus.Collector{db.txDuration, db.txRetries} {
+	db.statements = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name:        "sls_store_statements_total",
+		Help:        "Statements sent to the database, by the mode (read or write) of their transaction.",
+		ConstLabels: prometheus.Labels{"engine": string(db.engine)},
+	}, []string{"mode"})
+	for _, c := range []prometheus.Collector{db.txDuration, db.txRetries, db.statements} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("sqlstore: metrics: %w", err)
 		}

@@ -19,6 +19,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -52,6 +54,41 @@ type DB struct {
 
 	txDuration *prometheus.HistogramVec // nil until Instrument
 	txRetries  prometheus.Counter
+	statements *prometheus.CounterVec // by mode; nil until Instrument
+
+	// stmts caches prepared statements by query text (SQLite only):
+	// preparing is about a third of SQLite's time for the short
+	// statements a login runs, and database/sql keeps one prepared copy
+	// per connection. PostgreSQL's driver (pgx) already caches prepared
+	// statements per connection.
+	stmts sync.Map // query → *sql.Stmt on write or read handle (see stmtKey)
+
+	counts Counts
+	cached atomic.Int64 // statements in stmts
+
+	auditPending chan struct{} // see AuditPending
+}
+
+// uncounted marks a context whose transactions are left out of Counts:
+// the audit chainer's, which run after requests, once per batch.
+type uncounted struct{}
+
+func withoutCounts(ctx context.Context) context.Context {
+	return context.WithValue(ctx, uncounted{}, true)
+}
+
+// Counts are running totals of the store's work since it was opened:
+// what a test or a benchmark divides by the logins it ran to state the
+// cost of one.
+type Counts struct {
+	Transactions atomic.Int64 // begun, read and write
+	Writes       atomic.Int64 // read-write transactions committed
+	Statements   atomic.Int64 // statements sent (queries and executions)
+}
+
+// Counters returns the store's running totals.
+func (db *DB) Counters() (transactions, writes, statements int64) {
+	return db.counts.Transactions.Load(), db.counts.Writes.Load(), db.counts.Statements.Load()
 }
 
 var _ sls.Store = (*DB)(nil)
@@ -81,6 +118,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return db, nil
 }
 
+func newDB(e Engine, write, read *sql.DB) *DB {
+	return &DB{engine: e, write: write, read: read, auditPending: make(chan struct{}, 1)}
+}
+
 // DefaultPostgresConns is how many connections a node holds at most: five
 // nodes fit PostgreSQL's default max_connections (100) with room for
 // maintenance. Beyond, lower it per node or put a pooler in front
@@ -95,7 +136,7 @@ func openPostgres(dsn string) (*DB, error) {
 	db.SetMaxOpenConns(DefaultPostgresConns)
 	db.SetMaxIdleConns(DefaultPostgresConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{engine: Postgres, write: db, read: db}, nil
+	return newDB(Postgres, db, db), nil
 }
 
 // SetMaxConns bounds the PostgreSQL connections of this node (1–1000).
@@ -139,7 +180,7 @@ func openSQLite(path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
 	}
 	r.SetMaxOpenConns(4)
-	return &DB{engine: SQLite, write: w, read: r}, nil
+	return newDB(SQLite, w, r), nil
 }
 
 func (db *DB) migrate(ctx context.Context) error {
@@ -182,6 +223,12 @@ func (db *DB) Engine() Engine { return db.engine }
 
 // Close closes the database handles.
 func (db *DB) Close() error {
+	db.stmts.Range(func(_, v any) bool {
+		if st, ok := v.(*sql.Stmt); ok {
+			st.Close()
+		}
+		return true
+	})
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -225,6 +272,10 @@ func (db *DB) run(ctx context.Context, h *sql.DB, readOnly bool, fn func(sls.Tx)
 
 func (db *DB) runOnce(ctx context.Context, h *sql.DB, readOnly bool, fn func(sls.Tx) error) (err error) {
 	start := time.Now()
+	counted := ctx.Value(uncounted{}) == nil
+	if counted {
+		db.counts.Transactions.Add(1)
+	}
 	sqlTx, err := h.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly && db.engine == Postgres})
 	if err != nil {
 		db.observeTx(readOnly, "error", start)
@@ -236,7 +287,8 @@ func (db *DB) runOnce(ctx context.Context, h *sql.DB, readOnly bool, fn func(sls
 			panic(p)
 		}
 	}()
-	if err := fn(&tx{tx: sqlTx, engine: db.engine}); err != nil {
+	t := &tx{tx: sqlTx, engine: db.engine, db: db, handle: h, readOnly: readOnly, counted: counted}
+	if err := fn(t); err != nil {
 		_ = sqlTx.Rollback()
 		db.observeTx(readOnly, "rollback", start)
 		return err
@@ -244,6 +296,15 @@ func (db *DB) runOnce(ctx context.Context, h *sql.DB, readOnly bool, fn func(sls
 	if err := sqlTx.Commit(); err != nil {
 		db.observeTx(readOnly, "error", start)
 		return fmt.Errorf("sqlstore: commit: %w", err)
+	}
+	if !readOnly && counted {
+		db.counts.Writes.Add(1)
+	}
+	if t.audited {
+		select {
+		case db.auditPending <- struct{}{}:
+		default: // the chainer is already told
+		}
 	}
 	db.observeTx(readOnly, "commit", start)
 	return nil
@@ -263,8 +324,13 @@ func (db *DB) retryable(err error) bool {
 
 // tx implements sls.Tx on one *sql.Tx.
 type tx struct {
-	tx     *sql.Tx
-	engine Engine
+	tx       *sql.Tx
+	engine   Engine
+	db       *DB
+	handle   *sql.DB // the pool tx came from
+	readOnly bool
+	counted  bool // counted in Counts
+	audited  bool // queued audit entries (AppendAudit)
 }
 
 var _ sls.Tx = (*tx)(nil)
@@ -274,6 +340,25 @@ func (t *tx) q(query string) string {
 	if t.engine != Postgres {
 		return query
 	}
+	if v, ok := pgQueries.Load(query); ok {
+		return v.(string)
+	}
+	out := toDollar(query)
+	if pgQueriesCached.Add(1) <= maxCachedStatements {
+		pgQueries.Store(query, out)
+	}
+	return out
+}
+
+// pgQueries caches the PostgreSQL form of each query text (bounded: a
+// few queries are built with a varying number of placeholders).
+var (
+	pgQueries       sync.Map
+	pgQueriesCached atomic.Int64
+)
+
+// toDollar numbers ? placeholders as $1, $2, ….
+func toDollar(query string) string {
 	var b strings.Builder
 	n := 0
 	for _, r := range query {
@@ -297,15 +382,92 @@ func (t *tx) forUpdate() string {
 }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := t.prepared(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return t.tx.ExecContext(ctx, t.q(query), args...)
 }
 
+// execOnce is exec for a query built for one use (a varying number of
+// rows), which is not worth caching.
+func (t *tx) execOnce(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if t.counted {
+		t.db.counts.Statements.Add(1)
+	}
+	if t.engine == Postgres {
+		query = toDollar(query)
+	}
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
 func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := t.prepared(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return t.tx.QueryRowContext(ctx, t.q(query), args...)
 }
 
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := t.prepared(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return t.tx.QueryContext(ctx, t.q(query), args...)
+}
+
+// maxCachedStatements bounds the statement cache; the store's queries
+// are constants, so it only fills up if a caller builds query text.
+const maxCachedStatements = 1000
+
+// prepared counts one statement and returns the cached prepared form of
+// query bound to this transaction (nil: run it unprepared — PostgreSQL,
+// whose driver caches on its own, or a full cache).
+func (t *tx) prepared(ctx context.Context, query string) *sql.Stmt {
+	if t.counted {
+		t.db.counts.Statements.Add(1)
+	}
+	if t.db.statements != nil {
+		mode := "write"
+		if t.readOnly {
+			mode = "read"
+		}
+		t.db.statements.WithLabelValues(mode).Inc()
+	}
+	if t.engine != SQLite {
+		return nil
+	}
+	key := stmtKey{t.handle, query}
+	v, ok := t.db.stmts.Load(key)
+	if !ok {
+		// Preparing needs a connection of the pool, and this transaction
+		// may hold the only one (SQLite's writer): prepare in the
+		// background, once the connection is free, and run this one
+		// unprepared.
+		if t.db.cached.Load() < maxCachedStatements {
+			if _, loaded := t.db.stmts.LoadOrStore(key, preparing{}); !loaded {
+				t.db.cached.Add(1)
+				go func(h *sql.DB) {
+					if st, err := h.PrepareContext(context.Background(), query); err == nil {
+						t.db.stmts.Store(key, st)
+					} // else: the marker stays, and the query always runs unprepared
+				}(t.handle)
+			}
+		}
+		return nil
+	}
+	st, ok := v.(*sql.Stmt)
+	if !ok {
+		return nil // still preparing, or could not be prepared
+	}
+	return t.tx.StmtContext(ctx, st)
+}
+
+// preparing marks a statement being prepared for the cache.
+type preparing struct{}
+
+// stmtKey names a cached statement: its text on one pool.
+type stmtKey struct {
+	handle *sql.DB
+	query  string
 }
 
 // isUnique reports whether err is a unique or primary-key violation.

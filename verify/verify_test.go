@@ -110,6 +110,7 @@ func (e *env) user() *sls.User {
 // events returns the audit events, with their details, in order.
 func (e *env) events() []string {
 	var out []string
+	_, _ = e.store.ChainAudit(context.Background(), true) // the trail read below holds every entry committed so far
 	err := e.store.View(ctx, func(tx sls.Tx) error {
 		es, err := tx.AuditEntries(ctx, 0, 1000)
 		for _, en := range es {

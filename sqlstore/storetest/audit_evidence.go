@@ -30,6 +30,7 @@ func testAuditCheckpoints(t *testing.T, s sls.Store) {
 	update(t, s, func(ctx context.Context, tx sls.Tx) error {
 		return sls.Audit(ctx, tx, t0, sls.ActorSystem, "test", "", "", nil)
 	})
+	Chain(t, s)
 	var c audit.Checkpoint
 	update(t, s, func(ctx context.Context, tx sls.Tx) error {
 		seq, hash, err := tx.AuditHead(ctx)

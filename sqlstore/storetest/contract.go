@@ -10,6 +10,7 @@ import (
 
 	sls "github.com/secure-login-system/sls"
 	"github.com/secure-login-system/sls/audit"
+	"github.com/secure-login-system/sls/sqlstore"
 )
 
 // Opener returns a fresh, empty store for one contract test. Tests that
@@ -330,9 +331,11 @@ func appendEvents(t *testing.T, s sls.Store, n int) {
 	}
 }
 
-// VerifyChain reads the whole trail and verifies it.
+// VerifyChain chains what is queued, reads the whole trail and verifies
+// it.
 func VerifyChain(t *testing.T, s sls.Store) int64 {
 	t.Helper()
+	Chain(t, s)
 	var v audit.Verifier
 	view(t, s, func(ctx context.Context, tx sls.Tx) error {
 		for after := int64(0); ; {
@@ -360,6 +363,7 @@ func testAuditChain(t *testing.T, s sls.Store) {
 
 func testAuditAppendOnly(t *testing.T, s sls.Store) {
 	appendEvents(t, s, 2)
+	Chain(t, s)
 	type execer interface {
 		ExecRaw(ctx context.Context, query string) error
 	}
@@ -399,6 +403,17 @@ func testRollback(t *testing.T, s sls.Store) {
 	})
 }
 
+// Chain links every queued audit entry into the chain.
+func Chain(t testing.TB, s sls.Store) {
+	t.Helper()
+	if _, err := s.ChainAudit(context.Background(), true); err != nil {
+		t.Fatalf("chain audit: %v", err)
+	}
+}
+
+// testConcurrentAudit appends from many transactions at once while two
+// chainers (two nodes) link the queue without waiting for each other:
+// every entry is chained exactly once, in one unbroken chain.
 func testConcurrentAudit(t *testing.T, s sls.Store) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 40)
@@ -407,11 +422,32 @@ func testConcurrentAudit(t *testing.T, s sls.Store) {
 		go func() {
 			defer wg.Done()
 			errs <- s.Update(context.Background(), func(tx sls.Tx) error {
-				return tx.AppendAudit(context.Background(), &audit.Entry{At: t0, Actor: "system", Event: "race"})
+				return tx.AppendAudit(context.Background(), &audit.Entry{At: t0, Actor: "system", Event: "race", Detail: fmt.Sprintf(`{"i":%d}`, i)})
 			})
 		}()
 	}
+	stop := make(chan struct{})
+	var chainers sync.WaitGroup
+	for range 2 {
+		chainers.Add(1)
+		go func() {
+			defer chainers.Done()
+			for {
+				if _, err := s.ChainAudit(context.Background(), false); err != nil && !errors.Is(err, sqlstore.ErrChainBusy) {
+					t.Error(err)
+					return
+				}
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+		}()
+	}
 	wg.Wait()
+	close(stop)
+	chainers.Wait()
 	close(errs)
 	for err := range errs {
 		if err != nil {
@@ -420,6 +456,20 @@ func testConcurrentAudit(t *testing.T, s sls.Store) {
 	}
 	if n := VerifyChain(t, s); n != 40 {
 		t.Fatalf("verified %d, want 40", n)
+	}
+	seen := map[string]bool{}
+	view(t, s, func(ctx context.Context, tx sls.Tx) error {
+		es, err := tx.AuditEntries(ctx, 0, 100)
+		for _, e := range es {
+			if seen[e.Detail] {
+				return fmt.Errorf("entry %s chained twice", e.Detail)
+			}
+			seen[e.Detail] = true
+		}
+		return err
+	})
+	if len(seen) != 40 {
+		t.Fatalf("%d distinct entries, want 40", len(seen))
 	}
 }
 
