@@ -31,6 +31,10 @@ type KnownClientStore interface {
 	CreateKnownClient(ctx context.Context, c *KnownClient) error
 	// KnownClient finds a client by its token's hash (ErrNotFound).
 	KnownClient(ctx context.Context, tokenHash string) (*KnownClient, error)
+	// UserAndKnownClient finds a user by username (ErrNotFound) and, in
+	// the same statement, the user's known client with the token hash
+	// (nil: none, or tokenHash empty): a login's first read.
+	UserAndKnownClient(ctx context.Context, username, tokenHash string) (*User, *KnownClient, error)
 	PutKnownClient(ctx context.Context, c *KnownClient) error
 	// PruneKnownClients keeps the user's keep most recently used clients
 	// and deletes the others.

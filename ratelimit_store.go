@@ -14,6 +14,9 @@ type RateLimitStore interface {
 	// atomic across nodes. When no token is left it changes nothing and
 	// returns allowed false and how long until one is.
 	TakeRateToken(ctx context.Context, key string, now time.Time, interval time.Duration, burst int) (allowed bool, retryAfter time.Duration, err error)
+	// PeekRateToken reports what TakeRateToken would answer, changing
+	// nothing (a read).
+	PeekRateToken(ctx context.Context, key string, now time.Time, interval time.Duration, burst int) (allowed bool, retryAfter time.Duration, err error)
 	// DeleteRateLimitsBefore removes keys whose bucket is full again at t
 	// (they mean the same as no row) and returns how many it removed.
 	DeleteRateLimitsBefore(ctx context.Context, t time.Time) (int64, error)

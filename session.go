@@ -1,6 +1,9 @@
 package sls
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // Scope limits what a session may do (SPEC §2.4).
 type Scope string
@@ -19,6 +22,10 @@ const (
 // Session is an authenticated session on one platform. Its token is a
 // bearer secret held by the client; only the token's hash is stored.
 type Session struct {
+	// NetworkSeen is set by CreateSession: another session of the user
+	// came from the same Network.
+	NetworkSeen bool `json:"-"`
+
 	ID         string     `json:"id"` // public id, for listing and ending
 	TokenHash  string     `json:"-"`
 	UserID     string     `json:"user_id"`
@@ -54,4 +61,20 @@ func (s *Session) Live(now time.Time) bool {
 		return false
 	}
 	return s.IdleTimeout <= 0 || now.Sub(s.LastSeenAt) < s.IdleTimeout
+}
+
+// Network is the network of an address as notices name it: the /24 of an
+// IPv4 address, the /48 of an IPv6 one. A notice says where a login came
+// from without publishing the client's exact address.
+func Network(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return "unknown"
+	}
+	bits := 48
+	if a.Is4() || a.Is4In6() {
+		a, bits = a.Unmap(), 24
+	}
+	p, _ := a.Prefix(bits)
+	return p.String()
 }

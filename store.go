@@ -17,6 +17,11 @@ type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction.
 	View(ctx context.Context, fn func(Tx) error) error
+	// Read runs fn's statements without a transaction, each seeing what
+	// is committed when it runs: for reads whose statements need no
+	// common snapshot (one round trip each on PostgreSQL, no BEGIN or
+	// COMMIT). fn must not write.
+	Read(ctx context.Context, fn func(Tx) error) error
 	// ChainAudit links the audit entries queued by committed
 	// transactions into the hash chain (AuditStore.AppendAudit) and
 	// returns how many. With wait, it waits for another node doing the
@@ -86,8 +91,12 @@ type DeviceStore interface {
 	// MarkResponseUsed records that digest (a hash of an accepted
 	// response) was used with the device; ErrConflict when it already was.
 	// Records are kept until expires, after which a replay could not
-	// succeed anyway; records expired at now are dropped on the way.
+	// succeed anyway; an expired record of the same digest is reused.
+	// One statement, whatever the device's history.
 	MarkResponseUsed(ctx context.Context, deviceID, digest string, now, expires time.Time) error
+	// PurgeUsedResponses deletes the records expired before t (a
+	// scheduled job), and returns how many.
+	PurgeUsedResponses(ctx context.Context, before time.Time) (int64, error)
 	// ResponseUsed reports whether digest is recorded as used with the
 	// device and not expired at now (read only): a factor asks before it
 	// issues a challenge, so that it never asks for a response it would
@@ -111,6 +120,8 @@ type LoginStore interface {
 
 // SessionStore keeps sessions.
 type SessionStore interface {
+	// CreateSession stores s and sets s.NetworkSeen (one statement,
+	// whatever the user's history).
 	CreateSession(ctx context.Context, s *Session) error
 	SessionByTokenHash(ctx context.Context, tokenHash string) (*Session, error)
 	Session(ctx context.Context, id string) (*Session, error)

@@ -39,7 +39,7 @@ func load(t *testing.T) document {
 func table(t *testing.T) []httpapi.Route {
 	t.Helper()
 	srv, err := server.Open(context.Background(), server.Options{DataDir: t.TempDir(),
-		Logger: slog.New(slog.DiscardHandler)})
+		Logger: slog.New(slog.DiscardHandler), SFTPListen: "127.0.0.1:0"}) // never the default port another process may hold
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,9 +35,18 @@ const (
 // them and have no known-client token (IB Key "Add User" in the app). See
 // checkPassword.
 func (s *Service) CheckPassword(ctx context.Context, username, password, clientIP string, detail map[string]any) (*sls.User, error) {
-	u, _, err := s.checkPassword(ctx, Credentials{Username: username, Password: password, ClientIP: clientIP}, detail)
+	u, _, err := s.checkPassword(ctx, Credentials{Username: username, Password: password, ClientIP: clientIP}, detail, nil)
 	return u, err
 }
+
+// knownClientTouch is how stale a known client's last use may get before
+// a login records it again: it only orders the clients kept
+// (knownClientsKept), and a write per login would cost a statement.
+const knownClientTouch = time.Hour
+
+// rightPassword continues a login whose password was right, in the
+// transaction that records it: u is read with UserForUpdate.
+type rightPassword func(tx sls.Tx, u *sls.User, known *sls.KnownClient) error
 
 // checkPassword checks the password step and returns the user and the
 // known client that vouched for the request (nil: none), or
@@ -60,7 +69,7 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 // username cannot aim the lock-out at its owner. A known client counts
 // its own wrong passwords and stops vouching after
 // KnownClientMaxFailures.
-func (s *Service) checkPassword(ctx context.Context, c Credentials, detail map[string]any) (*sls.User, *sls.KnownClient, error) {
+func (s *Service) checkPassword(ctx context.Context, c Credentials, detail map[string]any, then rightPassword) (*sls.User, *sls.KnownClient, error) {
 	if c.Username == "" || c.Password == "" || len(c.Username) > 128 || len(c.Password) > 1024 {
 		// Length caps keep the hash's input bounded; they are far above
 		// NIST SP 800-63B §5.1.1.2's required 64 characters.
@@ -69,11 +78,46 @@ func (s *Service) checkPassword(ctx context.Context, c Credentials, detail map[s
 	// Rate limits come before any work (NIST SP 800-63B §5.2.2; OWASP
 	// Credential Stuffing Prevention): per address, then per (address,
 	// username) so one source cannot aim a dictionary at one user. The
-	// limiter hashes the keys.
-	if err := s.limiter.Take(ctx, ratelimit.PasswordAddress, ratelimit.AddressKey(c.ClientIP)); err != nil {
-		return nil, nil, err
+	// limiter hashes the keys. They are read here and taken below, in
+	// the transaction that records the outcome: one flushed commit per
+	// step.
+	addrKey := ratelimit.AddressKey(c.ClientIP)
+	acctKey := ratelimit.AccountKey(c.ClientIP, normalizeUsername(c.Username))
+	take := func(tx sls.Tx) error {
+		if err := s.limiter.TakeIn(ctx, tx, ratelimit.PasswordAddress, addrKey); err != nil {
+			return err
+		}
+		return s.limiter.TakeIn(ctx, tx, ratelimit.PasswordAccount, acctKey)
 	}
-	if err := s.limiter.Take(ctx, ratelimit.PasswordAccount, ratelimit.AccountKey(c.ClientIP, normalizeUsername(c.Username))); err != nil {
+	var user *sls.User
+	var known *sls.KnownClient
+	// Reads without a transaction: each statement stands alone.
+	err := s.store.Read(ctx, func(tx sls.Tx) error {
+		if err := s.limiter.PeekIn(ctx, tx, ratelimit.PasswordAddress, addrKey); err != nil {
+			return err
+		}
+		if err := s.limiter.PeekIn(ctx, tx, ratelimit.PasswordAccount, acctKey); err != nil {
+			return err
+		}
+		tokenHash := ""
+		if c.ClientToken != "" && len(c.ClientToken) <= 128 {
+			tokenHash = sls.TokenHash(c.ClientToken)
+		}
+		var err error
+		user, known, err = tx.UserAndKnownClient(ctx, normalizeUsername(c.Username), tokenHash)
+		if known != nil && !known.Valid(user.ID) {
+			known = nil
+		}
+		return err
+	})
+	if e := (*sls.Error)(nil); errors.As(err, &e) && e.Code == sls.CodeRateLimited && e.Detail["limit"] == ratelimit.PasswordAccount {
+		// A try refused for the username still counts for the address,
+		// so that one source spraying one user runs out of both.
+		if terr := s.limiter.Take(ctx, ratelimit.PasswordAddress, addrKey); terr != nil {
+			return nil, nil, terr
+		}
+	}
+	if err != nil && !errors.Is(err, sls.ErrNotFound) {
 		return nil, nil, err
 	}
 	// At most Hashing's slots of Argon2id run at once: memory stays
@@ -84,23 +128,6 @@ func (s *Service) checkPassword(ctx context.Context, c Credentials, detail map[s
 			WithDetail("retry_after_seconds", int(math.Ceil(s.hashing.Wait().Seconds())))
 	}
 	if err != nil {
-		return nil, nil, err
-	}
-	var user *sls.User
-	var known *sls.KnownClient
-	err = s.store.View(ctx, func(tx sls.Tx) error {
-		var err error
-		user, err = tx.UserByUsername(ctx, normalizeUsername(c.Username))
-		if err != nil || c.ClientToken == "" || len(c.ClientToken) > 128 {
-			return err
-		}
-		known, err = tx.KnownClient(ctx, sls.TokenHash(c.ClientToken))
-		if errors.Is(err, sls.ErrNotFound) || (err == nil && !known.Valid(user.ID)) {
-			known, err = nil, nil
-		}
-		return err
-	})
-	if err != nil && !errors.Is(err, sls.ErrNotFound) {
 		return nil, nil, err
 	}
 	hash := s.dummyHash()
@@ -122,6 +149,9 @@ func (s *Service) checkPassword(ctx context.Context, c Credentials, detail map[s
 			reason = "locked"
 		}
 		if err := s.store.Update(ctx, func(tx sls.Tx) error {
+			if err := take(tx); err != nil {
+				return err
+			}
 			if known != nil && !right {
 				if err := s.countKnownClientFailure(ctx, tx, user.ID, known, now); err != nil {
 					return err
@@ -137,32 +167,48 @@ func (s *Service) checkPassword(ctx context.Context, c Credentials, detail map[s
 		return nil, nil, sls.ErrInvalidCredentials
 	}
 	if right {
-		if user.FailedPasswords > 0 || known != nil {
-			if err := s.store.Update(ctx, func(tx sls.Tx) error {
-				u, err := tx.UserForUpdate(ctx, user.ID)
-				if err != nil {
-					return err
-				}
-				// Consecutive failures end with a right password; one from
-				// a known client also ends the hold-off of unknown ones.
-				u.FailedPasswords = 0
-				if known != nil {
-					u.UntrustedUntil = time.Time{}
+		if err := s.store.Update(ctx, func(tx sls.Tx) error {
+			if err := take(tx); err != nil {
+				return err
+			}
+			u, err := tx.UserForUpdate(ctx, user.ID)
+			if err != nil {
+				return err
+			}
+			// Consecutive failures end with a right password; one from
+			// a known client also ends the hold-off of unknown ones.
+			changed := u.FailedPasswords > 0
+			u.FailedPasswords = 0
+			if known != nil {
+				changed = changed || !u.UntrustedUntil.IsZero()
+				u.UntrustedUntil = time.Time{}
+				if known.Failures > 0 || now.Sub(known.LastUsedAt) >= knownClientTouch {
 					known.Failures, known.LastUsedAt = 0, now
 					if err := tx.PutKnownClient(ctx, known); err != nil {
 						return err
 					}
 				}
-				return tx.PutUser(ctx, u)
-			}); err != nil {
-				return nil, nil, err
 			}
+			if changed {
+				if err := tx.PutUser(ctx, u); err != nil {
+					return err
+				}
+			}
+			if then == nil {
+				return nil
+			}
+			return then(tx, u, known)
+		}); err != nil {
+			return nil, nil, err
 		}
 		return user, known, nil
 	}
 	// Unknown users and wrong passwords do the same work: one audited
 	// transaction (which, for a real user, counts the failure).
 	if err := s.store.Update(ctx, func(tx sls.Tx) error {
+		if err := take(tx); err != nil {
+			return err
+		}
 		if user != nil {
 			var err error
 			if known != nil {

@@ -194,62 +194,55 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*Step, error) {
 	if !r.Platform.Valid() {
 		return nil, sls.Errorf(sls.CodeInvalidArgument, "platform must be %q or %q", sls.PlatformPortal, sls.PlatformTrading)
 	}
-	user, known, err := s.checkPassword(ctx, Credentials{Username: r.Username, Password: r.Password, ClientToken: r.ClientToken, ClientIP: r.ClientIP},
-		map[string]any{"platform": r.Platform, "ip": r.ClientIP})
+	var step *Step
+	var refusal error
+	_, _, err := s.checkPassword(ctx, Credentials{Username: r.Username, Password: r.Password, ClientToken: r.ClientToken, ClientIP: r.ClientIP},
+		map[string]any{"platform": r.Platform, "ip": r.ClientIP}, func(tx sls.Tx, u *sls.User, known *sls.KnownClient) error {
+			// The rest of the step commits with the password's outcome.
+			step, refusal = nil, nil
+			now := s.clock.Now()
+			var needFactor bool
+			var scope sls.Scope
+			var err error
+			if needFactor, scope, refusal, err = s.admit(ctx, tx, u, r.Platform, r.ClientIP, now); err != nil || refusal != nil {
+				return err
+			}
+			if !needFactor {
+				ns, err := s.createSession(ctx, tx, u, nil, r.Platform, scope, r.ClientIP, r.UserAgent, knownHash(known), sls.Verified{}, now)
+				if err != nil {
+					return err
+				}
+				step = &Step{State: sls.LoginCompleted, Session: ns}
+				return nil
+			}
+			devices, err := s.usableDevices(ctx, tx, u, now)
+			if err != nil {
+				return err
+			}
+			if len(devices) == 0 {
+				refusal = sls.Errorf(sls.CodeDeviceUnavailable, "No active security device. Please contact Client Services.")
+				return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, "", map[string]any{"reason": "no_device", "ip": r.ClientIP})
+			}
+			loginID := sls.NewToken("login")
+			l := &sls.LoginTx{State: sls.LoginSelectDevice, Challenge: sls.Challenge{IDHash: sls.TokenHash(loginID), Purpose: sls.PurposeLogin,
+				UserID: u.ID, Platform: r.Platform, CreatedAt: now, Deadline: now.Add(s.cfg.LoginTTL), ClientIP: r.ClientIP,
+				UserAgent: truncate(r.UserAgent, 256)}, KnownClient: knownHash(known)}
+			if len(devices) == 1 {
+				// One device: "Select Second Factor Device" is skipped.
+				if err := s.challenge(ctx, tx, u, devices[0], l, now); err != nil {
+					return err
+				}
+			}
+			if err := tx.CreateLogin(ctx, l); err != nil {
+				return err
+			}
+			step = s.stepOf(loginID, l, devices)
+			return nil
+		})
 	if err != nil {
 		if errors.Is(err, sls.ErrInvalidCredentials) {
 			s.steps.done(start, "password", "failed", "")
 		}
-		return nil, err
-	}
-	now := s.clock.Now()
-
-	var step *Step
-	var refusal error
-	err = s.store.Update(ctx, func(tx sls.Tx) error {
-		step, refusal = nil, nil
-		u, err := tx.UserForUpdate(ctx, user.ID)
-		if err != nil {
-			return err
-		}
-		var needFactor bool
-		var scope sls.Scope
-		if needFactor, scope, refusal, err = s.admit(ctx, tx, u, r.Platform, r.ClientIP, now); err != nil || refusal != nil {
-			return err
-		}
-		if !needFactor {
-			ns, err := s.createSession(ctx, tx, u, nil, r.Platform, scope, r.ClientIP, r.UserAgent, knownHash(known), sls.Verified{}, now)
-			if err != nil {
-				return err
-			}
-			step = &Step{State: sls.LoginCompleted, Session: ns}
-			return nil
-		}
-		devices, err := s.usableDevices(ctx, tx, u, now)
-		if err != nil {
-			return err
-		}
-		if len(devices) == 0 {
-			refusal = sls.Errorf(sls.CodeDeviceUnavailable, "No active security device. Please contact Client Services.")
-			return sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventLoginRefused, u.ID, "", map[string]any{"reason": "no_device", "ip": r.ClientIP})
-		}
-		loginID := sls.NewToken("login")
-		l := &sls.LoginTx{State: sls.LoginSelectDevice, Challenge: sls.Challenge{IDHash: sls.TokenHash(loginID), Purpose: sls.PurposeLogin,
-			UserID: u.ID, Platform: r.Platform, CreatedAt: now, Deadline: now.Add(s.cfg.LoginTTL), ClientIP: r.ClientIP,
-			UserAgent: truncate(r.UserAgent, 256)}, KnownClient: knownHash(known)}
-		if len(devices) == 1 {
-			// One device: "Select Second Factor Device" is skipped.
-			if err := s.challenge(ctx, tx, u, devices[0], l, now); err != nil {
-				return err
-			}
-		}
-		if err := tx.CreateLogin(ctx, l); err != nil {
-			return err
-		}
-		step = s.stepOf(loginID, l, devices)
-		return nil
-	})
-	if err != nil {
 		return nil, err
 	}
 	if refusal != nil {

@@ -15,7 +15,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"math"
 	"net/netip"
@@ -163,25 +162,33 @@ func (l *Limiter) Take(ctx context.Context, rule, key string) error {
 	return err
 }
 
-// errPeek rolls Peek's transaction back.
-var errPeek = errors.New("ratelimit: peek")
-
 // Peek reports, like Take, whether key is over rule's limit, without
 // counting an event: the caller Takes only when what it guards fails
-// (FTP logins count wrong passwords only). The token is taken in a
-// transaction that is rolled back.
+// (FTP logins count wrong passwords only). It only reads.
 func (l *Limiter) Peek(ctx context.Context, rule, key string) error {
 	if l == nil {
 		return nil
 	}
-	var err error
-	if uerr := l.store.Update(ctx, func(tx sls.Tx) error {
-		err = l.TakeIn(ctx, tx, rule, key)
-		return errPeek
-	}); uerr != nil && !errors.Is(uerr, errPeek) {
-		return uerr
+	return l.store.Read(ctx, func(tx sls.Tx) error { return l.PeekIn(ctx, tx, rule, key) })
+}
+
+// PeekIn is Peek with the caller's transaction (or Store.Read). Peeking
+// before costly work and taking with its outcome (TakeIn) lets a few
+// requests already in flight pass the limit, at most one per request
+// running at once; the work they do is bounded elsewhere (passhash.Gate).
+func (l *Limiter) PeekIn(ctx context.Context, tx sls.Tx, rule, key string) error {
+	if l == nil {
+		return nil
 	}
-	return err
+	r, ok := l.rules[rule]
+	if !ok || r.Rate == 0 {
+		return nil
+	}
+	allowed, wait, err := tx.PeekRateToken(ctx, bucket(rule, key), l.clock.Now(), r.Interval(), r.Burst)
+	if err != nil || allowed {
+		return err
+	}
+	return Refusal(wait).WithDetail("limit", rule)
 }
 
 // TakeIn is Take inside the caller's transaction: the event counts only

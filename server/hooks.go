@@ -66,3 +66,13 @@ func (s *Server) purgeSessions(ctx context.Context, now time.Time) error {
 		return err
 	})
 }
+
+// purgeUsedResponses drops replay records that expired: a response they
+// remember could no longer be accepted anyway (its challenge expired).
+// Answers never scan them.
+func (s *Server) purgeUsedResponses(ctx context.Context, now time.Time) error {
+	return s.Store.Update(ctx, func(tx sls.Tx) error {
+		_, err := tx.PurgeUsedResponses(ctx, now)
+		return err
+	})
+}

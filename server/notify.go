@@ -24,7 +24,6 @@ import (
 	"github.com/secure-login-system/sls/notify/webhook"
 	"github.com/secure-login-system/sls/operators"
 	"github.com/secure-login-system/sls/outbox"
-	"github.com/secure-login-system/sls/takeover"
 )
 
 // notifyFeature holds the outbox, the SMS factor and the message center.
@@ -214,18 +213,8 @@ func (h notifyHooks) TempPasscodeIssued(ctx context.Context, tx sls.Tx, u *sls.U
 // user's sessions came from. The notice names the network (a /24 or a
 // /48), not the exact address, and carries a report link.
 func (h notifyHooks) LoginCompleted(ctx context.Context, tx sls.Tx, u *sls.User, ss *sls.Session, c login.Client, now time.Time) error {
-	network := takeover.Network(ss.ClientIP)
-	newNetwork := true
-	prev, err := tx.Sessions(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	for _, p := range prev {
-		if p.ID != ss.ID && takeover.Network(p.ClientIP) == network {
-			newNetwork = false
-			break
-		}
-	}
+	network := sls.Network(ss.ClientIP)
+	newNetwork := !ss.NetworkSeen
 	if c.Known && !newNetwork {
 		return nil
 	}

@@ -309,6 +309,7 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	}
 	s.Scheduler.Add(scheduler.Job{Name: "purge-logins", Every: time.Hour, Run: s.purgeLogins})
 	s.Scheduler.Add(scheduler.Job{Name: "purge-sessions", Every: time.Hour, Run: s.purgeSessions})
+	s.Scheduler.Add(scheduler.Job{Name: "purge-used-responses", Every: time.Hour, Run: s.purgeUsedResponses})
 	s.Scheduler.Add(scheduler.Job{Name: "purge-rate-limits", Every: 10 * time.Minute, Run: s.Limiter.Purge})
 	s.OnStart(s.Scheduler.Run)
 	s.OnStart(s.chainAudit)

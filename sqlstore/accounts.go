@@ -8,14 +8,16 @@ import (
 
 const accountCols = `id, base_currency, equity_minor, jurisdiction, created_at, closed_at, temp_passcode_last`
 
+// accountDests are the scan destinations of accountCols into a.
+func accountDests(a *sls.Account) []any {
+	return []any{&a.ID, &a.BaseCurrency, &a.EquityMinor, &a.Jurisdiction, nullTime{&a.CreatedAt}, nullTime{&a.ClosedAt}, &a.TempPasscodeLast}
+}
+
 func scanAccount(s scanner) (*sls.Account, error) {
 	var a sls.Account
-	var created int64
-	err := s.Scan(&a.ID, &a.BaseCurrency, &a.EquityMinor, &a.Jurisdiction, &created, nullTime{&a.ClosedAt}, &a.TempPasscodeLast)
-	if err != nil {
+	if err := s.Scan(accountDests(&a)...); err != nil {
 		return nil, err
 	}
-	a.CreatedAt = fromMicro(created)
 	return &a, nil
 }
 
@@ -31,6 +33,9 @@ func (t *tx) account(ctx context.Context, id, suffix string) (*sls.Account, erro
 }
 
 func (t *tx) Account(ctx context.Context, id string) (*sls.Account, error) {
+	if a, ok := t.accounts[id]; ok {
+		return &a, nil // read with its user by UserForUpdate
+	}
 	return t.account(ctx, id, "")
 }
 
@@ -39,6 +44,7 @@ func (t *tx) AccountForUpdate(ctx context.Context, id string) (*sls.Account, err
 }
 
 func (t *tx) PutAccount(ctx context.Context, a *sls.Account) error {
+	delete(t.accounts, a.ID)
 	res, err := t.exec(ctx, `UPDATE accounts SET base_currency = ?, equity_minor = ?, jurisdiction = ?, closed_at = ?, temp_passcode_last = ? WHERE id = ?`,
 		a.BaseCurrency, a.EquityMinor, a.Jurisdiction, ts(a.ClosedAt), a.TempPasscodeLast, a.ID)
 	return mustAffect("put account", res, err)

@@ -61,16 +61,14 @@ func (t *tx) ResponseUsed(ctx context.Context, deviceID, digest string, now time
 }
 
 func (t *tx) MarkResponseUsed(ctx context.Context, deviceID, digest string, now, expires time.Time) error {
-	// Expired records are removed on the way, so the table stays small
-	// without a separate job.
-	if _, err := t.exec(ctx, `DELETE FROM used_responses WHERE device_id = ? AND expires_at < ?`, deviceID, now.UnixMicro()); err != nil {
-		return wrap("purge used responses", err)
-	}
-	// ON CONFLICT DO NOTHING rather than a failing INSERT: on PostgreSQL a
-	// failed statement would abort the whole transaction, and the caller
-	// still has to record the failed attempt in it.
+	// One upsert: a new record, or an expired one taken over; a live one
+	// is left alone and nothing is affected. ON CONFLICT rather than a
+	// failing INSERT: on PostgreSQL a failed statement would abort the
+	// whole transaction, and the caller still has to record the failed
+	// attempt in it.
 	res, err := t.exec(ctx, `INSERT INTO used_responses (device_id, digest, expires_at) VALUES (?, ?, ?)
-		ON CONFLICT (device_id, digest) DO NOTHING`, deviceID, digest, expires.UnixMicro())
+		ON CONFLICT (device_id, digest) DO UPDATE SET expires_at = excluded.expires_at WHERE used_responses.expires_at < ?`,
+		deviceID, digest, expires.UnixMicro(), now.UnixMicro())
 	if err != nil {
 		return wrap("mark response used", err)
 	}
@@ -78,4 +76,13 @@ func (t *tx) MarkResponseUsed(ctx context.Context, deviceID, digest string, now,
 		return sls.ErrConflict.Wrap(fmt.Errorf("sqlstore: response already used: %v", err))
 	}
 	return nil
+}
+
+func (t *tx) PurgeUsedResponses(ctx context.Context, before time.Time) (int64, error) {
+	res, err := t.exec(ctx, `DELETE FROM used_responses WHERE expires_at < ?`, before.UnixMicro())
+	if err != nil {
+		return 0, wrap("purge used responses", err)
+	}
+	n, err := res.RowsAffected()
+	return n, wrap("purge used responses", err)
 }

@@ -8,14 +8,34 @@ import (
 
 const knownClientCols = `token_hash, user_id, created_at, last_used_at, failures, revoked_at`
 
+// knownClientDests are the scan destinations of knownClientCols into c.
+func knownClientDests(c *sls.KnownClient) []any {
+	return []any{&c.TokenHash, &c.UserID, nullTime{&c.CreatedAt}, nullTime{&c.LastUsedAt}, &c.Failures, nullTime{&c.RevokedAt}}
+}
+
 func scanKnownClient(s scanner) (*sls.KnownClient, error) {
 	var c sls.KnownClient
-	var created, used int64
-	if err := s.Scan(&c.TokenHash, &c.UserID, &created, &used, &c.Failures, nullTime{&c.RevokedAt}); err != nil {
+	if err := s.Scan(knownClientDests(&c)...); err != nil {
 		return nil, err
 	}
-	c.CreatedAt, c.LastUsedAt = fromMicro(created), fromMicro(used)
 	return &c, nil
+}
+
+func (t *tx) UserAndKnownClient(ctx context.Context, username, tokenHash string) (*sls.User, *sls.KnownClient, error) {
+	// The client's columns are empty when no row joins (COALESCE: the
+	// destinations are not nullable).
+	row := t.queryRow(ctx, `SELECT `+qualified("u", userCols)+`, COALESCE(k.token_hash, ''), COALESCE(k.user_id, ''),
+		k.created_at, k.last_used_at, COALESCE(k.failures, 0), k.revoked_at
+		FROM users u LEFT JOIN known_clients k ON k.token_hash = ? AND k.user_id = u.id WHERE u.username = ?`, tokenHash, username)
+	var c sls.KnownClient
+	u, err := scanUser(scanFunc(func(dest ...any) error { return row.Scan(append(dest, knownClientDests(&c)...)...) }))
+	if err != nil {
+		return nil, nil, wrap("user", err)
+	}
+	if c.TokenHash == "" || tokenHash == "" {
+		return u, nil, nil
+	}
+	return u, &c, nil
 }
 
 func (t *tx) CreateKnownClient(ctx context.Context, c *sls.KnownClient) error {

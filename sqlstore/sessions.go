@@ -24,9 +24,14 @@ func scanSession(s scanner) (*sls.Session, error) {
 }
 
 func (t *tx) CreateSession(ctx context.Context, s *sls.Session) error {
-	_, err := t.exec(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	network := sls.Network(s.ClientIP)
+	// The new-network check rides on the insert: the index on (user_id,
+	// network) answers it, and the new row is left out by its id.
+	err := t.queryRow(ctx, `INSERT INTO sessions (`+sessionCols+`, network) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		RETURNING EXISTS (SELECT 1 FROM sessions o WHERE o.user_id = ? AND o.network = ? AND o.id <> ?)`,
 		s.ID, s.TokenHash, s.UserID, s.Platform, s.DeviceID, s.DeviceKind, s.Scope, s.Biometric,
-		s.CreatedAt.UnixMicro(), s.LastSeenAt.UnixMicro(), s.ExpiresAt.UnixMicro(), s.IdleTimeout.Microseconds(), ts(s.EndedAt), s.ClientIP, s.ProvenKind, ts(s.ProvenAt), s.Passwordless)
+		s.CreatedAt.UnixMicro(), s.LastSeenAt.UnixMicro(), s.ExpiresAt.UnixMicro(), s.IdleTimeout.Microseconds(), ts(s.EndedAt), s.ClientIP, s.ProvenKind, ts(s.ProvenAt), s.Passwordless,
+		network, s.UserID, network, s.ID).Scan(&s.NetworkSeen)
 	return wrap("create session", err)
 }
 

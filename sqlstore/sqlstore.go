@@ -249,6 +249,14 @@ func (db *DB) View(ctx context.Context, fn func(sls.Tx) error) error {
 	return db.run(ctx, db.read, true, fn)
 }
 
+// Read runs fn's statements without a transaction, each on its own: on
+// PostgreSQL that saves the BEGIN and COMMIT round trips of View. For
+// reads that need no consistency between their statements; fn must not
+// write (on SQLite it cannot: the readers' connections are query-only).
+func (db *DB) Read(ctx context.Context, fn func(sls.Tx) error) error {
+	return fn(&tx{tx: db.read, engine: db.engine, db: db, handle: db.read, readOnly: true, counted: ctx.Value(uncounted{}) == nil})
+}
+
 // maxRetries bounds how often a transaction that lost a serialization or
 // deadlock race on PostgreSQL is retried.
 const maxRetries = 5
@@ -287,7 +295,7 @@ func (db *DB) runOnce(ctx context.Context, h *sql.DB, readOnly bool, fn func(sls
 			panic(p)
 		}
 	}()
-	t := &tx{tx: sqlTx, engine: db.engine, db: db, handle: h, readOnly: readOnly, counted: counted}
+	t := &tx{tx: sqlTx, sqlTx: sqlTx, engine: db.engine, db: db, handle: h, readOnly: readOnly, counted: counted}
 	if err := fn(t); err != nil {
 		_ = sqlTx.Rollback()
 		db.observeTx(readOnly, "rollback", start)
@@ -322,15 +330,19 @@ func (db *DB) retryable(err error) bool {
 	return false
 }
 
-// tx implements sls.Tx on one *sql.Tx.
+// tx implements sls.Tx on one *sql.Tx, or, for Read, on the pool
+// itself (each statement on its own).
 type tx struct {
-	tx       *sql.Tx
+	tx       querier
+	sqlTx    *sql.Tx // nil for Read
 	engine   Engine
 	db       *DB
 	handle   *sql.DB // the pool tx came from
 	readOnly bool
 	counted  bool // counted in Counts
 	audited  bool // queued audit entries (AppendAudit)
+
+	accounts map[string]sls.Account // read by UserForUpdate, for Account
 }
 
 var _ sls.Tx = (*tx)(nil)
@@ -458,7 +470,17 @@ func (t *tx) prepared(ctx context.Context, query string) *sql.Stmt {
 	if !ok {
 		return nil // still preparing, or could not be prepared
 	}
-	return t.tx.StmtContext(ctx, st)
+	if t.sqlTx == nil {
+		return st
+	}
+	return t.sqlTx.StmtContext(ctx, st)
+}
+
+// querier is what *sql.Tx and *sql.DB have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // preparing marks a statement being prepared for the cache.

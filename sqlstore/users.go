@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	sls "github.com/secure-login-system/sls"
@@ -47,8 +48,41 @@ func (t *tx) UserByUsername(ctx context.Context, username string) (*sls.User, er
 	return t.userWhere(ctx, "username = ?", username)
 }
 
+// UserForUpdate locks the user's row and reads the account with it: the
+// callers (a login's steps) read the account next, and a statement is a
+// round trip on PostgreSQL. The account is kept for Account in this
+// transaction.
 func (t *tx) UserForUpdate(ctx context.Context, id string) (*sls.User, error) {
-	return t.userWhere(ctx, "id = ?"+t.forUpdate(), id)
+	lock := ""
+	if t.engine == Postgres {
+		lock = " FOR UPDATE OF u"
+	}
+	row := t.queryRow(ctx, `SELECT `+qualified("u", userCols)+`, `+qualified("a", accountCols)+`
+		FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.id = ?`+lock, id)
+	var a sls.Account
+	u, err := scanUser(scanFunc(func(dest ...any) error { return row.Scan(append(dest, accountDests(&a)...)...) }))
+	if err != nil {
+		return nil, wrap("user", err)
+	}
+	if t.accounts == nil {
+		t.accounts = map[string]sls.Account{}
+	}
+	t.accounts[a.ID] = a
+	return u, nil
+}
+
+// scanFunc is a scanner made of a function.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
+// qualified prefixes each of the comma-separated columns with alias.
+func qualified(alias, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (t *tx) PutUser(ctx context.Context, u *sls.User) error {

@@ -25,7 +25,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -255,7 +254,7 @@ func (s *Service) ReportInTx(ctx context.Context, tx sls.Tx, u *sls.User, src So
 	if err != nil {
 		return err
 	}
-	network := Network(src.ClientIP)
+	network := sls.Network(src.ClientIP)
 	if err := sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), sls.EventTakeoverReported, u.ID, "", map[string]any{
 		"via": src.Via, "notice": notice, "ip": src.ClientIP, "user_agent": clip(src.UserAgent, 200), "sessions_ended": len(ended),
 		"already_locked": already}); err != nil {
@@ -277,22 +276,6 @@ func (s *Service) ReportInTx(ctx context.Context, tx sls.Tx, u *sls.User, src So
 			Data: map[string]string{"Username": u.Username, "Via": src.Via, "Network": network, "Time": when}})
 	}
 	return nil
-}
-
-// Network is the network of an address as notices name it: the /24 of an
-// IPv4 address, the /48 of an IPv6 one. A notice says where a login came
-// from without publishing the client's exact address.
-func Network(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return "unknown"
-	}
-	bits := 48
-	if a.Is4() || a.Is4In6() {
-		a, bits = a.Unmap(), 24
-	}
-	p, _ := a.Prefix(bits)
-	return p.String()
 }
 
 func clip(s string, n int) string {

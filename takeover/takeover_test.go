@@ -164,17 +164,6 @@ func TestReportLinks(t *testing.T) {
 	}
 }
 
-func TestNetwork(t *testing.T) {
-	for ip, want := range map[string]string{
-		"198.51.100.23": "198.51.100.0/24", "::ffff:198.51.100.23": "198.51.100.0/24",
-		"2001:db8:1234:5678::1": "2001:db8:1234::/48", "": "unknown", "not an address": "unknown",
-	} {
-		if got := Network(ip); got != want {
-			t.Errorf("Network(%q) = %q, want %q", ip, got, want)
-		}
-	}
-}
-
 func FuzzReportToken(f *testing.F) {
 	s, _, _, _ := newService(f, Config{})
 	f.Add("rpt_x")

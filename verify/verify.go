@@ -10,6 +10,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"maps"
@@ -86,11 +87,32 @@ func (v *Verifier) Start(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.Dev
 	}
 	limit := c.Deadline
 	c.DeviceID, c.Prompt, c.FactorState = d.ID, nil, nil
+	before := snapshot(d)
 	if err := f.Challenge(ctx, tx, u, d, c, now); err != nil {
 		return err
 	}
 	if c.Deadline.IsZero() || c.Deadline.After(limit) {
 		c.Deadline = limit
+	}
+	return putIfChanged(ctx, tx, before, d)
+}
+
+// snapshot copies d, its byte slices included, so that a factor changing
+// them in place is still seen as a change.
+func snapshot(d *sls.Device) sls.Device {
+	c := *d
+	c.Secret, c.FactorState = bytes.Clone(d.Secret), bytes.Clone(d.FactorState)
+	return c
+}
+
+// putIfChanged stores d when a factor changed it since before: most
+// challenges and answers change nothing on the device, and a login's
+// statements are round trips on PostgreSQL.
+func putIfChanged(ctx context.Context, tx sls.Tx, before sls.Device, d *sls.Device) error {
+	if before.State == d.State && before.Serial == d.Serial && before.Label == d.Label &&
+		before.ActivatedAt.Equal(d.ActivatedAt) && before.ExpiresAt.Equal(d.ExpiresAt) &&
+		bytes.Equal(before.Secret, d.Secret) && bytes.Equal(before.FactorState, d.FactorState) {
+		return nil
 	}
 	return tx.PutDevice(ctx, d)
 }
@@ -121,6 +143,7 @@ func (v *Verifier) Answer(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.De
 	}
 	c.Attempts++
 	start := time.Now()
+	before := snapshot(d)
 	verified, verr := f.Verify(ctx, tx, u, d, c, answer, now)
 	v.Metrics.observe(d.Kind, verr, start)
 	if verr != nil {
@@ -136,14 +159,16 @@ func (v *Verifier) Answer(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.De
 		if !r.Spent && v.MaxAttempts > 0 && c.Attempts >= v.MaxAttempts {
 			r.Refusal, r.Spent = sls.ErrTooManyAttempts, true
 		}
-		return r, tx.PutDevice(ctx, d)
+		return r, putIfChanged(ctx, tx, before, d)
 	}
-	v.Lockout.Succeed(u)
-	if err := tx.PutUser(ctx, u); err != nil {
-		return Result{}, err
+	if u.FailedAnswers != 0 {
+		v.Lockout.Succeed(u)
+		if err := tx.PutUser(ctx, u); err != nil {
+			return Result{}, err
+		}
 	}
 	c.FactorState = nil // single use
-	return Result{Verified: verified}, tx.PutDevice(ctx, d)
+	return Result{Verified: verified}, putIfChanged(ctx, tx, before, d)
 }
 
 // Fail counts one failed proof that did not go through Answer (the IB Key

@@ -14,7 +14,6 @@ import (
 	sls "github.com/secure-login-system/sls"
 	proto "github.com/secure-login-system/sls/ibkey"
 	"github.com/secure-login-system/sls/policy"
-	"github.com/secure-login-system/sls/takeover"
 )
 
 // instanceUsers returns the devices of an instance that may answer, and
@@ -202,7 +201,7 @@ func (s *Service) Answer(ctx context.Context, in *sls.IBKeyInstance, a proto.App
 					return err
 				}
 			} else if err := s.notify(ctx, tx, sls.Notification{UserID: u.ID, Kind: sls.NotePushDenied, Data: map[string]string{
-				"Platform": string(p.Platform), "Address": takeover.Network(p.ClientIP), "Time": p.CreatedAt.UTC().Format("2006-01-02 15:04 MST")}}); err != nil {
+				"Platform": string(p.Platform), "Address": sls.Network(p.ClientIP), "Time": p.CreatedAt.UTC().Format("2006-01-02 15:04 MST")}}); err != nil {
 				return err
 			}
 		case subtle.ConstantTimeCompare([]byte(a.Number), []byte(p.Number)) != 1:

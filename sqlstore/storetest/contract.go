@@ -220,6 +220,23 @@ func testUsedResponses(t *testing.T, s sls.Store) {
 	if err := mark("abc", t0.Add(2*time.Hour), t0.Add(3*time.Hour)); err != nil {
 		t.Fatalf("after expiry: %v", err)
 	}
+	if err := mark("abc", t0.Add(2*time.Hour), t0.Add(3*time.Hour)); !errors.Is(err, sls.ErrConflict) {
+		t.Fatalf("replay of the renewed record not refused: %v", err)
+	}
+	// The purge drops expired records only.
+	if err := mark("old", t0, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	update(t, s, func(ctx context.Context, tx sls.Tx) error {
+		n, err := tx.PurgeUsedResponses(ctx, t0.Add(2*time.Hour))
+		if err == nil && n != 1 {
+			err = fmt.Errorf("purged %d, want 1", n)
+		}
+		return err
+	})
+	if !used("abc", t0.Add(2*time.Hour)) {
+		t.Fatal("the purge dropped a live record")
+	}
 }
 
 func testLogins(t *testing.T, s sls.Store) {
@@ -289,6 +306,20 @@ func testSessions(t *testing.T, s sls.Store) {
 		}
 		return nil
 	})
+	// CreateSession tells whether another session of the user came from
+	// the same network; the new one does not count.
+	nu := Fixture(t, s, "erin-net")
+	for i, c := range []struct {
+		ip   string
+		seen bool
+	}{{"198.51.100.23", false}, {"198.51.100.99", true}, {"203.0.113.5", false}} {
+		ns := &sls.Session{ID: fmt.Sprintf("ses_net%d", i), TokenHash: fmt.Sprintf("th_net%d", i), UserID: nu.ID, Platform: sls.PlatformPortal,
+			Scope: sls.ScopeFull, CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(200 * 24 * time.Hour), ClientIP: c.ip}
+		update(t, s, func(ctx context.Context, tx sls.Tx) error { return tx.CreateSession(ctx, ns) })
+		if ns.NetworkSeen != c.seen {
+			t.Errorf("session from %s: network seen %v, want %v", c.ip, ns.NetworkSeen, c.seen)
+		}
+	}
 
 	// Purge: an ended session and an expired one go once past the cut-off;
 	// a live one stays.
