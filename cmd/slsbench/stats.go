@@ -95,11 +95,13 @@ type report struct {
 	Flows        int               `json:"flows"`
 	FlowsPerSec  float64           `json:"flows_per_second"`
 	Bound        *Bound            `json:"bound,omitempty"`
-	Ratio        float64           `json:"ratio_to_bound,omitempty"`
+	Ratio        float64           `json:"ratio_to_bound,omitempty"` // flows/s ÷ bound hashes/s
 	Steps        []StepStats       `json:"steps"`
 	Errors       map[string]int    `json:"errors"`
 	ErrorCount   int               `json:"error_count"`
 	CPUPerFlowMS float64           `json:"server_cpu_ms_per_flow,omitempty"`
+	CPUPIDs      []int             `json:"server_cpu_pids,omitempty"`
+	Store        *StoreFigures     `json:"store,omitempty"`
 }
 
 func (rep *report) fill(rec *recorder, took time.Duration, before, after float64) {
@@ -122,6 +124,14 @@ func (rep *report) fill(rec *recorder, took time.Duration, before, after float64
 	}
 }
 
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = fmt.Sprint(n)
+	}
+	return strings.Join(s, ", ")
+}
+
 func (rep *report) print(w io.Writer, format string) error {
 	if format == "json" {
 		enc := json.NewEncoder(w)
@@ -135,10 +145,18 @@ func (rep *report) print(w io.Writer, format string) error {
 	fmt.Fprintf(w, "flows       %d (%.1f/s), errors %d\n", rep.Flows, rep.FlowsPerSec, rep.ErrorCount)
 	if b := rep.Bound; b != nil {
 		fmt.Fprintf(w, "bound       bare Argon2id here: %.1f hashes/s at concurrency %d (before %.1f, after %.1f)\n", b.HashesPerSecond, b.Concurrency, b.Before, b.After)
-		fmt.Fprintf(w, "ratio       %.2f× the bound\n", rep.Ratio)
+		fmt.Fprintf(w, "ratio       flows/s ÷ bound = %.1f ÷ %.1f = %.2f\n", rep.FlowsPerSec, b.HashesPerSecond, rep.Ratio)
 	}
 	if rep.CPUPerFlowMS > 0 {
-		fmt.Fprintf(w, "server CPU  %.1f ms per flow (slsd pid %d on this machine)\n", rep.CPUPerFlowMS, rep.Info.PID)
+		fmt.Fprintf(w, "server CPU  %.1f ms per flow (slsd pid %s on this machine)\n", rep.CPUPerFlowMS, joinInts(rep.CPUPIDs))
+	}
+	if st := rep.Store; st != nil {
+		stmts, perFlow := "statements not counted by these nodes", ""
+		if st.Statements != nil {
+			stmts, perFlow = fmt.Sprintf("%.0f statements", *st.Statements), fmt.Sprintf(", %.2f statements", *st.StatementsPerFlow)
+		}
+		fmt.Fprintf(w, "store       %.0f transactions, %s, %.0f retries on %d nodes\n", st.Transactions, stmts, st.Retries, len(st.Nodes))
+		fmt.Fprintf(w, "per flow    %.2f transactions%s, %.3f retries\n", st.TxPerFlow, perFlow, st.RetriesPerFlow)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "step\tcount\tp50 ms\tp95 ms\tp99 ms\tmax ms\t")
