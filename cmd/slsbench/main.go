@@ -57,6 +57,7 @@ type options struct {
 	keepUsers         bool
 	output            string
 	metrics           []string
+	idleTime          time.Duration
 }
 
 func main() {
@@ -127,6 +128,7 @@ and prints the store's transactions, statements and retries per flow.`,
 	f.BoolVar(&o.keepUsers, "keep-users", false, "leave the test users in place")
 	f.StringVarP(&o.output, "output", "o", "text", "text or json")
 	f.StringArrayVar(&o.metrics, "metrics", nil, "a node's Prometheus /metrics URL, read before and after the measured window (repeat, one per node)")
+	f.DurationVar(&o.idleTime, "idle-time", 2*time.Second, "with --metrics: how long to watch the nodes without load first, to take their own work (timed jobs) out of the per-flow figures (0: not at all)")
 	return cmd
 }
 
@@ -140,8 +142,8 @@ func (o *options) check() error {
 		return errors.New("--users must be between 1 and 10000")
 	case slices.ContainsFunc(o.metrics, func(u string) bool { return !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") }):
 		return errors.New("--metrics takes a URL such as http://127.0.0.1:9090/metrics")
-	case o.duration <= 0 || o.warmup < 0 || o.boundTime < 0:
-		return errors.New("--duration must be positive, --warmup and --bound-time not negative")
+	case o.duration <= 0 || o.warmup < 0 || o.boundTime < 0 || o.idleTime < 0:
+		return errors.New("--duration must be positive, --warmup, --bound-time and --idle-time not negative")
 	case o.output != "text" && o.output != "json":
 		return fmt.Errorf("--output must be text or json, not %q", o.output)
 	}
@@ -189,7 +191,14 @@ func run(ctx context.Context, o options, log io.Writer) (rep *report, err error)
 	}
 
 	rep = &report{Server: o.server, Targets: o.targets, Info: info, Flow: o.flow, Concurrency: o.concurrency, Users: o.users,
-		UserPrefix: pop.prefix, Duration: o.duration.String()}
+		UserPrefix: pop.prefix, Duration: o.duration.String(), BelowFloor: info.Argon2.Validate() != nil}
+	var idle storeWindow
+	if len(o.metrics) > 0 && o.idleTime > 0 {
+		fmt.Fprintf(log, "slsbench: watching the idle nodes' store for %v…\n", o.idleTime)
+		if idle, err = watchIdle(ctx, o.metrics, o.idleTime); err != nil {
+			return nil, err
+		}
+	}
 	before := measureBound(ctx, info.Argon2, o.concurrency, o.boundTime)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 2 * o.concurrency // keep-alive for every flow in flight
@@ -203,9 +212,9 @@ func run(ctx context.Context, o options, log io.Writer) (rep *report, err error)
 		fmt.Fprintf(log, "slsbench: warming up for %v…\n", o.warmup)
 		load.run(ctx, o.concurrency, o.warmup, newRecorder())
 	}
-	var storeBefore storeCounts
+	var window storeWindow
 	if len(o.metrics) > 0 {
-		if storeBefore, err = scrapeAll(ctx, load.apis[0].HTTP, o.metrics); err != nil {
+		if window.start, err = scrapeAll(ctx, load.apis[0].HTTP, o.metrics); err != nil {
 			return nil, err
 		}
 	}
@@ -215,11 +224,11 @@ func run(ctx context.Context, o options, log io.Writer) (rep *report, err error)
 	took := load.run(ctx, o.concurrency, o.duration, rec)
 	rep.CPUPerFlowMS, rep.CPUPIDs = cpu.perFlow(rec.count(stepFlow)), cpu.pids
 	if len(o.metrics) > 0 {
-		storeAfter, err := scrapeAll(ctx, load.apis[0].HTTP, o.metrics)
-		if err != nil {
+		if window.end, err = scrapeAll(ctx, load.apis[0].HTTP, o.metrics); err != nil {
 			return nil, err
 		}
-		rep.Store = storeFigures(o.metrics, storeBefore, storeAfter, rec.count(stepFlow))
+		window.took = took
+		rep.Store = storeFigures(o.metrics, window, idle, rec.count(stepFlow))
 	}
 	after := measureBound(ctx, info.Argon2, o.concurrency, o.boundTime)
 	rep.fill(rec, took, before, after)

@@ -32,7 +32,10 @@ type storeCounts struct {
 
 // StoreFigures are the store's work during the measured window, over
 // every node scraped, in total and per completed flow. Statements are
-// nil when a node does not count them.
+// nil when a node does not count them. The Idle figures are the nodes'
+// own work without load (timed jobs, each node's polling), watched for
+// IdleSeconds before the load; the Net figures per flow are the totals
+// less that rate over the measured window.
 type StoreFigures struct {
 	Nodes             []string `json:"nodes"`
 	Transactions      float64  `json:"transactions"`
@@ -41,6 +44,29 @@ type StoreFigures struct {
 	TxPerFlow         float64  `json:"transactions_per_flow"`
 	StatementsPerFlow *float64 `json:"statements_per_flow,omitempty"`
 	RetriesPerFlow    float64  `json:"retries_per_flow"`
+
+	IdleSeconds          float64  `json:"idle_seconds,omitempty"`
+	IdleTxPerSec         float64  `json:"idle_transactions_per_second,omitempty"`
+	IdleStatementsPerSec *float64 `json:"idle_statements_per_second,omitempty"`
+	NetTxPerFlow         float64  `json:"net_transactions_per_flow,omitempty"`
+	NetStatementsPerFlow *float64 `json:"net_statements_per_flow,omitempty"`
+}
+
+// storeWindow is the counters at the start and end of a window.
+type storeWindow struct {
+	start, end storeCounts
+	took       time.Duration
+}
+
+func (w storeWindow) tx() float64 { return w.end.tx - w.start.tx }
+
+// statements is nil when a node does not count them.
+func (w storeWindow) statements() *float64 {
+	if !w.start.hasStatements || !w.end.hasStatements {
+		return nil
+	}
+	n := w.end.statements - w.start.statements
+	return &n
 }
 
 // scrape reads url (a node's /metrics) and sums the store's counters.
@@ -115,21 +141,52 @@ func scrapeAll(ctx context.Context, hc *http.Client, urls []string) (storeCounts
 	return sum, nil
 }
 
-// storeFigures is the work between before and after, per flow. The
-// counters include whatever else the nodes did meanwhile (timed jobs,
-// other clients), so run it on nodes that serve only the load.
-func storeFigures(nodes []string, before, after storeCounts, flows int) *StoreFigures {
-	f := &StoreFigures{Nodes: nodes, Transactions: after.tx - before.tx, Retries: after.retries - before.retries}
+// storeFigures is the work of the measured window, per flow; idle,
+// when watched (took > 0), is subtracted at its rate for the net figures.
+func storeFigures(nodes []string, load, idle storeWindow, flows int) *StoreFigures {
 	per := func(n float64) float64 {
 		if flows == 0 {
 			return 0
 		}
 		return n / float64(flows)
 	}
+	f := &StoreFigures{Nodes: nodes, Transactions: load.tx(), Retries: load.end.retries - load.start.retries}
 	f.TxPerFlow, f.RetriesPerFlow = per(f.Transactions), per(f.Retries)
-	if before.hasStatements && after.hasStatements {
-		n, p := after.statements-before.statements, per(after.statements-before.statements)
-		f.Statements, f.StatementsPerFlow = &n, &p
+	if n := load.statements(); n != nil {
+		p := per(*n)
+		f.Statements, f.StatementsPerFlow = n, &p
+	}
+	if idle.took <= 0 {
+		return f
+	}
+	secs := idle.took.Seconds()
+	f.IdleSeconds = secs
+	f.IdleTxPerSec = idle.tx() / secs
+	f.NetTxPerFlow = per(f.Transactions - f.IdleTxPerSec*load.took.Seconds())
+	if n, i := load.statements(), idle.statements(); n != nil && i != nil {
+		rate := *i / secs
+		net := per(*n - rate*load.took.Seconds())
+		f.IdleStatementsPerSec, f.NetStatementsPerFlow = &rate, &net
 	}
 	return f
+}
+
+// watchIdle reads the nodes' counters d apart, with no load from here.
+func watchIdle(ctx context.Context, urls []string, d time.Duration) (storeWindow, error) {
+	var w storeWindow
+	var err error
+	if w.start, err = scrapeAll(ctx, http.DefaultClient, urls); err != nil {
+		return w, err
+	}
+	t0 := time.Now()
+	select {
+	case <-ctx.Done():
+		return w, ctx.Err()
+	case <-time.After(d):
+	}
+	if w.end, err = scrapeAll(ctx, http.DefaultClient, urls); err != nil {
+		return w, err
+	}
+	w.took = time.Since(t0)
+	return w, nil
 }

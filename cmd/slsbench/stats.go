@@ -102,6 +102,10 @@ type report struct {
 	CPUPerFlowMS float64           `json:"server_cpu_ms_per_flow,omitempty"`
 	CPUPIDs      []int             `json:"server_cpu_pids,omitempty"`
 	Store        *StoreFigures     `json:"store,omitempty"`
+	// BelowFloor is set when the server's hash parameters are below what
+	// a production build accepts: a -tags slsbench_cheaphash node, whose
+	// flows/s is the ceiling without the hash, not a login rate.
+	BelowFloor bool `json:"hash_below_floor,omitempty"`
 }
 
 func (rep *report) fill(rec *recorder, took time.Duration, before, after float64) {
@@ -141,6 +145,9 @@ func (rep *report) print(w io.Writer, format string) error {
 	a := rep.Info.Argon2
 	fmt.Fprintf(w, "server      %s — %s, %s on %s (%d CPUs, %d hashing slots, Argon2id m=%d KiB t=%d p=%d)\n",
 		rep.Server, rep.Info.Version, rep.Info.Engine, rep.Info.Host, rep.Info.CPUs, rep.Info.HashSlots, a.MemoryKiB, a.Iterations, a.Parallelism)
+	if rep.BelowFloor {
+		fmt.Fprintln(w, "hash        BELOW OWASP's MINIMUM: a measurement build (-tags slsbench_cheaphash); flows/s is the ceiling without the hash, not a login rate")
+	}
 	fmt.Fprintf(w, "load        %s flows, concurrency %d, %d users, %s, on %s\n", rep.Flow, rep.Concurrency, rep.Users, rep.Duration, strings.Join(rep.Targets, " "))
 	fmt.Fprintf(w, "flows       %d (%.1f/s), errors %d\n", rep.Flows, rep.FlowsPerSec, rep.ErrorCount)
 	if b := rep.Bound; b != nil {
@@ -157,6 +164,14 @@ func (rep *report) print(w io.Writer, format string) error {
 		}
 		fmt.Fprintf(w, "store       %.0f transactions, %s, %.0f retries on %d nodes\n", st.Transactions, stmts, st.Retries, len(st.Nodes))
 		fmt.Fprintf(w, "per flow    %.2f transactions%s, %.3f retries\n", st.TxPerFlow, perFlow, st.RetriesPerFlow)
+		if st.IdleSeconds > 0 {
+			idle, net := "", ""
+			if st.NetStatementsPerFlow != nil {
+				idle, net = fmt.Sprintf(", %.1f statements", *st.IdleStatementsPerSec), fmt.Sprintf(", %.2f statements", *st.NetStatementsPerFlow)
+			}
+			fmt.Fprintf(w, "idle        %.1f transactions/s%s without load (watched %.1fs): net per flow %.2f transactions%s\n",
+				st.IdleTxPerSec, idle, st.IdleSeconds, st.NetTxPerFlow, net)
+		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "step\tcount\tp50 ms\tp95 ms\tp99 ms\tmax ms\t")

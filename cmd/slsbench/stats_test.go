@@ -113,19 +113,27 @@ func TestStoreCounts(t *testing.T) {
 		t.Fatal("metrics without the store's accepted")
 	}
 
-	f := storeFigures([]string{"n1"}, storeCounts{tx: 10, statements: 20, retries: 1, hasStatements: true},
-		storeCounts{tx: 50, statements: 220, retries: 3, hasStatements: true}, 10)
-	if f.Transactions != 40 || f.TxPerFlow != 4 || *f.Statements != 200 || *f.StatementsPerFlow != 20 || f.RetriesPerFlow != 0.2 {
+	load := storeWindow{start: storeCounts{tx: 10, statements: 20, retries: 1, hasStatements: true},
+		end: storeCounts{tx: 50, statements: 220, retries: 3, hasStatements: true}, took: 2 * time.Second}
+	f := storeFigures([]string{"n1"}, load, storeWindow{}, 10)
+	if f.Transactions != 40 || f.TxPerFlow != 4 || *f.Statements != 200 || *f.StatementsPerFlow != 20 || f.RetriesPerFlow != 0.2 || f.IdleSeconds != 0 {
 		t.Fatalf("%+v", f)
 	}
-	if f := storeFigures([]string{"n1"}, old, old, 0); f.Statements != nil || f.TxPerFlow != 0 {
+	// 5 transactions and 10 statements a second without load: over the
+	// 2 s window, 10 transactions and 20 statements were not the flows'.
+	idle := storeWindow{start: storeCounts{tx: 0, statements: 0, hasStatements: true}, end: storeCounts{tx: 5, statements: 10, hasStatements: true}, took: time.Second}
+	f = storeFigures([]string{"n1"}, load, idle, 10)
+	if f.IdleTxPerSec != 5 || f.NetTxPerFlow != 3 || *f.NetStatementsPerFlow != 18 {
+		t.Fatalf("net of idle: %+v", f)
+	}
+	if f := storeFigures([]string{"n1"}, storeWindow{start: old, end: old}, storeWindow{}, 0); f.Statements != nil || f.TxPerFlow != 0 {
 		t.Fatalf("absent statements or no flows: %+v", f)
 	}
 
 	rep := &report{Flow: flowLogin, Concurrency: 1, Store: f}
 	var out bytes.Buffer
 	rep.print(&out, "text")
-	if !strings.Contains(out.String(), "4.00 transactions, 20.00 statements, 0.200 retries") {
+	if !strings.Contains(out.String(), "4.00 transactions, 20.00 statements, 0.200 retries") || !strings.Contains(out.String(), "net per flow 3.00 transactions, 18.00 statements") {
 		t.Errorf("store figures missing:\n%s", out.String())
 	}
 }
