@@ -69,18 +69,19 @@ bench_build() {
   done
 }
 
-# bench_checkout REV DIR makes a detached worktree of REV in DIR. When REV
-# lacks the measurement build's file (passhash/measure_cheaphash.go) it is
-# copied in from this checkout, with Validate's hook, so that any revision
-# builds with -tags slsbench_cheaphash; the change stays in the throwaway
-# worktree.
+# bench_checkout REV DIR [FROM] makes a detached worktree of REV in DIR.
+# When REV lacks the measurement build's file (passhash/measure_cheaphash.go)
+# it is copied in from the checkout FROM (default: this one), and
+# Validate's hook added, so that any revision builds with
+# -tags slsbench_cheaphash; the change stays in the throwaway worktree.
 bench_checkout() {
-  local rev=$1 dir=$2
+  local rev=$1 dir=$2 from=${3:-$BENCH_REPO}
   git -C "$BENCH_REPO" worktree add --detach --quiet "$dir" "$rev" || return 1
   BENCH_WORKTREES+=("$dir")
   if [[ ! -f $dir/passhash/measure_cheaphash.go ]]; then
-    cp "$BENCH_REPO/passhash/measure_cheaphash.go" "$dir/passhash/"
-    bench_log "$rev: copied passhash/measure_cheaphash.go in from $(git -C "$BENCH_REPO" rev-parse --short HEAD)"
+    [[ -f $from/passhash/measure_cheaphash.go ]] || { echo "no passhash/measure_cheaphash.go in $from" >&2; return 1; }
+    cp "$from/passhash/measure_cheaphash.go" "$dir/passhash/"
+    bench_log "${rev:0:12}: copied passhash/measure_cheaphash.go in from $from"
   fi
   if ! grep -q 'measureFloor' "$dir/passhash/passhash.go"; then
     sed -i 's|^func (p Params) Validate() error {$|var measureFloor func(Params) error\n\n&\n\tif measureFloor != nil {\n\t\treturn measureFloor(p)\n\t}|' \
