@@ -73,6 +73,31 @@ func TestSlsbench(t *testing.T) {
 		t.Errorf("test user not deleted: %d %s", r.Status, r.Raw)
 	}
 
+	// The full login without logout, with the store's work read from the
+	// node's metrics around the measured window.
+	rep, log = bench("-c", "2", "-d", "1s", "--flow", "login", "--metrics", n.url+"/metrics", "--approver-token-file", approverTok)
+	if rep["flows"].(float64) < 1 || rep["error_count"].(float64) != 0 {
+		t.Fatalf("login flow: %v\n%s", rep, log)
+	}
+	steps = map[string]bool{}
+	for _, s := range rep["steps"].([]any) {
+		steps[s.(map[string]any)["step"].(string)] = true
+	}
+	if !steps["password"] || !steps["answer"] || steps["logout"] {
+		t.Errorf("login flow steps: %v", rep["steps"])
+	}
+	store, _ := rep["store"].(map[string]any)
+	if store == nil || store["transactions"].(float64) < rep["flows"].(float64) || store["transactions_per_flow"].(float64) <= 0 {
+		t.Errorf("store figures: %v", rep["store"])
+	}
+	t.Logf("login flow: %.1f flows/s, store per flow: %v", rep["flows_per_second"].(float64), store)
+	// The same in text: the ratio says what it divides.
+	cmd := exec.Command(bin["slsbench"], "--server", n.url, "--token-file", n.opTokenFile(), "--warmup", "0", "--bound-time", "200ms",
+		"-c", "1", "-d", "500ms", "--flow", "login", "--metrics", n.url+"/metrics", "--approver-token-file", approverTok)
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "flows/s ÷ bound") || !strings.Contains(string(out), "transactions") {
+		t.Errorf("text report: %v\n%s", err, out)
+	}
+
 	// Without an approver, the users are disabled and the operator is told
 	// how to delete them; the password flow needs no card.
 	rep, log = bench("-c", "1", "-d", "1s", "--flow", "password")
@@ -84,9 +109,30 @@ func TestSlsbench(t *testing.T) {
 	}
 
 	// Usage mistakes exit 2 and say why.
-	cmd := exec.Command(bin["slsbench"], "--flow", "nonsense")
+	cmd = exec.Command(bin["slsbench"], "--flow", "nonsense")
 	out, err := cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "--flow") {
 		t.Errorf("bad flag: %v %s", err, out)
+	}
+	// A --metrics URL that is not an SLS node's metrics fails the run
+	// before any load, and the users are still removed.
+	cmd = exec.Command(bin["slsbench"], "--server", n.url, "--token-file", n.opTokenFile(), "--bound-time", "0", "--warmup", "0",
+		"-c", "1", "-d", "1s", "--flow", "password", "--metrics", n.url+"/healthz")
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "--metrics") {
+		t.Errorf("bad metrics URL: %v %s", err, out)
+	}
+}
+
+// TestCheapHashRefusedByDefault: the parameters scripts/bench-ceiling
+// gives its nodes (built with -tags slsbench_cheaphash) are refused by
+// the ordinary build, whose floor is OWASP's minimum.
+func TestCheapHashRefusedByDefault(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "cheap.json")
+	if err := os.WriteFile(cfg, []byte(`{"login":{"argon2":{"memory_kib":64,"iterations":1,"parallelism":1}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin["slsd"], "--check-config", "--config", cfg).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "OWASP") {
+		t.Fatalf("the default build accepts a cheap hash: %v\n%s", err, out)
 	}
 }

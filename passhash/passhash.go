@@ -32,8 +32,13 @@ const (
 	keyLen  = 32
 )
 
+var measureFloor func(Params) error // set only by the slsbench_cheaphash build, for load measurement
+
 // Validate rejects parameters below OWASP's floor or absurdly high.
 func (p Params) Validate() error {
+	if measureFloor != nil { // only in the slsbench_cheaphash build: measure_cheaphash.go
+		return measureFloor(p)
+	}
 	switch {
 	case p.MemoryKiB < 19*1024:
 		return fmt.Errorf("passhash: memory %d KiB is below OWASP's minimum of 19456 KiB", p.MemoryKiB)

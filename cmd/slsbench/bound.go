@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,31 +56,52 @@ func measureBound(ctx context.Context, p passhash.Params, concurrency int, d tim
 	return float64(n.Load()) / time.Since(start).Seconds()
 }
 
-// cpuMeter reads a local server's CPU time (user + system) from /proc.
+// cpuMeter reads the CPU time (user + system) of local server
+// processes from /proc.
 type cpuMeter struct {
-	pid   int
+	pids  []int
 	start time.Duration
 	ok    bool
 }
 
-// serverCPU starts measuring the server's CPU when it alone takes the
-// load and runs on this machine (same host name, its process readable);
-// otherwise perFlow answers 0.
-func serverCPU(info client.ServerInfo, alone bool) *cpuMeter {
+// serverCPU starts measuring the CPU of the nodes that take the load
+// when every one of them runs on this machine (same host name, its
+// process readable); otherwise perFlow answers 0. nodes may name one
+// process twice (two URLs of one node): it is counted once.
+func serverCPU(nodes []client.ServerInfo) *cpuMeter {
 	host, _ := os.Hostname()
-	m := &cpuMeter{pid: info.PID}
-	if alone && info.PID > 0 && host == info.Host {
-		m.start, m.ok = procCPU(info.PID)
+	m := &cpuMeter{}
+	for _, info := range nodes {
+		if info.PID <= 0 || info.Host != host {
+			return m
+		}
+		if !slices.Contains(m.pids, info.PID) {
+			m.pids = append(m.pids, info.PID)
+		}
 	}
+	m.start, m.ok = m.read()
+	m.ok = m.ok && len(m.pids) > 0
 	return m
 }
 
-// perFlow is the server's CPU milliseconds per flow since start.
+func (m *cpuMeter) read() (time.Duration, bool) {
+	var sum time.Duration
+	for _, pid := range m.pids {
+		t, ok := procCPU(pid)
+		if !ok {
+			return 0, false
+		}
+		sum += t
+	}
+	return sum, true
+}
+
+// perFlow is the servers' CPU milliseconds per flow since start.
 func (m *cpuMeter) perFlow(flows int) float64 {
 	if !m.ok || flows == 0 {
 		return 0
 	}
-	now, ok := procCPU(m.pid)
+	now, ok := m.read()
 	if !ok {
 		return 0
 	}

@@ -13,6 +13,24 @@ import (
 	"github.com/secure-login-system/sls/factor/dscplus"
 )
 
+// Flows slsbench runs (--flow).
+const (
+	// flowDSCPlus is a full two-factor login and its logout.
+	flowDSCPlus = "dscplus"
+	// flowLogin is a full login (password, then the DSC+ answered),
+	// the session left to expire: the "full login" figure.
+	flowLogin = "login"
+	// flowPassword is the password step alone, the login left to expire.
+	flowPassword = "password"
+)
+
+// flows are the valid --flow values, in the order the help lists them.
+var flows = []string{flowDSCPlus, flowLogin, flowPassword}
+
+// answersCards reports whether flow answers DSC+ challenges, so needs
+// the users' card files.
+func answersCards(flow string) bool { return flow != flowPassword }
+
 // Steps of a flow, as reported.
 const (
 	stepPassword = "password"
@@ -81,7 +99,7 @@ func (l *load) one(ctx context.Context, api *client.Client, u *benchUser, rec *r
 	if !ok {
 		return
 	}
-	if l.flow == "password" {
+	if l.flow == flowPassword {
 		rec.add(stepFlow, time.Since(flowStart))
 		return
 	}
@@ -114,6 +132,10 @@ func (l *load) one(ctx context.Context, api *client.Client, u *benchUser, rec *r
 		u.mu.Lock()
 		u.clientToken = tok
 		u.mu.Unlock()
+	}
+	if l.flow == flowLogin {
+		rec.add(stepFlow, time.Since(flowStart))
+		return
 	}
 	if _, ok := l.call(ctx, api, rec, stepLogout, done.str("session", "token"), "/api/v1/logout", nil, 204); !ok {
 		return

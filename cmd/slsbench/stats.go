@@ -95,11 +95,17 @@ type report struct {
 	Flows        int               `json:"flows"`
 	FlowsPerSec  float64           `json:"flows_per_second"`
 	Bound        *Bound            `json:"bound,omitempty"`
-	Ratio        float64           `json:"ratio_to_bound,omitempty"`
+	Ratio        float64           `json:"ratio_to_bound,omitempty"` // flows/s ÷ bound hashes/s
 	Steps        []StepStats       `json:"steps"`
 	Errors       map[string]int    `json:"errors"`
 	ErrorCount   int               `json:"error_count"`
 	CPUPerFlowMS float64           `json:"server_cpu_ms_per_flow,omitempty"`
+	CPUPIDs      []int             `json:"server_cpu_pids,omitempty"`
+	Store        *StoreFigures     `json:"store,omitempty"`
+	// BelowFloor is set when the server's hash parameters are below what
+	// a production build accepts: a -tags slsbench_cheaphash node, whose
+	// flows/s is the ceiling without the hash, not a login rate.
+	BelowFloor bool `json:"hash_below_floor,omitempty"`
 }
 
 func (rep *report) fill(rec *recorder, took time.Duration, before, after float64) {
@@ -122,6 +128,14 @@ func (rep *report) fill(rec *recorder, took time.Duration, before, after float64
 	}
 }
 
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = fmt.Sprint(n)
+	}
+	return strings.Join(s, ", ")
+}
+
 func (rep *report) print(w io.Writer, format string) error {
 	if format == "json" {
 		enc := json.NewEncoder(w)
@@ -131,14 +145,33 @@ func (rep *report) print(w io.Writer, format string) error {
 	a := rep.Info.Argon2
 	fmt.Fprintf(w, "server      %s — %s, %s on %s (%d CPUs, %d hashing slots, Argon2id m=%d KiB t=%d p=%d)\n",
 		rep.Server, rep.Info.Version, rep.Info.Engine, rep.Info.Host, rep.Info.CPUs, rep.Info.HashSlots, a.MemoryKiB, a.Iterations, a.Parallelism)
+	if rep.BelowFloor {
+		fmt.Fprintln(w, "hash        BELOW OWASP's MINIMUM: a measurement build (-tags slsbench_cheaphash); flows/s is the ceiling without the hash, not a login rate")
+	}
 	fmt.Fprintf(w, "load        %s flows, concurrency %d, %d users, %s, on %s\n", rep.Flow, rep.Concurrency, rep.Users, rep.Duration, strings.Join(rep.Targets, " "))
 	fmt.Fprintf(w, "flows       %d (%.1f/s), errors %d\n", rep.Flows, rep.FlowsPerSec, rep.ErrorCount)
 	if b := rep.Bound; b != nil {
 		fmt.Fprintf(w, "bound       bare Argon2id here: %.1f hashes/s at concurrency %d (before %.1f, after %.1f)\n", b.HashesPerSecond, b.Concurrency, b.Before, b.After)
-		fmt.Fprintf(w, "ratio       %.2f× the bound\n", rep.Ratio)
+		fmt.Fprintf(w, "ratio       flows/s ÷ bound = %.1f ÷ %.1f = %.2f\n", rep.FlowsPerSec, b.HashesPerSecond, rep.Ratio)
 	}
 	if rep.CPUPerFlowMS > 0 {
-		fmt.Fprintf(w, "server CPU  %.1f ms per flow (slsd pid %d on this machine)\n", rep.CPUPerFlowMS, rep.Info.PID)
+		fmt.Fprintf(w, "server CPU  %.1f ms per flow (slsd pid %s on this machine)\n", rep.CPUPerFlowMS, joinInts(rep.CPUPIDs))
+	}
+	if st := rep.Store; st != nil {
+		stmts, perFlow := "statements not counted by these nodes", ""
+		if st.Statements != nil {
+			stmts, perFlow = fmt.Sprintf("%.0f statements", *st.Statements), fmt.Sprintf(", %.2f statements", *st.StatementsPerFlow)
+		}
+		fmt.Fprintf(w, "store       %.0f transactions, %s, %.0f retries on %d nodes\n", st.Transactions, stmts, st.Retries, len(st.Nodes))
+		fmt.Fprintf(w, "per flow    %.2f transactions%s, %.3f retries\n", st.TxPerFlow, perFlow, st.RetriesPerFlow)
+		if st.IdleSeconds > 0 {
+			idle, net := "", ""
+			if st.NetStatementsPerFlow != nil {
+				idle, net = fmt.Sprintf(", %.1f statements", *st.IdleStatementsPerSec), fmt.Sprintf(", %.2f statements", *st.NetStatementsPerFlow)
+			}
+			fmt.Fprintf(w, "idle        %.1f transactions/s%s without load (watched %.1fs): net per flow %.2f transactions%s\n",
+				st.IdleTxPerSec, idle, st.IdleSeconds, st.NetTxPerFlow, net)
+		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "step\tcount\tp50 ms\tp95 ms\tp99 ms\tmax ms\t")
