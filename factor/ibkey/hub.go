@@ -114,6 +114,18 @@ func (h *Hub) Poke(userIDs ...string) {
 	}
 }
 
+// announce wakes the waiters of a push this node changed, once its
+// transaction committed, and notes the change as seen: the next database
+// poll, which finds it too, need not wake them (and every app connection
+// of the user) again.
+func (h *Hub) announce(p *sls.IBKeyPush) {
+	h.mu.Lock()
+	// As the poll will read it back: stored in microseconds.
+	h.seen[p.ID] = seenPush{updated: p.UpdatedAt.Truncate(time.Microsecond), state: p.State}
+	h.mu.Unlock()
+	h.Poke(p.UserID)
+}
+
 // Waiters is the number of waiting subscriptions (for metrics and tests).
 func (h *Hub) Waiters() int {
 	h.mu.Lock()
@@ -165,7 +177,8 @@ func (h *Hub) poll(ctx context.Context, cursor time.Time) time.Time {
 		if s, ok := h.seen[p.ID]; ok && s.updated.Equal(p.UpdatedAt) && s.state == p.State {
 			continue
 		}
-		h.seen[p.ID] = seenPush{updated: p.UpdatedAt, state: p.State}
+		// As the poll will read it back: stored in microseconds.
+	h.seen[p.ID] = seenPush{updated: p.UpdatedAt.Truncate(time.Microsecond), state: p.State}
 		users = append(users, p.UserID)
 	}
 	for id, s := range h.seen {

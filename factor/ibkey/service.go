@@ -312,6 +312,11 @@ func setLoginPush(ctx context.Context, tx sls.Tx, p *sls.IBKeyPush, fail bool) e
 	if err != nil {
 		return err
 	}
+	return showOnLogin(ctx, tx, l, p, fail)
+}
+
+// showOnLogin is setLoginPush for a login the caller has read (locked).
+func showOnLogin(ctx context.Context, tx sls.Tx, l *sls.LoginTx, p *sls.IBKeyPush, fail bool) error {
 	if l.State != sls.LoginChallenged || !showPush(&l.Challenge, p) {
 		return nil // the login moved on (another device, a newer push, done)
 	}
