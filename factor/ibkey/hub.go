@@ -177,8 +177,7 @@ func (h *Hub) poll(ctx context.Context, cursor time.Time) time.Time {
 		if s, ok := h.seen[p.ID]; ok && s.updated.Equal(p.UpdatedAt) && s.state == p.State {
 			continue
 		}
-		// As the poll will read it back: stored in microseconds.
-		h.seen[p.ID] = seenPush{updated: p.UpdatedAt.Truncate(time.Microsecond), state: p.State}
+		h.seen[p.ID] = seenPush{updated: p.UpdatedAt, state: p.State}
 		users = append(users, p.UserID)
 	}
 	for id, s := range h.seen {
