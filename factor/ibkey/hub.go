@@ -103,13 +103,26 @@ func (h *Hub) add(s *sub) func() {
 // Subscribe1 is Subscribe for one user (the login.Wake signature).
 func (h *Hub) Subscribe1(userID string) (<-chan struct{}, func()) { return h.Subscribe(userID) }
 
-// Poke wakes the waiters of the users now.
+// Poke wakes the waiters of the users (or other topics) now, each once
+// however many of the topics it waits on: an app connection waits on its
+// instance and each of its users, and a second wake would cost it a
+// second read.
 func (h *Hub) Poke(userIDs ...string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if len(userIDs) == 1 {
+		for s := range h.subs[userIDs[0]] {
+			s.fire()
+		}
+		return
+	}
+	fired := map[*sub]bool{}
 	for _, u := range userIDs {
 		for s := range h.subs[u] {
-			s.fire()
+			if !fired[s] {
+				fired[s] = true
+				s.fire()
+			}
 		}
 	}
 }
