@@ -87,8 +87,8 @@ type stream struct {
 	sent  map[string]struct{} // pushes announced and still open (nil: none)
 	beats int
 
-	// mu guards the rest. It is never held during I/O or a database call:
-	// the hub calls kick with its own lock held.
+	// mu guards the rest. It is never held during I/O, a database call or
+	// a call into the hub: the hub calls kick with its own lock held.
 	mu      sync.Mutex
 	closed  bool
 	running bool // a refresh is under way
@@ -138,12 +138,9 @@ func (s *Service) events(a *httpapi.API, w http.ResponseWriter, r *http.Request)
 		st.out.abort()
 		return
 	}
-	st.mu.Lock()
-	st.unwatch = s.hub.Watch(st.kick, instanceTopic(st.in.ID))
-	st.running = true
-	st.timer = time.AfterFunc(st.nextBeat(), st.beat)
-	st.mu.Unlock()
-	st.refresh()
+	if st.start() {
+		st.refresh()
+	}
 	if conn == nil {
 		select {
 		case <-st.done:
@@ -153,6 +150,24 @@ func (s *Service) events(a *httpapi.API, w http.ResponseWriter, r *http.Request)
 		return
 	}
 	go st.watchHangUp(conn)
+}
+
+// start subscribes the stream to its instance's changes and arms its
+// timer; it reports false when the stream has already ended. The caller
+// then runs the first refresh.
+func (st *stream) start() bool {
+	st.running = true // before the first kick can come
+	// Never with st.mu held: the hub calls kick with its own lock held.
+	unwatch := st.s.hub.Watch(st.kick, instanceTopic(st.in.ID))
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.closed {
+		unwatch()
+		return false
+	}
+	st.unwatch = unwatch
+	st.timer = time.AfterFunc(st.nextBeat(), st.beat)
+	return true
 }
 
 // appendHeader appends h in wire form.
@@ -211,21 +226,28 @@ func (st *stream) refresh() {
 			return
 		}
 		st.mu.Lock()
-		if st.closed {
-			st.mu.Unlock()
+		closed, same := st.closed, sameSet(st.users, users)
+		st.mu.Unlock()
+		if closed {
 			return
 		}
-		if !sameSet(st.users, users) {
-			// Watched from now on: read again, so no change of a new
-			// user slips in between.
+		if !same {
+			// Watched from now on, then read again, so no change of a
+			// new user slips in between. (Watch never runs with st.mu
+			// held: the hub calls kick with its own lock held.)
+			unwatch := st.s.hub.Watch(st.kick, append([]string{instanceTopic(st.in.ID)}, users...)...)
+			st.mu.Lock()
+			if st.closed {
+				st.mu.Unlock()
+				unwatch()
+				return
+			}
 			old := st.unwatch
-			st.users = users
-			st.unwatch = st.s.hub.Watch(st.kick, append([]string{instanceTopic(st.in.ID)}, users...)...)
+			st.users, st.unwatch = users, unwatch
 			st.mu.Unlock()
 			old()
 			continue
 		}
-		st.mu.Unlock()
 		if !st.deliver(pending) {
 			st.close()
 			return

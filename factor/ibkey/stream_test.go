@@ -48,7 +48,8 @@ func openStream(t *testing.T, ctx context.Context, srv *httptest.Server) *sseRea
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { resp.Body.Close() })
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" || resp.Header.Get("Cache-Control") != "no-store" ||
+		resp.Header.Get("X-Accel-Buffering") != "no" {
 		t.Fatalf("stream: %d %v", resp.StatusCode, resp.Header)
 	}
 	r := &sseReader{t: t, br: bufio.NewReader(resp.Body), resp: resp}
