@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	sls "github.com/secure-login-system/sls"
@@ -211,125 +209,6 @@ func (s *Service) reauth(a *httpapi.API, w http.ResponseWriter, r *http.Request)
 	httpapi.WriteJSON(w, http.StatusOK, res)
 }
 
-// shutdowns closes app connections when their HTTP server shuts down:
-// http.Server.Shutdown waits for active requests, and a push connection
-// is never idle.
-var shutdowns sync.Map // *http.Server → chan struct{}
-
-func shutdownSignal(r *http.Request) <-chan struct{} {
-	srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server)
-	if !ok {
-		return nil
-	}
-	ch := make(chan struct{})
-	actual, loaded := shutdowns.LoadOrStore(srv, ch)
-	if !loaded {
-		srv.RegisterOnShutdown(func() { close(ch) })
-	}
-	return actual.(chan struct{})
-}
-
-// events is the app's long-lived connection (server-sent events, the
-// WHATWG HTML "text/event-stream" format): a "push" event for each new
-// request to a user the instance holds, "closed" when one stops waiting,
-// and a comment line as heartbeat. It needs no third-party push service.
-func (s *Service) events(a *httpapi.API, w http.ResponseWriter, r *http.Request) {
-	in := instanceOf(r)
-	rc := http.NewResponseController(w)
-	// The server's ReadTimeout would end (and cancel) a connection that
-	// lives longer; the stream reads nothing after its headers.
-	_ = rc.SetReadDeadline(time.Time{})
-	_ = rc.SetWriteDeadline(time.Time{})
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	s.streams.Add(1)
-	defer s.streams.Add(-1)
-	send := func(ev proto.Event) error {
-		b, _ := json.Marshal(ev)
-		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Type, b); err != nil {
-			return err
-		}
-		return rc.Flush()
-	}
-	if err := send(proto.Event{Type: "hello"}); err != nil {
-		return
-	}
-	s.touch(r.Context(), in)
-	stop := shutdownSignal(r)
-	end := time.NewTimer(s.cfg.StreamLifetime.D())
-	defer end.Stop()
-	beat := time.NewTicker(s.cfg.Heartbeat.D())
-	defer beat.Stop()
-	sent := map[string]bool{}
-	// Subscribed to the instance itself (Add User and migration poke it)
-	// and to its users; re-subscribed whenever the user set changes. The
-	// subscription is taken before each read, so no change slips between.
-	var users []string
-	beats := 0
-	for {
-		wake, cancel := s.hub.Subscribe(append([]string{instanceTopic(in.ID)}, users...)...)
-		pending, now, err := s.Pending(r.Context(), in)
-		if err != nil {
-			cancel()
-			return
-		}
-		if !sameSet(users, now) {
-			cancel()
-			users = now
-			continue
-		}
-		open := map[string]bool{}
-		for _, p := range pending {
-			open[p.ID] = true
-			if !sent[p.ID] {
-				if send(proto.Event{Type: "push", Push: &p}) != nil {
-					cancel()
-					return
-				}
-				sent[p.ID] = true
-			}
-		}
-		for id := range sent {
-			if !open[id] {
-				if send(proto.Event{Type: "closed", ID: id}) != nil {
-					cancel()
-					return
-				}
-				delete(sent, id)
-			}
-		}
-	wait:
-		for {
-			select {
-			case <-r.Context().Done():
-				cancel()
-				return
-			case <-stop:
-				cancel()
-				return
-			case <-end.C:
-				cancel()
-				return
-			case <-wake:
-				break wait
-			case <-beat.C:
-				if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil || rc.Flush() != nil {
-					cancel()
-					return
-				}
-				// Every safetyBeats heartbeats, re-read in case a change
-				// escaped the database poll (a commit slower than its overlap).
-				if beats++; beats%safetyBeats == 0 {
-					break wait
-				}
-			}
-		}
-		cancel()
-	}
-}
-
 // safetyBeats: an idle connection re-reads its pending pushes every 20
 // heartbeats (5 minutes by default) — cheap even with many thousand
 // connections per node.
@@ -400,8 +279,7 @@ func (s *Service) wait(a *httpapi.API) http.HandlerFunc {
 		if timeout == 0 {
 			timeout = 20 * time.Second
 		}
-		s.pokeLogin(r.Context(), b.LoginID)
-		step, changed, err := s.d.Login().Wait(r.Context(), b.LoginID, timeout, s.hub.Subscribe1, Settled)
+		step, changed, err := s.d.Login().Wait(r.Context(), b.LoginID, timeout, s.wakeFirst(), Settled)
 		if err != nil {
 			httpapi.WriteError(w, r, a.Log, err)
 			return
@@ -410,20 +288,21 @@ func (s *Service) wait(a *httpapi.API) http.HandlerFunc {
 	}
 }
 
-// pokeLogin wakes the app connections on this node of the login's user:
-// the login page calls wait after its login committed, so a new push is
-// visible now, ahead of the next poll.
-func (s *Service) pokeLogin(ctx context.Context, loginID string) {
-	if loginID == "" || len(loginID) > 128 {
-		return
-	}
-	_ = s.d.Store.View(ctx, func(tx sls.Tx) error {
-		l, err := tx.Login(ctx, sls.TokenHash(loginID))
-		if err == nil && l.State == sls.LoginChallenged {
-			s.hub.Poke(l.UserID)
+// wakeFirst is the wait's login.Wake. Its first call also wakes this
+// node's app connections of the login's user: the login page calls wait
+// once its login committed, so a push just created is visible now, and
+// reaches the app ahead of the next database poll — without a read of
+// its own (Wait has just read the login). The poke comes before the
+// subscription, which it would otherwise fire.
+func (s *Service) wakeFirst() login.Wake {
+	first := true
+	return func(userID string) (<-chan struct{}, func()) {
+		if first {
+			first = false
+			s.hub.Poke(userID)
 		}
-		return nil
-	})
+		return s.hub.Subscribe(userID)
+	}
 }
 
 // Settled is login.Settled for IB Key logins: the page has something to

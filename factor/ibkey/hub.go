@@ -32,13 +32,22 @@ type seenPush struct {
 	state   string
 }
 
+// sub is one waiter: a one-shot channel (Subscribe) or a callback called
+// at every change (Watch).
 type sub struct {
 	ch    chan struct{}
 	once  sync.Once
+	fn    func()
 	users []string
 }
 
-func (s *sub) fire() { s.once.Do(func() { close(s.ch) }) }
+func (s *sub) fire() {
+	if s.fn != nil {
+		s.fn()
+		return
+	}
+	s.once.Do(func() { close(s.ch) })
+}
 
 // overlap is how far back each poll looks before the newest change seen:
 // a transaction stamps UpdatedAt before it commits, so a change may
@@ -54,6 +63,19 @@ func newHub(store sls.Store, clock sls.Clock, interval time.Duration, log *slog.
 // users' pushes; cancel releases it.
 func (h *Hub) Subscribe(userIDs ...string) (<-chan struct{}, func()) {
 	s := &sub{ch: make(chan struct{}), users: userIDs}
+	return s.ch, h.add(s)
+}
+
+// Watch calls fn at every change of any of the topics until cancel is
+// called. fn runs with the hub locked: it must only take note and return
+// (an app connection schedules a re-read), never block.
+func (h *Hub) Watch(fn func(), topics ...string) (cancel func()) {
+	return h.add(&sub{fn: fn, users: topics})
+}
+
+// add registers s under its topics and returns what releases it.
+func (h *Hub) add(s *sub) func() {
+	userIDs := s.users
 	h.mu.Lock()
 	for _, u := range userIDs {
 		m := h.subs[u]
@@ -64,7 +86,7 @@ func (h *Hub) Subscribe(userIDs ...string) (<-chan struct{}, func()) {
 		m[s] = struct{}{}
 	}
 	h.mu.Unlock()
-	return s.ch, func() {
+	return func() {
 		h.mu.Lock()
 		for _, u := range s.users {
 			if m := h.subs[u]; m != nil {
@@ -81,15 +103,40 @@ func (h *Hub) Subscribe(userIDs ...string) (<-chan struct{}, func()) {
 // Subscribe1 is Subscribe for one user (the login.Wake signature).
 func (h *Hub) Subscribe1(userID string) (<-chan struct{}, func()) { return h.Subscribe(userID) }
 
-// Poke wakes the waiters of the users now.
+// Poke wakes the waiters of the users (or other topics) now, each once
+// however many of the topics it waits on: an app connection waits on its
+// instance and each of its users, and a second wake would cost it a
+// second read.
 func (h *Hub) Poke(userIDs ...string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, u := range userIDs {
-		for s := range h.subs[u] {
+	if len(userIDs) == 1 {
+		for s := range h.subs[userIDs[0]] {
 			s.fire()
 		}
+		return
 	}
+	fired := map[*sub]bool{}
+	for _, u := range userIDs {
+		for s := range h.subs[u] {
+			if !fired[s] {
+				fired[s] = true
+				s.fire()
+			}
+		}
+	}
+}
+
+// announce wakes the waiters of a push this node changed, once its
+// transaction committed, and notes the change as seen: the next database
+// poll, which finds it too, need not wake them (and every app connection
+// of the user) again.
+func (h *Hub) announce(p *sls.IBKeyPush) {
+	h.mu.Lock()
+	// As the poll will read it back: stored in microseconds.
+	h.seen[p.ID] = seenPush{updated: p.UpdatedAt.Truncate(time.Microsecond), state: p.State}
+	h.mu.Unlock()
+	h.Poke(p.UserID)
 }
 
 // Waiters is the number of waiting subscriptions (for metrics and tests).

@@ -93,9 +93,9 @@ func (s *Service) Answer(ctx context.Context, in *sls.IBKeyInstance, a proto.App
 	now := s.now()
 	var res *proto.AnswerResult
 	var outcome error
-	var userID string
+	var changed *sls.IBKeyPush
 	err := s.d.Store.Update(ctx, func(tx sls.Tx) error {
-		res, outcome = nil, nil
+		res, outcome, changed = nil, nil, nil
 		// Lock order as in a login answer: login, user, push.
 		peek, err := tx.IBKeyPush(ctx, a.PushID)
 		if errors.Is(err, sls.ErrNotFound) {
@@ -107,8 +107,9 @@ func (s *Service) Answer(ctx context.Context, in *sls.IBKeyInstance, a proto.App
 		// A push that belongs to no login belongs to a step-up or a
 		// withdrawal confirmation (a challenge kept elsewhere).
 		purpose := sls.PurposeLogin
-		if _, err := tx.LoginForUpdate(ctx, peek.LoginHash); errors.Is(err, sls.ErrNotFound) {
-			purpose = sls.PurposeStepUp
+		lg, err := tx.LoginForUpdate(ctx, peek.LoginHash)
+		if errors.Is(err, sls.ErrNotFound) {
+			purpose, lg = sls.PurposeStepUp, nil
 		} else if err != nil {
 			return err
 		}
@@ -116,10 +117,18 @@ func (s *Service) Answer(ctx context.Context, in *sls.IBKeyInstance, a proto.App
 		if err != nil {
 			return err
 		}
-		userID = u.ID
 		p, err := tx.IBKeyPushForUpdate(ctx, a.PushID)
 		if err != nil {
 			return err
+		}
+		// The push's new state on the login page (the login is read and
+		// locked above) or on its step-up.
+		show := func(fail bool) error {
+			changed = p
+			if lg != nil {
+				return showOnLogin(ctx, tx, lg, p, fail)
+			}
+			return setStepUpPush(ctx, tx, p, fail)
 		}
 		// A push that confirms a withdrawal is approved only with a
 		// signature over the transaction as bound (dynamic linking).
@@ -140,7 +149,7 @@ func (s *Service) Answer(ctx context.Context, in *sls.IBKeyInstance, a proto.App
 			if err := s.closePush(ctx, tx, p, sls.PushExpired, nil, now); err != nil {
 				return err
 			}
-			if err := setLoginPush(ctx, tx, p, false); err != nil {
+			if err := show(false); err != nil {
 				return err
 			}
 		}
@@ -158,6 +167,7 @@ func (s *Service) Answer(ctx context.Context, in *sls.IBKeyInstance, a proto.App
 			if err := tx.PutIBKeyPush(ctx, p); err != nil {
 				return err
 			}
+			changed = p
 			if err := sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), EventBadUnlock, u.ID, d.ID,
 				map[string]any{"push_id": p.ID, "bad_unlocks": p.BadUnlocks}); err != nil {
 				return err
@@ -169,7 +179,7 @@ func (s *Service) Answer(ctx context.Context, in *sls.IBKeyInstance, a proto.App
 				if err := s.closePush(ctx, tx, p, sls.PushRejected, nil, now); err != nil {
 					return err
 				}
-				if err := setLoginPush(ctx, tx, p, false); err != nil {
+				if err := show(false); err != nil {
 					return err
 				}
 			}
@@ -184,7 +194,7 @@ func (s *Service) Answer(ctx context.Context, in *sls.IBKeyInstance, a proto.App
 			if err := s.closePush(ctx, tx, p, sls.PushDenied, nil, now); err != nil {
 				return err
 			}
-			if err := setLoginPush(ctx, tx, p, true); err != nil {
+			if err := show(true); err != nil {
 				return err
 			}
 			if a.NotMe {
@@ -208,7 +218,7 @@ func (s *Service) Answer(ctx context.Context, in *sls.IBKeyInstance, a proto.App
 			if err := s.closePush(ctx, tx, p, sls.PushRejected, nil, now); err != nil {
 				return err
 			}
-			if err := setLoginPush(ctx, tx, p, false); err != nil {
+			if err := show(false); err != nil {
 				return err
 			}
 			if err := sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), EventPushWrongNumber, u.ID, d.ID, detail); err != nil {
@@ -226,7 +236,7 @@ func (s *Service) Answer(ctx context.Context, in *sls.IBKeyInstance, a proto.App
 			if err := s.closePush(ctx, tx, p, sls.PushApproved, nil, now); err != nil {
 				return err
 			}
-			if err := setLoginPush(ctx, tx, p, false); err != nil {
+			if err := show(false); err != nil {
 				return err
 			}
 			if err := sls.Audit(ctx, tx, now, sls.ActorUser(u.ID), EventPushApproved, u.ID, d.ID, detail); err != nil {
@@ -236,8 +246,8 @@ func (s *Service) Answer(ctx context.Context, in *sls.IBKeyInstance, a proto.App
 		res = &proto.AnswerResult{PushID: p.ID, State: p.State}
 		return nil
 	})
-	if userID != "" && err == nil {
-		s.hub.Poke(userID)
+	if changed != nil && err == nil {
+		s.hub.announce(changed)
 	}
 	if err != nil {
 		return nil, err

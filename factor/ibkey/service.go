@@ -92,6 +92,12 @@ type Service struct {
 	log *slog.Logger
 	// streams counts the app event streams open on this node.
 	streams atomic.Int64
+	// open holds them.
+	open streamSet
+	// life is the context of work that outlives a request (a stream's
+	// reads); it ends when Run does.
+	life    context.Context
+	endLife context.CancelFunc
 }
 
 // ConnectedApps is the number of app instances holding an event stream
@@ -114,6 +120,7 @@ func New(d Deps) (*Service, error) {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{d: d, cfg: cfg, log: d.Log}
+	s.life, s.endLife = context.WithCancel(context.Background())
 	s.hub = newHub(d.Store, d.Clock, cfg.PollInterval.D(), d.Log)
 	return s, nil
 }
@@ -134,6 +141,8 @@ func (s *Service) Run(ctx context.Context) {
 		s.runGateway(ctx)
 	}
 	<-ctx.Done()
+	s.closeStreams(nil)
+	s.endLife()
 }
 
 // activationFailed is what every refused activation looks like to the
@@ -303,6 +312,11 @@ func setLoginPush(ctx context.Context, tx sls.Tx, p *sls.IBKeyPush, fail bool) e
 	if err != nil {
 		return err
 	}
+	return showOnLogin(ctx, tx, l, p, fail)
+}
+
+// showOnLogin is setLoginPush for a login the caller has read (locked).
+func showOnLogin(ctx context.Context, tx sls.Tx, l *sls.LoginTx, p *sls.IBKeyPush, fail bool) error {
 	if l.State != sls.LoginChallenged || !showPush(&l.Challenge, p) {
 		return nil // the login moved on (another device, a newer push, done)
 	}
