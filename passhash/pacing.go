@@ -10,32 +10,25 @@ import (
 
 // HeadroomRounds is how many rounds of full slots the heap may grow by
 // between two garbage collections when PaceGC is on: with 2 slots at
-// 19 MiB, the collector runs about once every 8 hashes instead of once
-// every 2 or 3 under the default GOGC=100 (each Argon2id computation
-// allocates its whole memory cost at once and drops it when done, while
-// the rest of the heap stays a few MiB, so the default's proportional
-// goal is hit every few hashes).
+// 19 MiB, the collector runs about once every 5 to 8 hashes instead of
+// once every 2 or 3 under the default GOGC=100. It is also the most
+// PaceGC multiplies GOGC by: GOGC stays within 100..100×HeadroomRounds.
 const HeadroomRounds = 4
-
-// minLive is the smallest live heap gcPercent divides by: the runtime's
-// own minimum goal is 4 MiB × GOGC/100, so dividing by less would push
-// that minimum, and so the heap, above live + headroom.
-const minLive = 4 << 20
 
 // GCPacing is what PaceGC applied.
 type GCPacing struct {
-	// Headroom is how far the heap may grow past the live heap before the
-	// next collection, at least: HeadroomRounds × slots × memory cost.
+	// Headroom is how far the heap may grow past a live heap of at least
+	// slots × memory cost before the next collection:
+	// HeadroomRounds × slots × memory cost.
 	Headroom uint64
 	// Reason says why nothing was applied ("" when applied).
 	Reason string
 }
 
-// pacer keeps the collector's goal at live + max(live, headroom) by
-// resetting GOGC after every collection from the heap it found live.
+// pacer resets GOGC after every collection from the heap it found live.
 type pacer struct {
 	mu       sync.Mutex
-	headroom uint64 // 0: stopped
+	inFlight uint64 // slots × memory cost; 0: stopped
 	armed    bool   // a sentinel's cleanup is pending
 	adjusted int    // times GOGC was set (tests see the chain work)
 	sample   [1]metrics.Sample
@@ -56,13 +49,24 @@ var (
 // mark work taken from the hashing CPUs and, on a busy machine, stalls
 // while the runtime waits for every thread to stop.
 //
-// What: after every collection it sets GOGC so that the next goal is
-// live + max(live, headroom), headroom = HeadroomRounds × slots × memory
-// cost. That is GOGC=100 when the live heap is large, and a fixed number
-// of hashes between collections when it is small. The heap therefore
-// stays below 2 × live + headroom, where live is at most the rest of the
-// process + slots × memory cost (the Gate bounds the computations in
-// flight); with the defaults and 2 slots the headroom is 152 MiB.
+// What: after every collection it sets GOGC from the live heap found:
+// with S = slots × memory cost (what the Gate lets be in flight) and
+// H = HeadroomRounds × S, GOGC = 100 × H / live, kept within 100 and
+// 100 × HeadroomRounds. So the next collection comes when the heap has
+// grown by:
+//   - H (the default: 152 MiB for 2 slots) when live is between S and H:
+//     a node whose live heap is mostly hashes in flight;
+//   - live (GOGC=100) when live is above H: a big heap keeps the
+//     runtime's default pacing;
+//   - HeadroomRounds × live when live is below S: an idle node's heap
+//     stays small.
+//
+// Whatever the timing of the adjustment (it runs after each cycle, on
+// the runtime's cleanup goroutine), GOGC never exceeds 100 ×
+// HeadroomRounds, so the heap stays below (1 + HeadroomRounds) × live,
+// where live is at most the rest of the process + 2 × S (hashes in
+// flight, and hashes that started during the marking, which count as
+// live until the next cycle).
 //
 // It does nothing when the operator set GOGC or GOMEMLIMIT in the
 // environment (their settings are kept as given), or when slots or the
@@ -76,20 +80,20 @@ func PaceGC(slots int, p Params) GCPacing {
 	case slots <= 0 || p.MemoryKiB == 0:
 		return GCPacing{Reason: "no hashing slots or no memory cost"}
 	}
-	headroom := uint64(HeadroomRounds) * uint64(slots) * uint64(p.MemoryKiB) * 1024
+	inFlight := uint64(slots) * uint64(p.MemoryKiB) * 1024
 	paceOnce.Do(func() {
 		paced = &pacer{}
 		paced.sample[0].Name = "/gc/heap/live:bytes"
 	})
 	paced.mu.Lock()
 	defer paced.mu.Unlock()
-	paced.headroom = headroom
+	paced.inFlight = inFlight
 	paced.adjustLocked()
 	if !paced.armed {
 		paced.armed = true
 		paced.arm()
 	}
-	return GCPacing{Headroom: headroom}
+	return GCPacing{Headroom: HeadroomRounds * inFlight}
 }
 
 // stopPacing gives the collector back GOGC=100 (for tests and benchmarks
@@ -100,7 +104,7 @@ func stopPacing() {
 	}
 	paced.mu.Lock()
 	defer paced.mu.Unlock()
-	paced.headroom = 0
+	paced.inFlight = 0
 	debug.SetGCPercent(100)
 }
 
@@ -116,7 +120,7 @@ func (p *pacer) arm() {
 	runtime.AddCleanup(new(sentinel), func(p *pacer) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		if p.headroom == 0 {
+		if p.inFlight == 0 {
 			p.armed = false
 			return
 		}
@@ -133,14 +137,16 @@ func (p *pacer) adjustLocked() {
 	if p.sample[0].Value.Kind() == metrics.KindUint64 {
 		live = p.sample[0].Value.Uint64()
 	}
-	debug.SetGCPercent(gcPercent(live, p.headroom))
+	debug.SetGCPercent(gcPercent(live, p.inFlight))
 	p.adjusted++
 }
 
-// gcPercent is the GOGC that makes the next goal about live + headroom,
-// and never below the default 100. A live heap below minLive (none yet
-// before the first collection) counts as minLive.
-func gcPercent(live, headroom uint64) int {
-	live = max(live, minLive)
-	return int(max(headroom*100/live, 100))
+// gcPercent is the GOGC for a live heap: 100 × HeadroomRounds ×
+// inFlight / live, within 100 and 100 × HeadroomRounds (see PaceGC).
+func gcPercent(live, inFlight uint64) int {
+	const most = 100 * HeadroomRounds
+	if live <= inFlight {
+		return most
+	}
+	return int(max(most*inFlight/live, 100))
 }

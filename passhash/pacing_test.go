@@ -6,28 +6,30 @@ import (
 	"runtime/metrics"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
 
-// TestGCPercent: the goal leaves at least the headroom above the live
-// heap, never less than GOGC=100, and a tiny live heap cannot raise the
-// runtime's minimum goal past the headroom.
+// TestGCPercent: GOGC gives the next collection the headroom when the
+// live heap is mostly hashes in flight, the default for a big heap, and
+// stays within 100..100×HeadroomRounds whatever the live heap.
 func TestGCPercent(t *testing.T) {
 	const mib = 1 << 20
+	const inFlight = 38 * mib // 2 slots × 19 MiB
 	for _, tc := range []struct {
-		live, headroom uint64
-		want           int
+		live uint64
+		want int
 	}{
-		{0, 152 * mib, 3800},         // before the first collection: as if 4 MiB live
-		{1 * mib, 152 * mib, 3800},   // below the runtime's minimum
-		{8 * mib, 152 * mib, 1900},   // idle node
-		{44 * mib, 152 * mib, 345},   // two hashes in flight
-		{152 * mib, 152 * mib, 100},  // live = headroom
-		{1024 * mib, 152 * mib, 100}, // large heap: the default
+		{0, 400},          // before the first collection
+		{6 * mib, 400},    // idle node: goal 5 × live = 30 MiB
+		{38 * mib, 400},   // goal 38 + 152 MiB
+		{44 * mib, 345},   // two hashes in flight: goal 44 + 152 MiB
+		{152 * mib, 100},  // live = headroom
+		{1024 * mib, 100}, // large heap: the default
 	} {
-		if got := gcPercent(tc.live, tc.headroom); got != tc.want {
-			t.Errorf("gcPercent(%d MiB, %d MiB) = %d, want %d", tc.live/mib, tc.headroom/mib, got, tc.want)
+		if got := gcPercent(tc.live, inFlight); got != tc.want {
+			t.Errorf("gcPercent(%d MiB) = %d, want %d", tc.live/mib, got, tc.want)
 		}
 	}
 }
@@ -111,6 +113,8 @@ func BenchmarkCheckConcurrent(b *testing.B) {
 			cycles := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
 			metrics.Read(cycles)
 			before := cycles[0].Value.Uint64()
+			var ru0, ru1 syscall.Rusage
+			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				var mine []time.Duration
@@ -126,11 +130,13 @@ func BenchmarkCheckConcurrent(b *testing.B) {
 				mu.Unlock()
 			})
 			b.StopTimer()
+			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 			metrics.Read(cycles)
 			slices.Sort(took)
 			b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
 			b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
 			b.ReportMetric(float64(cycles[0].Value.Uint64()-before)/float64(b.N), "gc/op")
+			b.ReportMetric(float64(ru1.Minflt-ru0.Minflt)/float64(b.N), "faults/op")
 		})
 	}
 }
