@@ -23,6 +23,7 @@ import (
 
 	"github.com/secure-login-system/sls/config"
 	"github.com/secure-login-system/sls/httpapi"
+	"github.com/secure-login-system/sls/passhash"
 	"github.com/secure-login-system/sls/server"
 	"github.com/secure-login-system/sls/version"
 )
@@ -124,6 +125,14 @@ func run(args []string) error {
 	srv, err := server.Open(ctx, o)
 	if err != nil {
 		return err
+	}
+	// Pace the collector for the password hashes (docs/operations.md,
+	// "Memory and the garbage collector"); GOGC or GOMEMLIMIT in the
+	// environment keep the runtime's own pacing.
+	if gc := passhash.PaceGC(srv.Hashing.Slots(), srv.Login.Config().Argon); gc.Reason == "" {
+		o.Logger.Info("garbage collector paced for password hashing", "headroom_mib", gc.Headroom>>20)
+	} else {
+		o.Logger.Info("garbage collector left to the runtime", "reason", gc.Reason)
 	}
 	if demo {
 		if err := srv.Demo(ctx, os.Stdout); err != nil {
