@@ -13,4 +13,8 @@ type SchedulerStore interface {
 	// before now (or the job has never run), and moves the next run to
 	// next.
 	ClaimJob(ctx context.Context, name string, now, next time.Time) (bool, error)
+	// JobSchedule returns every job's next run time (a read): a node
+	// claims only the jobs that are due, instead of writing once per job
+	// at every tick.
+	JobSchedule(ctx context.Context) (map[string]time.Time, error)
 }

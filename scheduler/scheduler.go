@@ -61,8 +61,24 @@ func (s *Scheduler) Run(ctx context.Context) {
 // It returns the names of the jobs it ran.
 func (s *Scheduler) RunDue(ctx context.Context) []string {
 	var ran []string
+	// One read finds the jobs that are due; only those are claimed (a
+	// write each). A job missing from the schedule has never run.
+	var next map[string]time.Time
+	if err := s.Store.Read(ctx, func(tx sls.Tx) error {
+		var err error
+		next, err = tx.JobSchedule(ctx)
+		return err
+	}); err != nil {
+		if ctx.Err() == nil {
+			s.log().Error("scheduler: read the schedule", "err", err)
+		}
+		return nil
+	}
 	for _, j := range s.jobs {
 		now := s.Clock.Now()
+		if at, ok := next[j.Name]; ok && now.Before(at) {
+			continue
+		}
 		var claimed bool
 		err := s.Store.Update(ctx, func(tx sls.Tx) error {
 			var err error

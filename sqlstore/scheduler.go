@@ -20,3 +20,23 @@ func (t *tx) ClaimJob(ctx context.Context, name string, now, next time.Time) (bo
 	n, err := res.RowsAffected()
 	return n == 1, wrap("claim job", err)
 }
+
+func (t *tx) JobSchedule(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := t.query(ctx, `SELECT name, next_run_at FROM job_schedule`)
+	if err != nil {
+		return nil, wrap("job schedule", err)
+	}
+	out := map[string]time.Time{}
+	type entry struct {
+		name string
+		next int64
+	}
+	list, err := collect(rows, func(s scanner) (entry, error) {
+		var e entry
+		return e, s.Scan(&e.name, &e.next)
+	})
+	for _, e := range list {
+		out[e.name] = fromMicro(e.next)
+	}
+	return out, wrap("job schedule", err)
+}
