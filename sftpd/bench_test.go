@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -53,9 +54,11 @@ func TestBenchDownload(t *testing.T) {
 	const nSmall, smallSize = 1000, 4 << 10
 	makeBenchFiles(t, folder, bigSize, nSmall, smallSize)
 
-	targets := []benchTarget{{name: "sls sftpd", port: ts.port, user: "alice", dir: "/"}}
+	targets := []benchTarget{{name: "sls sftpd", port: ts.port, user: "alice", dir: "/",
+		cpu: selfCPU, settle: func() { waitFor(func() bool { return ts.srv.nconns.Load() == 0 }) }}}
 	if sshd, ok := startSSHD(t, good.Pub.Type()+" "+authorizedKey(t, good.OpenSSH)); ok {
-		targets = append(targets, benchTarget{name: "OpenSSH sshd+sftp-server", port: sshd.port, user: sshd.user, dir: folder})
+		targets = append(targets, benchTarget{name: "OpenSSH sshd+sftp-server", port: sshd.port, user: sshd.user, dir: folder,
+			cpu: func() time.Duration { return procTreeCPU(sshd.pid) }, settle: func() { waitFor(func() bool { return !hasChildren(sshd.pid) }) }})
 	} else {
 		t.Log("sshd unavailable: comparing with sftp -D only (no SSH), which is not like for like")
 	}
@@ -104,6 +107,7 @@ func TestBenchDownload(t *testing.T) {
 
 	type key struct{ target, cipher, load string }
 	times := map[key][]time.Duration{}
+	cpus := map[key][]time.Duration{} // the server's CPU time (user+system)
 	work := t.TempDir()
 	for range rounds {
 		for _, cipher := range ciphers {
@@ -112,17 +116,19 @@ func TestBenchDownload(t *testing.T) {
 					continue // no cipher without SSH
 				}
 				for _, ld := range loads {
-					d := tg.run(t, good.OpenSSH, cipher, folder, work, ld.name)
+					d, cpu := tg.run(t, good.OpenSSH, cipher, folder, work, ld.name)
 					checkLoad(t, folder, work, ld.name, bigSize, nSmall, smallSize)
 					k := key{tg.name, cipher, ld.name}
 					times[k] = append(times[k], d)
+					cpus[k] = append(cpus[k], cpu)
 				}
 			}
 		}
 	}
 
 	var report strings.Builder
-	fmt.Fprintf(&report, "OpenSSH sftp client, best of %d interleaved rounds (median in brackets), MB = 10^6 bytes\n", rounds)
+	fmt.Fprintf(&report, "OpenSSH sftp client, best of %d interleaved rounds (median in brackets), MB = 10^6 bytes;\n"+
+		"cpu: the server's CPU time (user+system; for OpenSSH sshd and sftp-server together), median; cpu ratio: OpenSSH's over this server's\n", rounds)
 	for _, tg := range targets {
 		if !tg.direct {
 			fmt.Fprintf(&report, "a default client (no -c) negotiates with %s: %s\n", tg.name, negotiated[tg.name])
@@ -147,11 +153,17 @@ func TestBenchDownload(t *testing.T) {
 				if ld.files > 1 {
 					line += fmt.Sprintf(", %.0f files/s (%.0f)", float64(ld.files)/best.Seconds(), float64(ld.files)/med.Seconds())
 				}
+				if cs := cpus[key{tg.name, c, ld.name}]; !tg.direct {
+					line += fmt.Sprintf(", cpu %v", median(cs).Round(time.Millisecond))
+				}
 				switch {
 				case tg.name == "sls sftpd":
 					ref = mbs
 				case ref > 0:
 					line += fmt.Sprintf("  -> sls/this = %.2f (median %.2f)", ref/mbs, medianRatio(times[key{"sls sftpd", cipher, ld.name}], ds))
+					if !tg.direct {
+						line += fmt.Sprintf(", cpu ratio %.2f", medianRatio(cpus[key{"sls sftpd", cipher, ld.name}], cpus[key{tg.name, c, ld.name}]))
+					}
 				}
 				report.WriteString(line + "\n")
 			}
@@ -191,6 +203,48 @@ type benchTarget struct {
 	user   string
 	dir    string // remote folder holding big.bin and small/
 	direct bool   // sftp -D: no SSH
+	// cpu returns the CPU time the server has used so far, and settle
+	// waits until the last session has ended; nil for sftp -D.
+	cpu    func() time.Duration
+	settle func()
+}
+
+// selfCPU is this process's CPU time: this server's, as the test itself
+// only waits for the client.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procTreeCPU is the CPU time of process pid and of its children that have
+// ended (proc(5): utime, stime, cutime, cstime), in clock ticks of 10 ms.
+func procTreeCPU(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in brackets and may hold
+	// spaces; utime is the 14th field of the line, the 12th after it.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	var ticks int64
+	for _, i := range []int{11, 12, 13, 14} {
+		n, _ := strconv.ParseInt(f[i], 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}
+
+func hasChildren(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	return err == nil && len(bytes.TrimSpace(b)) > 0
+}
+
+// waitFor polls cond for up to 5 s.
+func waitFor(cond func() bool) {
+	for deadline := time.Now().Add(5 * time.Second); !cond() && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // sftpArgs are the client's arguments; cipher "default" leaves the choice
@@ -242,7 +296,7 @@ func (tg benchTarget) negotiated(t *testing.T, key string) string {
 // run times one load: get-* download from the server into work, put-*
 // upload from folder (the server side's files) into the server's up/
 // folder, which is emptied first.
-func (tg benchTarget) run(t *testing.T, key, cipher, folder, work, load string) time.Duration {
+func (tg benchTarget) run(t *testing.T, key, cipher, folder, work, load string) (wall, cpu time.Duration) {
 	t.Helper()
 	os.RemoveAll(filepath.Join(work, "big.bin"))
 	os.RemoveAll(filepath.Join(work, "small"))
@@ -266,13 +320,22 @@ func (tg benchTarget) run(t *testing.T, key, cipher, folder, work, load string) 
 	bf := filepath.Join(t.TempDir(), "batch")
 	must(t, os.WriteFile(bf, []byte(batch), 0o600))
 	cmd := exec.Command("sftp", tg.sftpArgs(key, cipher, bf, "ERROR")...)
+	var cpu0 time.Duration
+	if tg.cpu != nil {
+		tg.settle()
+		cpu0 = tg.cpu()
+	}
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
-	d := time.Since(start)
+	wall = time.Since(start)
 	if err != nil {
 		t.Fatalf("%s %s %s: %v\n%s", tg.name, cipher, load, err, out)
 	}
-	return d
+	if tg.cpu != nil {
+		tg.settle()
+		cpu = tg.cpu() - cpu0
+	}
+	return wall, cpu
 }
 
 // checkLoad checks that a load moved every byte.
@@ -344,6 +407,7 @@ func authorizedKey(t *testing.T, privPath string) string {
 type sshdProc struct {
 	port int
 	user string
+	pid  int
 }
 
 // startSSHD runs OpenSSH's sshd in the foreground as a child with its own
@@ -405,7 +469,7 @@ func startSSHD(t *testing.T, authorizedLine string) (sshdProc, bool) {
 		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
 		if err == nil {
 			c.Close()
-			return sshdProc{port: port, user: u.Username}, true
+			return sshdProc{port: port, user: u.Username, pid: cmd.Process.Pid}, true
 		}
 		if time.Now().After(deadline) {
 			t.Logf("sshd did not start: %s", stderr.String())
