@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 )
 
 // TestBenchDownload compares the throughput of this server with OpenSSH's
@@ -54,8 +56,15 @@ func TestBenchDownload(t *testing.T) {
 	const nSmall, smallSize = 1000, 4 << 10
 	makeBenchFiles(t, folder, bigSize, nSmall, smallSize)
 
-	targets := []benchTarget{{name: "sls sftpd", port: ts.port, user: "alice", dir: "/",
-		cpu: selfCPU, settle: func() { waitFor(func() bool { return ts.srv.nconns.Load() == 0 }) }}}
+	// A second server on the same folders offers every cipher, for the
+	// runs that name one the defaults leave out (ChaCha20).
+	all := startServer(t, aliceDirectory(good.Pub, "127.0.0.1/32"), func(c *Config) {
+		c.Logger = nil
+		c.Root = ts.root
+		c.Ciphers = ssh.SupportedAlgorithms().Ciphers
+	})
+	targets := []benchTarget{{name: "sls sftpd", port: ts.port, allPort: all.port, user: "alice", dir: "/",
+		cpu: selfCPU, settle: func() { waitFor(func() bool { return ts.srv.nconns.Load()+all.srv.nconns.Load() == 0 }) }}}
 	if sshd, ok := startSSHD(t, good.Pub.Type()+" "+authorizedKey(t, good.OpenSSH)); ok {
 		targets = append(targets, benchTarget{name: "OpenSSH sshd+sftp-server", port: sshd.port, user: sshd.user, dir: folder,
 			cpu: func() time.Duration { return procTreeCPU(sshd.pid) }, settle: func() { waitFor(func() bool { return !hasChildren(sshd.pid) }) }})
@@ -198,11 +207,14 @@ func medianRatio(sls, other []time.Duration) float64 {
 }
 
 type benchTarget struct {
-	name   string
-	port   int
-	user   string
-	dir    string // remote folder holding big.bin and small/
-	direct bool   // sftp -D: no SSH
+	name string
+	port int
+	// allPort, when set, is a server offering every cipher, for runs that
+	// name a cipher; port then serves only the default (no -c) runs.
+	allPort int
+	user    string
+	dir     string // remote folder holding big.bin and small/
+	direct  bool   // sftp -D: no SSH
 	// cpu returns the CPU time the server has used so far, and settle
 	// waits until the last session has ended; nil for sftp -D.
 	cpu    func() time.Duration
@@ -254,7 +266,11 @@ func (tg benchTarget) sftpArgs(key, cipher, batch, logLevel string) []string {
 	if tg.direct {
 		return []string{"-q", "-b", batch, "-D", "/usr/lib/openssh/sftp-server"}
 	}
-	args := []string{"-b", batch, "-i", key, "-P", strconv.Itoa(tg.port)}
+	port := tg.port
+	if cipher != "default" && tg.allPort != 0 {
+		port = tg.allPort
+	}
+	args := []string{"-b", batch, "-i", key, "-P", strconv.Itoa(port)}
 	if logLevel == "ERROR" {
 		args = append(args, "-q")
 	}
