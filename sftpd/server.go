@@ -126,8 +126,9 @@ const (
 // AES does (see docs/sftp.md, Throughput), while OpenSSH's own server uses
 // OpenSSL's. Without ChaCha20 on offer, a default OpenSSH client
 // negotiates aes128-ctr with hmac-sha2-256-etm@openssh.com, and every SSH
-// client can: AES-CTR is RFC 4344's required cipher and is what clients
-// without AES-GCM (Paramiko, older JSch, PuTTY before 0.76) use. Both are
+// client can: RFC 4344 §4 recommends aes128-ctr to every implementation,
+// and it is what clients without AES-GCM (Paramiko, older JSch and PuTTY
+// releases) use. Both are
 // NIST-approved (SP 800-38A, SP 800-38D, FIPS 198-1), which ChaCha20 is
 // not. Operators who prefer ChaCha20 put it back through Config.Ciphers.
 var DefaultCiphers = []string{
