@@ -46,7 +46,7 @@ func TestEveryProblemReported(t *testing.T) {
 
 	_, err = Parse([]byte(`{
 		"login": {"max_failures": -1, "max_answers": 99, "argon2": {"memory_kib": 64, "iterations": 2, "parallelism": 1}},
-		"sftp": {"retention_days": 5000},
+		"sftp": {"retention_days": 5000, "ciphers": ["aes128-ctr", "aes128-cbc"]},
 		"audit": {"streams": [{"name": "siem", "type": "carrier-pigeon"}, {"name": "siem", "type": "syslog", "addr": "nohost"}]},
 		"operators": {"dual_control": {"launch.missiles": false}},
 		"portal": {"idle_timeout": "1s", "default_lang": "tlh"},
@@ -60,7 +60,7 @@ func TestEveryProblemReported(t *testing.T) {
 	for _, e := range errs {
 		paths = append(paths, e.Path)
 	}
-	for _, p := range []string{"login.max_failures", "login.max_answers", "login.argon2", "sftp.retention_days",
+	for _, p := range []string{"login.max_failures", "login.max_answers", "login.argon2", "sftp.retention_days", "sftp.ciphers",
 		"audit.streams[0].type", "audit.streams[1].name", "audit.streams[1].addr", "operators.dual_control.launch.missiles",
 		"portal.idle_timeout", "portal.default_lang", "passkey.origins[0]"} {
 		if !slices.Contains(paths, p) {

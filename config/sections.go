@@ -298,6 +298,12 @@ type SFTP struct {
 	// (default 10000): under a byte quota alone, empty files could fill
 	// the disk's inode table.
 	QuotaFiles int64 `json:"quota_files,omitempty"`
+	// Ciphers are the SSH ciphers the server offers (default
+	// sftpd.DefaultCiphers: AES-GCM and AES-CTR, without ChaCha20, so
+	// that a default OpenSSH client negotiates hardware AES; add
+	// "chacha20-poly1305@openssh.com" to offer it again). The client's
+	// order decides among them (RFC 4253 §7.1).
+	Ciphers []string `json:"ciphers,omitempty"`
 }
 
 // Defaults of the sftp section.
@@ -364,6 +370,11 @@ func (f *File) SFTPConfig() (SFTP, error) {
 	}
 	if c.LoginGraceTime == 0 {
 		c.LoginGraceTime = Duration(sftpd.DefaultLoginGraceTime)
+	}
+	if c.Ciphers == nil {
+		c.Ciphers = slices.Clone(sftpd.DefaultCiphers)
+	} else if err := sftpd.CheckCiphers(c.Ciphers); err != nil {
+		errs.Addf("ciphers", "%v", err)
 	}
 	return c, field.Within("sftp", errs.Err())
 }

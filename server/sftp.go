@@ -111,6 +111,7 @@ func (s *Server) configureSFTP(ctx context.Context) error {
 		IdleTimeout:    c.IdleTimeout.D(),
 		LoginGraceTime: c.LoginGraceTime.D(),
 		Transferred:    transferred,
+		Ciphers:        c.Ciphers,
 	})
 	if err != nil {
 		return err

@@ -51,7 +51,7 @@ var (
 
 func (fsys *clientFS) serve(rwc io.ReadWriteCloser) error {
 	h := sftp.Handlers{FileGet: fsys, FilePut: fsys, FileCmd: fsys, FileList: fsys}
-	rs := sftp.NewRequestServer(rwc, h)
+	rs := sftp.NewRequestServer(batchConn{rwc, newBatchWriter(rwc)}, h)
 	err := rs.Serve()
 	rs.Close()
 	if errors.Is(err, io.EOF) {
