@@ -22,6 +22,11 @@ const (
 	// node held the head: it may have read the queue before this node's
 	// entries were committed.
 	auditChainRetry = 5 * time.Millisecond
+	// auditChainGather is how long a woken chainer lets entries gather
+	// before it links them: under load one chaining transaction then
+	// links the entries of many requests. Readers of the trail do not
+	// wait for it (they chain first).
+	auditChainGather = 50 * time.Millisecond
 )
 
 // chainAudit runs until ctx ends.
@@ -33,6 +38,11 @@ func (s *Server) chainAudit(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-s.Store.AuditPending():
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(auditChainGather):
+			}
 		case <-tick.C:
 		}
 		for attempt := 0; attempt < 3; attempt++ {
