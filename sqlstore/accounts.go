@@ -40,7 +40,11 @@ func (t *tx) Account(ctx context.Context, id string) (*sls.Account, error) {
 }
 
 func (t *tx) AccountForUpdate(ctx context.Context, id string) (*sls.Account, error) {
-	return t.account(ctx, id, t.forUpdate())
+	a, err := t.account(ctx, id, t.forUpdate())
+	if _, cached := t.accounts[id]; cached && err == nil {
+		t.accounts[id] = *a // what Account returns next is what is locked
+	}
+	return a, err
 }
 
 func (t *tx) PutAccount(ctx context.Context, a *sls.Account) error {

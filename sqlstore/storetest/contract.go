@@ -112,6 +112,27 @@ func testAccounts(t *testing.T, s sls.Store) {
 		}
 		return nil
 	})
+	// UserForUpdate reads the account with the user; in the same
+	// transaction Account then answers what was stored last, a change
+	// made by the transaction included.
+	u := Fixture(t, s, "accountcache")
+	update(t, s, func(ctx context.Context, tx sls.Tx) error {
+		if _, err := tx.UserForUpdate(ctx, u.ID); err != nil {
+			return err
+		}
+		acct, err := tx.Account(ctx, u.AccountID)
+		if err != nil || acct.ID != u.AccountID {
+			return fmt.Errorf("account with the user: %+v %v", acct, err)
+		}
+		acct.EquityMinor = 42
+		if err := tx.PutAccount(ctx, acct); err != nil {
+			return err
+		}
+		if again, err := tx.Account(ctx, u.AccountID); err != nil || again.EquityMinor != 42 {
+			return fmt.Errorf("after a change in the transaction: %+v %v", again, err)
+		}
+		return nil
+	})
 }
 
 func testUsers(t *testing.T, s sls.Store) {
