@@ -64,6 +64,20 @@ func (p *Portal) lifecycleRoutes(handle func(string, sls.Access, func(*req))) {
 	handle("POST /settings/returns/destroyed", sls.ForStepUpOrTemporary, p.destroyed)
 }
 
+// ownLifecycleSection is lifecycleSection for the user's own devices,
+// read here; on failure it has answered.
+func (p *Portal) ownLifecycleSection(q *req) (*lifecycleSection, bool) {
+	devs, err := p.d.Manage.Devices(q.r.Context(), q.u.ID)
+	if err == nil {
+		var sec *lifecycleSection
+		if sec, err = p.lifecycleSection(q, devs); err == nil {
+			return sec, true
+		}
+	}
+	q.fail(err)
+	return nil, false
+}
+
 func (p *Portal) lifecycleSection(q *req, devs []*sls.Device) (*lifecycleSection, error) {
 	f, err := p.d.Lifecycle.Form(q.r.Context(), q.ss, q.u)
 	if err != nil {
@@ -377,14 +391,8 @@ var returnReasons = []string{lifecycle.ReturnDamage, lifecycle.ReturnConsolidati
 func (p *Portal) returnsPage(q *req) { p.renderReturns(q, http.StatusOK, nil, nil) }
 
 func (p *Portal) renderReturns(q *req, status int, answer *lifecycle.ReturnAnswer, opts []renderOpt) {
-	devs, err := p.d.Manage.Devices(q.r.Context(), q.u.ID)
-	if err != nil {
-		q.fail(err)
-		return
-	}
-	sec, err := p.lifecycleSection(q, devs)
-	if err != nil {
-		q.fail(err)
+	sec, ok := p.ownLifecycleSection(q)
+	if !ok {
 		return
 	}
 	pg := returnsPage{Returnable: sec.Returnable, Destroyable: sec.Destroyable, Reasons: returnReasons, Answer: answer}
@@ -399,6 +407,7 @@ func (p *Portal) renderReturns(q *req, status int, answer *lifecycle.ReturnAnswe
 			pg.DeviceID, pg.Reason, pg.Carrier, pg.Tracking = "", "", "", ""
 		}
 	}
+	var err error
 	if pg.Address, err = p.d.Lifecycle.ReturnAddressFor(q.r.Context(), q.u); err != nil {
 		pg.AddressErr = q.errText(err)
 	}

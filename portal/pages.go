@@ -359,14 +359,8 @@ type reportDevicePage struct {
 }
 
 func (p *Portal) reportDevicePage(q *req) {
-	devs, err := p.d.Manage.Devices(q.r.Context(), q.u.ID)
-	if err != nil {
-		q.fail(err)
-		return
-	}
-	sec, err := p.lifecycleSection(q, devs)
-	if err != nil {
-		q.fail(err)
+	sec, ok := p.ownLifecycleSection(q)
+	if !ok {
 		return
 	}
 	pg := reportDevicePage{Devices: sec.Returnable, DeviceID: q.formValue("device_id"), What: q.formValue("what"),
