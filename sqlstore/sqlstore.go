@@ -63,13 +63,13 @@ type DB struct {
 	// statements per connection.
 	stmts sync.Map // query → *sql.Stmt on write or read handle (see stmtKey)
 
-	counts Counts
+	counts counts
 	cached atomic.Int64 // statements in stmts
 
 	auditPending chan struct{} // see AuditPending
 }
 
-// uncounted marks a context whose transactions are left out of Counts:
+// uncounted marks a context whose transactions are left out of Counters:
 // the audit chainer's, which run after requests, once per batch.
 type uncounted struct{}
 
@@ -77,10 +77,10 @@ func withoutCounts(ctx context.Context) context.Context {
 	return context.WithValue(ctx, uncounted{}, true)
 }
 
-// Counts are running totals of the store's work since it was opened:
+// counts are running totals of the store's work since it was opened:
 // what a test or a benchmark divides by the logins it ran to state the
-// cost of one.
-type Counts struct {
+// cost of one (Counters).
+type counts struct {
 	Transactions atomic.Int64 // begun, read and write
 	Writes       atomic.Int64 // read-write transactions committed
 	Statements   atomic.Int64 // statements sent (queries and executions)
@@ -339,7 +339,7 @@ type tx struct {
 	db       *DB
 	handle   *sql.DB // the pool tx came from
 	readOnly bool
-	counted  bool // counted in Counts
+	counted  bool // counted in Counters
 	audited  bool // queued audit entries (AppendAudit)
 
 	accounts map[string]sls.Account // read by UserForUpdate, for Account
@@ -403,9 +403,7 @@ func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, e
 // execOnce is exec for a query built for one use (a varying number of
 // rows), which is not worth caching.
 func (t *tx) execOnce(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if t.counted {
-		t.db.counts.Statements.Add(1)
-	}
+	t.countStatement()
 	if t.engine == Postgres {
 		query = toDollar(query)
 	}
@@ -426,14 +424,8 @@ func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 	return t.tx.QueryContext(ctx, t.q(query), args...)
 }
 
-// maxCachedStatements bounds the statement cache; the store's queries
-// are constants, so it only fills up if a caller builds query text.
-const maxCachedStatements = 1000
-
-// prepared counts one statement and returns the cached prepared form of
-// query bound to this transaction (nil: run it unprepared — PostgreSQL,
-// whose driver caches on its own, or a full cache).
-func (t *tx) prepared(ctx context.Context, query string) *sql.Stmt {
+// countStatement counts one statement sent, in Counters and the metric.
+func (t *tx) countStatement() {
 	if t.counted {
 		t.db.counts.Statements.Add(1)
 	}
@@ -444,6 +436,17 @@ func (t *tx) prepared(ctx context.Context, query string) *sql.Stmt {
 		}
 		t.db.statements.WithLabelValues(mode).Inc()
 	}
+}
+
+// maxCachedStatements bounds the statement cache; the store's queries
+// are constants, so it only fills up if a caller builds query text.
+const maxCachedStatements = 1000
+
+// prepared counts one statement and returns the cached prepared form of
+// query bound to this transaction (nil: run it unprepared — PostgreSQL,
+// whose driver caches on its own, or a full cache).
+func (t *tx) prepared(ctx context.Context, query string) *sql.Stmt {
+	t.countStatement()
 	if t.engine != SQLite {
 		return nil
 	}
