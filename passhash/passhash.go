@@ -1,6 +1,8 @@
 // Package passhash hashes and checks passwords with Argon2id, stored in the
 // PHC string format ($argon2id$v=19$m=...,t=...,p=...$salt$hash) so that the
 // parameters travel with each hash and can be raised without a migration.
+// The hash itself is computed by passhash/argon2id, which reuses its
+// memory from one login to the next.
 package passhash
 
 import (
@@ -14,6 +16,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/secure-login-system/sls/passhash/argon2id"
 )
 
 // Params are Argon2id cost parameters.
@@ -65,7 +69,7 @@ func Hash(password []byte, p Params) (string, error) {
 	if _, err := io.ReadFull(rand.Reader, salt); err != nil {
 		return "", fmt.Errorf("passhash: salt: %w", err)
 	}
-	key := argon2.IDKey(password, salt, p.Iterations, p.MemoryKiB, p.Parallelism, keyLen)
+	key := argon2id.Key(password, salt, p.Iterations, p.MemoryKiB, p.Parallelism, keyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version,
 		p.MemoryKiB, p.Iterations, p.Parallelism, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -79,7 +83,7 @@ func Check(password []byte, stored string, want Params) (ok, needsRehash bool, e
 	if err != nil {
 		return false, false, err
 	}
-	got := argon2.IDKey(password, salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(key)))
+	got := argon2id.Key(password, salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(key)))
 	ok = subtle.ConstantTimeCompare(got, key) == 1
 	needsRehash = p.MemoryKiB < want.MemoryKiB || p.Iterations < want.Iterations || p.Parallelism < want.Parallelism
 	return ok, needsRehash, nil

@@ -199,7 +199,8 @@ func run(ctx context.Context, o options, log io.Writer) (rep *report, err error)
 			return nil, err
 		}
 	}
-	before := measureBound(ctx, info.Argon2, o.concurrency, o.boundTime)
+	before := measureBound(ctx, serverHash, info.Argon2, o.concurrency, o.boundTime)
+	beforeX := measureBound(ctx, xcryptoHash, info.Argon2, o.concurrency, o.boundTime)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 2 * o.concurrency // keep-alive for every flow in flight
 	load := &load{users: pop.users, flow: o.flow}
@@ -230,8 +231,9 @@ func run(ctx context.Context, o options, log io.Writer) (rep *report, err error)
 		window.took = took
 		rep.Store = storeFigures(o.metrics, window, idle, rec.count(stepFlow))
 	}
-	after := measureBound(ctx, info.Argon2, o.concurrency, o.boundTime)
-	rep.fill(rec, took, before, after)
+	afterX := measureBound(ctx, xcryptoHash, info.Argon2, o.concurrency, o.boundTime)
+	after := measureBound(ctx, serverHash, info.Argon2, o.concurrency, o.boundTime)
+	rep.fill(rec, took, [2]float64{before, after}, [2]float64{beforeX, afterX})
 	if ctx.Err() != nil {
 		return rep, errors.New("interrupted")
 	}

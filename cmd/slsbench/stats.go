@@ -84,31 +84,38 @@ type Bound struct {
 
 // report is a run's figures.
 type report struct {
-	Server       string            `json:"server"`
-	Targets      []string          `json:"targets"`
-	Info         client.ServerInfo `json:"server_info"`
-	Flow         string            `json:"flow"`
-	Concurrency  int               `json:"concurrency"`
-	Users        int               `json:"users"`
-	UserPrefix   string            `json:"user_prefix"`
-	Duration     string            `json:"duration"`
-	Flows        int               `json:"flows"`
-	FlowsPerSec  float64           `json:"flows_per_second"`
-	Bound        *Bound            `json:"bound,omitempty"`
-	Ratio        float64           `json:"ratio_to_bound,omitempty"` // flows/s ÷ bound hashes/s
-	Steps        []StepStats       `json:"steps"`
-	Errors       map[string]int    `json:"errors"`
-	ErrorCount   int               `json:"error_count"`
-	CPUPerFlowMS float64           `json:"server_cpu_ms_per_flow,omitempty"`
-	CPUPIDs      []int             `json:"server_cpu_pids,omitempty"`
-	Store        *StoreFigures     `json:"store,omitempty"`
+	Server      string            `json:"server"`
+	Targets     []string          `json:"targets"`
+	Info        client.ServerInfo `json:"server_info"`
+	Flow        string            `json:"flow"`
+	Concurrency int               `json:"concurrency"`
+	Users       int               `json:"users"`
+	UserPrefix  string            `json:"user_prefix"`
+	Duration    string            `json:"duration"`
+	Flows       int               `json:"flows"`
+	FlowsPerSec float64           `json:"flows_per_second"`
+	Bound       *Bound            `json:"bound,omitempty"`
+	Ratio       float64           `json:"ratio_to_bound,omitempty"` // flows/s ÷ bound hashes/s
+	// BoundXCrypto is the bound with golang.org/x/crypto/argon2.IDKey,
+	// which allocates its memory on every call (Bound is measured with
+	// the implementation the server uses, which reuses it).
+	BoundXCrypto *Bound         `json:"bound_xcrypto,omitempty"`
+	RatioXCrypto float64        `json:"ratio_to_bound_xcrypto,omitempty"`
+	Steps        []StepStats    `json:"steps"`
+	Errors       map[string]int `json:"errors"`
+	ErrorCount   int            `json:"error_count"`
+	CPUPerFlowMS float64        `json:"server_cpu_ms_per_flow,omitempty"`
+	CPUPIDs      []int          `json:"server_cpu_pids,omitempty"`
+	Store        *StoreFigures  `json:"store,omitempty"`
 	// BelowFloor is set when the server's hash parameters are below what
 	// a production build accepts: a -tags slsbench_cheaphash node, whose
 	// flows/s is the ceiling without the hash, not a login rate.
 	BelowFloor bool `json:"hash_below_floor,omitempty"`
 }
 
-func (rep *report) fill(rec *recorder, took time.Duration, before, after float64) {
+// fill sets the figures from rec; bound and boundXCrypto are the hashes/s
+// measured before and after the load.
+func (rep *report) fill(rec *recorder, took time.Duration, bound, boundXCrypto [2]float64) {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	rep.Flows = len(rec.times[stepFlow])
@@ -122,10 +129,18 @@ func (rep *report) fill(rec *recorder, took time.Duration, before, after float64
 	for _, n := range rec.errors {
 		rep.ErrorCount += n
 	}
-	if before > 0 && after > 0 {
-		rep.Bound = &Bound{HashesPerSecond: (before + after) / 2, Before: before, After: after, Concurrency: rep.Concurrency}
-		rep.Ratio = rep.FlowsPerSec / rep.Bound.HashesPerSecond
+	rep.Bound, rep.Ratio = rep.bound(bound)
+	rep.BoundXCrypto, rep.RatioXCrypto = rep.bound(boundXCrypto)
+}
+
+// bound is the Bound of hashes/s measured before and after the load, and
+// flows/s ÷ its mean; nil when either was not measured.
+func (rep *report) bound(m [2]float64) (*Bound, float64) {
+	if m[0] <= 0 || m[1] <= 0 {
+		return nil, 0
 	}
+	b := &Bound{HashesPerSecond: (m[0] + m[1]) / 2, Before: m[0], After: m[1], Concurrency: rep.Concurrency}
+	return b, rep.FlowsPerSec / b.HashesPerSecond
 }
 
 func joinInts(ns []int) string {
@@ -151,8 +166,12 @@ func (rep *report) print(w io.Writer, format string) error {
 	fmt.Fprintf(w, "load        %s flows, concurrency %d, %d users, %s, on %s\n", rep.Flow, rep.Concurrency, rep.Users, rep.Duration, strings.Join(rep.Targets, " "))
 	fmt.Fprintf(w, "flows       %d (%.1f/s), errors %d\n", rep.Flows, rep.FlowsPerSec, rep.ErrorCount)
 	if b := rep.Bound; b != nil {
-		fmt.Fprintf(w, "bound       bare Argon2id here: %.1f hashes/s at concurrency %d (before %.1f, after %.1f)\n", b.HashesPerSecond, b.Concurrency, b.Before, b.After)
+		fmt.Fprintf(w, "bound       bare Argon2id here, as the server computes it: %.1f hashes/s at concurrency %d (before %.1f, after %.1f)\n", b.HashesPerSecond, b.Concurrency, b.Before, b.After)
 		fmt.Fprintf(w, "ratio       flows/s ÷ bound = %.1f ÷ %.1f = %.2f\n", rep.FlowsPerSec, b.HashesPerSecond, rep.Ratio)
+	}
+	if b := rep.BoundXCrypto; b != nil {
+		fmt.Fprintf(w, "x/crypto    bare golang.org/x/crypto/argon2.IDKey here: %.1f hashes/s (before %.1f, after %.1f); flows/s ÷ it = %.2f\n",
+			b.HashesPerSecond, b.Before, b.After, rep.RatioXCrypto)
 	}
 	if rep.CPUPerFlowMS > 0 {
 		fmt.Fprintf(w, "server CPU  %.1f ms per flow (slsd pid %s on this machine)\n", rep.CPUPerFlowMS, joinInts(rep.CPUPIDs))

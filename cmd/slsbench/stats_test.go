@@ -34,13 +34,16 @@ func TestReport(t *testing.T) {
 	}
 	rec.fail(stepPassword, "429 rate_limited")
 	rep := &report{Flow: "password", Concurrency: 2}
-	rep.fill(rec, 2*time.Second, 40, 60)
+	rep.fill(rec, 2*time.Second, [2]float64{40, 60}, [2]float64{20, 30})
 	if rep.Flows != 10 || rep.FlowsPerSec != 5 || rep.Bound.HashesPerSecond != 50 || rep.Ratio != 0.1 || rep.ErrorCount != 1 {
 		t.Fatalf("%+v %+v", rep, rep.Bound)
 	}
+	if rep.BoundXCrypto.HashesPerSecond != 25 || rep.RatioXCrypto != 0.2 {
+		t.Fatalf("x/crypto bound %+v, ratio %v", rep.BoundXCrypto, rep.RatioXCrypto)
+	}
 	var out bytes.Buffer
 	rep.print(&out, "text")
-	for _, want := range []string{"flows       10 (5.0/s), errors 1", "flows/s ÷ bound = 5.0 ÷ 50.0 = 0.10", "password", "docs/sizing.md"} {
+	for _, want := range []string{"flows       10 (5.0/s), errors 1", "flows/s ÷ bound = 5.0 ÷ 50.0 = 0.10", "argon2.IDKey here: 25.0 hashes/s (before 20.0, after 30.0); flows/s ÷ it = 0.20", "password", "docs/sizing.md"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("%q missing:\n%s", want, out.String())
 		}
