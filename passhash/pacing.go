@@ -6,7 +6,13 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
+
+	"github.com/secure-login-system/sls/passhash/argon2id"
 )
+
+// paceAnyway makes PaceGC pace even when hashes reuse their memory (the
+// package's tests of the pacing itself).
+var paceAnyway bool
 
 // HeadroomRounds is how many rounds of full slots the heap may grow by
 // between two garbage collections when PaceGC is on: with 2 slots at
@@ -69,8 +75,11 @@ var (
 // live until the next cycle).
 //
 // It does nothing when the operator set GOGC or GOMEMLIMIT in the
-// environment (their settings are kept as given), or when slots or the
-// memory cost is zero. Calling it again changes the headroom.
+// environment (their settings are kept as given), when slots or the
+// memory cost is zero, or when the hash reuses its memory
+// (argon2id.ReusesMemory: one lane on a CPU with AVX2, the default): then
+// a login allocates little and the runtime's own pacing is the right one.
+// Calling it again changes the headroom.
 func PaceGC(slots int, p Params) GCPacing {
 	switch {
 	case os.Getenv("GOGC") != "":
@@ -79,6 +88,8 @@ func PaceGC(slots int, p Params) GCPacing {
 		return GCPacing{Reason: "GOMEMLIMIT is set in the environment"}
 	case slots <= 0 || p.MemoryKiB == 0:
 		return GCPacing{Reason: "no hashing slots or no memory cost"}
+	case argon2id.ReusesMemory(p.Parallelism) && !paceAnyway:
+		return GCPacing{Reason: "password hashes reuse their memory"}
 	}
 	inFlight := uint64(slots) * uint64(p.MemoryKiB) * 1024
 	paceOnce.Do(func() {

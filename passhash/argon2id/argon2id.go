@@ -45,11 +45,16 @@ const (
 
 type block [blockWords]uint64
 
+// ReusesMemory reports whether Key keeps its memory between computations
+// with threads lanes on this machine; otherwise every call allocates its
+// memory cost, as x/crypto does.
+func ReusesMemory(threads uint8) bool { return threads == 1 && haveCompress }
+
 // Key derives a keyLen-byte key from password and salt with Argon2id,
 // exactly as golang.org/x/crypto/argon2.IDKey(password, salt, time,
 // memory, threads, keyLen) does.
 func Key(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
-	if threads != 1 || !haveCompress || time < 1 || keyLen < 1 {
+	if !ReusesMemory(threads) || time < 1 || keyLen < 1 {
 		return argon2.IDKey(password, salt, time, memory, threads, keyLen)
 	}
 	// RFC 9106 §3.2: m' = 4 × p × floor(m / 4p), at least 8p blocks.
