@@ -14,9 +14,13 @@
 //
 // What is hand-written is small: the filling of one lane (RFC 9106 §3.4
 // and §3.4.1.3), H' (§3.3) over x/crypto's BLAKE2b, and the compression
-// function G (§3.5–3.6) in AVX2 assembly. Anything else runs
-// x/crypto/argon2 unchanged: more than one lane, a CPU without AVX2, a
-// build with the purego tag, or another architecture.
+// function G (§3.5–3.6) in assembly, in AVX-512 where the CPU has it
+// (eight rows or columns of a block at once) and in AVX2 otherwise (two
+// at a time). x/crypto's own compression uses 128-bit registers, so on
+// the development machine a default hash (m=19 MiB, t=2) takes about
+// 9–12 ms here against 38–41 ms with x/crypto (BenchmarkKey). Anything
+// else runs x/crypto/argon2 unchanged: more than one lane, a CPU without
+// AVX2, a build with the purego tag, or another architecture.
 //
 // Memory is not cleared after use (as in RFC 9106's reference
 // implementation without its clear-memory flag, and as in x/crypto,
@@ -233,6 +237,12 @@ func referenceIndex(pseudo uint64, pass, slice, index, segment, n uint32) uint32
 	j1 := pseudo & 0xffffffff
 	x := j1 * j1 >> 32
 	y := uint64(size) * x >> 32
-	zz := uint64(size) - 1 - y
-	return uint32((uint64(start) + zz) % uint64(n))
+	zz := uint32(uint64(size) - 1 - y)
+	// start < n and zz < size ≤ n: one subtraction wraps it (a division
+	// here costs more than the rest of the function).
+	ref := start + zz
+	if ref >= n {
+		ref -= n
+	}
+	return ref
 }

@@ -16,30 +16,34 @@ func TestSameAsXCrypto(t *testing.T) {
 		t.Log("no AVX2: Key is x/crypto's IDKey itself")
 	}
 	salt := []byte("somesaltsomesalt")
-	for _, memory := range []uint32{1, 8, 9, 10, 11, 12, 31, 64, 511, 512, 513, 515, 1024, 4099} {
-		for _, time := range []uint32{1, 2, 3} {
-			for _, keyLen := range []uint32{1, 16, 32, 64, 65, 100, 128} {
-				pw := fmt.Appendf(nil, "password %d %d %d", memory, time, keyLen)
-				want := argon2.IDKey(pw, salt, time, memory, 1, keyLen)
-				if got := Key(pw, salt, time, memory, 1, keyLen); !bytes.Equal(got, want) {
-					t.Fatalf("m=%d t=%d len=%d: got %x, want %x", memory, time, keyLen, got, want)
+	implementations(t, func(impl string) {
+		for _, memory := range []uint32{1, 8, 9, 10, 11, 12, 31, 64, 511, 512, 513, 515, 1024, 4099} {
+			for _, time := range []uint32{1, 2, 3} {
+				for _, keyLen := range []uint32{1, 16, 32, 64, 65, 100, 128} {
+					pw := fmt.Appendf(nil, "password %d %d %d", memory, time, keyLen)
+					want := argon2.IDKey(pw, salt, time, memory, 1, keyLen)
+					if got := Key(pw, salt, time, memory, 1, keyLen); !bytes.Equal(got, want) {
+						t.Fatalf("%s: m=%d t=%d len=%d: got %x, want %x", impl, memory, time, keyLen, got, want)
+					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // TestDefaultParameters checks the parameters SLS uses (OWASP's m=19 MiB,
 // t=2, p=1), several times, so that reused memory is reused.
 func TestDefaultParameters(t *testing.T) {
-	for i := range 3 {
-		pw := fmt.Appendf(nil, "password %d", i)
-		salt := fmt.Appendf(nil, "salt of login %d", i)
-		want := argon2.IDKey(pw, salt, 2, 19*1024, 1, 32)
-		if got := Key(pw, salt, 2, 19*1024, 1, 32); !bytes.Equal(got, want) {
-			t.Fatalf("round %d: got %x, want %x", i, got, want)
+	implementations(t, func(impl string) {
+		for i := range 3 {
+			pw := fmt.Appendf(nil, "password %d", i)
+			salt := fmt.Appendf(nil, "salt of login %d", i)
+			want := argon2.IDKey(pw, salt, 2, 19*1024, 1, 32)
+			if got := Key(pw, salt, 2, 19*1024, 1, 32); !bytes.Equal(got, want) {
+				t.Fatalf("%s: round %d: got %x, want %x", impl, i, got, want)
+			}
 		}
-	}
+	})
 }
 
 // TestSmallerAfterLarger reuses a large buffer for a small computation
@@ -83,19 +87,27 @@ func FuzzSameAsXCrypto(f *testing.F) {
 		m := uint32(memory % 600)
 		kl := uint32(keyLen%128) + 1
 		want := argon2.IDKey(pw, salt, tm, m, 1, kl)
-		if got := Key(pw, salt, tm, m, 1, kl); !bytes.Equal(got, want) {
-			t.Fatalf("m=%d t=%d len=%d: got %x, want %x", m, tm, kl, got, want)
-		}
+		implementations(t, func(impl string) {
+			if got := Key(pw, salt, tm, m, 1, kl); !bytes.Equal(got, want) {
+				t.Fatalf("%s: m=%d t=%d len=%d: got %x, want %x", impl, m, tm, kl, got, want)
+			}
+		})
 	})
 }
 
 // The two benchmarks run the parameters SLS uses: ns/op is one password
 // check's hash, and allocated bytes per op show the memory reuse.
+//
+//	go test ./passhash/argon2id -run '^$' -bench . -benchtime 40x
 func BenchmarkKey(b *testing.B) {
-	b.ReportAllocs()
-	for b.Loop() {
-		Key([]byte("a password of ordinary length"), []byte("somesaltsomesalt"), 2, 19*1024, 1, 32)
-	}
+	implementations(b, func(impl string) {
+		b.Run(impl, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Key([]byte("a password of ordinary length"), []byte("somesaltsomesalt"), 2, 19*1024, 1, 32)
+			}
+		})
+	})
 }
 
 func BenchmarkXCryptoIDKey(b *testing.B) {
