@@ -368,7 +368,7 @@ func (s *Service) opSFTPRegister(a *httpapi.API, w http.ResponseWriter, r *http.
 	}
 	var password, hash string
 	if b.FTP {
-		if password, hash, err = s.newFTPPassword(); err != nil {
+		if password, hash, err = s.newFTPPassword(r.Context()); err != nil {
 			httpapi.WriteError(w, r, a.Log, err)
 			return
 		}

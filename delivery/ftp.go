@@ -197,10 +197,14 @@ func addrListed(allowed []netip.Prefix, addr netip.Addr) bool {
 	return false
 }
 
-// newFTPPassword generates a password and its hash.
-func (s *Service) newFTPPassword() (password, hash string, err error) {
+// newFTPPassword generates a password and its hash, inside the hashing
+// gate the logins share.
+func (s *Service) newFTPPassword(ctx context.Context) (password, hash string, err error) {
 	password = rand.Text()
-	hash, err = passhash.Hash([]byte(password), s.ftpGuard.Argon)
+	hash, err = s.ftpGuard.Hashing.Hash(ctx, []byte(password), s.ftpGuard.Argon)
+	if errors.Is(err, passhash.ErrBusy) {
+		return "", "", sls.Busy(s.ftpGuard.Hashing.Wait())
+	}
 	return password, hash, err
 }
 
@@ -219,7 +223,7 @@ func (s *Service) opFTPPassword(a *httpapi.API, w http.ResponseWriter, r *http.R
 		httpapi.WriteError(w, r, a.Log, err)
 		return
 	}
-	password, hash, err := s.newFTPPassword()
+	password, hash, err := s.newFTPPassword(r.Context())
 	if err != nil {
 		httpapi.WriteError(w, r, a.Log, err)
 		return

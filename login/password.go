@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	sls "github.com/secure-login-system/sls"
@@ -124,8 +123,7 @@ func (s *Service) checkPassword(ctx context.Context, c Credentials, detail map[s
 	// bounded under any number of concurrent logins.
 	release, err := s.hashing.Enter(ctx)
 	if errors.Is(err, passhash.ErrBusy) {
-		return nil, nil, sls.Errorf(sls.CodeUnavailable, "The service is busy. Please try again in a moment.").
-			WithDetail("retry_after_seconds", int(math.Ceil(s.hashing.Wait().Seconds())))
+		return nil, nil, sls.Busy(s.hashing.Wait())
 	}
 	if err != nil {
 		return nil, nil, err

@@ -44,7 +44,11 @@ type Service struct {
 	Clock  sls.Clock
 	Rand   io.Reader // nil: crypto/rand
 	Argon  passhash.Params
-	Hooks  Hooks // nil: none
+	// Hashing bounds the password hashes this service computes together
+	// with the logins' (nil: unbounded; docs/design.md, "Bounded
+	// hashing").
+	Hashing *passhash.Gate
+	Hooks   Hooks // nil: none
 	// DSCPlus is the eligibility rule operator issuance applies (nil: it
 	// cannot be checked, and only an override issues).
 	DSCPlus DSCPlusRules
@@ -206,7 +210,7 @@ func (s *Service) CreateUser(ctx context.Context, actor string, n NewUser) (*sls
 	if err := validateIdentity(n.Identity); err != nil {
 		return nil, err
 	}
-	hash, err := passhash.Hash([]byte(n.Password), s.Argon)
+	hash, err := s.hash(ctx, n.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -883,4 +887,14 @@ func randomDigits(r io.Reader, n int) string {
 		panic(err) // the system's randomness failed: nothing safe can go on
 	}
 	return d
+}
+
+// hash hashes password inside the hashing gate; a gate that stays full
+// answers sls.Busy.
+func (s *Service) hash(ctx context.Context, password string) (string, error) {
+	h, err := s.Hashing.Hash(ctx, []byte(password), s.Argon)
+	if errors.Is(err, passhash.ErrBusy) {
+		return "", sls.Busy(s.Hashing.Wait())
+	}
+	return h, err
 }

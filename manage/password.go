@@ -40,8 +40,14 @@ func (s *Service) ChangePassword(ctx context.Context, sess *sls.Session, current
 	}); err != nil {
 		return err
 	}
-	ok, _, err := passhash.Check([]byte(current), u.PasswordHash, s.Argon)
-	if err != nil || !ok {
+	ok, _, err := s.Hashing.Check(ctx, []byte(current), u.PasswordHash, s.Argon)
+	switch {
+	case errors.Is(err, passhash.ErrBusy):
+		return sls.Busy(s.Hashing.Wait())
+	case ctx.Err() != nil:
+		return ctx.Err() // the client left: no verdict on the password
+	}
+	if err != nil || !ok { // a wrong password, or a stored hash that cannot be read
 		if err := s.Store.Update(ctx, func(tx sls.Tx) error {
 			return sls.Audit(ctx, tx, s.now(), sls.ActorUser(u.ID), EventPasswordChangeFailed, u.ID, "", map[string]any{"ip": clientIP})
 		}); err != nil {
@@ -72,7 +78,7 @@ func (s *Service) setPassword(ctx context.Context, userID, next, keep, resetHash
 	if err := s.checkPassword(next, u.OptedOut, u.Username, localPart(u.Email)); err != nil {
 		return err
 	}
-	hash, err := passhash.Hash([]byte(next), s.Argon)
+	hash, err := s.hash(ctx, next)
 	if err != nil {
 		return err
 	}

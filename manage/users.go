@@ -7,7 +7,6 @@ import (
 	"time"
 
 	sls "github.com/secure-login-system/sls"
-	"github.com/secure-login-system/sls/passhash"
 )
 
 // Events of the user lifecycle. Strings are stored; never rename one.
@@ -142,7 +141,7 @@ func (s *Service) DeleteUser(ctx context.Context, actor, username, reason string
 	}
 	// A password nobody knows, hashed like any other: a deleted user's
 	// login costs what anyone's does and matches nothing.
-	unusable, err := passhash.Hash([]byte(sls.NewToken("deleted")), s.Argon)
+	unusable, err := s.hash(ctx, sls.NewToken("deleted"))
 	if err != nil {
 		return nil, err
 	}

@@ -125,10 +125,13 @@ type Keys interface {
 
 // Service manages operators.
 type Service struct {
-	Store  sls.Store
-	Clock  sls.Clock
-	Argon  passhash.Params
-	Config Config
+	Store sls.Store
+	Clock sls.Clock
+	Argon passhash.Params
+	// Hashing bounds the password hashes this service computes together
+	// with the logins' (nil: unbounded).
+	Hashing *passhash.Gate
+	Config  Config
 	// Keys authenticates what an insider with write access to the
 	// database must not be able to forge: token hashes, operator rows
 	// (roles) and approvals.
@@ -239,7 +242,10 @@ func (s *Service) createOperator(ctx context.Context, tx sls.Tx, actor string, n
 	} else if !errors.Is(err, sls.ErrNotFound) {
 		return nil, err
 	}
-	hash, err := passhash.Hash([]byte(n.Password), s.Argon)
+	hash, err := s.Hashing.Hash(ctx, []byte(n.Password), s.Argon)
+	if errors.Is(err, passhash.ErrBusy) {
+		return nil, sls.Busy(s.Hashing.Wait())
+	}
 	if err != nil {
 		return nil, err
 	}

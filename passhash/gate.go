@@ -86,3 +86,25 @@ func (g *Gate) Enter(ctx context.Context) (release func(), err error) {
 		return nil, ctx.Err()
 	}
 }
+
+// Check is the package's Check inside the gate: it waits for a slot as
+// Enter does, and answers ErrBusy (or the context's error) without
+// hashing when none frees in time. A nil Gate lets it through.
+func (g *Gate) Check(ctx context.Context, password []byte, stored string, want Params) (ok, needsRehash bool, err error) {
+	release, err := g.Enter(ctx)
+	if err != nil {
+		return false, false, err
+	}
+	defer release()
+	return Check(password, stored, want)
+}
+
+// Hash is the package's Hash inside the gate, as Check is.
+func (g *Gate) Hash(ctx context.Context, password []byte, p Params) (string, error) {
+	release, err := g.Enter(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return Hash(password, p)
+}

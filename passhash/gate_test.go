@@ -55,3 +55,31 @@ func TestGate(t *testing.T) {
 		r()
 	}
 }
+
+// TestGateHashAndCheck: hashes and checks through a gate wait for its
+// slots like logins do, a full gate refuses them without hashing, and a
+// nil gate lets them through.
+func TestGateHashAndCheck(t *testing.T) {
+	ctx := context.Background()
+	p := Params{MemoryKiB: 19 * 1024, Iterations: 2, Parallelism: 1}
+	g := NewGate(1, 0, time.Millisecond)
+	stored, err := g.Hash(ctx, []byte("pw"), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := g.Check(ctx, []byte("pw"), stored, p); !ok || err != nil {
+		t.Fatalf("check through the gate: %v %v", ok, err)
+	}
+	release, _ := g.Enter(ctx) // the only slot
+	if _, err := g.Hash(ctx, []byte("pw"), p); !errors.Is(err, ErrBusy) {
+		t.Fatalf("hash at a full gate: %v, want ErrBusy", err)
+	}
+	if ok, _, err := g.Check(ctx, []byte("pw"), stored, p); ok || !errors.Is(err, ErrBusy) {
+		t.Fatalf("check at a full gate: %v %v, want ErrBusy", ok, err)
+	}
+	release()
+	var none *Gate
+	if ok, _, err := none.Check(ctx, []byte("pw"), stored, p); !ok || err != nil {
+		t.Fatalf("check without a gate: %v %v", ok, err)
+	}
+}

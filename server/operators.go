@@ -17,7 +17,7 @@ func (s *Server) configureOperators(argon passhash.Params) error {
 	if err != nil {
 		return err
 	}
-	s.Operators = &operators.Service{Store: s.Store, Clock: s.Clock, Argon: argon, Config: cfg, Keys: s.Sealer,
+	s.Operators = &operators.Service{Store: s.Store, Clock: s.Clock, Argon: argon, Hashing: s.Hashing, Config: cfg, Keys: s.Sealer,
 		EndSession: func(ctx context.Context, tx sls.Tx, ses *sls.Session, now time.Time) error {
 			_, err := sls.EndSessions(ctx, tx, sls.SessionFilter{UserID: ses.UserID, SessionID: ses.ID}, sls.EndOperatorToken, sls.ActorSystem, now)
 			return err

@@ -52,6 +52,7 @@ type answer struct {
 	status int
 	body   map[string]any
 	raw    string
+	header http.Header
 }
 
 func (a answer) code() string {
@@ -98,7 +99,7 @@ func send(t *testing.T, method, url, token, body string, header ...string) answe
 	defer resp.Body.Close()
 	var buf bytes.Buffer
 	buf.ReadFrom(resp.Body)
-	a := answer{status: resp.StatusCode, raw: buf.String()}
+	a := answer{status: resp.StatusCode, raw: buf.String(), header: resp.Header}
 	json.Unmarshal(buf.Bytes(), &a.body)
 	return a
 }

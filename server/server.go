@@ -284,7 +284,7 @@ func Open(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Manage = &manage.Service{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Argon: loginCfg.Argon, Hooks: manageHooks(s.manageHooks),
+	s.Manage = &manage.Service{Store: s.Store, Sealer: s.Sealer, Clock: s.Clock, Argon: loginCfg.Argon, Hashing: s.Hashing, Hooks: manageHooks(s.manageHooks),
 		Notifier: s.notifier, PasswordRules: passrules.Check,
 		PasswordReset: func(ctx context.Context, tx sls.Tx, u *sls.User, now time.Time) error {
 			return s.takeover.StartCoolDown(ctx, tx, u.ID, sls.ChangePasswordReset, now)

@@ -160,6 +160,37 @@ func passwordChange(t *testing.T, db string) {
 	}
 }
 
+// TestPasswordChangeBusy: a password change waits for the hashing slots
+// the logins use, and when they stay taken it answers 503 with
+// Retry-After, counts no failed change and changes nothing.
+func TestPasswordChangeBusy(t *testing.T) {
+	srv, base := openServerWith(t, `"operators": `+testOperators, nil)
+	u := lifecycleUser(t, srv, "bea")
+	this := sessionFor(t, srv)(u.ID, sls.ScopeFull, sls.KindCodeCard)
+	ctx := context.Background()
+	for range srv.Hashing.Slots() {
+		release, err := srv.Hashing.Enter(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer release()
+	}
+	a := send(t, "PUT", base+"/api/v1/password", this, `{"current_password":"wrong","new_password":"a brand new password"}`)
+	if a.status != 503 || a.code() != "unavailable" || a.header.Get("Retry-After") == "" {
+		t.Fatalf("change while the hashing slots are taken: %d %s (Retry-After %q)", a.status, a.raw, a.header.Get("Retry-After"))
+	}
+	_, _ = srv.Store.ChainAudit(ctx, true)
+	srv.Store.View(ctx, func(tx sls.Tx) error {
+		es, _ := tx.AuditEntries(ctx, 0, 100000)
+		for _, e := range es {
+			if e.UserID == u.ID && e.Event == manage.EventPasswordChangeFailed {
+				t.Errorf("a refused change was audited as a wrong password: %+v", e)
+			}
+		}
+		return nil
+	})
+}
+
 // TestUserLifecycle: operators update, disable, enable and delete users;
 // a deleted user cannot log in, and the audit history stays.
 func TestUserLifecycle(t *testing.T) { onBothEngines(t, userLifecycle) }
