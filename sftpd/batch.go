@@ -26,7 +26,7 @@ import (
 // STAT, the last block of a file) leaves at once; responses only gather
 // while the channel is busy with the previous ones.
 type batchWriter struct {
-	w   io.WriteCloser
+	w   io.Writer
 	max int // pending bytes above which Write waits
 
 	mu      sync.Mutex
@@ -46,7 +46,7 @@ const batchWait = 256 << 10
 
 var errBatchClosed = errors.New("sftpd: sftp output closed")
 
-func newBatchWriter(w io.WriteCloser) *batchWriter {
+func newBatchWriter(w io.Writer) *batchWriter {
 	b := &batchWriter{w: w, max: batchWait, done: make(chan struct{})}
 	b.cond = sync.NewCond(&b.mu)
 	go b.run()
@@ -115,8 +115,9 @@ func (b *batchWriter) run() {
 	}
 }
 
-// Close sends what is pending, stops the writer goroutine and closes the
-// channel. Later writes fail.
+// Close sends what is pending and stops the writer goroutine; later
+// writes fail. The channel stays open: its owner sends exit-status on it
+// before closing it (RFC 4254 §6.10).
 func (b *batchWriter) Close() error {
 	b.mu.Lock()
 	b.closing = true
@@ -129,7 +130,7 @@ func (b *batchWriter) Close() error {
 	}
 	b.cond.Broadcast()
 	b.mu.Unlock()
-	return b.w.Close()
+	return nil
 }
 
 // batchConn gives pkg/sftp the channel to read from and the batchWriter to

@@ -49,9 +49,12 @@ var (
 	_ sftp.ReadlinkFileLister   = (*clientFS)(nil)
 )
 
-func (fsys *clientFS) serve(rwc io.ReadWriteCloser) error {
+// serve answers SFTP requests read from rw until the client ends the
+// session or the channel fails. It leaves rw open: the caller sends
+// exit-status on the channel and closes it.
+func (fsys *clientFS) serve(rw io.ReadWriter) error {
 	h := sftp.Handlers{FileGet: fsys, FilePut: fsys, FileCmd: fsys, FileList: fsys}
-	rs := sftp.NewRequestServer(batchConn{rwc, newBatchWriter(rwc)}, h)
+	rs := sftp.NewRequestServer(batchConn{rw, newBatchWriter(rw)}, h)
 	err := rs.Serve()
 	rs.Close()
 	if errors.Is(err, io.EOF) {

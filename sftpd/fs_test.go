@@ -106,6 +106,7 @@ func servePipe(t *testing.T, fsys *clientFS) *sftp.Client {
 	go func() {
 		defer close(done)
 		fsys.serve(c2)
+		c2.Close()
 	}()
 	client, err := sftp.NewClientPipe(c1, c1)
 	if err != nil {

@@ -607,8 +607,9 @@ func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request, fsys *clientF
 					go func() {
 						defer close(done)
 						fsys.serve(ch)
-						// RFC 4254 §6.10; OpenSSH clients ignore it for sftp,
-						// others may wait for it.
+						// RFC 4254 §6.10: exit-status, then the close.
+						// OpenSSH clients ignore it for sftp; others
+						// (a Go ssh.Session's Wait) report its absence.
 						ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
 						ch.Close()
 					}()
