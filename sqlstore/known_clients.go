@@ -21,12 +21,16 @@ func scanKnownClient(s scanner) (*sls.KnownClient, error) {
 	return &c, nil
 }
 
+// userKnownClientQuery reads a user by name and the known client
+// tokenHash names, if it is the user's (built once, see userAccountQuery).
+var userKnownClientQuery = `SELECT ` + qualified("u", userCols) + `, COALESCE(k.token_hash, ''), COALESCE(k.user_id, ''),
+		k.created_at, k.last_used_at, COALESCE(k.failures, 0), k.revoked_at
+		FROM users u LEFT JOIN known_clients k ON k.token_hash = ? AND k.user_id = u.id WHERE u.username = ?`
+
 func (t *tx) UserAndKnownClient(ctx context.Context, username, tokenHash string) (*sls.User, *sls.KnownClient, error) {
 	// The client's columns are empty when no row joins (COALESCE: the
 	// destinations are not nullable).
-	row := t.queryRow(ctx, `SELECT `+qualified("u", userCols)+`, COALESCE(k.token_hash, ''), COALESCE(k.user_id, ''),
-		k.created_at, k.last_used_at, COALESCE(k.failures, 0), k.revoked_at
-		FROM users u LEFT JOIN known_clients k ON k.token_hash = ? AND k.user_id = u.id WHERE u.username = ?`, tokenHash, username)
+	row := t.queryRow(ctx, userKnownClientQuery, tokenHash, username)
 	var c sls.KnownClient
 	u, err := scanUser(scanFunc(func(dest ...any) error { return row.Scan(append(dest, knownClientDests(&c)...)...) }))
 	if err != nil {

@@ -57,8 +57,7 @@ func (t *tx) UserForUpdate(ctx context.Context, id string) (*sls.User, error) {
 	if t.engine == Postgres {
 		lock = " FOR UPDATE OF u"
 	}
-	row := t.queryRow(ctx, `SELECT `+qualified("u", userCols)+`, `+qualified("a", accountCols)+`
-		FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.id = ?`+lock, id)
+	row := t.queryRow(ctx, userAccountQuery+lock, id)
 	var a sls.Account
 	u, err := scanUser(scanFunc(func(dest ...any) error { return row.Scan(append(dest, accountDests(&a)...)...) }))
 	if err != nil {
@@ -70,6 +69,12 @@ func (t *tx) UserForUpdate(ctx context.Context, id string) (*sls.User, error) {
 	t.accounts[a.ID] = a
 	return u, nil
 }
+
+// userAccountQuery reads a user and its account (UserForUpdate). Like
+// every query that qualifies its columns, it is built once, not per call:
+// qualified splits and joins strings, a cost each login paid.
+var userAccountQuery = `SELECT ` + qualified("u", userCols) + `, ` + qualified("a", accountCols) + `
+		FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.id = ?`
 
 // scanFunc is a scanner made of a function.
 type scanFunc func(dest ...any) error
