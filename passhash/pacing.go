@@ -10,10 +10,6 @@ import (
 	"github.com/secure-login-system/sls/passhash/argon2id"
 )
 
-// paceAnyway makes PaceGC pace even when hashes reuse their memory (the
-// package's tests of the pacing itself).
-var paceAnyway bool
-
 // HeadroomRounds is how many rounds of full slots the heap may grow by
 // between two garbage collections when PaceGC is on: with 2 slots at
 // 19 MiB, the collector runs about once every 5 to 8 hashes instead of
@@ -88,9 +84,15 @@ func PaceGC(slots int, p Params) GCPacing {
 		return GCPacing{Reason: "GOMEMLIMIT is set in the environment"}
 	case slots <= 0 || p.MemoryKiB == 0:
 		return GCPacing{Reason: "no hashing slots or no memory cost"}
-	case argon2id.ReusesMemory(p.Parallelism) && !paceAnyway:
+	case argon2id.ReusesMemory(p.Parallelism):
 		return GCPacing{Reason: "password hashes reuse their memory"}
 	}
+	return pace(slots, p)
+}
+
+// pace is PaceGC without its reasons to step aside (slots and the memory
+// cost are positive): it starts or retunes the pacing.
+func pace(slots int, p Params) GCPacing {
 	inFlight := uint64(slots) * uint64(p.MemoryKiB) * 1024
 	paceOnce.Do(func() {
 		paced = &pacer{}

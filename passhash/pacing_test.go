@@ -47,12 +47,10 @@ func TestPaceGC(t *testing.T) {
 			t.Fatalf("PaceGC applied %+v though hashes reuse their memory", r)
 		}
 	}
-	paceAnyway = true
-	defer func() { paceAnyway = false }()
 	defer stopPacing()
-	got := PaceGC(2, Default)
+	got := pace(2, Default)
 	if want := uint64(HeadroomRounds * 2 * 19456 * 1024); got.Headroom != want || got.Reason != "" {
-		t.Fatalf("PaceGC = %+v, want headroom %d", got, want)
+		t.Fatalf("pace = %+v, want headroom %d", got, want)
 	}
 	for range 3 {
 		n := adjustments()
@@ -115,9 +113,7 @@ func BenchmarkCheckConcurrent(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			if paced {
-				paceAnyway = true
-				defer func() { paceAnyway = false }()
-				PaceGC(runtime.GOMAXPROCS(0), Default)
+				pace(runtime.GOMAXPROCS(0), Default)
 				defer stopPacing()
 			}
 			runtime.GC()
