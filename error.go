@@ -3,8 +3,6 @@ package sls
 import (
 	"errors"
 	"fmt"
-	"math"
-	"time"
 )
 
 // Code is a stable, machine-readable error code. Codes are part of the API
@@ -116,12 +114,4 @@ func ErrorCode(err error) Code {
 		return e.Code
 	}
 	return CodeInternal
-}
-
-// Busy is the answer when the server's password-hashing slots stayed
-// taken for retryAfter (passhash.ErrBusy): unavailable, with the seconds
-// to wait, which the HTTP edge sends as Retry-After.
-func Busy(retryAfter time.Duration) *Error {
-	return Errorf(CodeUnavailable, "The service is busy. Please try again in a moment.").
-		WithDetail("retry_after_seconds", int(math.Ceil(retryAfter.Seconds())))
 }

@@ -202,9 +202,6 @@ func addrListed(allowed []netip.Prefix, addr netip.Addr) bool {
 func (s *Service) newFTPPassword(ctx context.Context) (password, hash string, err error) {
 	password = rand.Text()
 	hash, err = s.ftpGuard.Hashing.Hash(ctx, []byte(password), s.ftpGuard.Argon)
-	if errors.Is(err, passhash.ErrBusy) {
-		return "", "", sls.Busy(s.ftpGuard.Hashing.Wait())
-	}
 	return password, hash, err
 }
 

@@ -122,10 +122,7 @@ func (s *Service) checkPassword(ctx context.Context, c Credentials, detail map[s
 	// At most Hashing's slots of Argon2id run at once: memory stays
 	// bounded under any number of concurrent logins.
 	release, err := s.hashing.Enter(ctx)
-	if errors.Is(err, passhash.ErrBusy) {
-		return nil, nil, sls.Busy(s.hashing.Wait())
-	}
-	if err != nil {
+	if err != nil { // busy (passhash.ErrBusy, a 503 for the client) or the client left
 		return nil, nil, err
 	}
 	hash := s.dummyHash()

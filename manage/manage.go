@@ -889,12 +889,8 @@ func randomDigits(r io.Reader, n int) string {
 	return d
 }
 
-// hash hashes password inside the hashing gate; a gate that stays full
-// answers sls.Busy.
+// hash hashes password inside the hashing gate (a gate that stays full
+// answers 503 with Retry-After).
 func (s *Service) hash(ctx context.Context, password string) (string, error) {
-	h, err := s.Hashing.Hash(ctx, []byte(password), s.Argon)
-	if errors.Is(err, passhash.ErrBusy) {
-		return "", sls.Busy(s.Hashing.Wait())
-	}
-	return h, err
+	return s.Hashing.Hash(ctx, []byte(password), s.Argon)
 }

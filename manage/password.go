@@ -43,7 +43,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess *sls.Session, current
 	ok, _, err := s.Hashing.Check(ctx, []byte(current), u.PasswordHash, s.Argon)
 	switch {
 	case errors.Is(err, passhash.ErrBusy):
-		return sls.Busy(s.Hashing.Wait())
+		return err // a 503 for the client: no verdict on the password
 	case ctx.Err() != nil:
 		return ctx.Err() // the client left: no verdict on the password
 	}

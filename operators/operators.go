@@ -243,9 +243,6 @@ func (s *Service) createOperator(ctx context.Context, tx sls.Tx, actor string, n
 		return nil, err
 	}
 	hash, err := s.Hashing.Hash(ctx, []byte(n.Password), s.Argon)
-	if errors.Is(err, passhash.ErrBusy) {
-		return nil, sls.Busy(s.Hashing.Wait())
-	}
 	if err != nil {
 		return nil, err
 	}

@@ -3,14 +3,19 @@ package passhash
 import (
 	"context"
 	"errors"
+	"math"
 	"runtime"
 	"sync/atomic"
 	"time"
+
+	"github.com/secure-login-system/sls"
 )
 
-// ErrBusy is returned by Gate.Enter when every slot is taken and the
-// queue is full, or the wait ran out: the caller answers "try again
-// shortly" instead of computing the hash.
+// ErrBusy is what Gate.Enter's error wraps when every slot is taken and
+// the queue is full, or the wait ran out: the error itself is the
+// client's answer (sls.CodeUnavailable, "try again shortly", with the
+// seconds to wait that the HTTP edge sends as Retry-After), so callers
+// return it as it is instead of computing the hash.
 var ErrBusy = errors.New("passhash: too many password checks at once")
 
 // Gate bounds how many Argon2id computations run at once. Each one holds
@@ -55,9 +60,6 @@ func NewGate(slots, queue int, wait time.Duration) *Gate {
 // Slots is how many computations may run at once.
 func (g *Gate) Slots() int { return cap(g.slots) }
 
-// Wait is the longest a caller waits in the queue.
-func (g *Gate) Wait() time.Duration { return g.wait }
-
 // Enter takes a slot, waiting in the bounded queue if need be, and returns
 // the function that gives it back. A nil Gate lets everything through.
 func (g *Gate) Enter(ctx context.Context) (release func(), err error) {
@@ -72,7 +74,7 @@ func (g *Gate) Enter(ctx context.Context) (release func(), err error) {
 	}
 	if g.waiting.Add(1) > g.queue {
 		g.waiting.Add(-1)
-		return nil, ErrBusy
+		return nil, g.busy()
 	}
 	defer g.waiting.Add(-1)
 	t := time.NewTimer(g.wait)
@@ -81,14 +83,21 @@ func (g *Gate) Enter(ctx context.Context) (release func(), err error) {
 	case g.slots <- struct{}{}:
 		return release, nil
 	case <-t.C:
-		return nil, ErrBusy
+		return nil, g.busy()
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
+// busy is the answer when no slot frees: unavailable, with the gate's
+// wait as the time to retry after, wrapping ErrBusy.
+func (g *Gate) busy() error {
+	return sls.Errorf(sls.CodeUnavailable, "The service is busy. Please try again in a moment.").
+		WithDetail("retry_after_seconds", int(math.Ceil(g.wait.Seconds()))).Wrap(ErrBusy)
+}
+
 // Check is the package's Check inside the gate: it waits for a slot as
-// Enter does, and answers ErrBusy (or the context's error) without
+// Enter does, and answers Enter's busy error (or the context's) without
 // hashing when none frees in time. A nil Gate lets it through.
 func (g *Gate) Check(ctx context.Context, password []byte, stored string, want Params) (ok, needsRehash bool, err error) {
 	release, err := g.Enter(ctx)
