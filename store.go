@@ -129,7 +129,9 @@ type SessionStore interface {
 	PutSession(ctx context.Context, s *Session) error
 	// EndSessionsByDevice sets EndedAt to now on every session the device
 	// authenticated that has neither ended nor expired, and returns their
-	// ids. Callers use EndSessions, which also audits.
+	// ids. Callers use EndSessions, which also audits. The sessions are
+	// found among those of the device's user, so the device is one the
+	// store holds (as every session's device is).
 	EndSessionsByDevice(ctx context.Context, deviceID string, now time.Time) ([]string, error)
 	// EndSessionsByUser does the same for every session of the user,
 	// except those whose scope is keep (when keep is not empty).

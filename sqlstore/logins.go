@@ -52,7 +52,14 @@ func (t *tx) CreateLogin(ctx context.Context, l *sls.LoginTx) error {
 
 func (t *tx) login(ctx context.Context, idHash, suffix string) (*sls.LoginTx, error) {
 	l, err := scanLogin(t.queryRow(ctx, `SELECT `+loginCols+` FROM logins WHERE id_hash = ?`+suffix, idHash))
-	return l, wrap("login", err)
+	if err != nil {
+		return nil, wrap("login", err)
+	}
+	if t.deadlines == nil {
+		t.deadlines = map[string]int64{}
+	}
+	t.deadlines[idHash] = l.Deadline.UnixMicro()
+	return l, nil
 }
 
 func (t *tx) Login(ctx context.Context, idHash string) (*sls.LoginTx, error) {
@@ -68,9 +75,22 @@ func (t *tx) PutLogin(ctx context.Context, l *sls.LoginTx) error {
 	if err != nil {
 		return wrap("put login", err)
 	}
+	deadline := l.Deadline.UnixMicro()
+	if read, ok := t.deadlines[l.IDHash]; ok && read == deadline {
+		// An indexed column in the SET list rewrites its index entry even
+		// when the value is the same: one more page for the step's commit
+		// to write and flush. Most steps keep the deadline.
+		res, err := t.exec(ctx, `UPDATE logins SET state = ?, device_id = ?, attempts = ?, prompt = ?, factor_state = ?,
+			completed_at = ?, session_id = ? WHERE id_hash = ?`,
+			l.State, l.DeviceID, l.Attempts, prompt, l.FactorState, ts(l.CompletedAt), l.SessionID, l.IDHash)
+		return mustAffect("put login", res, err)
+	}
 	res, err := t.exec(ctx, `UPDATE logins SET state = ?, device_id = ?, attempts = ?, deadline = ?, prompt = ?, factor_state = ?,
 		completed_at = ?, session_id = ? WHERE id_hash = ?`,
-		l.State, l.DeviceID, l.Attempts, l.Deadline.UnixMicro(), prompt, l.FactorState, ts(l.CompletedAt), l.SessionID, l.IDHash)
+		l.State, l.DeviceID, l.Attempts, deadline, prompt, l.FactorState, ts(l.CompletedAt), l.SessionID, l.IDHash)
+	if err == nil && t.deadlines != nil {
+		t.deadlines[l.IDHash] = deadline
+	}
 	return mustAffect("put login", res, err)
 }
 

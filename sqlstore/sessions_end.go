@@ -17,8 +17,12 @@ func (t *tx) EndSessionsByDevice(ctx context.Context, deviceID string, now time.
 		return nil, nil // password-only sessions have no device; never match them all
 	}
 	return t.endSessions(ctx, "end sessions by device",
-		`UPDATE sessions SET ended_at = ? WHERE device_id = ? AND ended_at IS NULL AND expires_at > ? RETURNING id`,
-		now.UnixMicro(), deviceID, now.UnixMicro())
+		// Through the device's user: sessions_user_network has user_id
+		// first, and there is no index on device_id (migration 00038).
+		`UPDATE sessions SET ended_at = ?
+			WHERE user_id = (SELECT user_id FROM devices WHERE id = ?) AND device_id = ? AND ended_at IS NULL AND expires_at > ?
+			RETURNING id`,
+		now.UnixMicro(), deviceID, deviceID, now.UnixMicro())
 }
 
 func (t *tx) EndSessionsByUser(ctx context.Context, userID string, keep sls.Scope, now time.Time) ([]string, error) {

@@ -342,7 +342,8 @@ type tx struct {
 	counted  bool // counted in Counters
 	audited  bool // queued audit entries (AppendAudit)
 
-	accounts map[string]sls.Account // read by UserForUpdate, for Account
+	accounts  map[string]sls.Account // read by UserForUpdate, for Account
+	deadlines map[string]int64       // login id hash → stored deadline (µs), for PutLogin
 }
 
 var _ sls.Tx = (*tx)(nil)

@@ -285,6 +285,35 @@ func testLogins(t *testing.T, s sls.Store) {
 		}
 		return nil
 	})
+	// A step may move the deadline (a factor's code lifetime shortens
+	// it) or keep it (PutLogin then leaves the indexed column alone):
+	// either way the stored one is what the step put, also when the same
+	// transaction puts twice.
+	for _, steps := range [][]time.Duration{{time.Minute}, {3 * time.Minute}, {2 * time.Minute, 2 * time.Minute, 3 * time.Minute}} {
+		update(t, s, func(ctx context.Context, tx sls.Tx) error {
+			got, err := tx.LoginForUpdate(ctx, "h1")
+			if err != nil {
+				return err
+			}
+			for _, d := range steps {
+				got.Deadline = t0.Add(d)
+				if err := tx.PutLogin(ctx, got); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		view(t, s, func(ctx context.Context, tx sls.Tx) error {
+			got, err := tx.Login(ctx, "h1")
+			if err != nil {
+				return err
+			}
+			if want := t0.Add(steps[len(steps)-1]); !got.Deadline.Equal(want) || got.State != sls.LoginChallenged {
+				return fmt.Errorf("after putting deadlines %v: %v (%s), want %v", steps, got.Deadline, got.State, want)
+			}
+			return nil
+		})
+	}
 	view(t, s, func(ctx context.Context, tx sls.Tx) error {
 		for at, want := range map[time.Time]int64{t0: 1, t0.Add(3 * time.Minute): 0} {
 			if n, err := tx.PendingLogins(ctx, at); err != nil || n != want {

@@ -37,6 +37,11 @@ func testEndSessions(t *testing.T, s sls.Store) {
 		mk("ses_h", other.ID, "dev_9", sls.ScopeFull, later, time.Time{}),
 	}
 	update(t, s, func(ctx context.Context, tx sls.Tx) error {
+		for id, user := range map[string]string{"dev_1": u.ID, "dev_2": u.ID, "dev_9": other.ID} {
+			if err := tx.CreateDevice(ctx, &sls.Device{ID: id, UserID: user, Kind: sls.KindDSCPlus, State: sls.StateActive, CreatedAt: t0}); err != nil {
+				return err
+			}
+		}
 		for _, ss := range all {
 			if err := tx.CreateSession(ctx, ss); err != nil {
 				return err
