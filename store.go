@@ -110,6 +110,11 @@ type LoginStore interface {
 	// LoginForUpdate reads and locks a login transaction by its id hash.
 	LoginForUpdate(ctx context.Context, idHash string) (*LoginTx, error)
 	Login(ctx context.Context, idHash string) (*LoginTx, error)
+	// LoginWithUserForUpdate is LoginForUpdate and UserForUpdate of the
+	// login's user in one statement (one round trip on PostgreSQL), with
+	// the device the login has chosen (nil when it has chosen none):
+	// what every step after the password reads first.
+	LoginWithUserForUpdate(ctx context.Context, idHash string) (*LoginTx, *User, *Device, error)
 	PutLogin(ctx context.Context, l *LoginTx) error
 	// DeleteLoginsBefore removes transactions whose deadline passed before t.
 	DeleteLoginsBefore(ctx context.Context, t time.Time) (int64, error)

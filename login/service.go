@@ -343,26 +343,28 @@ func (s *Service) challenge(ctx context.Context, tx sls.Tx, u *sls.User, d *sls.
 // openLogin loads and locks a login transaction, refusing it when it can
 // no longer be used. The returned error is for the caller; the login is
 // left as it is.
-func (s *Service) openLogin(ctx context.Context, tx sls.Tx, loginID string, now time.Time) (*sls.LoginTx, error) {
+func (s *Service) openLogin(ctx context.Context, tx sls.Tx, loginID string, now time.Time) (*sls.LoginTx, *sls.User, *sls.Device, error) {
 	if loginID == "" || len(loginID) > 128 {
-		return nil, sls.Errorf(sls.CodeNotFound, "Unknown login.")
+		return nil, nil, nil, sls.Errorf(sls.CodeNotFound, "Unknown login.")
 	}
-	l, err := tx.LoginForUpdate(ctx, sls.TokenHash(loginID))
+	// The user (locked) and the chosen device come in the same statement:
+	// every caller reads them next.
+	l, u, d, err := tx.LoginWithUserForUpdate(ctx, sls.TokenHash(loginID))
 	if errors.Is(err, sls.ErrNotFound) {
-		return nil, sls.Errorf(sls.CodeNotFound, "Unknown login. Please start over.")
+		return nil, nil, nil, sls.Errorf(sls.CodeNotFound, "Unknown login. Please start over.")
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	switch {
 	case l.State == sls.LoginCompleted:
-		return nil, sls.ErrLoginCompleted
+		return nil, nil, nil, sls.ErrLoginCompleted
 	case l.State == sls.LoginFailed:
-		return nil, sls.ErrTooManyAttempts
+		return nil, nil, nil, sls.ErrTooManyAttempts
 	case !now.Before(l.Deadline):
-		return nil, sls.ErrLoginExpired
+		return nil, nil, nil, sls.ErrLoginExpired
 	}
-	return l, nil
+	return l, u, d, nil
 }
 
 // SelectDevice chooses the device that will answer the login (or switches
@@ -373,11 +375,7 @@ func (s *Service) SelectDevice(ctx context.Context, loginID, deviceID string) (*
 	var spent bool
 	err := s.store.Update(ctx, func(tx sls.Tx) error {
 		step, spent = nil, false
-		l, err := s.openLogin(ctx, tx, loginID, now)
-		if err != nil {
-			return err
-		}
-		u, err := tx.UserForUpdate(ctx, l.UserID)
+		l, u, _, err := s.openLogin(ctx, tx, loginID, now)
 		if err != nil {
 			return err
 		}
@@ -467,23 +465,18 @@ func (s *Service) Answer(ctx context.Context, loginID, answer string) (*Step, er
 	var kind sls.DeviceKind
 	err := s.store.Update(ctx, func(tx sls.Tx) error {
 		step, outcome = nil, nil
-		l, err := s.openLogin(ctx, tx, loginID, now)
+		l, u, d, err := s.openLogin(ctx, tx, loginID, now)
 		if err != nil {
 			return err
 		}
 		if l.State != sls.LoginChallenged {
 			return sls.Errorf(sls.CodeConflict, "Choose a security device first.")
 		}
-		u, err := tx.UserForUpdate(ctx, l.UserID)
-		if err != nil {
-			return err
-		}
 		if err := s.limiter.TakeIn(ctx, tx, ratelimit.SecondFactorUser, u.ID); err != nil {
 			return err
 		}
-		d, err := tx.Device(ctx, l.DeviceID)
-		if err != nil {
-			return err
+		if d == nil {
+			return sls.ErrNotFound // as reading the device was when it is gone
 		}
 		kind = d.Kind
 		res, err := s.verify.Answer(ctx, tx, u, d, &l.Challenge, answer, now)

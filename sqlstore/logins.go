@@ -50,16 +50,66 @@ func (t *tx) CreateLogin(ctx context.Context, l *sls.LoginTx) error {
 	return wrap("create login", err)
 }
 
+// loginUserDeviceQuery reads a login, its user and the user's account,
+// and the login's device when it has chosen one (built once, see
+// userAccountQuery). The device's columns are empty when none joins
+// (COALESCE: the destinations are not nullable; the two times scan NULL
+// as zero).
+var loginUserDeviceQuery = `SELECT ` + qualified("l", loginCols) + `, ` + qualified("u", userCols) + `, ` + qualified("a", accountCols) + `,
+		COALESCE(d.id, ''), COALESCE(d.user_id, ''), COALESCE(d.kind, ''), COALESCE(d.state, ''), COALESCE(d.serial, ''),
+		COALESCE(d.label, ''), COALESCE(d.secret, ''), d.factor_state, COALESCE(d.created_at, 0), d.activated_at, d.expires_at
+		FROM logins l JOIN users u ON u.id = l.user_id JOIN accounts a ON a.id = u.account_id
+		LEFT JOIN devices d ON d.id = l.device_id AND l.device_id <> ''
+		WHERE l.id_hash = ?`
+
+func (t *tx) LoginWithUserForUpdate(ctx context.Context, idHash string) (*sls.LoginTx, *sls.User, *sls.Device, error) {
+	lock := ""
+	if t.engine == Postgres {
+		lock = " FOR UPDATE OF l, u"
+	}
+	row := t.queryRow(ctx, loginUserDeviceQuery+lock, idHash)
+	var u *sls.User
+	var a sls.Account
+	var d *sls.Device
+	// Each scan function hands its destinations to the next, and the last
+	// one scans the row into all of them.
+	l, err := scanLogin(scanFunc(func(loginDests ...any) error {
+		var err error
+		u, err = scanUser(scanFunc(func(userDests ...any) error {
+			d, err = scanDevice(scanFunc(func(deviceDests ...any) error {
+				dests := append(append(append(loginDests, userDests...), accountDests(&a)...), deviceDests...)
+				return row.Scan(dests...)
+			}))
+			return err
+		}))
+		return err
+	}))
+	if err != nil {
+		return nil, nil, nil, wrap("login", err)
+	}
+	t.readLogin(l)
+	t.readAccount(a)
+	if d.ID == "" {
+		d = nil
+	}
+	return l, u, d, nil
+}
+
 func (t *tx) login(ctx context.Context, idHash, suffix string) (*sls.LoginTx, error) {
 	l, err := scanLogin(t.queryRow(ctx, `SELECT `+loginCols+` FROM logins WHERE id_hash = ?`+suffix, idHash))
 	if err != nil {
 		return nil, wrap("login", err)
 	}
+	t.readLogin(l)
+	return l, nil
+}
+
+// readLogin remembers the deadline l was read with, for PutLogin.
+func (t *tx) readLogin(l *sls.LoginTx) {
 	if t.deadlines == nil {
 		t.deadlines = map[string]int64{}
 	}
-	t.deadlines[idHash] = l.Deadline.UnixMicro()
-	return l, nil
+	t.deadlines[l.IDHash] = l.Deadline.UnixMicro()
 }
 
 func (t *tx) Login(ctx context.Context, idHash string) (*sls.LoginTx, error) {

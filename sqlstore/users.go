@@ -63,11 +63,16 @@ func (t *tx) UserForUpdate(ctx context.Context, id string) (*sls.User, error) {
 	if err != nil {
 		return nil, wrap("user", err)
 	}
+	t.readAccount(a)
+	return u, nil
+}
+
+// readAccount keeps an account read with a user, for Account.
+func (t *tx) readAccount(a sls.Account) {
 	if t.accounts == nil {
 		t.accounts = map[string]sls.Account{}
 	}
 	t.accounts[a.ID] = a
-	return u, nil
 }
 
 // userAccountQuery reads a user and its account (UserForUpdate). Like
