@@ -120,11 +120,18 @@ func BenchmarkLogin(b *testing.B) {
 // and driver (BEGIN IMMEDIATE, one statement, a WAL frame written and
 // flushed, synchronous=FULL); the ratio is what the step costs beyond
 // it. The logins are prepared first, with a cheap stored hash, and the
-// client keeps its known-client token, as a returning client does.
+// client keeps its known-client token, as a returning client does. It
+// runs on SQLite, and on PostgreSQL too when SLS_TEST_POSTGRES names a
+// server (the floor is then a round trip and the server's flush):
 //
-//	go test -run XXX -bench Answer -benchtime 2000x ./login/
+//	go test -run XXX -bench 'Answer$' -benchtime 2000x ./login/
 func BenchmarkAnswer(b *testing.B) {
-	h := newHarness(b, storetest.MustOpenSQLite(b))
+	b.Run("sqlite", func(b *testing.B) { benchmarkAnswer(b, storetest.MustOpenSQLite(b)) })
+	b.Run("postgres", func(b *testing.B) { benchmarkAnswer(b, storetest.MustOpenPostgres(b)) })
+}
+
+func benchmarkAnswer(b *testing.B, store sls.Store) {
+	h := newHarness(b, store)
 	h.manage.Argon = passhash.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1} // only the preparation hashes
 	h.user("bench")
 	key := h.dscCard("bench")
