@@ -113,7 +113,8 @@ type LoginStore interface {
 	// LoginWithUserForUpdate is LoginForUpdate and UserForUpdate of the
 	// login's user in one statement (one round trip on PostgreSQL), with
 	// the device the login has chosen (nil when it has chosen none):
-	// what every step after the password reads first.
+	// what every step after the password reads first. The user's row is
+	// locked before the login's, as every path locks users first.
 	LoginWithUserForUpdate(ctx context.Context, idHash string) (*LoginTx, *User, *Device, error)
 	PutLogin(ctx context.Context, l *LoginTx) error
 	// DeleteLoginsBefore removes transactions whose deadline passed before t.

@@ -65,7 +65,11 @@ var loginUserDeviceQuery = `SELECT ` + qualified("l", loginCols) + `, ` + qualif
 func (t *tx) LoginWithUserForUpdate(ctx context.Context, idHash string) (*sls.LoginTx, *sls.User, *sls.Device, error) {
 	lock := ""
 	if t.engine == Postgres {
-		lock = " FOR UPDATE OF l, u"
+		// PostgreSQL locks the rows in the order of this list: the user,
+		// then the login, the order every path keeps (a push's answer, a
+		// step-up, a device order lock the user first), so that two of
+		// them never wait for each other.
+		lock = " FOR UPDATE OF u, l"
 	}
 	row := t.queryRow(ctx, loginUserDeviceQuery+lock, idHash)
 	var u *sls.User
