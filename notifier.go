@@ -48,6 +48,10 @@ type Notification struct {
 	// To, when set, overrides the destination (for example the old mobile
 	// number after a change).
 	To string
+	// User, when set, is the user UserID names as the caller's
+	// transaction holds it (read and locked there): the notifier uses it
+	// instead of reading the row again.
+	User *User
 }
 
 // Notifier queues notifications (package notify's outbox implements it).

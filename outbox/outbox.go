@@ -66,9 +66,12 @@ func (q *Queue) Notify(ctx context.Context, tx sls.Tx, n sls.Notification) error
 	if !kind.Valid() {
 		return fmt.Errorf("outbox: unknown notification kind %q", n.Kind)
 	}
-	u, err := tx.User(ctx, n.UserID)
-	if err != nil {
-		return fmt.Errorf("outbox: user %s: %w", n.UserID, err)
+	u := n.User
+	if u == nil || u.ID != n.UserID {
+		var err error
+		if u, err = tx.User(ctx, n.UserID); err != nil {
+			return fmt.Errorf("outbox: user %s: %w", n.UserID, err)
+		}
 	}
 	prefs, err := Preferences(ctx, tx, u)
 	if err != nil {

@@ -73,3 +73,50 @@ func TestWorkerRetriesTemporaryAndStopsOnPermanent(t *testing.T) {
 		return nil
 	})
 }
+
+// A notification that carries its user (as the caller's transaction holds
+// it) is addressed from that user, without reading the row again; one
+// whose user is another reads the row of UserID.
+func TestNotifyUsesTheGivenUser(t *testing.T) {
+	store := storetest.MustOpenSQLite(t)
+	u := storetest.Fixture(t, store, "gina")
+	sealer, _ := seal.New(bytes.Repeat([]byte{5}, seal.KeySize))
+	q := &outbox.Queue{Sealer: sealer, Clock: clock.NewFake(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC))}
+	ctx := context.Background()
+	err := store.Update(ctx, func(tx sls.Tx) error {
+		stored, err := tx.User(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		stored.Email = "stored@example.test"
+		if err := tx.PutUser(ctx, stored); err != nil {
+			return err
+		}
+		held := *stored
+		held.Email = "held@example.test" // what this transaction holds, not yet written
+		other := held
+		other.ID = "usr_someone_else"
+		data := map[string]string{"Summary": "hi"}
+		if err := q.Notify(ctx, tx, sls.Notification{UserID: u.ID, User: &held, Kind: sls.NoteSecureMessage, Data: data}); err != nil {
+			return err
+		}
+		return q.Notify(ctx, tx, sls.Notification{UserID: u.ID, User: &other, Kind: sls.NoteSecureMessage, Data: data})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.View(ctx, func(tx sls.Tx) error {
+		pending, err := tx.OutboxMessages(ctx, sls.OutboxPending, 10)
+		if err != nil || len(pending) != 2 {
+			t.Fatalf("pending: %+v %v", pending, err)
+		}
+		to := map[string]bool{}
+		for _, m := range pending {
+			to[m.To] = true
+		}
+		if !to["held@example.test"] || !to["stored@example.test"] {
+			t.Fatalf("destinations %v, want the held user's and, for a notification of another user, the stored one", to)
+		}
+		return nil
+	})
+}

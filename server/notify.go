@@ -218,7 +218,7 @@ func (h notifyHooks) LoginCompleted(ctx context.Context, tx sls.Tx, u *sls.User,
 	if c.Known && !newNetwork {
 		return nil
 	}
-	return h.s.notifier.Notify(ctx, tx, sls.Notification{UserID: u.ID, Kind: sls.NoteNewLogin,
+	return h.s.notifier.Notify(ctx, tx, sls.Notification{UserID: u.ID, User: u, Kind: sls.NoteNewLogin,
 		Data: map[string]string{"Platform": string(ss.Platform), "Address": network, "Time": now.Format("2006-01-02 15:04 MST")}})
 }
 
