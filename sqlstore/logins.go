@@ -59,7 +59,7 @@ var loginUserDeviceQuery = `SELECT ` + qualified("l", loginCols) + `, ` + qualif
 		COALESCE(d.id, ''), COALESCE(d.user_id, ''), COALESCE(d.kind, ''), COALESCE(d.state, ''), COALESCE(d.serial, ''),
 		COALESCE(d.label, ''), COALESCE(d.secret, ''), d.factor_state, COALESCE(d.created_at, 0), d.activated_at, d.expires_at
 		FROM logins l JOIN users u ON u.id = l.user_id JOIN accounts a ON a.id = u.account_id
-		LEFT JOIN devices d ON d.id = l.device_id AND l.device_id <> ''
+		LEFT JOIN devices d ON d.id = l.device_id
 		WHERE l.id_hash = ?`
 
 func (t *tx) LoginWithUserForUpdate(ctx context.Context, idHash string) (*sls.LoginTx, *sls.User, *sls.Device, error) {
@@ -108,12 +108,16 @@ func (t *tx) login(ctx context.Context, idHash, suffix string) (*sls.LoginTx, er
 	return l, nil
 }
 
-// readLogin remembers the deadline l was read with, for PutLogin.
+// loginDeadline is a login's deadline as stored, in microseconds.
+type loginDeadline struct {
+	idHash string
+	micros int64
+}
+
+// readLogin remembers the deadline l was read with, for PutLogin (the
+// last login read: a step reads one).
 func (t *tx) readLogin(l *sls.LoginTx) {
-	if t.deadlines == nil {
-		t.deadlines = map[string]int64{}
-	}
-	t.deadlines[l.IDHash] = l.Deadline.UnixMicro()
+	t.loginRead = loginDeadline{l.IDHash, l.Deadline.UnixMicro()}
 }
 
 func (t *tx) Login(ctx context.Context, idHash string) (*sls.LoginTx, error) {
@@ -129,21 +133,20 @@ func (t *tx) PutLogin(ctx context.Context, l *sls.LoginTx) error {
 	if err != nil {
 		return wrap("put login", err)
 	}
-	deadline := l.Deadline.UnixMicro()
-	if read, ok := t.deadlines[l.IDHash]; ok && read == deadline {
-		// An indexed column in the SET list rewrites its index entry even
-		// when the value is the same: one more page for the step's commit
-		// to write and flush. Most steps keep the deadline.
-		res, err := t.exec(ctx, `UPDATE logins SET state = ?, device_id = ?, attempts = ?, prompt = ?, factor_state = ?,
-			completed_at = ?, session_id = ? WHERE id_hash = ?`,
-			l.State, l.DeviceID, l.Attempts, prompt, l.FactorState, ts(l.CompletedAt), l.SessionID, l.IDHash)
-		return mustAffect("put login", res, err)
+	// The deadline is set only when the step moved it: an indexed column
+	// in the SET list rewrites its index entry even when the value is the
+	// same, one more page for the step's commit to write and flush.
+	const set = `state = ?, device_id = ?, attempts = ?, prompt = ?, factor_state = ?, completed_at = ?, session_id = ?`
+	query := `UPDATE logins SET ` + set + ` WHERE id_hash = ?`
+	args := []any{l.State, l.DeviceID, l.Attempts, prompt, l.FactorState, ts(l.CompletedAt), l.SessionID, l.IDHash}
+	stored := loginDeadline{l.IDHash, l.Deadline.UnixMicro()}
+	if t.loginRead != stored {
+		query = `UPDATE logins SET deadline = ?, ` + set + ` WHERE id_hash = ?`
+		args = append([]any{stored.micros}, args...)
 	}
-	res, err := t.exec(ctx, `UPDATE logins SET state = ?, device_id = ?, attempts = ?, deadline = ?, prompt = ?, factor_state = ?,
-		completed_at = ?, session_id = ? WHERE id_hash = ?`,
-		l.State, l.DeviceID, l.Attempts, deadline, prompt, l.FactorState, ts(l.CompletedAt), l.SessionID, l.IDHash)
-	if err == nil && t.deadlines != nil {
-		t.deadlines[l.IDHash] = deadline
+	res, err := t.exec(ctx, query, args...)
+	if err == nil {
+		t.loginRead = stored
 	}
 	return mustAffect("put login", res, err)
 }

@@ -343,7 +343,7 @@ type tx struct {
 	audited  bool // queued audit entries (AppendAudit)
 
 	accounts  map[string]sls.Account // read by UserForUpdate, for Account
-	deadlines map[string]int64       // login id hash → stored deadline (µs), for PutLogin
+	loginRead loginDeadline          // the last login read or put, for PutLogin
 }
 
 var _ sls.Tx = (*tx)(nil)
