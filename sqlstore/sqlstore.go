@@ -284,18 +284,20 @@ func (db *DB) runOnce(ctx context.Context, h *sql.DB, readOnly bool, fn func(sls
 	if counted {
 		db.counts.Transactions.Add(1)
 	}
-	sqlTx, err := h.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly && db.engine == Postgres})
+	detached := db.engine == SQLite && !readOnly
+	sqlTx, release, err := db.begin(ctx, h, readOnly, detached)
 	if err != nil {
 		db.observeTx(readOnly, "error", start)
 		return fmt.Errorf("sqlstore: begin: %w", err)
 	}
+	defer release()
 	defer func() {
 		if p := recover(); p != nil {
 			_ = sqlTx.Rollback()
 			panic(p)
 		}
 	}()
-	t := &tx{tx: sqlTx, sqlTx: sqlTx, engine: db.engine, db: db, handle: h, readOnly: readOnly, counted: counted}
+	t := &tx{tx: sqlTx, sqlTx: sqlTx, engine: db.engine, db: db, handle: h, readOnly: readOnly, counted: counted, detached: detached}
 	if err := fn(t); err != nil {
 		_ = sqlTx.Rollback()
 		db.observeTx(readOnly, "rollback", start)
@@ -316,6 +318,45 @@ func (db *DB) runOnce(ctx context.Context, h *sql.DB, readOnly bool, fn func(sls
 	}
 	db.observeTx(readOnly, "commit", start)
 	return nil
+}
+
+// begin starts a transaction on h; release must be called once it has
+// ended. A detached transaction (SQLite's writes) does not watch ctx
+// once it has begun: its connection is taken with ctx, so that a request
+// that ends while it waits for the single writer leaves the queue, and
+// each of its statements checks ctx before it starts (tx.stmtContext),
+// but neither they nor the COMMIT are interrupted once started.
+//
+// Why: the SQLite driver starts a goroutine to watch the context of
+// every statement, BEGIN and COMMIT whose context can end (to interrupt
+// SQLite), and database/sql one per transaction (to roll it back). A
+// write transaction's statements take microseconds, and these goroutines
+// and the thread wake-ups they cause cost as much as several of them:
+// BenchmarkAnswer, whose steps run with a context that can end as a
+// request's does, took 12–18 % less time without them (docs/sizing.md).
+// Write transactions are short by design (they hold the one writer), so
+// nothing is lost by letting a started statement finish, and a
+// transaction whose request ends half-way still rolls back: its next
+// statement is refused. Read transactions, which may scan long, keep
+// every watch.
+func (db *DB) begin(ctx context.Context, h *sql.DB, readOnly, detached bool) (*sql.Tx, func(), error) {
+	opts := &sql.TxOptions{ReadOnly: readOnly && db.engine == Postgres}
+	if !detached {
+		sqlTx, err := h.BeginTx(ctx, opts)
+		return sqlTx, func() {}, err
+	}
+	conn, err := h.Conn(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	sqlTx, err := conn.BeginTx(context.WithoutCancel(ctx), opts)
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	// Close waits for the transaction to end, then returns the
+	// connection to the pool.
+	return sqlTx, func() { conn.Close() }, nil
 }
 
 func (db *DB) retryable(err error) bool {
@@ -341,6 +382,7 @@ type tx struct {
 	readOnly bool
 	counted  bool // counted in Counters
 	audited  bool // queued audit entries (AppendAudit)
+	detached bool // does not watch its context once begun (DB.begin)
 
 	accounts  map[string]sls.Account // read by UserForUpdate, for Account
 	loginRead loginDeadline          // the last login read or put, for PutLogin
@@ -395,6 +437,7 @@ func (t *tx) forUpdate() string {
 }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = t.stmtContext(ctx)
 	if st := t.prepared(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -404,6 +447,7 @@ func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, e
 // execOnce is exec for a query built for one use (a varying number of
 // rows), which is not worth caching.
 func (t *tx) execOnce(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = t.stmtContext(ctx)
 	t.countStatement()
 	if t.engine == Postgres {
 		query = toDollar(query)
@@ -412,6 +456,7 @@ func (t *tx) execOnce(ctx context.Context, query string, args ...any) (sql.Resul
 }
 
 func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = t.stmtContext(ctx)
 	if st := t.prepared(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -419,10 +464,22 @@ func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 }
 
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = t.stmtContext(ctx)
 	if st := t.prepared(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
 	return t.tx.QueryContext(ctx, t.q(query), args...)
+}
+
+// stmtContext is the context a statement of t runs with: ctx itself, or
+// in a detached transaction (DB.begin) ctx without its end, once ctx is
+// checked: a statement of a request that has ended is refused before it
+// starts, one that has started is not interrupted.
+func (t *tx) stmtContext(ctx context.Context) context.Context {
+	if !t.detached || ctx.Err() != nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
 }
 
 // countStatement counts one statement sent, in Counters and the metric.
