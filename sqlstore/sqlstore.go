@@ -67,6 +67,8 @@ type DB struct {
 	cached atomic.Int64 // statements in stmts
 
 	auditPending chan struct{} // see AuditPending
+
+	wal *walCheckpointer // SQLite's checkpoints; nil on PostgreSQL
 }
 
 // uncounted marks a context whose transactions are left out of Counters:
@@ -169,7 +171,9 @@ func openSQLite(path string) (*DB, error) {
 	base := "file:" + path + "?" + pragmas.Encode()
 	// Writers begin IMMEDIATE: the write lock is taken at BEGIN, so a
 	// read-then-write transaction can never fail half-way with SQLITE_BUSY.
-	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	// Its checkpoints are a goroutine's (walcheckpoint.go); its own
+	// automatic one is only a safety net.
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma="+url.QueryEscape(fmt.Sprintf("wal_autocheckpoint(%d)", walSafetyPages)))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
 	}
@@ -180,7 +184,16 @@ func openSQLite(path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
 	}
 	r.SetMaxOpenConns(4)
-	return newDB(SQLite, w, r), nil
+	ck, err := sql.Open("sqlite", base)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+	}
+	ck.SetMaxOpenConns(1)
+	db := newDB(SQLite, w, r)
+	db.wal = startWALCheckpointer(ck)
+	return db, nil
 }
 
 func (db *DB) migrate(ctx context.Context) error {
@@ -229,7 +242,11 @@ func (db *DB) Close() error {
 		}
 		return true
 	})
-	err := db.write.Close()
+	var err error
+	if db.wal != nil {
+		err = db.wal.close()
+	}
+	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}
@@ -309,6 +326,9 @@ func (db *DB) runOnce(ctx context.Context, h *sql.DB, readOnly bool, fn func(sls
 	}
 	if !readOnly && counted {
 		db.counts.Writes.Add(1)
+	}
+	if !readOnly && db.wal != nil {
+		db.wal.wrote()
 	}
 	if t.audited {
 		select {
