@@ -431,7 +431,9 @@ func (s *Service) SelectDevice(ctx context.Context, loginID, deviceID string) (*
 func (s *Service) Status(ctx context.Context, loginID string) (*Step, error) {
 	now := s.clock.Now()
 	var step *Step
-	err := s.store.View(ctx, func(tx sls.Tx) error {
+	// One statement: no transaction around it (on PostgreSQL that saves
+	// two round trips on each of a waiting page's reads).
+	err := s.store.Read(ctx, func(tx sls.Tx) error {
 		l, err := tx.Login(ctx, sls.TokenHash(loginID))
 		if errors.Is(err, sls.ErrNotFound) {
 			return sls.Errorf(sls.CodeNotFound, "Unknown login. Please start over.")

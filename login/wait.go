@@ -42,7 +42,7 @@ func (s *Service) Wait(ctx context.Context, loginID string, timeout time.Duratio
 		timeout = MaxWait
 	}
 	var userID string
-	err = s.store.View(ctx, func(tx sls.Tx) error {
+	err = s.store.Read(ctx, func(tx sls.Tx) error {
 		l, err := tx.Login(ctx, sls.TokenHash(loginID))
 		if err == nil {
 			userID = l.UserID
