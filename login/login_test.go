@@ -18,6 +18,7 @@ import (
 	"github.com/secure-login-system/sls/manage"
 	"github.com/secure-login-system/sls/passhash"
 	"github.com/secure-login-system/sls/seal"
+	"github.com/secure-login-system/sls/sqlstore"
 	"github.com/secure-login-system/sls/sqlstore/storetest"
 )
 
@@ -526,4 +527,26 @@ func TestLockedUserSessionRefused(t *testing.T) {
 			t.Fatalf("session of a locked user: %v", err)
 		}
 	})
+}
+
+// On PostgreSQL an answer locks the user before the login (sqlstore's
+// LoginWithUserForUpdate), the order of every path that locks both (an
+// IB Key app's answer, a step-up, a device order): held the other way
+// round, two of them could each wait for the other.
+func TestAnswerLocksUserFirst(t *testing.T) {
+	dsn := storetest.PostgresDSN(t) // skips without a server
+	store, err := sqlstore.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	h := newHarness(t, store)
+	u := h.user("alice")
+	key := h.dscCard("alice")
+	st := h.start("alice", sls.PlatformTrading)
+	response := respond(t, key, "4321", st)
+	storetest.LocksFirst(t, dsn,
+		storetest.Row{Table: "users", Column: "id", Value: u.ID},
+		storetest.Row{Table: "logins", Column: "id_hash", Value: sls.TokenHash(st.LoginID)},
+		func() error { _, err := h.login.Answer(context.Background(), st.LoginID, response); return err })
 }

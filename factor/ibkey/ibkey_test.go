@@ -19,6 +19,7 @@ import (
 	"github.com/secure-login-system/sls/manage"
 	"github.com/secure-login-system/sls/passhash"
 	"github.com/secure-login-system/sls/seal"
+	"github.com/secure-login-system/sls/sqlstore"
 	"github.com/secure-login-system/sls/sqlstore/storetest"
 )
 
@@ -75,7 +76,13 @@ type env struct {
 
 func newEnv(t *testing.T, cfg Config) *env {
 	t.Helper()
-	e := &env{t: t, store: storetest.MustOpenSQLite(t), clk: &fakeClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}, notes: &fakeNotifier{}}
+	return newEnvOn(t, cfg, storetest.MustOpenSQLite(t))
+}
+
+// newEnvOn is newEnv on the given store.
+func newEnvOn(t *testing.T, cfg Config, store sls.Store) *env {
+	t.Helper()
+	e := &env{t: t, store: store, clk: &fakeClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}, notes: &fakeNotifier{}}
 	var err error
 	if e.seal, err = seal.New(make([]byte, 32)); err != nil {
 		t.Fatal(err)
@@ -291,6 +298,44 @@ func TestActivationAndPushAcrossNodes(t *testing.T) {
 	if _, err := e.answerPush(e.a, p, pend[0], proto.DecisionApprove, st.Prompt.MatchNumber, nil); sls.ErrorCode(err) != sls.CodeConflict {
 		t.Fatalf("second approval: %v", err)
 	}
+}
+
+// On PostgreSQL the app's answer to a push locks the user before the
+// login, as the page's answer does (sqlstore's LoginWithUserForUpdate):
+// held the other way round, the two could each wait for the other.
+func TestPushAnswerLocksUserFirst(t *testing.T) {
+	dsn := storetest.PostgresDSN(t) // skips without a server
+	store, err := sqlstore.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	e := newEnvOn(t, Config{}, store)
+	ctx := context.Background()
+	alice, ss := e.user("alice")
+	_, code, err := e.a.svc.Ticket(ctx, ss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.activate(e.a, nil, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.a.login.Start(ctx, login.StartRequest{Username: "alice", Password: password, Platform: sls.PlatformTrading, ClientIP: "198.51.100.7"})
+	if err != nil || st.State != sls.LoginChallenged {
+		t.Fatalf("start: %+v %v", st, err)
+	}
+	pend, _, err := e.a.svc.Pending(ctx, e.instance(p))
+	if err != nil || len(pend) != 1 {
+		t.Fatalf("pending: %+v %v", pend, err)
+	}
+	storetest.LocksFirst(t, dsn,
+		storetest.Row{Table: "users", Column: "id", Value: alice.ID},
+		storetest.Row{Table: "logins", Column: "id_hash", Value: sls.TokenHash(st.LoginID)},
+		func() error {
+			_, err := e.answerPush(e.a, p, pend[0], proto.DecisionApprove, st.Prompt.MatchNumber, nil)
+			return err
+		})
 }
 
 func TestWrongPINAndNumberAreCounted(t *testing.T) {

@@ -96,11 +96,17 @@ func (s *Service) Answer(ctx context.Context, in *sls.IBKeyInstance, a proto.App
 	var changed *sls.IBKeyPush
 	err := s.d.Store.Update(ctx, func(tx sls.Tx) error {
 		res, outcome, changed = nil, nil, nil
-		// Lock order as in a login answer: login, user, push.
+		// Lock order as in a login answer: user, login, push (see
+		// sqlstore's LoginWithUserForUpdate), so that the app's answer
+		// and the page's never wait for each other.
 		peek, err := tx.IBKeyPush(ctx, a.PushID)
 		if errors.Is(err, sls.ErrNotFound) {
 			return sls.Errorf(sls.CodeNotFound, "Unknown request.")
 		}
+		if err != nil {
+			return err
+		}
+		u, err := tx.UserForUpdate(ctx, peek.UserID)
 		if err != nil {
 			return err
 		}
@@ -111,10 +117,6 @@ func (s *Service) Answer(ctx context.Context, in *sls.IBKeyInstance, a proto.App
 		if errors.Is(err, sls.ErrNotFound) {
 			purpose, lg = sls.PurposeStepUp, nil
 		} else if err != nil {
-			return err
-		}
-		u, err := tx.UserForUpdate(ctx, peek.UserID)
-		if err != nil {
 			return err
 		}
 		p, err := tx.IBKeyPushForUpdate(ctx, a.PushID)
@@ -272,10 +274,11 @@ func (s *Service) ExpirePushes(ctx context.Context, now time.Time) error {
 	}
 	for _, peek := range due {
 		err := s.d.Store.Update(ctx, func(tx sls.Tx) error {
-			if _, err := tx.LoginForUpdate(ctx, peek.LoginHash); err != nil && !errors.Is(err, sls.ErrNotFound) {
+			// The order of a login answer: user, login, push.
+			if _, err := tx.UserForUpdate(ctx, peek.UserID); err != nil {
 				return err
 			}
-			if _, err := tx.UserForUpdate(ctx, peek.UserID); err != nil {
+			if _, err := tx.LoginForUpdate(ctx, peek.LoginHash); err != nil && !errors.Is(err, sls.ErrNotFound) {
 				return err
 			}
 			p, err := tx.IBKeyPushForUpdate(ctx, peek.ID)

@@ -328,7 +328,9 @@ func DisableForIBKey(ctx context.Context, tx sls.Tx, u *sls.User, activated *sls
 func (f *Factor) ResendLogin(ctx context.Context, store sls.Store, loginID, channel string, now time.Time) (*sls.Prompt, error) {
 	var prompt *sls.Prompt
 	err := store.Update(ctx, func(tx sls.Tx) error {
-		l, err := tx.LoginForUpdate(ctx, sls.TokenHash(loginID))
+		// The login, its user and its device in one read, locked in the
+		// order of every login step (the user first).
+		l, u, d, err := tx.LoginWithUserForUpdate(ctx, sls.TokenHash(loginID))
 		if errors.Is(err, sls.ErrNotFound) {
 			return sls.Errorf(sls.CodeNotFound, "Unknown login. Please start over.")
 		}
@@ -345,16 +347,11 @@ func (f *Factor) ResendLogin(ctx context.Context, store sls.Store, loginID, chan
 		case l.State != sls.LoginChallenged:
 			return sls.Errorf(sls.CodeConflict, "Choose a security device first.")
 		}
-		d, err := tx.Device(ctx, l.DeviceID)
-		if err != nil {
-			return err
+		if d == nil {
+			return sls.ErrNotFound // as reading the device was when it is gone
 		}
 		if d.Kind != sls.KindSMS {
 			return sls.Errorf(sls.CodeConflict, "This login is not waiting for an SMS code.")
-		}
-		u, err := tx.UserForUpdate(ctx, l.UserID)
-		if err != nil {
-			return err
 		}
 		if u.Locked(now) {
 			return sls.ErrLocked
