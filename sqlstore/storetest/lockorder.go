@@ -13,7 +13,7 @@ import (
 // Row names one row: the one of Table whose Column is Value.
 type Row struct {
 	Table, Column string
-	Value any
+	Value         any
 }
 
 // LocksFirst checks, on the PostgreSQL schema dsn names, that op locks
