@@ -18,7 +18,6 @@ import (
 	"github.com/secure-login-system/sls/manage"
 	"github.com/secure-login-system/sls/passhash"
 	"github.com/secure-login-system/sls/seal"
-	"github.com/secure-login-system/sls/sqlstore"
 	"github.com/secure-login-system/sls/sqlstore/storetest"
 )
 
@@ -534,12 +533,7 @@ func TestLockedUserSessionRefused(t *testing.T) {
 // IB Key app's answer, a step-up, a device order): held the other way
 // round, two of them could each wait for the other.
 func TestAnswerLocksUserFirst(t *testing.T) {
-	dsn := storetest.PostgresDSN(t) // skips without a server
-	store, err := sqlstore.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store, dsn := storetest.OpenPostgres(t) // skips without a server
 	h := newHarness(t, store)
 	u := h.user("alice")
 	key := h.dscCard("alice")

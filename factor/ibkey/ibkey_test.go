@@ -19,7 +19,6 @@ import (
 	"github.com/secure-login-system/sls/manage"
 	"github.com/secure-login-system/sls/passhash"
 	"github.com/secure-login-system/sls/seal"
-	"github.com/secure-login-system/sls/sqlstore"
 	"github.com/secure-login-system/sls/sqlstore/storetest"
 )
 
@@ -141,6 +140,21 @@ type phone struct {
 	sign            ed25519.PrivateKey
 	keys            map[string][]byte // user id → offline key
 	devices         map[string]string // user id → device id
+}
+
+// userWithApp creates a user (see user) whose app is activated on node a.
+func (e *env) userWithApp(name string) (*sls.User, *phone) {
+	e.t.Helper()
+	u, ss := e.user(name)
+	_, code, err := e.a.svc.Ticket(context.Background(), ss)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	p, err := e.activate(e.a, nil, code)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u, p
 }
 
 func (e *env) activate(n node, p *phone, code proto.Code) (*phone, error) {
@@ -304,23 +318,10 @@ func TestActivationAndPushAcrossNodes(t *testing.T) {
 // login, as the page's answer does (sqlstore's LoginWithUserForUpdate):
 // held the other way round, the two could each wait for the other.
 func TestPushAnswerLocksUserFirst(t *testing.T) {
-	dsn := storetest.PostgresDSN(t) // skips without a server
-	store, err := sqlstore.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store, dsn := storetest.OpenPostgres(t) // skips without a server
 	e := newEnvOn(t, Config{}, store)
 	ctx := context.Background()
-	alice, ss := e.user("alice")
-	_, code, err := e.a.svc.Ticket(ctx, ss)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.activate(e.a, nil, code)
-	if err != nil {
-		t.Fatal(err)
-	}
+	alice, p := e.userWithApp("alice")
 	st, err := e.a.login.Start(ctx, login.StartRequest{Username: "alice", Password: password, Platform: sls.PlatformTrading, ClientIP: "198.51.100.7"})
 	if err != nil || st.State != sls.LoginChallenged {
 		t.Fatalf("start: %+v %v", st, err)

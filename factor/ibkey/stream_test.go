@@ -103,15 +103,7 @@ func TestEventStream(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, Config{Heartbeat: field.Duration(time.Second)})
 			ctx := context.Background()
-			alice, ss := e.user("alice")
-			_, code, err := e.a.svc.Ticket(ctx, ss)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := e.activate(e.a, nil, code)
-			if err != nil {
-				t.Fatal(err)
-			}
+			alice, p := e.userWithApp("alice")
 			srv := streamServer(e, e.a, p, h2)
 			sctx, hangUp := context.WithCancel(ctx)
 			defer hangUp()

@@ -69,10 +69,19 @@ func PostgresDSN(tb testing.TB) string {
 // MustOpenPostgres opens a store on a fresh schema (see PostgresDSN).
 func MustOpenPostgres(tb testing.TB) *sqlstore.DB {
 	tb.Helper()
-	db, err := sqlstore.Open(context.Background(), PostgresDSN(tb))
+	db, _ := OpenPostgres(tb)
+	return db
+}
+
+// OpenPostgres is MustOpenPostgres that also returns the schema's URL,
+// for a test that opens a connection of its own beside the store.
+func OpenPostgres(tb testing.TB) (*sqlstore.DB, string) {
+	tb.Helper()
+	dsn := PostgresDSN(tb)
+	db, err := sqlstore.Open(context.Background(), dsn)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	return db
+	return db, dsn
 }
