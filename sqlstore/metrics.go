@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,7 +36,22 @@ func (db *DB) Instrument(reg prometheus.Registerer) error {
 		Help:        "Statements sent to the database, by the mode (read or write) of their transaction.",
 		ConstLabels: prometheus.Labels{"engine": string(db.engine)},
 	}, []string{"mode"})
-	for _, c := range []prometheus.Collector{db.txDuration, db.txRetries, db.statements} {
+	collectors := []prometheus.Collector{db.txDuration, db.txRetries, db.statements}
+	if c := db.wal; c != nil {
+		for outcome, n := range map[string]*atomic.Int64{"done": &c.runs, "error": &c.errors} {
+			collectors = append(collectors, prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name:        "sls_store_wal_checkpoints_total",
+				Help:        "SQLite checkpoints run beside the writer, by outcome.",
+				ConstLabels: prometheus.Labels{"engine": string(db.engine), "outcome": outcome},
+			}, func() float64 { return float64(n.Load()) }))
+		}
+		collectors = append(collectors, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "sls_store_wal_backlog_pages",
+			Help:        "SQLite log pages the last checkpoint could not copy back yet (a reader still used them).",
+			ConstLabels: prometheus.Labels{"engine": string(db.engine)},
+		}, func() float64 { return float64(c.backlog.Load()) }))
+	}
+	for _, c := range collectors {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("sqlstore: metrics: %w", err)
 		}

@@ -39,7 +39,11 @@ type walCheckpointer struct {
 	dirty chan struct{} // a commit since the last checkpoint
 	stop  context.CancelFunc
 	done  sync.WaitGroup
-	runs  atomic.Int64 // checkpoints completed, for tests
+
+	// For the metrics (DB.Instrument) and tests.
+	runs    atomic.Int64 // checkpoints run
+	errors  atomic.Int64 // checkpoints that failed
+	backlog atomic.Int64 // log pages the last one could not copy back yet
 }
 
 func startWALCheckpointer(conn *sql.DB) *walCheckpointer {
@@ -71,9 +75,15 @@ func (c *walCheckpointer) run(ctx context.Context) {
 		}
 		// An error (the database busy with another process's
 		// checkpoint, say) leaves the pages for the next one, or for
-		// the writer's safety net.
-		if _, err := c.conn.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err == nil {
+		// the writer's safety net; the metrics show it.
+		var busy, logPages, copied int64
+		err := c.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logPages, &copied)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			c.errors.Add(1)
+		case err == nil:
 			c.runs.Add(1)
+			c.backlog.Store(max(logPages-copied, 0))
 		}
 	}
 }

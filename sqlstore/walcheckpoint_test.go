@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	sls "github.com/secure-login-system/sls"
 )
 
@@ -37,6 +38,32 @@ func TestWALCheckpointer(t *testing.T) {
 			t.Fatal("no checkpoint after a write")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	reg := prometheus.NewRegistry()
+	if err := db.Instrument(reg); err != nil {
+		t.Fatal(err)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			key := f.GetName()
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "outcome" {
+					key += "/" + l.GetValue()
+				}
+			}
+			found[key] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	if found["sls_store_wal_checkpoints_total/done"] < 1 {
+		t.Errorf("checkpoint metrics: %v", found)
+	}
+	if _, ok := found["sls_store_wal_backlog_pages"]; !ok {
+		t.Errorf("no backlog gauge: %v", found)
 	}
 	var busy, logPages, copied int
 	if err := db.wal.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logPages, &copied); err != nil {
