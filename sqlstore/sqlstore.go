@@ -354,7 +354,8 @@ func (db *DB) runOnce(ctx context.Context, h *sql.DB, readOnly bool, fn func(sls
 // the thread wake-ups they cause cost as much as several of them:
 // BenchmarkAnswer, whose steps run with a context that can end as a
 // request's does, took 9–27 % less time without them (docs/sizing.md).
-// (database/sql's own watch, one goroutine per transaction, stays.)
+// (database/sql's own watches stay: one goroutine per transaction, and
+// one per query that returns rows.)
 // Write transactions are short by design (they hold the one writer), so
 // nothing is lost by letting a started statement finish, and a
 // transaction whose request ends before its last statement still rolls
